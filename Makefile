@@ -1,0 +1,55 @@
+# The single command surface for people and CI. `make help` lists the targets.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test test-fast lint format typecheck bench bench-pages browser clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev]"
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install the project with its dev tools
+
+run: install ## serve on http://127.0.0.1:8000 (SQLite, demo data, dev mailbox)
+	$(BIN)/kontingent serve --demo
+
+test: install lint typecheck browser ## lint, typecheck and run every test (PostgreSQL and Redis included)
+	$(BIN)/pytest
+
+browser: ## Debian's Chromium for the portal's browser tests (Playwright drives it)
+	@command -v chromium >/dev/null || ($(SUDO) apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium)
+
+test-fast: install ## unit tests only
+	$(BIN)/pytest tests/unit -q
+
+lint: install ## ruff lint and format check
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+format: install ## apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix src tests bench
+	$(BIN)/ruff format src tests bench
+
+typecheck: install ## mypy on src/
+	$(BIN)/mypy
+
+bench: install ## booking and offer throughput on PostgreSQL vs the raw ceiling (bench/README.md)
+	$(PY) bench/booking.py
+
+bench-pages: install ## portal pages per second: start page and offers page (bench/README.md)
+	$(PY) bench/pages.py
+
+clean: ## remove the virtualenv, local data and caches
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

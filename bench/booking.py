@@ -1,0 +1,388 @@
+"""Booking and offer throughput on PostgreSQL, side by side with its ceilings, in one run.
+
+    .venv/bin/python bench/booking.py [--quick] [--connections 32]
+
+What it does (see bench/README.md for the figures):
+1. creates its own schema in database `test`, migrates it and seeds the demo at the current
+   time (27 centres), with bench slots raised to a capacity that no phase exhausts;
+2. stores verified phone verifications and signs their tokens with the server's secret key,
+   one distinct person and phone per booking;
+3. starts `kontingent serve --workers 2` on PostgreSQL and a plain Granian hello-world app
+   with 2 workers, and drives them with a small multi-process HTTP load generator;
+4. measures, one after the other on the same machine: hello-world requests, offer reads
+   across all centres, bookings each of a different offer, bookings all fighting over four
+   offers (contended), and the raw ceiling: the service's own booking SQL through asyncpg
+   at the same concurrency;
+5. checks the database afterwards (no slot over capacity, seat counts equal appointments,
+   every booking complete with its confirmation queued) and drops the schema.
+
+Absolute rates drift on a shared 2-core machine; the ratios measured in the same run do not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import secrets
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+import dataset
+from loadgen import LoadResult, Phase, get, http_worker, post_json
+from procs import CpuWindow, Postgres, Server
+from raw import sql_worker
+
+HERE = Path(__file__).resolve().parent
+BIN = Path(sys.executable).parent
+SERVICE_PORT, HELLO_PORT = 19100, 19101
+AIM_BOOKINGS, AIM_OFFERS, AIM_P99_MS, AIM_RAW_SHARE = 1000, 5000, 100, 1 / 3
+CONTENDED_PAIRS, CONTENDED_CAPACITY = 4, 25
+
+console = Console(width=200)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How long each phase runs and how many bookings are prepared for it."""
+
+    get_s: float
+    book_s: float
+    contended_s: float
+    raw_s: float
+    bookings: int
+    raw_bookings: int
+    warmup: int = 400
+
+    @classmethod
+    def of(cls, quick: bool) -> Plan:
+        if quick:
+            return cls(
+                get_s=3, book_s=4, contended_s=2, raw_s=4, bookings=16_000, raw_bookings=30_000
+            )
+        return cls(get_s=8, book_s=10, contended_s=4, raw_s=8, bookings=40_000, raw_bookings=60_000)
+
+
+@dataclass
+class Outcome:
+    name: str
+    result: LoadResult
+    cpu: dict[str, float]
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Data:
+    warmup: list[dataset.Prepared]
+    bookings: list[dataset.Prepared]
+    contended: list[dataset.Prepared]
+    raw: list[dataset.Prepared]
+    seed_s: float
+    pairs: int
+
+
+async def _setup(schema: str, secret: str, plan: Plan, connections: int) -> Data:
+    started = time.monotonic()
+    await dataset.create_schema(schema)
+    await dataset.migrate_and_seed(schema)
+    seed_s = time.monotonic() - started
+    conn = await dataset.connect(schema)
+    try:
+        pairs = await dataset.bench_pairs(conn)
+        campaign = await dataset.campaign_of(conn)
+        spread, hot = pairs[:-CONTENDED_PAIRS], pairs[-CONTENDED_PAIRS:]
+        ids = [s for p in hot for s in (p.first[0], p.second[0])]
+        await conn.execute(
+            "UPDATE slots SET capacity = $1 WHERE id = ANY($2::bigint[])", CONTENDED_CAPACITY, ids
+        )
+        sizes = [plan.warmup, plan.bookings, plan.raw_bookings]
+        groups, first = [], 0
+        for size in sizes:
+            groups.append(
+                await dataset.prepare_bookings(
+                    conn, spread, first=first, count=size, secret=secret, campaign=campaign
+                )
+            )
+            first += size
+        contended = await dataset.prepare_bookings(
+            conn, hot, first=first, count=connections * 200, secret=secret, campaign=campaign
+        )
+    finally:
+        await conn.close()
+    return Data(groups[0], groups[1], contended, groups[2], seed_s, len(pairs))
+
+
+def _booking_requests(items: Sequence[dataset.Prepared]) -> list[bytes]:
+    return [
+        post_json("/api/v1/bookings", p.request_body, {"authorization": f"Bearer {p.token}"})
+        for p in items
+    ]
+
+
+def _split(items: Sequence[object], parts: int) -> list[list[object]]:
+    return [list(items[i::parts]) for i in range(parts)]
+
+
+def _measure(
+    name: str, phase: Phase, groups: dict[str, Iterable[int]], notes: Sequence[str] = ()
+) -> Outcome:
+    phase.wait_ready()
+    window = CpuWindow(groups)
+    with window:
+        result = phase.run()
+    phase.close()
+    assert window.used is not None
+    # The load generator's processes have exited by now: they report their own CPU time.
+    cpu = {**window.used, "load generator": result.cpu_s / result.seconds}
+    return Outcome(name, result, cpu, list(notes))
+
+
+def _http(port: int, plans: Sequence[Sequence[bytes]], seconds: float, cycle: bool) -> Phase:
+    return Phase(http_worker, plans, port, cycle, seconds=seconds)
+
+
+def _start_servers(schema: str, secret: str, source: str | None) -> tuple[Server, Server]:
+    env = {
+        "KONTINGENT_DATABASE_URL": dataset.PG_URL,
+        "KONTINGENT_DATABASE_SCHEMA": schema,
+        "KONTINGENT_SECRET_KEY": secret,
+    }
+    if source:  # serve another source tree (an older checkout's src/) for before/after figures
+        env["PYTHONPATH"] = source
+    service = Server(
+        "service",
+        [
+            str(BIN / "kontingent"),
+            "serve",
+            "--workers",
+            "2",
+            "--port",
+            str(SERVICE_PORT),
+            "--no-relay",
+        ],
+        env,
+        HERE.parent,
+    )
+    hello = Server(
+        "hello",
+        [
+            str(BIN / "granian"),
+            "--interface",
+            "asgi",
+            "--workers",
+            "2",
+            "--port",
+            str(HELLO_PORT),
+            "--backlog",
+            "4096",
+            "hello:app",
+        ],
+        {},
+        HERE,
+    )
+    service.wait_ready(f"http://127.0.0.1:{SERVICE_PORT}/api/v1/vaccines")
+    hello.wait_ready(f"http://127.0.0.1:{HELLO_PORT}/")
+    return service, hello
+
+
+def _offer_plans(connections: int, centres: int = 27) -> list[list[bytes]]:
+    return [
+        [get(f"/api/v1/centres/{(c + k) % centres + 1}/offers?vaccine=BNT") for k in range(centres)]
+        for c in range(connections)
+    ]
+
+
+def _run_phases(
+    data: Data, plan: Plan, connections: int, schema: str, service: Server, hello: Server
+) -> tuple[int, list[Outcome]]:
+    """(bookings made while warming up, the measured phases)."""
+    pg = Postgres()
+    srv: dict[str, Iterable[int]] = {"service": service.pids(), "postgres": pg}
+    # Warm up: pools filled, statements prepared, caches loaded, in both servers.
+    warm = _http(SERVICE_PORT, _split(_booking_requests(data.warmup), connections), 30, False)
+    warm_booked = _measure("warm-up", warm, srv).result.statuses.get(201, 0)
+    _measure("warm-up", _http(SERVICE_PORT, _offer_plans(connections), 1, True), srv)
+    _measure("warm-up", _http(HELLO_PORT, [[get("/")]] * connections, 1, True), srv)
+
+    out = [
+        _measure(
+            "hello world GET /",
+            _http(HELLO_PORT, [[get("/")]] * connections, plan.get_s, True),
+            {"hello": hello.pids(), "postgres": pg},
+        ),
+        _measure(
+            "offer reads GET …/offers",
+            _http(SERVICE_PORT, _offer_plans(connections), plan.get_s, True),
+            srv,
+            ["27 centres round-robin, availability cache on (TTL 1 s)"],
+        ),
+        _measure(
+            "bookings POST /bookings",
+            _http(
+                SERVICE_PORT,
+                _split(_booking_requests(data.bookings), connections),
+                plan.book_s,
+                False,
+            ),
+            srv,
+            [f"distinct persons and offers over {data.pairs} offers"],
+        ),
+        _measure(
+            "contended bookings",
+            _http(
+                SERVICE_PORT,
+                _split(_booking_requests(data.contended), connections),
+                plan.contended_s,
+                False,
+            ),
+            srv,
+            [f"{CONTENDED_PAIRS} offers × {CONTENDED_CAPACITY} seats; 409s carry fresh offers"],
+        ),
+    ]
+    raw_plans = _split([(p.sql, p.params) for p in data.raw], connections)
+    raw = Phase(sql_worker, raw_plans, dataset.PG_DSN, schema, seconds=plan.raw_s)
+    out.append(
+        _measure(
+            "raw ceiling (asyncpg)",
+            raw,
+            {"postgres": pg},
+            ["BEGIN; the service's booking statement; COMMIT"],
+        )
+    )
+    return warm_booked, out
+
+
+async def _verify(schema: str, booked_ok: int) -> list[tuple[str, int, int]]:
+    """(check, found, expected) rows read from the database after the run."""
+    conn = await dataset.connect(schema)
+    try:
+        over = await conn.fetchval("SELECT count(*) FROM slots WHERE booked > capacity")
+        drift = await conn.fetchval(
+            """
+            SELECT count(*) FROM slots s
+            LEFT JOIN (SELECT slot_id, count(*) AS n FROM appointments
+                       WHERE status = 'booked' GROUP BY slot_id) a ON a.slot_id = s.id
+            WHERE s.booked <> coalesce(a.n, 0)
+            """
+        )
+        bookings = await conn.fetchval("SELECT count(*) FROM bookings WHERE status = 'booked'")
+        half = await conn.fetchval(
+            """
+            SELECT count(*) FROM bookings b
+            WHERE (SELECT count(*) FROM appointments a WHERE a.booking_id = b.id) <> 2
+               OR (SELECT count(*) FROM persons p WHERE p.booking_id = b.id) <> 1
+            """
+        )
+        sms = await conn.fetchval("SELECT count(*) FROM outbox WHERE channel = 'sms'")
+    finally:
+        await conn.close()
+    return [
+        ("slots over capacity", over, 0),
+        ("slots whose seat count differs from their appointments", drift, 0),
+        ("bookings without both appointments and their person", half, 0),
+        ("bookings stored vs 201 answers + raw bookings", bookings, booked_ok),
+        ("confirmation SMS queued vs bookings", sms, bookings),
+    ]
+
+
+def _fmt_cpu(cpu: dict[str, float], rate: float) -> str:
+    """Cores per group, and CPU milliseconds per request for the servers measured."""
+    cores = ", ".join(f"{k} {v:.2f}" for k, v in cpu.items())
+    per = [
+        f"{k} {1000 * v / rate:.2f}"
+        for k, v in cpu.items()
+        if k in ("service", "hello", "postgres", "load generator") and rate
+    ]
+    return f"{cores} | ms/req: {', '.join(per)}"
+
+
+def _report(outcomes: list[Outcome], checks: list[tuple[str, int, int]], data: Data) -> bool:
+    by = {o.name: o for o in outcomes}
+    hello = by["hello world GET /"].result.rate
+    raw = by["raw ceiling (asyncpg)"].result.rate
+    table = Table(title="Kontingent on PostgreSQL, 2 Granian workers, one run (cores used)")
+    for col in ("phase", "done", "rate/s", "p50 ms", "p99 ms", "statuses", "÷ hello", "÷ raw"):
+        table.add_column(col, justify="left" if col in ("phase", "statuses") else "right")
+    table.add_column("CPU (cores) and notes")
+    for o in outcomes:
+        r = o.result
+        statuses = " ".join(f"{k}:{v}" for k, v in sorted(r.statuses.items()))
+        if r.errors:
+            statuses += f" err:{r.errors}"
+        table.add_row(
+            o.name,
+            str(r.count),
+            f"{r.rate:,.0f}",
+            f"{r.percentile(50):.1f}",
+            f"{r.percentile(99):.1f}",
+            statuses,
+            f"{r.rate / hello:.2f}",
+            f"{r.rate / raw:.2f}" if "book" in o.name else "",
+            "; ".join([_fmt_cpu(o.cpu, r.rate), *o.notes]),
+        )
+    console.print(table)
+    for o in outcomes:
+        for status, body in o.result.samples.items():
+            if status != 409 or "contended" not in o.name:
+                console.print(f"[yellow]{o.name}: a {status} answer[/yellow]: {body[-300:]!r}")
+    checks_ok = all(found == want for _, found, want in checks)
+    for name, found, want in checks:
+        mark = "[green]ok[/green]" if found == want else "[red]FAIL[/red]"
+        console.print(f"{mark} {name}: {found} (expected {want})")
+    book = by["bookings POST /bookings"].result
+    offers = by["offer reads GET …/offers"].result
+    aims = [
+        (f"bookings ≥ {AIM_BOOKINGS}/s", book.rate >= AIM_BOOKINGS),
+        (f"offer reads ≥ {AIM_OFFERS}/s", offers.rate >= AIM_OFFERS),
+        (f"p99 < {AIM_P99_MS} ms", max(book.percentile(99), offers.percentile(99)) < AIM_P99_MS),
+        ("bookings ≥ 1/3 of the raw ceiling", book.rate >= AIM_RAW_SHARE * raw),
+    ]
+    for name, ok in aims:
+        console.print(f"{'[green]met[/green]' if ok else '[red]missed[/red]'} aim: {name}")
+    console.print(f"seeding took {data.seed_s:.1f} s; {data.pairs} bench offers")
+    return checks_ok
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="short phases (about a minute)")
+    parser.add_argument("--connections", type=int, default=32, help="concurrent clients")
+    parser.add_argument(
+        "--service-source",
+        metavar="DIR",
+        help="serve the kontingent package found in DIR (e.g. an older checkout's src/)",
+    )
+    args = parser.parse_args(argv)
+    plan = Plan.of(args.quick)
+    schema = f"kt_bench_{secrets.token_hex(4)}"
+    secret = secrets.token_urlsafe(32)
+    servers: list[Server] = []
+    try:
+        with console.status("seeding and preparing bookings"):
+            data = asyncio.run(_setup(schema, secret, plan, args.connections))
+        with console.status("starting servers"):
+            servers = list(_start_servers(schema, secret, args.service_source))
+        with console.status("measuring"):
+            warm_booked, outcomes = _run_phases(data, plan, args.connections, schema, *servers)
+        for server in servers:
+            server.stop()
+        servers = []
+        booked = (
+            sum(o.result.statuses.get(201, 0) for o in outcomes if o.name != "hello world GET /")
+            + warm_booked
+        )
+        checks = asyncio.run(_verify(schema, booked))
+        return 0 if _report(outcomes, checks, data) else 1
+    finally:
+        for server in servers:
+            server.stop()
+        asyncio.run(dataset.drop_schema(schema))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,199 @@
+"""Portal pages per second: the start page and the offers page, rendered by the real server.
+
+    .venv/bin/python bench/pages.py [--seconds 10] [--connections 16] [--workers 2]
+                                    [--postgres] [--ttl SECONDS]
+
+What it does (see the "Portal pages" section of bench/README.md):
+1. starts `kontingent serve --demo` (all 27 demo centres, seeded at the current time) on a
+   fresh SQLite file, or with --postgres in a schema of its own in database `test`;
+2. walks the journey once per session the way a browser does (eligibility, phone, the PIN
+   read from /dev/mailbox, PIN) to get verified flow cookies, one per home district;
+3. drives `GET /` and then `GET /choose?vaccine=BNT` (the offers page: home centre first,
+   other centres by distance, both dates per offer) with the multi-process load generator of
+   bench/loadgen.py, each for a fixed time, every request on a keep-alive connection;
+4. reports pages per second, p50/p99 latency, status codes and where the CPU went.
+
+Offers come from the availability cache (one database read per centre and vaccine per
+second), as in production; the page rendering (Jinja2, autoescaped) is what is measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import secrets
+import shutil
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import httpx
+from rich.console import Console
+from rich.table import Table
+
+from loadgen import LoadResult, Phase, http_worker
+from procs import CpuWindow, Server
+
+HERE = Path(__file__).resolve().parent
+BIN = Path(sys.executable).parent
+PORT = 19200
+PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+# Postcodes of demo centres' districts: Bielefeld, Münster, Dortmund, Paderborn.
+POSTCODES = ("33602", "48155", "44139", "33098")
+console = Console(width=160)
+
+
+def _request(path: str, cookie: str = "") -> bytes:
+    extra = f"cookie: {cookie}\r\n" if cookie else ""
+    return f"GET {path} HTTP/1.1\r\nhost: 127.0.0.1\r\n{extra}\r\n".encode()
+
+
+def _token(html: str) -> str:
+    found = re.search(r'name="_csrf_token" value="([^"]+)"', html)
+    if found is None:
+        raise RuntimeError("no CSRF token on the page")
+    return found.group(1)
+
+
+def _verified_cookie(base: str, postcode: str, number: str) -> str:
+    """One journey up to the offers page; the cookies a browser would then send."""
+    with httpx.Client(base_url=base, timeout=30, follow_redirects=True) as client:
+        token = _token(client.get("/eligibility").text)
+        steps = [
+            ("/eligibility", {"birth_date": "01.05.1939", "postcode": postcode}),
+            ("/phone", {"phone": number}),
+        ]
+        for path, form in steps:
+            answer = client.post(path, data={**form, "_csrf_token": token})
+            answer.raise_for_status()
+        mailbox = client.get("/dev/mailbox", params={"to": number}).text
+        pin = re.search(r"\b(\d{6})\b", mailbox.split('class="message-body"', 1)[-1])
+        if pin is None:
+            raise RuntimeError(f"no PIN for {number} in the dev mailbox")
+        offers = client.post("/pin", data={"pin": pin.group(1), "_csrf_token": token})
+        if "Wählen Sie Ihre Termine" not in offers.text:
+            raise RuntimeError("the PIN did not lead to the offers page")
+        return "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+
+
+def _plans(requests: Sequence[bytes], connections: int) -> list[list[bytes]]:
+    """Each connection cycles through all requests, starting at a different one."""
+    n = len(requests)
+    return [[requests[(c + k) % n] for k in range(n)] for c in range(connections)]
+
+
+def _phase(
+    name: str, requests: Sequence[bytes], args: argparse.Namespace, server: Server
+) -> tuple[str, LoadResult, dict[str, float]]:
+    phase = Phase(
+        http_worker,
+        _plans(requests, args.connections),
+        PORT,
+        True,
+        processes=args.load_processes,
+        seconds=args.seconds,
+    )
+    phase.wait_ready()
+    window = CpuWindow({"server": server.pids()})
+    with window:
+        result = phase.run()
+    phase.close()
+    assert window.used is not None
+    cpu = {**window.used, "load generator": result.cpu_s / max(result.seconds, 1e-9)}
+    return name, result, cpu
+
+
+def _report(rows: list[tuple[str, LoadResult, dict[str, float]]], args: argparse.Namespace) -> bool:
+    ttl = "default" if args.ttl is None else f"{args.ttl:g} s"
+    table = Table(
+        title=f"Portal pages: {args.workers} server worker(s), {args.connections} connections, "
+        f"{'PostgreSQL' if args.postgres else 'SQLite'}, availability cache {ttl}"
+    )
+    for column in ("page", "pages/s", "p50 ms", "p99 ms", "requests", "statuses", "CPU (cores)"):
+        table.add_column(column, justify="right" if column != "page" else "left")
+    ok = True
+    for name, result, cpu in rows:
+        statuses = ", ".join(f"{k}: {v}" for k, v in sorted(result.statuses.items()))
+        ok = ok and set(result.statuses) == {200} and result.errors == 0
+        table.add_row(
+            name,
+            f"{result.rate:,.0f}",
+            f"{result.percentile(50):.1f}",
+            f"{result.percentile(99):.1f}",
+            f"{result.count:,}",
+            statuses + (f", errors: {result.errors}" if result.errors else ""),
+            ", ".join(f"{k} {v:.2f}" for k, v in cpu.items()),
+        )
+    console.print(table)
+    if not ok:
+        console.print("[red]some answers were not 200: see the statuses column[/red]")
+    return ok
+
+
+def _start(args: argparse.Namespace, folder: Path) -> tuple[Server, dict[str, str], str | None]:
+    env = {"KONTINGENT_LOG_LEVEL": "warning"}
+    if args.ttl is not None:
+        env["KONTINGENT_AVAILABILITY_TTL_S"] = str(args.ttl)
+    schema = None
+    if args.postgres:
+        schema = f"kt_pages_{secrets.token_hex(4)}"
+        asyncio.run(_schema(f'CREATE SCHEMA "{schema}"'))
+        env |= {"KONTINGENT_DATABASE_URL": PG_URL, "KONTINGENT_DATABASE_SCHEMA": schema}
+    else:
+        env["KONTINGENT_DATABASE_URL"] = f"sqlite+aiosqlite:///{folder / 'pages.sqlite3'}"
+    command = [str(BIN / "kontingent"), "serve", "--demo", "--port", str(PORT)]
+    server = Server("portal", [*command, "--workers", str(args.workers)], env, folder)
+    server.wait_ready(f"http://127.0.0.1:{PORT}/api/v1/vaccines", timeout=180)
+    return server, env, schema
+
+
+async def _schema(statement: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect("postgresql://postgres@127.0.0.1:5432/test")
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of each phase")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2, help="server worker processes")
+    parser.add_argument("--load-processes", type=int, default=1)
+    parser.add_argument("--postgres", action="store_true", help="PostgreSQL instead of SQLite")
+    parser.add_argument(
+        "--ttl", type=float, help="availability cache seconds (default: the service's, 1 s)"
+    )
+    args = parser.parse_args(argv)
+    folder = Path(tempfile.mkdtemp(prefix="kontingent-pages-"))
+    server, _, schema = _start(args, folder)
+    try:
+        base = f"http://127.0.0.1:{PORT}"
+        cookies = [
+            _verified_cookie(base, postcode, f"+4917055{i:05d}")
+            for i, postcode in enumerate(POSTCODES)
+        ]
+        rows = [
+            _phase("start page  GET /", [_request("/")], args, server),
+            _phase(
+                "offers page GET /choose",
+                [_request("/choose?vaccine=BNT", c) for c in cookies],
+                args,
+                server,
+            ),
+        ]
+        return 0 if _report(rows, args) else 1
+    finally:
+        server.stop()
+        if schema is not None:
+            asyncio.run(_schema(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,3 @@
+from kontingent.cli import main
+
+main()

@@ -1,0 +1,213 @@
+"""The composition root: `create_app(settings)` wires adapters, services and routes.
+
+Nothing here runs at import: engines, caches and the relay are made by `create_app` and
+started by the application's lifespan.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from litestar import Litestar, Request, Response, Router
+from litestar.di import Provide
+from litestar.exceptions import HTTPException, SerializationException, ValidationException
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+
+from kontingent import __version__
+from kontingent.booking import routes as booking_routes
+from kontingent.booking.service import Booking
+from kontingent.clock import Clock, SystemClock
+from kontingent.config import Settings
+from kontingent.db import Database, make_engine
+from kontingent.eligibility import routes as eligibility_routes
+from kontingent.eligibility.service import Eligibility
+from kontingent.errors import KontingentError, RateLimited
+from kontingent.inventory import routes as inventory_routes
+from kontingent.inventory.service import Inventory
+from kontingent.notifications import routes as notification_routes
+from kontingent.notifications.service import Relay
+from kontingent.notifications.transports import relay_for
+from kontingent.verification import routes as verification_routes
+from kontingent.verification.service import Verification
+from kontingent.waitlist.service import Waitlist
+from kontingent.web import routes as web_routes
+from kontingent.web.errors import portal_or
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    settings: Settings
+    db: Database
+    clock: Clock
+    inventory: Inventory
+    eligibility: Eligibility
+    verification: Verification
+    booking: Booking
+    relay: Relay
+    waitlist: Waitlist
+
+
+def build_services(settings: Settings, clock: Clock | None = None) -> Services:
+    clock = clock or SystemClock()
+    db = Database(
+        make_engine(
+            settings.database_url,
+            pool_size=settings.db_pool_size,
+            schema=settings.database_schema,
+        )
+    )
+    inventory = Inventory(db, clock, ttl_s=settings.availability_ttl_s)
+    return Services(
+        settings=settings,
+        db=db,
+        clock=clock,
+        inventory=inventory,
+        eligibility=Eligibility(inventory, clock),
+        verification=Verification(db, clock, settings.secret_key),
+        booking=Booking(db, clock, inventory),
+        relay=relay_for(settings, db, clock),
+        waitlist=Waitlist(db, clock, inventory),
+    )
+
+
+def _error(
+    status: int,
+    code: str,
+    message: str,
+    details: Mapping[str, object] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response[Any]:
+    body = {"error": {"code": code, "message": message, "details": details or {}}}
+    return Response(body, status_code=status, headers=headers, media_type="application/json")
+
+
+def on_domain_error(_: Request[Any, Any, Any], exc: KontingentError) -> Response[Any]:
+    headers = {"Retry-After": str(exc.retry_after_s)} if isinstance(exc, RateLimited) else None
+    return _error(exc.status, exc.code, exc.message, exc.details, headers)
+
+
+def on_validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    if str(exc.detail).startswith("JSON is malformed"):
+        return _error(400, "malformed_json", f"the request body is not valid JSON: {exc.detail}")
+    fields = {}
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        if isinstance(item, dict):
+            key, message = str(item.get("key", "body")), str(item.get("message", "invalid"))
+            if key == "data" and message == "'data'":  # Litestar's KeyError text: no body sent
+                message = "the request body is missing: send a JSON object"
+            fields[key] = message
+    summary = "; ".join(f"{k}: {v}" for k, v in fields.items()) or str(exc.detail)
+    return _error(422, "invalid_input", f"fix these fields: {summary}", {"fields": fields})
+
+
+def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    codes = {
+        404: "not_found",
+        405: "method_not_allowed",
+        401: "unauthorized",
+        403: "forbidden",
+        429: "rate_limited",
+        503: "unavailable",
+    }
+    message = exc.detail
+    if isinstance(exc.__cause__, SerializationException):
+        # Litestar reports an undecodable body as a plain 400, not a ValidationException.
+        return _error(400, "malformed_json", f"the request body is not valid JSON: {exc.detail}")
+    if exc.status_code == 404:
+        message = f"there is no {request.method} {request.url.path}: see /api/v1/openapi.json"
+    code = codes.get(exc.status_code, "bad_request")
+    return _error(exc.status_code, code, message, None, exc.headers)
+
+
+async def json_not_found(response: Response[Any]) -> Response[Any]:
+    """The OpenAPI router owns `/api/v1/{path}` and answers an unknown path there with an HTML
+    page; the API promises JSON for every answer, errors included."""
+    if response.status_code == 404:
+        return _error(
+            404, "not_found", "there is no such endpoint under /api/v1: see /api/v1/openapi.json"
+        )
+    return response
+
+
+def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    log.exception("unhandled_error", path=request.url.path, error=type(exc).__name__)
+    return _error(
+        500,
+        "internal_error",
+        "something went wrong on our side; nothing was booked "
+        "unless a booking code was shown: try again in a moment",
+    )
+
+
+def _provide(value: object) -> Provide:
+    def provide() -> Any:
+        return value
+
+    return Provide(provide, use_cache=True, sync_to_thread=False)
+
+
+def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
+    services = build_services(settings, clock)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        relay_task = None
+        if settings.embedded_relay:
+            relay_task = asyncio.create_task(services.relay.run_forever())
+        try:
+            yield
+        finally:
+            if relay_task is not None:
+                relay_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await relay_task
+            await services.db.dispose()
+
+    api_routes = [
+        inventory_routes.router,
+        eligibility_routes.router,
+        verification_routes.router,
+        booking_routes.router,
+    ]
+    if settings.demo:
+        api_routes.append(notification_routes.router)
+    dependencies = {
+        name: _provide(getattr(services, name))
+        for name in ("db", "inventory", "eligibility", "verification", "booking")
+    }
+    app = Litestar(
+        route_handlers=[
+            Router("/api/v1", route_handlers=api_routes),
+            *web_routes.handlers(settings),
+        ],
+        template_config=web_routes.template_config(),
+        csrf_config=web_routes.csrf_config(settings),
+        dependencies=dependencies,
+        lifespan=[lifespan],
+        exception_handlers={
+            # JSON under /api/, HTML pages for the portal's paths.
+            KontingentError: portal_or(on_domain_error),
+            ValidationException: portal_or(on_validation_error),
+            HTTPException: portal_or(on_http_error),
+            Exception: portal_or(on_unexpected),
+        },
+        openapi_config=OpenAPIConfig(
+            title="Kontingent",
+            version=__version__,
+            openapi_router=Router(
+                "/api/v1", route_handlers=[], include_in_schema=False, after_request=json_not_found
+            ),
+            render_plugins=[SwaggerRenderPlugin(path="/docs")],
+        ),
+        debug=False,
+    )
+    app.state.services = services
+    return app

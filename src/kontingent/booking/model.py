@@ -1,0 +1,142 @@
+"""Bookings: who is booked, into which slots, under which code.
+
+Invariants kept here (pure functions, standard library only):
+- The slot ids of a booking form exactly one offer: one slot per dose per person, one centre,
+  one vaccine, every person's second dose inside the interval window, persons side by side.
+- A booking code reads aloud unambiguously (no 0/O, no 1/I) and is drawn from a CSPRNG with
+  60 bits, so guessing one is hopeless; lookups still need the birth date as well.
+- Two bookings are for "the same person" when normalised names and birth date match.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from kontingent.errors import InvalidInput
+from kontingent.inventory.model import Appointment, Vaccine, is_valid_interval
+
+CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # 32 symbols: no 0, O, 1, I
+CODE_LENGTH = 12
+MAX_PERSONS = 2
+
+
+@dataclass(frozen=True, slots=True)
+class SlotInfo:
+    id: int
+    centre_id: int
+    vaccine_code: str
+    starts_at: datetime
+    bookable_from: datetime | None
+
+    def is_bookable(self, now: datetime, window_from: datetime, window_until: datetime) -> bool:
+        """Released, still ahead and inside the booking window."""
+        return (
+            self.bookable_from is not None
+            and self.bookable_from <= now
+            and self.starts_at > now
+            and window_from <= self.starts_at < window_until
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    first_name: str
+    last_name: str
+    birth_date: date
+    postcode: str
+    city: str
+    street: str
+    house_number: str
+    phone: str
+    email: str | None
+
+    @property
+    def key(self) -> str:
+        return person_key(self.first_name, self.last_name, self.birth_date)
+
+
+def new_code() -> str:
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    return "-".join(raw[i : i + 4] for i in range(0, CODE_LENGTH, 4))
+
+
+def normalise_code(text: str) -> str | None:
+    """The canonical form of a code as typed or read aloud, or None if it cannot be one."""
+    raw = re.sub(r"[\s\-]", "", text.upper())
+    if len(raw) != CODE_LENGTH or any(ch not in CODE_ALPHABET for ch in raw):
+        return None
+    return "-".join(raw[i : i + 4] for i in range(0, CODE_LENGTH, 4))
+
+
+def _fold(name: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    letters = "".join(ch for ch in decomposed if ch.isalpha())
+    return letters.replace("ß", "ss")
+
+
+def person_key(first_name: str, last_name: str, birth_date: date) -> str:
+    return f"{_fold(first_name)}|{_fold(last_name)}|{birth_date.isoformat()}"
+
+
+def _reject(field: str, message: str) -> InvalidInput:
+    return InvalidInput(message, code="invalid_offer", field=field)
+
+
+def _check_shape(slots: Sequence[SlotInfo], vaccine: Vaccine, persons: int) -> None:
+    want = vaccine.doses * persons
+    if len(slots) != want:
+        raise _reject(
+            "slot_ids",
+            f"an offer of {vaccine.name} for {persons} person(s) holds exactly {want} slot ids, "
+            f"got {len(slots)}: send the slot ids of one offer",
+        )
+    if len({s.centre_id for s in slots}) != 1:
+        raise _reject("slot_ids", "all slots of an offer must be at the same centre")
+    if {s.vaccine_code for s in slots} != {vaccine.code}:
+        raise _reject("slot_ids", f"all slots of an offer must be for {vaccine.name}")
+
+
+def assign_appointments(
+    slots: Sequence[SlotInfo], vaccine: Vaccine, persons: int
+) -> list[Appointment]:
+    """Check that `slots` (one entry per requested seat) form one offer and say who sits where.
+
+    Slots are taken in time order: the earliest `persons` seats are the first doses, the next
+    `persons` seats the second doses; person i gets the i-th seat of each dose.
+    """
+    _check_shape(slots, vaccine, persons)
+    ordered = sorted(slots, key=lambda s: (s.starts_at, s.id))
+    groups = [ordered[i * persons : (i + 1) * persons] for i in range(vaccine.doses)]
+    for dose, group in enumerate(groups, start=1):
+        # Side by side means one slot per dose for everybody, as every offer is made.
+        if len({s.id for s in group}) != 1:
+            raise _reject(
+                "slot_ids", f"dose {dose} of all persons must be in the same slot, side by side"
+            )
+    if vaccine.doses == 2:
+        for person in range(persons):
+            first, second = groups[0][person], groups[1][person]
+            if first.starts_at == second.starts_at or not is_valid_interval(
+                vaccine, first.starts_at, second.starts_at
+            ):
+                raise _reject(
+                    "slot_ids",
+                    f"the second dose of {vaccine.name} must be "
+                    f"{vaccine.interval_min_days} to {vaccine.interval_max_days} days after the "
+                    "first",
+                )
+    return [
+        Appointment(slot.id, slot.starts_at, dose, person)
+        for dose, group in enumerate(groups, start=1)
+        for person, slot in enumerate(group)
+    ]
+
+
+def seats_per_slot(slot_ids: Sequence[int]) -> dict[int, int]:
+    return dict(Counter(slot_ids))

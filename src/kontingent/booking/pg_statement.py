@@ -1,0 +1,172 @@
+"""A whole booking as one PostgreSQL statement: the hot path of the rush.
+
+Invariants kept here:
+- Seats come first, by one conditional UPDATE over every slot of the offer (`= ANY` makes the
+  primary-key index visit, and lock, them in ascending id order). Every insert reads from the
+  `booking` CTE, which holds a row only when every slot had room; so a lost race writes
+  nothing but the seats it got, and the caller's rollback returns those.
+- It writes the same rows as the step-by-step path (`take_seats`, `insert_booking`, the outbox
+  and the idempotency record) under the same constraints: CHECK booked <= capacity, one
+  active booking per person, one booking per verification, one answer per idempotency key.
+- Outbox rows come from the notifications repository's own row builder and the columns' own
+  bind processing, so the two paths cannot drift apart on what a message row holds.
+
+One statement instead of six means one round trip and one pass through the driver per
+booking; measured in bench/README.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from typing import Any
+
+from sqlalchemy.dialects import postgresql
+
+from kontingent.booking.model import Person
+from kontingent.inventory.model import Appointment
+from kontingent.notifications.model import Message
+from kontingent.notifications.repository import _rows as outbox_rows
+from kontingent.schema import outbox
+
+_DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
+
+_HEAD = """
+WITH taken AS (
+    UPDATE slots SET booked = booked + ($2::int[])[array_position($1::bigint[], id)]
+    WHERE id = ANY($1::bigint[])
+      AND booked + ($2::int[])[array_position($1::bigint[], id)] <= capacity
+      AND bookable_from <= $3::timestamp AND starts_at > $3::timestamp
+      AND starts_at < $4::timestamp
+    RETURNING id
+), booking AS (
+    INSERT INTO bookings
+        (code, campaign_id, centre_id, vaccine_code, status, phone, verification_id, channel,
+         created_at)
+    SELECT $5::text, $6::int, $7::int, $8::text, 'booked', $9::text, $10::text, $11::text,
+           $3::timestamp
+    WHERE (SELECT count(*) FROM taken) = cardinality($1::bigint[])
+    RETURNING id
+), people AS (
+    INSERT INTO persons
+        (booking_id, position, campaign_id, person_key, active, first_name, last_name,
+         birth_date, postcode, city, street, house_number, phone, email)
+    SELECT booking.id, p.position, $6::int, p.person_key, true, p.first_name, p.last_name,
+           p.birth_date, p.postcode, p.city, p.street, p.house_number, p.phone, p.email
+    FROM booking, unnest($12::smallint[], $13::text[], $14::text[], $15::text[], $16::date[],
+                         $17::text[], $18::text[], $19::text[], $20::text[], $21::text[],
+                         $22::text[])
+        AS p(position, person_key, first_name, last_name, birth_date, postcode, city, street,
+             house_number, phone, email)
+), seats AS (
+    INSERT INTO appointments (booking_id, person_position, slot_id, dose, status)
+    SELECT booking.id, a.person_position, a.slot_id, a.dose, 'booked'
+    FROM booking, unnest($23::smallint[], $24::bigint[], $25::smallint[])
+        AS a(person_position, slot_id, dose)
+), remembered AS (
+    INSERT INTO idempotency_keys (scope, key, request_hash, status_code, response, created_at)
+    SELECT $26::text, $27::text, $28::text, $29::int, $30::bytea, $3::timestamp
+    FROM booking WHERE $26::text IS NOT NULL
+)"""
+_FIRST_OUTBOX_PARAM = 31
+
+
+@dataclass(frozen=True, slots=True)
+class Remembered:
+    """The answer to store under an idempotency key, in the booking's transaction."""
+
+    scope: str
+    key: str
+    request_hash: str
+    status_code: int
+    body: bytes
+
+
+@cache
+def _statement(columns: tuple[str, ...]) -> str:
+    """The full statement for outbox rows with these columns (one text, so one prepared
+    statement per connection)."""
+    arrays = ", ".join(
+        f"${_FIRST_OUTBOX_PARAM + i}::{outbox.c[c].type.compile(dialect=_DIALECT)}[]"
+        for i, c in enumerate(columns)
+    )
+    names = ", ".join(columns)
+    # Column names and types come from the table definition, never from a request.
+    queued = f"INSERT INTO outbox ({names}) SELECT m.* FROM booking, unnest({arrays}) AS m({names})"  # noqa: S608
+    return f"{_HEAD}, queued AS (\n    {queued}\n)\nSELECT id FROM booking"
+
+
+def _outbox_arrays(
+    messages: Sequence[Message], now: datetime
+) -> tuple[tuple[str, ...], list[list[Any]]]:
+    rows = outbox_rows(messages, now)
+    columns = tuple(rows[0]) if rows else tuple(outbox_rows([Message("sms", "", "")], now)[0])
+    arrays = []
+    for c in columns:
+        process = outbox.c[c].type.bind_processor(_DIALECT)
+        values = [row[c] for row in rows]
+        arrays.append([process(v) for v in values] if process else values)
+    return columns, arrays
+
+
+def _naive_utc(at: datetime) -> datetime:
+    return at.astimezone(UTC).replace(tzinfo=None)
+
+
+def booking_statement(
+    *,
+    seats: Mapping[int, int],
+    now: datetime,
+    until: datetime,
+    code: str,
+    campaign_id: int,
+    centre_id: int,
+    vaccine_code: str,
+    phone: str,
+    verification_id: str | None,
+    channel: str,
+    people: Sequence[Person],
+    booked: Sequence[Appointment],
+    messages: Sequence[Message],
+    remembered: Remembered | None,
+) -> tuple[str, tuple[Any, ...]]:
+    """The statement and its parameters; it answers the new booking's id, or no row."""
+    ids = sorted(seats)
+    columns, outbox_values = _outbox_arrays(messages, now)
+    r = remembered
+    params = (
+        ids,
+        [seats[i] for i in ids],
+        _naive_utc(now),
+        _naive_utc(until),
+        code,
+        campaign_id,
+        centre_id,
+        vaccine_code,
+        phone,
+        verification_id,
+        channel,
+        list(range(len(people))),
+        [p.key for p in people],
+        [p.first_name for p in people],
+        [p.last_name for p in people],
+        [p.birth_date for p in people],
+        [p.postcode for p in people],
+        [p.city for p in people],
+        [p.street for p in people],
+        [p.house_number for p in people],
+        [p.phone for p in people],
+        [p.email for p in people],
+        [a.person for a in booked],
+        [a.slot_id for a in booked],
+        [a.dose for a in booked],
+        None if r is None else r.scope,
+        None if r is None else r.key,
+        None if r is None else r.request_hash,
+        None if r is None else r.status_code,
+        None if r is None else r.body,
+        *outbox_values,
+    )
+    return _statement(columns), params

@@ -1,0 +1,362 @@
+"""SQL for bookings. Repositories never commit; the booking service owns the transaction.
+
+The slot is the unit of contention. Seats are taken with a conditional UPDATE
+(`booked + n <= capacity`, released, ahead and inside the window), which PostgreSQL applies in
+ascending id order through the primary-key index, and which SQLite runs under BEGIN IMMEDIATE;
+the CHECK constraint on `slots` backs it. If fewer rows matched than asked, nothing else is
+written and the caller rolls the whole booking back.
+
+`book_seats` takes the seats and writes the booking with its persons, appointments,
+confirmations and idempotency record. On PostgreSQL that is one statement
+(`pg_statement.booking_statement`): one round trip instead of six, the same rows, the same
+constraints. SQLite runs the same steps as separate statements under its write lock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from kontingent.booking.model import Person
+from kontingent.booking.pg_statement import Remembered, booking_statement
+from kontingent.inventory.model import Appointment
+from kontingent.notifications import repository as outbox
+from kontingent.notifications.model import Message
+from kontingent.schema import appointments, bookings, idempotency_keys, persons, slots
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResponse:
+    request_hash: str
+    status_code: int
+    body: bytes
+
+
+async def take_seats(
+    conn: AsyncConnection, seats: Mapping[int, int], now: datetime, until: datetime
+) -> bool:
+    """Take `seats[slot_id]` seats in every slot, or report False (caller rolls back)."""
+    by_count: dict[int, list[int]] = {}
+    for slot_id, n in seats.items():
+        by_count.setdefault(n, []).append(slot_id)
+    for n, ids in sorted(by_count.items()):
+        result = await conn.execute(
+            update(slots)
+            .where(
+                slots.c.id.in_(sorted(ids)),
+                slots.c.booked + n <= slots.c.capacity,
+                slots.c.bookable_from <= now,
+                slots.c.starts_at > now,
+                slots.c.starts_at < until,
+            )
+            .values(booked=slots.c.booked + n)
+            .returning(slots.c.id)
+        )
+        if len(result.all()) != len(ids):
+            return False
+    return True
+
+
+async def book_seats(
+    conn: AsyncConnection,
+    *,
+    seats: Mapping[int, int],
+    now: datetime,
+    until: datetime,
+    code: str,
+    campaign_id: int,
+    centre_id: int,
+    vaccine_code: str,
+    phone: str,
+    verification_id: str | None,
+    channel: str,
+    people: Sequence[Person],
+    booked: Sequence[Appointment],
+    messages: Sequence[Message],
+    remembered: Remembered | None,
+) -> int | None:
+    """Take the seats and write the booking with its confirmations (and its idempotency
+    record); the booking's id, or None when a slot had no room left.
+
+    On None some seats may be taken already: the caller must roll the transaction back.
+    """
+    if conn.dialect.name == "postgresql":
+        sql, params = booking_statement(
+            seats=seats,
+            now=now,
+            until=until,
+            code=code,
+            campaign_id=campaign_id,
+            centre_id=centre_id,
+            vaccine_code=vaccine_code,
+            phone=phone,
+            verification_id=verification_id,
+            channel=channel,
+            people=people,
+            booked=booked,
+            messages=messages,
+            remembered=remembered,
+        )
+        row = (await conn.exec_driver_sql(sql, params)).first()
+        return None if row is None else int(row[0])
+    if not await take_seats(conn, seats, now, until):
+        return None
+    booking_id = await insert_booking(
+        conn,
+        code=code,
+        campaign_id=campaign_id,
+        centre_id=centre_id,
+        vaccine_code=vaccine_code,
+        phone=phone,
+        verification_id=verification_id,
+        channel=channel,
+        now=now,
+        people=people,
+        booked=booked,
+    )
+    await outbox.enqueue(conn, messages, now)
+    if remembered is not None:
+        stored = StoredResponse(remembered.request_hash, remembered.status_code, remembered.body)
+        await store_response(conn, remembered.scope, remembered.key, stored, now)
+    return booking_id
+
+
+async def free_seats(conn: AsyncConnection, seats: Mapping[int, int]) -> None:
+    for slot_id, n in sorted(seats.items()):
+        await conn.execute(
+            update(slots).where(slots.c.id == slot_id).values(booked=slots.c.booked - n)
+        )
+
+
+async def insert_booking(
+    conn: AsyncConnection,
+    *,
+    code: str,
+    campaign_id: int,
+    centre_id: int,
+    vaccine_code: str,
+    phone: str,
+    verification_id: str | None,
+    channel: str,
+    now: datetime,
+    people: Sequence[Person],
+    booked: Sequence[Appointment],
+) -> int:
+    booking_id: int = (
+        await conn.execute(
+            bookings.insert()
+            .values(
+                code=code,
+                campaign_id=campaign_id,
+                centre_id=centre_id,
+                vaccine_code=vaccine_code,
+                status="booked",
+                phone=phone,
+                verification_id=verification_id,
+                channel=channel,
+                created_at=now,
+            )
+            .returning(bookings.c.id)
+        )
+    ).scalar_one()
+    await conn.execute(
+        persons.insert(),
+        [
+            {
+                "booking_id": booking_id,
+                "position": i,
+                "campaign_id": campaign_id,
+                "person_key": p.key,
+                "active": True,
+                "first_name": p.first_name,
+                "last_name": p.last_name,
+                "birth_date": p.birth_date,
+                "postcode": p.postcode,
+                "city": p.city,
+                "street": p.street,
+                "house_number": p.house_number,
+                "phone": p.phone,
+                "email": p.email,
+            }
+            for i, p in enumerate(people)
+        ],
+    )
+    await conn.execute(
+        appointments.insert(),
+        [
+            {
+                "booking_id": booking_id,
+                "person_position": a.person,
+                "slot_id": a.slot_id,
+                "dose": a.dose,
+                "status": "booked",
+            }
+            for a in booked
+        ],
+    )
+    return booking_id
+
+
+async def find_booking(conn: AsyncConnection, code: str) -> Row[tuple[object, ...]] | None:
+    return (await conn.execute(select(bookings).where(bookings.c.code == code))).first()
+
+
+async def booking_persons(conn: AsyncConnection, booking_id: int) -> list[Person]:
+    rows = (
+        await conn.execute(
+            select(persons).where(persons.c.booking_id == booking_id).order_by(persons.c.position)
+        )
+    ).all()
+    return [
+        Person(
+            r.first_name,
+            r.last_name,
+            r.birth_date,
+            r.postcode,
+            r.city,
+            r.street,
+            r.house_number,
+            r.phone,
+            r.email,
+        )
+        for r in rows
+    ]
+
+
+async def booking_appointments(
+    conn: AsyncConnection, booking_id: int
+) -> list[tuple[Appointment, str]]:
+    query = (
+        select(appointments, slots.c.starts_at)
+        .join(slots, slots.c.id == appointments.c.slot_id)
+        .where(appointments.c.booking_id == booking_id)
+        .order_by(appointments.c.dose, appointments.c.person_position)
+    )
+    return [
+        (Appointment(r.slot_id, r.starts_at, r.dose, r.person_position), r.status)
+        for r in (await conn.execute(query)).all()
+    ]
+
+
+async def mark_cancelled(conn: AsyncConnection, booking_id: int, now: datetime) -> dict[int, int]:
+    """Cancel a booked booking; the seats it held per slot (empty if it was not booked)."""
+    done = await conn.execute(
+        update(bookings)
+        .where(bookings.c.id == booking_id, bookings.c.status == "booked")
+        .values(status="cancelled", cancelled_at=now)
+        .returning(bookings.c.id)
+    )
+    if done.first() is None:
+        return {}
+    await conn.execute(
+        update(persons).where(persons.c.booking_id == booking_id).values(active=False)
+    )
+    freed = await conn.execute(
+        update(appointments)
+        .where(and_(appointments.c.booking_id == booking_id, appointments.c.status == "booked"))
+        .values(status="cancelled")
+        .returning(appointments.c.slot_id)
+    )
+    seats: dict[int, int] = {}
+    for slot_id in freed.scalars().all():
+        seats[slot_id] = seats.get(slot_id, 0) + 1
+    return seats
+
+
+async def active_person_keys(
+    conn: AsyncConnection, campaign_id: int, keys: Sequence[str]
+) -> set[str]:
+    query = select(persons.c.person_key).where(
+        persons.c.campaign_id == campaign_id, persons.c.active, persons.c.person_key.in_(keys)
+    )
+    return set((await conn.execute(query)).scalars().all())
+
+
+async def stored_response(conn: AsyncConnection, scope: str, key: str) -> StoredResponse | None:
+    row = (
+        await conn.execute(
+            select(idempotency_keys).where(
+                idempotency_keys.c.scope == scope, idempotency_keys.c.key == key
+            )
+        )
+    ).first()
+    return None if row is None else StoredResponse(row.request_hash, row.status_code, row.response)
+
+
+async def store_response(
+    conn: AsyncConnection, scope: str, key: str, response: StoredResponse, now: datetime
+) -> None:
+    await conn.execute(
+        idempotency_keys.insert().values(
+            scope=scope,
+            key=key,
+            request_hash=response.request_hash,
+            status_code=response.status_code,
+            response=response.body,
+            created_at=now,
+        )
+    )
+
+
+# --- rebooking: move a booked booking to another offer in one transaction -------------------
+
+
+async def lock_booked(conn: AsyncConnection, code: str) -> Row[tuple[object, ...]] | None:
+    """The booking if it is still booked, locked (PostgreSQL) against a concurrent move or
+    cancellation until the transaction ends; SQLite's write lock covers that already."""
+    query = (
+        select(bookings)
+        .where(bookings.c.code == code, bookings.c.status == "booked")
+        .with_for_update()
+    )
+    return (await conn.execute(query)).first()
+
+
+async def booked_seats(conn: AsyncConnection, booking_id: int) -> dict[int, int]:
+    """Seats per slot that the booking's booked appointments hold."""
+    query = select(appointments.c.slot_id).where(
+        appointments.c.booking_id == booking_id, appointments.c.status == "booked"
+    )
+    seats: dict[int, int] = {}
+    for slot_id in (await conn.execute(query)).scalars().all():
+        seats[slot_id] = seats.get(slot_id, 0) + 1
+    return seats
+
+
+async def replace_appointments(
+    conn: AsyncConnection, booking_id: int, booked: Sequence[Appointment]
+) -> None:
+    """Swap the booked appointments for `booked` (the seats are the caller's business)."""
+    await conn.execute(
+        appointments.delete().where(
+            appointments.c.booking_id == booking_id, appointments.c.status == "booked"
+        )
+    )
+    await conn.execute(
+        appointments.insert(),
+        [
+            {
+                "booking_id": booking_id,
+                "person_position": a.person,
+                "slot_id": a.slot_id,
+                "dose": a.dose,
+                "status": "booked",
+            }
+            for a in booked
+        ],
+    )
+
+
+async def move_booking(
+    conn: AsyncConnection, booking_id: int, centre_id: int, vaccine_code: str
+) -> None:
+    await conn.execute(
+        update(bookings)
+        .where(bookings.c.id == booking_id)
+        .values(centre_id=centre_id, vaccine_code=vaccine_code)
+    )

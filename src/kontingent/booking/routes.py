@@ -1,0 +1,53 @@
+"""HTTP: book an offer, look a booking up, cancel it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+from litestar import Router, delete, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
+
+from kontingent.booking.schemas import BookingIn, BookingOut
+from kontingent.booking.service import Booking
+from kontingent.verification.service import Verification
+
+BirthDate = Annotated[str, QueryParameter(min_length=1, max_length=20, description="YYYY-MM-DD")]
+
+
+@post("/bookings", status_code=201)
+async def book(
+    booking: NamedDependency[Booking],
+    verification: NamedDependency[Verification],
+    data: JSONBody[BookingIn],
+    authorization: Annotated[
+        str | None, HeaderParameter(name="Authorization", description="Bearer TOKEN")
+    ] = None,
+    idempotency_key: Annotated[
+        str | None, HeaderParameter(name="Idempotency-Key", description="1 to 100 characters")
+    ] = None,
+) -> BookingOut:
+    claims = verification.read_token(authorization)
+    persons = [
+        {k: v for k, v in msgspec.structs.asdict(p).items() if v is not None} for p in data.persons
+    ]
+    view = await booking.book(claims, persons, data.slot_ids, idempotency_key)
+    return BookingOut.of(view)
+
+
+@get("/bookings/{code:str}")
+async def find_booking(
+    booking: NamedDependency[Booking], code: FromPath[str], birth_date: BirthDate
+) -> BookingOut:
+    return BookingOut.of(await booking.find(code, birth_date))
+
+
+@delete("/bookings/{code:str}", status_code=200)
+async def cancel_booking(
+    booking: NamedDependency[Booking], code: FromPath[str], birth_date: BirthDate
+) -> BookingOut:
+    return BookingOut.of(await booking.cancel(code, birth_date))
+
+
+router = Router("/", route_handlers=[book, find_booking, cancel_booking], tags=["booking"])

@@ -1,0 +1,284 @@
+"""The `kontingent` command: serve, migrate, seed and relay.
+
+Options override the KONTINGENT_* environment variables; `serve` hands the merged settings to
+its Granian worker processes through that same environment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+from collections.abc import Awaitable, Callable, Coroutine
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from kontingent.clock import SystemClock
+from kontingent.config import Settings, SettingsError, ensure_sqlite_dir, load_settings
+from kontingent.db import Database, make_engine
+
+if TYPE_CHECKING:
+    from kontingent.notifications.service import Relay
+
+app = typer.Typer(help="Kontingent: vaccination appointment booking.", no_args_is_help=True)
+console = Console(stderr=True)
+T = TypeVar("T")
+
+DatabaseUrl = Annotated[str | None, typer.Option("--database-url", help="KONTINGENT_DATABASE_URL")]
+
+
+def _settings(**overrides: Any) -> Settings:
+    try:
+        return load_settings(**overrides)
+    except SettingsError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+def _run(work: Callable[[Database], Awaitable[T]], settings: Settings) -> T:
+    ensure_sqlite_dir(settings.database_url)
+
+    async def main() -> T:
+        db = Database(make_engine(settings.database_url, schema=settings.database_schema))
+        try:
+            return await work(db)
+        finally:
+            await db.dispose()
+
+    return asyncio.run(main())
+
+
+def _migrate(settings: Settings) -> None:
+    from kontingent.migrations import upgrade
+
+    _run(lambda db: upgrade(db.engine), settings)
+
+
+def _seed(settings: Settings) -> None:
+    from kontingent.demo.seed import seed_demo
+
+    with Progress(
+        TextColumn("seeding demo data"), BarColumn(), MofNCompleteColumn(), console=console
+    ) as bar:
+        task = bar.add_task("centres", total=None)
+
+        def report(_: str, done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        seeded = _run(lambda db: seed_demo(db, SystemClock(), progress=report), settings)
+    console.print("demo data loaded" if seeded else "demo data already present; left as it is")
+
+
+@app.command()
+def migrate(database_url: DatabaseUrl = None) -> None:
+    """Bring the database schema up to date."""
+    _migrate(_settings(database_url=database_url))
+    console.print("schema is up to date")
+
+
+@app.command()
+def seed(
+    demo: Annotated[bool, typer.Option("--demo", help="load the Westfalen-Lippe demo")] = False,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Load demo data (27 centres, vaccines, eight weeks of slots, cohorts, contingents)."""
+    if not demo:
+        console.print("[red]error:[/red] say --demo: the only data set shipped is the demo")
+        raise typer.Exit(2)
+    settings = _settings(database_url=database_url)
+    _migrate(settings)
+    _seed(settings)
+
+
+@app.command()
+def serve(
+    demo: Annotated[
+        bool, typer.Option("--demo", help="migrate, seed and use the dev mailbox")
+    ] = False,
+    host: Annotated[str | None, typer.Option(help="KONTINGENT_HOST")] = None,
+    port: Annotated[int | None, typer.Option(help="KONTINGENT_PORT")] = None,
+    workers: Annotated[int | None, typer.Option(help="KONTINGENT_WORKERS")] = None,
+    database_url: DatabaseUrl = None,
+    redis_url: Annotated[str | None, typer.Option(help="KONTINGENT_REDIS_URL")] = None,
+    smtp_url: Annotated[str | None, typer.Option(help="KONTINGENT_SMTP_URL")] = None,
+    sms_gateway_url: Annotated[str | None, typer.Option(help="KONTINGENT_SMS_GATEWAY_URL")] = None,
+    secret_key: Annotated[str | None, typer.Option(help="KONTINGENT_SECRET_KEY")] = None,
+    waiting_room: Annotated[bool | None, typer.Option("--waiting-room/--no-waiting-room")] = None,
+    relay: Annotated[
+        bool | None,
+        typer.Option("--relay/--no-relay", help="relay the outbox inside the web workers"),
+    ] = None,
+) -> None:
+    """Serve the portal and the API with Granian."""
+    settings = _settings(
+        demo=demo or None,
+        host=host,
+        port=port,
+        workers=workers,
+        database_url=database_url,
+        redis_url=redis_url,
+        smtp_url=smtp_url,
+        sms_gateway_url=sms_gateway_url,
+        secret_key=secret_key,
+        waiting_room=waiting_room,
+        embedded_relay=relay,
+    )
+    try:
+        settings.check()
+    except SettingsError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    if settings.demo:
+        _migrate(settings)
+        _seed(settings)
+    _export(settings)
+    from granian import Granian
+    from granian.constants import Interfaces
+    from granian.log import LogLevels
+
+    console.print(
+        f"serving on http://{settings.host}:{settings.port} with {settings.workers} worker(s)"
+    )
+    Granian(
+        "kontingent.asgi:from_environment",
+        factory=True,
+        interface=Interfaces.ASGI,
+        address=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_level=LogLevels(settings.log_level),
+        backlog=4096,
+    ).serve()
+
+
+def _export(settings: Settings) -> None:
+    """Hand the merged settings to the worker processes through their environment."""
+    for name in (
+        "database_url",
+        "database_schema",
+        "redis_url",
+        "smtp_url",
+        "sms_gateway_url",
+        "secret_key",
+        "demo",
+        "waiting_room",
+        "embedded_relay",
+        "host",
+        "port",
+        "workers",
+    ):
+        value = getattr(settings, name)
+        if value is not None:
+            os.environ[f"KONTINGENT_{name.upper()}"] = (
+                str(value).lower() if isinstance(value, bool) else str(value)
+            )
+
+
+@app.command()
+def worker(
+    database_url: DatabaseUrl = None,
+    smtp_url: Annotated[str | None, typer.Option(help="KONTINGENT_SMTP_URL")] = None,
+    sms_gateway_url: Annotated[str | None, typer.Option(help="KONTINGENT_SMS_GATEWAY_URL")] = None,
+    status: Annotated[
+        bool, typer.Option("--status", help="show the backlog and the parked messages, then exit")
+    ] = False,
+    requeue_parked: Annotated[
+        bool,
+        typer.Option("--requeue-parked", help="give parked messages new tries, then exit"),
+    ] = False,
+) -> None:
+    """Relay the outbox (SMS and e-mail) and queue day-before reminders until stopped."""
+    settings = _settings(
+        database_url=database_url, smtp_url=smtp_url, sms_gateway_url=sms_gateway_url
+    )
+    from kontingent.app import build_services
+
+    async def main() -> None:
+        try:
+            services = build_services(settings)
+        except SettingsError as exc:
+            console.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(2) from None
+        try:
+            if status:
+                await _print_outbox(services.db, services.clock.now())
+            elif requeue_parked:
+                count = await services.relay.requeue_parked()
+                console.print(f"{count} parked message(s) queued again")
+            else:
+                await _relay_until_stopped(services.relay)
+        finally:
+            await services.relay.aclose()
+            await services.db.dispose()
+
+    if not (status or requeue_parked):
+        mail = "SMTP" if settings.smtp_url else "the dev mailbox"
+        sms = "the SMS gateway" if settings.sms_gateway_url else "the dev mailbox"
+        console.print(f"relaying e-mail to {mail} and SMS to {sms}; Ctrl+C stops")
+    with contextlib.suppress(KeyboardInterrupt):
+        _event_loop_run(main())
+
+
+def _event_loop_run(work: Coroutine[Any, Any, None]) -> None:
+    """uvloop where it is installed: the relay spends its time in socket I/O."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency except on Windows
+        asyncio.run(work)
+        return
+    uvloop.run(work)
+
+
+async def _relay_until_stopped(relay: Relay) -> None:
+    """Run the relay. SIGTERM or Ctrl+C lets the rounds in flight record what they delivered,
+    so a clean stop sends nothing twice; a second signal stops at once."""
+    task = asyncio.create_task(relay.run_forever())
+    signals = 0
+
+    def on_signal() -> None:
+        nonlocal signals
+        signals += 1
+        relay.stop()
+        if signals > 1:
+            task.cancel()
+
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, on_signal)
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+async def _print_outbox(db: Database, now: datetime) -> None:
+    from rich.table import Table
+
+    from kontingent.notifications import repository as outbox
+
+    async with db.read() as conn:
+        backlog = await outbox.backlog(conn, now)
+        parked = await outbox.parked(conn, limit=50)
+    table = Table("channel", "pending", "due now", "parked", "oldest due")
+    for b in backlog:
+        oldest = "" if b.oldest_due is None else b.oldest_due.isoformat(timespec="seconds")
+        table.add_row(b.channel, str(b.pending), str(b.due), str(b.parked), oldest)
+    Console().print(table)
+    # One line per parked message, never wrapped: operators copy message ids from here.
+    out = Console(soft_wrap=True)
+    out.print(f"parked messages (newest first, at most 50): {len(parked)}")
+    for p in parked:
+        out.print(
+            f"{p.parked_at.isoformat(timespec='seconds')}  {p.message_id}  {p.channel}  "
+            f"{p.recipient}  tries={p.attempts}  {p.last_error}",
+            markup=False,
+            highlight=False,
+        )
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,149 @@
+"""Settings: read once from the environment (and CLI options) by the entry points, never at import.
+
+Every setting has an environment variable `KONTINGENT_<NAME>`; the CLI passes its options as
+overrides, so the precedence is: option > environment > default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULT_SQLITE_URL = "sqlite+aiosqlite:///./var/kontingent.sqlite3"
+_DEV_SECRET = "dev-only-" + "insecure-secret-key"
+MIN_SECRET_LENGTH = 32  # characters; tokens and PIN hashes are HMACs under this key
+# The schemes each URL setting can be served with; anything else fails later and less clearly.
+URL_SCHEMES = {
+    "database_url": ("sqlite+aiosqlite", "postgresql+asyncpg"),
+    "redis_url": ("redis", "rediss", "unix"),
+    "smtp_url": ("smtp", "smtps"),
+    "sms_gateway_url": ("http", "https"),
+}
+
+
+class SettingsError(ValueError):
+    """A setting has a value the service cannot run with."""
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str = DEFAULT_SQLITE_URL
+    # PostgreSQL schema to work in (search_path); lets several deployments or test runs
+    # share one database without seeing each other.
+    database_schema: str | None = None
+    redis_url: str | None = None
+    smtp_url: str | None = None
+    sms_gateway_url: str | None = None
+    secret_key: str = _DEV_SECRET
+    demo: bool = False
+    waiting_room: bool = False
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    log_level: str = "info"
+    # Run the outbox relay inside the web process (embedded mode).
+    embedded_relay: bool = True
+    # Cache of free slots per centre and vaccine; a booking decides against the database.
+    availability_ttl_s: float = 1.0
+    db_pool_size: int = 10
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def dev_mailbox(self) -> bool:
+        """Messages go to the local dev mailbox when a transport is not configured."""
+        return self.smtp_url is None or self.sms_gateway_url is None
+
+    def check(self) -> Settings:
+        """Refuse settings that would be unsafe outside demo mode."""
+        if not self.demo and self.secret_key == _DEV_SECRET:
+            raise SettingsError(
+                "KONTINGENT_SECRET_KEY is not set: set it to a long random value "
+                f"(for example {secrets.token_urlsafe(32)!r}) or run with --demo"
+            )
+        if not self.demo and len(self.secret_key) < MIN_SECRET_LENGTH:
+            raise SettingsError(
+                f"KONTINGENT_SECRET_KEY is too short ({len(self.secret_key)} characters): use at "
+                f"least {MIN_SECRET_LENGTH} random characters, for example "
+                f"{secrets.token_urlsafe(32)!r}"
+            )
+        if self.workers < 1:
+            raise SettingsError("workers must be 1 or more")
+        return self
+
+
+_BOOL_TRUE = {"1", "true", "yes", "on"}
+_BOOL_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _parse(name: str, raw: str, kind: type) -> Any:
+    if kind is bool:
+        value = raw.strip().lower()
+        if value in _BOOL_TRUE | _BOOL_FALSE:
+            return value in _BOOL_TRUE
+        raise SettingsError(f"KONTINGENT_{name.upper()} must be true or false, not {raw!r}")
+    if kind in (int, float):
+        try:
+            return kind(raw)
+        except ValueError:
+            raise SettingsError(
+                f"KONTINGENT_{name.upper()} must be a number, not {raw!r}"
+            ) from None
+    return raw
+
+
+_KINDS: dict[str, type] = {
+    "demo": bool,
+    "waiting_room": bool,
+    "embedded_relay": bool,
+    "port": int,
+    "workers": int,
+    "db_pool_size": int,
+    "availability_ttl_s": float,
+}
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Settings from `environ` (default: the process environment) and explicit overrides."""
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(Settings):
+        if f.name == "extra":
+            continue
+        raw = env.get(f"KONTINGENT_{f.name.upper()}")
+        if raw is not None:
+            values[f.name] = _parse(f.name, raw, _KINDS.get(f.name, str))
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    settings = Settings(**values)
+    _check_urls(settings)
+    return settings
+
+
+def _check_urls(settings: Settings) -> None:
+    for name, schemes in URL_SCHEMES.items():
+        url = getattr(settings, name)
+        if url is None or (url == "" and name != "database_url"):
+            continue  # an empty optional URL means "not configured"
+        scheme = url.partition("://")[0] if "://" in url else ""
+        if scheme not in schemes:
+            # Name the scheme only: the rest of a URL may hold a password.
+            found = f"the scheme {scheme!r}" if scheme else "no scheme"
+            raise SettingsError(
+                f"KONTINGENT_{name.upper()} has {found}: use a URL starting with "
+                + " or ".join(f"{s}://" for s in schemes)
+            )
+
+
+def ensure_sqlite_dir(url: str) -> None:
+    """Create the folder of a file-based SQLite database so a fresh checkout just runs."""
+    prefix = "sqlite+aiosqlite:///"
+    if url.startswith(prefix) and ":memory:" not in url:
+        Path(url[len(prefix) :]).parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,161 @@
+"""Database plumbing: the engine, one transaction per use case, and retries.
+
+Invariants kept here:
+- A write use case runs in exactly one transaction. On SQLite it starts with BEGIN IMMEDIATE,
+  so writers queue on the database lock up front instead of failing on upgrade.
+- A use case that hits a serialization failure, a deadlock or a busy SQLite database is run
+  again from the start, a bounded number of times, so no partial work survives a retry.
+- Reads on PostgreSQL run in autocommit (READ COMMITTED gives each statement its own snapshot
+  either way); nothing may be written through `read()`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import DateTime, event
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
+from sqlalchemy.types import TypeDecorator
+
+T = TypeVar("T")
+
+_RETRYABLE_PG = {"40001", "40P01"}  # serialization_failure, deadlock_detected
+_WRITE_OPTION = "kontingent_write"
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timestamps stored as naive UTC in both dialects and returned timezone-aware."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("refusing a naive datetime: pass a timezone-aware one")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
+
+
+def is_retryable(exc: BaseException) -> bool:
+    if not isinstance(exc, DBAPIError):
+        return False
+    orig = exc.orig
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if code in _RETRYABLE_PG:
+        return True
+    return "database is locked" in str(orig) or "deadlock detected" in str(orig)
+
+
+def _setup_sqlite(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Take transaction control away from the driver so BEGIN is ours to say.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        for pragma in (
+            "journal_mode=WAL",
+            "synchronous=NORMAL",
+            "foreign_keys=ON",
+            "busy_timeout=10000",
+        ):
+            cur.execute(f"PRAGMA {pragma}")
+        cur.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        write = conn.get_execution_options().get(_WRITE_OPTION, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def make_engine(
+    url: str, *, pool_size: int = 10, schema: str | None = None, echo: bool = False
+) -> AsyncEngine:
+    if url.startswith("sqlite"):
+        engine = create_async_engine(
+            url,
+            echo=echo,
+            poolclass=NullPool if ":memory:" in url else None,
+            connect_args={"timeout": 10},
+        )
+        _setup_sqlite(engine)
+        return engine
+    connect_args: dict[str, Any] = {}
+    if schema:
+        connect_args["server_settings"] = {"search_path": schema}
+    return create_async_engine(
+        url,
+        echo=echo,
+        # A fixed set of connections and no overflow: under a rush, overflow connections are
+        # opened for one request and closed at its end, and every new one costs PostgreSQL a
+        # backend and the driver its prepared statements and type introspection again (a
+        # quarter of a booking's CPU when measured). Requests beyond the pool wait their turn
+        # in the pool's queue, which is where they should wait on 2 cores anyway.
+        pool_size=pool_size,
+        max_overflow=0,
+        connect_args=connect_args,
+        # SQLAlchemy's rollback-on-return is a no-op without an open transaction, which every
+        # use case has closed; the asyncpg pool's reset query is never involved.
+        pool_reset_on_return="rollback",
+    )
+
+
+class Database:
+    """The one engine of the process and the transaction scopes use cases run in."""
+
+    def __init__(self, engine: AsyncEngine, *, max_attempts: int = 8) -> None:
+        self.engine = engine
+        self.max_attempts = max_attempts
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for reading. On PostgreSQL it runs in autocommit: under READ COMMITTED
+        each statement reads its own snapshot inside a transaction as well, so BEGIN and
+        ROLLBACK would only add two round trips to every read."""
+        async with self.engine.connect() as conn:
+            if self.dialect == "postgresql":
+                await conn.execution_options(isolation_level="AUTOCOMMIT")
+            yield conn
+            if conn.in_transaction():
+                await conn.rollback()
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        async with self.engine.connect() as conn:
+            await conn.execution_options(**{_WRITE_OPTION: True})
+            async with conn.begin():
+                yield conn
+
+    async def run_write(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+        """Run `work` in one write transaction, again from the start when the database asks."""
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                async with self.write() as conn:
+                    return await work(conn)
+            except DBAPIError as exc:
+                if attempt == self.max_attempts or not is_retryable(exc):
+                    raise
+            await asyncio.sleep(random.uniform(0, 0.002 * 2**attempt))
+        raise AssertionError("unreachable")
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,31 @@
+"""HTTP: the eligibility check."""
+
+from __future__ import annotations
+
+from litestar import Router, post
+from litestar.di import NamedDependency
+from litestar.params import JSONBody
+
+from kontingent.eligibility.schemas import EligibilityIn, EligibilityOut
+from kontingent.eligibility.service import Eligibility
+from kontingent.inventory.schemas import maybe_berlin
+
+
+@post("/eligibility", status_code=200)
+async def check_eligibility(
+    eligibility: NamedDependency[Eligibility], data: JSONBody[EligibilityIn]
+) -> EligibilityOut:
+    answer = await eligibility.check(data.birth_date, data.postcode)
+    d = answer.decision
+    return EligibilityOut(
+        eligible=d.eligible,
+        vaccines=d.vaccines,
+        centres=answer.centre_names,
+        opens_at=maybe_berlin(d.opens_at),
+        reasons=d.reasons,
+        centre_ids=d.centres,
+        district=answer.district,
+    )
+
+
+router = Router("/", route_handlers=[check_eligibility], tags=["eligibility"])

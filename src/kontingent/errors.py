@@ -1,0 +1,52 @@
+"""Errors a use case can answer with. Each carries the wire code, the HTTP status and a message
+that tells the caller what to fix; the web layer renders them, the domain never sees HTTP."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class KontingentError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, code: str | None = None, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        self.details = details
+
+
+class InvalidInput(KontingentError):
+    status = 422
+    code = "invalid_input"
+
+
+class NotFound(KontingentError):
+    status = 404
+    code = "not_found"
+
+
+class Unauthorized(KontingentError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(KontingentError):
+    status = 403
+    code = "forbidden"
+
+
+class Conflict(KontingentError):
+    status = 409
+    code = "conflict"
+
+
+class RateLimited(KontingentError):
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after_s: int, code: str | None = None) -> None:
+        super().__init__(message, code=code, retry_after_s=retry_after_s)
+        self.retry_after_s = retry_after_s

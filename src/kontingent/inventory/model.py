@@ -1,0 +1,179 @@
+"""Centres, vaccines and slots, and the rule that turns free slots into offers.
+
+Invariants kept here (pure functions, standard library only):
+- An offer never holds a first dose alone: for a two-dose vaccine every person gets a first-dose
+  slot and a second-dose slot at the same centre, the second inside the vaccine's interval
+  window counted in calendar days in Europe/Berlin.
+- An offer for several persons puts them side by side: the same slot for each dose, with room
+  for all of them.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from kontingent.clock import BERLIN
+
+EARTH_RADIUS_KM = 6371.0
+
+
+@dataclass(frozen=True, slots=True)
+class Vaccine:
+    code: str
+    name: str
+    doses: int
+    interval_min_days: int
+    interval_max_days: int
+    min_age: int | None
+    max_age: int | None
+
+    def second_dose_days(self, first: date) -> tuple[int, int]:
+        """The first and last calendar day (as ordinals) a second dose may fall on."""
+        return (
+            first.toordinal() + self.interval_min_days,
+            first.toordinal() + self.interval_max_days,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Centre:
+    id: int
+    name: str
+    district_id: int
+    district: str
+    region_id: int
+    street: str
+    postcode: str
+    city: str
+    lat: float
+    lon: float
+
+
+@dataclass(frozen=True, slots=True)
+class FreeSlot:
+    """A released slot with `free` seats left, as last read from the database."""
+
+    id: int
+    starts_at: datetime
+    free: int
+
+
+@dataclass(frozen=True, slots=True)
+class Appointment:
+    slot_id: int
+    starts_at: datetime
+    dose: int
+    person: int
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    appointments: tuple[Appointment, ...]
+
+    @property
+    def slot_ids(self) -> list[int]:
+        return [a.slot_id for a in self.appointments]
+
+
+def local_day(at: datetime) -> date:
+    return at.astimezone(BERLIN).date()
+
+
+def interval_days(first: datetime, second: datetime) -> int:
+    return (local_day(second) - local_day(first)).days
+
+
+def is_valid_interval(vaccine: Vaccine, first: datetime, second: datetime) -> bool:
+    days = interval_days(first, second)
+    return vaccine.interval_min_days <= days <= vaccine.interval_max_days
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance; good enough to rank centres by nearness."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+
+
+def _offer(slots: Sequence[FreeSlot], persons: int) -> Offer:
+    return Offer(
+        tuple(
+            Appointment(slot.id, slot.starts_at, dose, person)
+            for dose, slot in enumerate(slots, start=1)
+            for person in range(persons)
+        )
+    )
+
+
+class _SecondDoseIndex:
+    """Free slots ordered by local day, to find the earliest partner for a first dose."""
+
+    def __init__(self, slots: Sequence[FreeSlot]) -> None:
+        self._slots = sorted(slots, key=lambda s: s.starts_at)
+        self._days = [local_day(s.starts_at).toordinal() for s in self._slots]
+
+    def earliest(
+        self, first_day: int, last_day: int, persons: int, after: datetime
+    ) -> FreeSlot | None:
+        i = bisect.bisect_left(self._days, first_day)
+        while i < len(self._slots) and self._days[i] <= last_day:
+            # `after`: with a zero-day minimum interval a slot must not pair with itself.
+            if self._slots[i].free >= persons and self._slots[i].starts_at > after:
+                return self._slots[i]
+            i += 1
+        return None
+
+
+def pair_offers(
+    free: Sequence[FreeSlot], vaccine: Vaccine, persons: int, limit: int | None = None
+) -> list[Offer]:
+    """The earliest offers for `persons` side by side, at most `limit` of them.
+
+    `free` are the bookable slots of one centre and vaccine; each first-dose slot makes at
+    most one offer, paired with the earliest second-dose slot that fits.
+    """
+    ordered = sorted((s for s in free if s.free >= persons), key=lambda s: s.starts_at)
+    if vaccine.doses == 1:
+        return [_offer([s], persons) for s in ordered[:limit]]
+    index = _SecondDoseIndex(ordered)
+    offers: list[Offer] = []
+    for first in ordered:
+        if limit is not None and len(offers) >= limit:
+            break
+        lo, hi = vaccine.second_dose_days(local_day(first.starts_at))
+        second = index.earliest(lo, hi, persons, after=first.starts_at)
+        if second is not None:
+            offers.append(_offer([first, second], persons))
+    return offers
+
+
+def count_offers(free: Sequence[FreeSlot], vaccine: Vaccine, persons: int = 1) -> int:
+    return len(pair_offers(free, vaccine, persons))
+
+
+def slot_starts(day: date, opens: time, closes: time, minutes: int) -> list[datetime]:
+    """Start times of the slots of one opening day, in Europe/Berlin, as aware datetimes.
+
+    A slot must end by closing time; the day's slots are `minutes` apart from opening.
+    """
+    start = datetime.combine(day, opens, BERLIN)
+    end = datetime.combine(day, closes, BERLIN)
+    step = timedelta(minutes=minutes)
+    starts = []
+    while start + step <= end:
+        starts.append(start)
+        start += step
+    return starts
+
+
+def day_bounds(first_day: date, last_day: date) -> tuple[datetime, datetime]:
+    """The instants that start `first_day` and end `last_day` in Europe/Berlin."""
+    return (
+        datetime.combine(first_day, time(0), BERLIN),
+        datetime.combine(last_day + timedelta(days=1), time(0), BERLIN),
+    )

@@ -1,0 +1,280 @@
+"""SQL for centres, vaccines, cohorts and slots. Repositories never commit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
+
+from kontingent.booking.model import SlotInfo
+from kontingent.eligibility.model import Cohort
+from kontingent.inventory.model import Centre, FreeSlot, Vaccine, day_bounds
+from kontingent.schema import (
+    campaigns,
+    centres,
+    cohort_vaccines,
+    cohorts,
+    contingents,
+    districts,
+    postcodes,
+    slots,
+    vaccines,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Campaign:
+    id: int
+    name: str
+    booking_from: datetime
+    booking_until: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Catalogue:
+    """The reference data every request needs, read once and kept for a few seconds."""
+
+    campaign: Campaign
+    centres: dict[int, Centre]
+    vaccines: dict[str, Vaccine]
+    cohorts: list[Cohort]
+    districts: dict[int, tuple[str, int]]  # id -> (name, region_id)
+    postcodes: dict[str, int] = field(repr=False)  # postcode -> district id
+
+
+async def load_catalogue(conn: AsyncConnection) -> Catalogue:
+    campaign_row = (await conn.execute(select(campaigns).order_by(campaigns.c.id))).first()
+    if campaign_row is None:
+        raise LookupError("no campaign configured: run `kontingent seed --demo` or set one up")
+    district_rows = (await conn.execute(select(districts))).all()
+    dist = {r.id: (r.name, r.region_id) for r in district_rows}
+    centre_rows = (await conn.execute(select(centres).order_by(centres.c.id))).all()
+    cohort_codes: dict[int, set[str]] = {}
+    for r in (await conn.execute(select(cohort_vaccines))).all():
+        cohort_codes.setdefault(r.cohort_id, set()).add(r.vaccine_code)
+    cohort_rows = (
+        await conn.execute(
+            select(cohorts).where(cohorts.c.campaign_id == campaign_row.id).order_by(cohorts.c.id)
+        )
+    ).all()
+    vaccine_rows = (await conn.execute(select(vaccines).order_by(vaccines.c.code))).all()
+    postcode_rows = (await conn.execute(select(postcodes))).all()
+    return Catalogue(
+        campaign=Campaign(
+            campaign_row.id,
+            campaign_row.name,
+            campaign_row.booking_from,
+            campaign_row.booking_until,
+        ),
+        centres={
+            r.id: Centre(
+                r.id,
+                r.name,
+                r.district_id,
+                dist[r.district_id][0],
+                dist[r.district_id][1],
+                r.street,
+                r.postcode,
+                r.city,
+                r.lat,
+                r.lon,
+            )
+            for r in centre_rows
+        },
+        vaccines={
+            r.code: Vaccine(
+                r.code,
+                r.name,
+                r.doses,
+                r.interval_min_days,
+                r.interval_max_days,
+                r.min_age,
+                r.max_age,
+            )
+            for r in vaccine_rows
+        },
+        cohorts=[
+            Cohort(
+                r.id,
+                r.name,
+                r.min_age,
+                r.max_age,
+                frozenset(cohort_codes.get(r.id, ())),
+                r.opens_at,
+                r.district_rule,
+            )
+            for r in cohort_rows
+        ],
+        districts=dist,
+        postcodes={r.postcode: r.district_id for r in postcode_rows},
+    )
+
+
+def _bookable(now: datetime, until: datetime) -> list[ColumnElement[bool]]:
+    """The conditions that make a slot bookable at `now`: released, in the future, in window."""
+    return [
+        slots.c.bookable_from <= now,
+        slots.c.starts_at > now,
+        slots.c.starts_at < until,
+    ]
+
+
+async def free_slots(
+    conn: AsyncConnection, centre_id: int, vaccine_code: str, now: datetime, window: Campaign
+) -> list[FreeSlot]:
+    return [free for free, _ in await bookable_slots(conn, centre_id, vaccine_code, now, window)]
+
+
+async def bookable_slots(
+    conn: AsyncConnection, centre_id: int, vaccine_code: str, now: datetime, window: Campaign
+) -> list[tuple[FreeSlot, datetime]]:
+    """The slots with a free seat that can be booked now, in start order, each with its
+    release minute."""
+    start = max(now, window.booking_from)
+    query = (
+        select(
+            slots.c.id,
+            slots.c.starts_at,
+            (slots.c.capacity - slots.c.booked).label("free"),
+            slots.c.bookable_from,
+        )
+        .where(
+            slots.c.centre_id == centre_id,
+            slots.c.vaccine_code == vaccine_code,
+            slots.c.starts_at >= start,
+            slots.c.booked < slots.c.capacity,
+            *_bookable(now, window.booking_until),
+        )
+        .order_by(slots.c.starts_at)
+    )
+    return [
+        (FreeSlot(r.id, r.starts_at, r.free), r.bookable_from)
+        for r in (await conn.execute(query)).all()
+    ]
+
+
+async def seats_left_at(
+    conn: AsyncConnection, centre_id: int, vaccine_code: str, now: datetime, window: Campaign
+) -> list[tuple[int, int]]:
+    """(slot id, seats left) of the slots `bookable_slots` answers, without their times."""
+    start = max(now, window.booking_from)
+    query = select(slots.c.id, slots.c.capacity - slots.c.booked).where(
+        slots.c.centre_id == centre_id,
+        slots.c.vaccine_code == vaccine_code,
+        slots.c.starts_at >= start,
+        slots.c.booked < slots.c.capacity,
+        *_bookable(now, window.booking_until),
+    )
+    return [(r[0], r[1]) for r in (await conn.execute(query)).all()]
+
+
+async def next_release(
+    conn: AsyncConnection, centre_id: int, vaccine_code: str, now: datetime
+) -> datetime | None:
+    query = select(func.min(contingents.c.release_at)).where(
+        contingents.c.centre_id == centre_id,
+        contingents.c.vaccine_code == vaccine_code,
+        contingents.c.release_at > now,
+    )
+    value: datetime | None = (await conn.execute(query)).scalar()
+    return value
+
+
+async def seats_left(
+    conn: AsyncConnection, ids: Iterable[int], now: datetime, window: Campaign
+) -> dict[int, int]:
+    """Seats left per slot id; 0 for a slot that cannot be booked now."""
+    wanted = sorted(set(ids))
+    query = select(slots.c.id, slots.c.capacity - slots.c.booked).where(
+        slots.c.id.in_(wanted), *_bookable(now, window.booking_until)
+    )
+    left = {i: 0 for i in wanted}
+    left.update((r[0], r[1]) for r in (await conn.execute(query)).all())
+    return left
+
+
+async def slot_infos(conn: AsyncConnection, ids: Iterable[int]) -> dict[int, SlotInfo]:
+    query = select(
+        slots.c.id,
+        slots.c.centre_id,
+        slots.c.vaccine_code,
+        slots.c.starts_at,
+        slots.c.bookable_from,
+    ).where(slots.c.id.in_(sorted(set(ids))))
+    return {
+        r.id: SlotInfo(r.id, r.centre_id, r.vaccine_code, r.starts_at, r.bookable_from)
+        for r in (await conn.execute(query)).all()
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class SlotState:
+    id: int
+    centre_id: int
+    vaccine_code: str
+    starts_at: datetime
+    capacity: int
+    booked: int
+
+
+async def slot_state(conn: AsyncConnection, slot_id: int) -> SlotState | None:
+    query = select(
+        slots.c.id,
+        slots.c.centre_id,
+        slots.c.vaccine_code,
+        slots.c.starts_at,
+        slots.c.capacity,
+        slots.c.booked,
+    ).where(slots.c.id == slot_id)
+    row = (await conn.execute(query)).first()
+    return None if row is None else SlotState(*row)
+
+
+async def insert_slots(conn: AsyncConnection, rows: Sequence[Mapping[str, object]]) -> None:
+    if rows:
+        await conn.execute(slots.insert(), list(rows))
+
+
+async def add_contingent(
+    conn: AsyncConnection,
+    *,
+    centre_id: int,
+    vaccine_code: str,
+    first_day: date,
+    last_day: date,
+    release_at: datetime,
+    now: datetime,
+) -> tuple[int, int]:
+    """Record a contingent and attach the free-standing slots of its days; (id, slot count)."""
+    contingent_id: int = (
+        await conn.execute(
+            contingents.insert()
+            .values(
+                centre_id=centre_id,
+                vaccine_code=vaccine_code,
+                first_day=first_day,
+                last_day=last_day,
+                release_at=release_at,
+                created_at=now,
+            )
+            .returning(contingents.c.id)
+        )
+    ).scalar_one()
+    start, end = day_bounds(first_day, last_day)
+    result = await conn.execute(
+        update(slots)
+        .where(
+            slots.c.centre_id == centre_id,
+            slots.c.vaccine_code == vaccine_code,
+            slots.c.starts_at >= start,
+            slots.c.starts_at < end,
+            slots.c.contingent_id.is_(None),
+        )
+        .values(contingent_id=contingent_id, bookable_from=release_at)
+        .returning(slots.c.id)
+    )
+    return contingent_id, len(result.all())

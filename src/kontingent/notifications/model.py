@@ -1,0 +1,308 @@
+"""Messages that leave the system, their texts, and the delivery rules (standard library only).
+
+Invariants kept here:
+- Every message has a stable `message_id` made when it is queued, so a receiver can drop the
+  duplicates that at-least-once delivery may produce. Reminders derive theirs from the
+  appointment id, so queueing one twice is caught by the outbox's unique constraint.
+- PINs go before everything else (priority 0); confirmations follow (5), reminders last (7).
+- A PIN SMS carries its validity: delivered later than that it would only confuse, so the
+  relay parks it as expired instead of sending it.
+- Retries back off exponentially with jitter, and stop (park) after a bounded number of tries.
+- The per-domain e-mail budget never lets a domain take more than `rate` messages per second
+  after an initial `burst`; a deferred message is not a failed one.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+
+from kontingent.clock import BERLIN
+
+PRIORITY_PIN = 0
+PRIORITY_CONFIRMATION = 5
+PRIORITY_REMINDER = 7
+WEEKDAYS_DE = ("Mo", "Di", "Mi", "Do", "Fr", "Sa", "So")
+# Reminders for an appointment go out from this hour (Berlin) on the day before: not at night.
+REMINDER_HOUR = 9
+APPOINTMENT_MINUTES = 15
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    channel: str  # "sms" or "email"
+    recipient: str
+    body: str
+    subject: str = ""
+    priority: int = PRIORITY_CONFIRMATION
+    message_id: str = field(default_factory=lambda: secrets.token_hex(16))
+    calendar: str | None = None  # iCalendar text, attached to an e-mail
+    valid_for: timedelta | None = None  # undelivered after this long: park, do not send
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """Why a transport did not deliver; `permanent` when trying again cannot help."""
+
+    reason: str
+    permanent: bool = False
+
+
+def when(at: datetime) -> str:
+    local = at.astimezone(BERLIN)
+    return f"{WEEKDAYS_DE[local.weekday()]} {local:%d.%m.%Y %H:%M} Uhr"
+
+
+def pin_sms(phone: str, pin: str, minutes_valid: int) -> Message:
+    text = (
+        f"Ihre PIN für die Impftermin-Buchung: {pin}. "
+        f"Sie gilt {minutes_valid} Minuten. Geben Sie sie niemandem weiter."
+    )
+    return Message(
+        "sms", phone, text, priority=PRIORITY_PIN, valid_for=timedelta(minutes=minutes_valid)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class BookedAppointment:
+    start: datetime
+    dose: int
+    person_name: str
+    minutes: int = APPOINTMENT_MINUTES
+
+
+def booking_messages(
+    *,
+    code: str,
+    phone: str,
+    emails: Sequence[str],
+    centre: str,
+    address: str,
+    appointments: Sequence[BookedAppointment],
+) -> list[Message]:
+    lines = [f"{a.dose}. Impfung {a.person_name}: {when(a.start)}" for a in appointments]
+    sms = f"Impftermin gebucht. Code {code}. " + "; ".join(lines) + f". {centre}, {address}."
+    email_body = "\n".join(
+        [
+            "Guten Tag,",
+            "",
+            "Ihre Impftermine sind verbindlich gebucht.",
+            f"Buchungscode: {code}",
+            "",
+            *lines,
+            "",
+            f"Ort: {centre}, {address}",
+            "Bitte bringen Sie Ihren Ausweis und, falls vorhanden, Ihren Impfpass mit.",
+            "Mit dem Code und Ihrem Geburtsdatum können Sie die Buchung jederzeit ansehen "
+            "oder absagen.",
+            "Die Termine hängen als Kalenderdatei (impftermine.ics) an.",
+        ]
+    )
+    calendar = icalendar(code=code, location=f"{centre}, {address}", appointments=appointments)
+    messages = [Message("sms", phone, sms)]
+    messages += [
+        Message(
+            "email", to, email_body, subject=f"Ihre Impftermine – Code {code}", calendar=calendar
+        )
+        for to in dict.fromkeys(emails)
+    ]
+    return messages
+
+
+def cancellation_messages(*, code: str, phone: str, emails: Sequence[str]) -> list[Message]:
+    text = f"Ihre Impftermine mit dem Code {code} sind abgesagt. Die Termine sind wieder frei."
+    return [Message("sms", phone, text)] + [
+        Message("email", to, text, subject=f"Absage Ihrer Impftermine – Code {code}")
+        for to in dict.fromkeys(emails)
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class DueReminder:
+    """One booked appointment whose day-before reminder is due."""
+
+    appointment_id: int
+    code: str
+    start: datetime
+    dose: int
+    person_name: str
+    phone: str
+    email: str | None
+    centre: str
+    address: str
+    booked_at: datetime
+
+
+def reminder_due_from(start: datetime) -> datetime:
+    """When the reminder for an appointment starting at `start` may go out."""
+    day_before = start.astimezone(BERLIN).date() - timedelta(days=1)
+    return datetime.combine(day_before, time(REMINDER_HOUR), BERLIN)
+
+
+def reminder_window_end(now: datetime) -> datetime:
+    """Appointments starting before this instant have their reminder due at `now`."""
+    today = now.astimezone(BERLIN).date()
+    days = 2 if now >= datetime.combine(today, time(REMINDER_HOUR), BERLIN) else 1
+    return datetime.combine(today + timedelta(days=days), time(0), BERLIN)
+
+
+def needs_reminder(due: DueReminder) -> bool:
+    """A booking made after the reminder time got its confirmation recently enough."""
+    return due.booked_at < reminder_due_from(due.start)
+
+
+def reminder_messages(due: DueReminder) -> list[Message]:
+    text = (
+        f"Erinnerung: {due.dose}. Impfung {due.person_name} am {when(due.start)}, "
+        f"{due.centre}, {due.address}. Code {due.code}. Bitte Ausweis mitbringen."
+    )
+    base = f"rem-{due.appointment_id}"
+    messages = [Message("sms", due.phone, text, priority=PRIORITY_REMINDER, message_id=base)]
+    if due.email:
+        subject = f"Erinnerung: Ihr Impftermin am {when(due.start)}"
+        messages.append(
+            Message(
+                "email",
+                due.email,
+                text,
+                subject=subject,
+                priority=PRIORITY_REMINDER,
+                message_id=f"{base}-mail",
+            )
+        )
+    return messages
+
+
+# --- iCalendar (RFC 5545) -------------------------------------------------------------------
+
+
+def _ics_text(value: str) -> str:
+    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+
+
+def _ics_time(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _fold(line: str) -> str:
+    """Lines longer than 75 octets continue on the next line after a space (RFC 5545 3.1)."""
+    out: list[str] = []
+    current = ""
+    for char in line:
+        limit = 75 if not out else 74
+        if len((current + char).encode()) > limit:
+            out.append(current)
+            current = ""
+        current += char
+    out.append(current)
+    return "\r\n ".join(out)
+
+
+def icalendar(
+    *,
+    code: str,
+    location: str,
+    appointments: Sequence[BookedAppointment],
+    stamp: datetime | None = None,
+) -> str:
+    """A calendar with one event per appointment; UIDs are stable per booking and dose."""
+    stamp_text = _ics_time(stamp or datetime.now(UTC))
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//Kontingent//Impftermine//DE",
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+    ]
+    for i, a in enumerate(appointments):
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:{code}-{i}-{a.dose}@kontingent",
+            f"DTSTAMP:{stamp_text}",
+            f"DTSTART:{_ics_time(a.start)}",
+            f"DTEND:{_ics_time(a.start + timedelta(minutes=a.minutes))}",
+            f"SUMMARY:{_ics_text(f'{a.dose}. Impfung {a.person_name}')}",
+            f"LOCATION:{_ics_text(location)}",
+            f"DESCRIPTION:{_ics_text(f'Buchungscode {code}. Bitte Ausweis mitbringen.')}",
+            "END:VEVENT",
+        ]
+    lines.append("END:VCALENDAR")
+    return "".join(_fold(line) + "\r\n" for line in lines)
+
+
+# --- delivery rules ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Exponential backoff with jitter; about an hour of tries before a message is parked."""
+
+    max_attempts: int = 15
+    base_s: float = 2.0
+    max_s: float = 600.0
+
+    def retry_at(
+        self, attempts: int, now: datetime, rng: random.Random | None = None
+    ) -> datetime | None:
+        """When to try again after the `attempts`-th failed try; None: park it."""
+        if attempts >= self.max_attempts:
+            return None
+        ceiling = min(self.max_s, self.base_s * 2 ** max(0, attempts - 1))
+        # Jitter in the upper half: failed messages spread out instead of retrying in lockstep.
+        return now + timedelta(seconds=(rng or random).uniform(ceiling / 2, ceiling))
+
+
+def recipient_domain(address: str) -> str:
+    return address.rpartition("@")[2].strip().lower()
+
+
+@dataclass(slots=True)
+class _Bucket:
+    tokens: float
+    at: datetime
+
+
+class DomainBudget:
+    """A token bucket per recipient domain: mail providers throttle senders that burst."""
+
+    def __init__(self, rate: float, burst: float | None = None) -> None:
+        if rate <= 0:
+            raise ValueError("the per-domain rate must be positive")
+        self.rate = rate
+        self.burst = max(1.0, burst if burst is not None else rate)
+        self._buckets: dict[str, _Bucket] = {}
+
+    def split(self, domains: Sequence[str], now: datetime) -> list[timedelta | None]:
+        """For each message (by its domain) None to send now, or how long to defer it."""
+        waiting: dict[str, int] = {}
+        plan: list[timedelta | None] = []
+        for domain in domains:
+            bucket = self._refill(domain, now)
+            if bucket.tokens >= 1:
+                bucket.tokens -= 1
+                plan.append(None)
+                continue
+            # Space the deferred ones out so they come back one token apart, not in a herd.
+            queued = waiting[domain] = waiting.get(domain, 0) + 1
+            plan.append(timedelta(seconds=(queued - bucket.tokens) / self.rate))
+        return plan
+
+    def _refill(self, domain: str, now: datetime) -> _Bucket:
+        bucket = self._buckets.get(domain)
+        if bucket is None:
+            bucket = self._buckets[domain] = _Bucket(self.burst, now)
+        elapsed = max(0.0, (now - bucket.at).total_seconds())
+        bucket.tokens = min(self.burst, bucket.tokens + elapsed * self.rate)
+        bucket.at = max(bucket.at, now)
+        return bucket
+
+
+def masked(recipient: str) -> str:
+    """A recipient as logs may show it: enough to find it, not enough to read it."""
+    if "@" in recipient:
+        local, _, domain = recipient.partition("@")
+        return f"{local[:1]}***@{domain}"
+    return f"{recipient[:5]}***{recipient[-2:]}"

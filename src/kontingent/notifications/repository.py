@@ -1,0 +1,383 @@
+"""SQL for the outbox, the day-before reminders and the dev mailbox. Repositories never commit.
+
+Invariants kept here:
+- Claiming takes a lease: a claimed row becomes claimable again only after `lease` has passed,
+  so a relay that dies mid-delivery does not lose the message. On PostgreSQL concurrent relays
+  skip each other's rows (FOR UPDATE SKIP LOCKED) instead of sending twice; on SQLite the write
+  transaction (BEGIN IMMEDIATE) serialises claims.
+- A claim counts an attempt, so a message that crashes its relay cannot loop for ever; a
+  message deferred by a rate limit gives that attempt back.
+- Outcomes are recorded only for rows still unsent, so a relay whose lease ran out cannot
+  undo what another relay did with the same row.
+- A reminder is queued once per appointment: `reminded_at` is set in the transaction that
+  queues it, and its message id is derived from the appointment, so a second queueing is
+  dropped by the outbox's unique constraint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, bindparam, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from kontingent.notifications.model import DueReminder, Message
+from kontingent.schema import (
+    appointments,
+    bookings,
+    centres,
+    dev_mailbox,
+    outbox,
+    persons,
+    slots,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    id: int
+    message: Message
+    attempts: int  # including the try this claim is for
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    id: int
+    error: str
+    retry_at: datetime | None  # None: park it
+
+
+@dataclass(frozen=True, slots=True)
+class Parked:
+    id: int
+    message_id: str
+    channel: str
+    recipient: str
+    subject: str
+    attempts: int
+    last_error: str
+    created_at: datetime
+    parked_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    channel: str
+    pending: int
+    due: int  # pending and ready to go now
+    parked: int
+    oldest_due: datetime | None
+
+
+def _pending() -> Any:
+    return and_(outbox.c.sent_at.is_(None), outbox.c.parked_at.is_(None))
+
+
+def _rows(messages: Sequence[Message], now: datetime) -> list[dict[str, Any]]:
+    return [
+        {
+            "message_id": m.message_id,
+            "channel": m.channel,
+            "recipient": m.recipient,
+            "subject": m.subject,
+            "body": m.body,
+            "priority": m.priority,
+            "created_at": now,
+            "available_at": now,
+            "attempts": 0,
+            "calendar": m.calendar,
+            "expires_at": None if m.valid_for is None else now + m.valid_for,
+        }
+        for m in messages
+    ]
+
+
+async def enqueue(conn: AsyncConnection, messages: Sequence[Message], now: datetime) -> None:
+    if messages:
+        await conn.execute(outbox.insert(), _rows(messages, now))
+
+
+async def enqueue_once(conn: AsyncConnection, messages: Sequence[Message], now: datetime) -> None:
+    """Queue messages whose id may be queued already; those are left as they are."""
+    if not messages:
+        return
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(outbox).on_conflict_do_nothing(index_elements=["message_id"])
+    await conn.execute(statement, _rows(messages, now))
+
+
+async def claim(
+    conn: AsyncConnection, channel: str, limit: int, now: datetime, lease: timedelta
+) -> list[Claimed]:
+    """Lease up to `limit` due messages of `channel`, most urgent first."""
+    pending = (
+        select(outbox.c.id)
+        .where(outbox.c.channel == channel, _pending(), outbox.c.available_at <= now)
+        .order_by(outbox.c.priority, outbox.c.available_at, outbox.c.id)
+        .limit(limit)
+    )
+    if conn.dialect.name == "postgresql":
+        pending = pending.with_for_update(skip_locked=True)
+    result = await conn.execute(
+        update(outbox)
+        .where(outbox.c.id.in_(pending.scalar_subquery()))
+        .values(available_at=now + lease, attempts=outbox.c.attempts + 1)
+        .returning(outbox)
+    )
+    claimed = [
+        Claimed(
+            r.id,
+            Message(
+                r.channel,
+                r.recipient,
+                r.body,
+                subject=r.subject,
+                priority=r.priority,
+                message_id=r.message_id,
+                calendar=r.calendar,
+            ),
+            r.attempts,
+            r.expires_at,
+        )
+        for r in result.all()
+    ]
+    return sorted(claimed, key=lambda c: (c.message.priority, c.id))
+
+
+async def mark_sent(conn: AsyncConnection, ids: Sequence[int], now: datetime) -> None:
+    if ids:
+        await conn.execute(
+            update(outbox)
+            .where(outbox.c.id.in_(ids), outbox.c.sent_at.is_(None))
+            .values(sent_at=now, last_error=None)
+        )
+
+
+async def mark_failed(conn: AsyncConnection, failed: Sequence[Failed], now: datetime) -> None:
+    """Schedule another try at each `retry_at`, or park the message where it is None."""
+    retry = [
+        {"b_id": f.id, "b_error": f.error[:2000], "b_at": f.retry_at} for f in failed if f.retry_at
+    ]
+    park = [{"b_id": f.id, "b_error": f.error[:2000]} for f in failed if f.retry_at is None]
+    target = and_(outbox.c.id == bindparam("b_id"), _pending())
+    if retry:
+        await conn.execute(
+            update(outbox)
+            .where(target)
+            .values(last_error=bindparam("b_error"), available_at=bindparam("b_at")),
+            retry,
+        )
+    if park:
+        await conn.execute(
+            update(outbox).where(target).values(last_error=bindparam("b_error"), parked_at=now),
+            park,
+        )
+
+
+async def defer(conn: AsyncConnection, deferred: Sequence[tuple[int, datetime]]) -> None:
+    """Put messages back until `at` without counting the claim as a try."""
+    if deferred:
+        await conn.execute(
+            update(outbox)
+            .where(outbox.c.id == bindparam("b_id"), _pending())
+            .values(available_at=bindparam("b_at"), attempts=outbox.c.attempts - 1),
+            [{"b_id": row_id, "b_at": at} for row_id, at in deferred],
+        )
+
+
+async def parked(conn: AsyncConnection, limit: int = 100) -> list[Parked]:
+    rows = await conn.execute(
+        select(outbox)
+        .where(outbox.c.parked_at.is_not(None))
+        .order_by(outbox.c.parked_at.desc(), outbox.c.id.desc())
+        .limit(limit)
+    )
+    return [
+        Parked(
+            r.id,
+            r.message_id,
+            r.channel,
+            r.recipient,
+            r.subject,
+            r.attempts,
+            r.last_error or "",
+            r.created_at,
+            r.parked_at,
+        )
+        for r in rows.all()
+    ]
+
+
+async def backlog(conn: AsyncConnection, now: datetime) -> list[Backlog]:
+    """Per channel: what waits, what is due now and what is parked."""
+    due = outbox.c.available_at <= now
+    pending_rows = await conn.execute(
+        select(
+            outbox.c.channel,
+            func.count(),
+            func.count().filter(due),
+            func.min(outbox.c.available_at).filter(due),
+        )
+        .where(_pending())
+        .group_by(outbox.c.channel)
+    )
+    parked_rows = await conn.execute(
+        select(outbox.c.channel, func.count())
+        .where(outbox.c.parked_at.is_not(None))
+        .group_by(outbox.c.channel)
+    )
+    parked_count: dict[str, int] = {str(c): int(n) for c, n in parked_rows.all()}
+    waiting = {str(c): (int(n), int(d), _aware(oldest)) for c, n, d, oldest in pending_rows.all()}
+    return [
+        Backlog(
+            channel,
+            *waiting.get(channel, (0, 0, None))[:2],
+            parked_count.get(channel, 0),
+            waiting.get(channel, (0, 0, None))[2],
+        )
+        for channel in ("sms", "email")
+    ]
+
+
+def _aware(value: Any) -> datetime | None:
+    """An aggregate's timestamp, which SQLite hands back as text, as an aware UTC datetime."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value  # type: ignore[no-any-return]
+
+
+async def requeue_parked(conn: AsyncConnection, now: datetime) -> int:
+    """Give every parked message a fresh set of tries (after an outage was fixed)."""
+    result = await conn.execute(
+        update(outbox)
+        .where(outbox.c.parked_at.is_not(None), outbox.c.sent_at.is_(None))
+        .values(parked_at=None, attempts=0, available_at=now, expires_at=None)
+    )
+    return int(result.rowcount)
+
+
+# --- reminders --------------------------------------------------------------------------------
+
+
+async def due_reminders(
+    conn: AsyncConnection, now: datetime, until: datetime, limit: int
+) -> list[DueReminder]:
+    """Booked appointments starting in (now, until) whose reminder is not queued yet."""
+    query = (
+        select(
+            appointments.c.id,
+            bookings.c.code,
+            slots.c.starts_at,
+            appointments.c.dose,
+            persons.c.first_name,
+            persons.c.last_name,
+            persons.c.phone,
+            persons.c.email,
+            centres.c.name,
+            centres.c.street,
+            centres.c.postcode,
+            centres.c.city,
+            bookings.c.created_at,
+        )
+        .join(slots, slots.c.id == appointments.c.slot_id)
+        .join(bookings, bookings.c.id == appointments.c.booking_id)
+        .join(
+            persons,
+            and_(
+                persons.c.booking_id == appointments.c.booking_id,
+                persons.c.position == appointments.c.person_position,
+            ),
+        )
+        .join(centres, centres.c.id == slots.c.centre_id)
+        .where(
+            appointments.c.reminded_at.is_(None),
+            appointments.c.status == "booked",
+            bookings.c.status == "booked",
+            slots.c.starts_at > now,
+            slots.c.starts_at < until,
+        )
+        .order_by(appointments.c.id)
+        .limit(limit)
+    )
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=appointments)
+    return [
+        DueReminder(
+            appointment_id=r[0],
+            code=r[1],
+            start=r[2],
+            dose=r[3],
+            person_name=f"{r[4]} {r[5]}",
+            phone=r[6],
+            email=r[7],
+            centre=r[8],
+            address=f"{r[9]}, {r[10]} {r[11]}".lstrip(", "),
+            booked_at=r[12],
+        )
+        for r in (await conn.execute(query)).all()
+    ]
+
+
+async def mark_reminded(conn: AsyncConnection, ids: Sequence[int], now: datetime) -> set[int]:
+    """Mark appointments reminded; the ids this call marked (another relay may have won)."""
+    if not ids:
+        return set()
+    result = await conn.execute(
+        update(appointments)
+        .where(appointments.c.id.in_(ids), appointments.c.reminded_at.is_(None))
+        .values(reminded_at=now)
+        .returning(appointments.c.id)
+    )
+    return set(result.scalars().all())
+
+
+# --- dev mailbox ------------------------------------------------------------------------------
+
+
+async def deliver_to_mailbox(
+    conn: AsyncConnection, messages: Sequence[Message], now: datetime
+) -> None:
+    """Store messages in the dev mailbox; a message delivered twice is kept once."""
+    known = set(
+        (
+            await conn.execute(
+                select(dev_mailbox.c.message_id).where(
+                    dev_mailbox.c.message_id.in_([m.message_id for m in messages])
+                )
+            )
+        )
+        .scalars()
+        .all()
+    )
+    fresh = [m for m in messages if m.message_id not in known]
+    if fresh:
+        await conn.execute(
+            dev_mailbox.insert(),
+            [
+                {
+                    "message_id": m.message_id,
+                    "channel": m.channel,
+                    "recipient": m.recipient,
+                    "subject": m.subject,
+                    "body": m.body,
+                    "sent_at": now,
+                }
+                for m in fresh
+            ],
+        )
+
+
+async def mailbox(
+    conn: AsyncConnection, recipient: str | None, limit: int = 100
+) -> list[dict[str, Any]]:
+    query = select(dev_mailbox).order_by(dev_mailbox.c.id.desc()).limit(limit)
+    if recipient:
+        query = query.where(dev_mailbox.c.recipient == recipient)
+    return [dict(r._mapping) for r in (await conn.execute(query)).all()]

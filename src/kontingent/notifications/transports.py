@@ -1,0 +1,318 @@
+"""Real transports: SMTP for e-mail, an HTTP gateway for SMS; and choosing them from settings.
+
+Invariants kept here:
+- Every try carries the message's stable id (`Message-ID` for mail; `Idempotency-Key` and
+  `X-Message-Id` for the SMS gateway), so a receiver drops the duplicates at-least-once makes.
+- Connections are reused: one HTTP client with a keep-alive pool for SMS, a small pool of SMTP
+  sessions for e-mail, each carrying many messages.
+- A transport never raises for one message: it answers each with None (accepted) or a Failure,
+  marked permanent only when the receiver said that trying again cannot help (an SMTP 5xx, an
+  HTTP 4xx other than timeouts and throttling).
+- A channel without a configured URL goes to the dev mailbox, so demo and tests need no server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+from collections.abc import Sequence
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import aiosmtplib
+import httpx
+import msgspec
+
+from kontingent.clock import Clock
+from kontingent.config import Settings, SettingsError
+from kontingent.db import Database
+from kontingent.notifications.model import DomainBudget, Failure, Message
+from kontingent.notifications.service import DevMailbox, Relay, Transport
+
+DEFAULT_SENDER = "Impftermine <termine@kontingent.invalid>"
+DEFAULT_DOMAIN_RATE = 50.0  # e-mails per second per recipient domain
+RETRYABLE_HTTP = {408, 425, 429}
+
+
+# --- SMTP ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpConfig:
+    """`smtp://[user[:password]@]host[:port][?from=...&connections=4&per_domain=50]`;
+    `smtps://` for implicit TLS. `starttls=require|no` overrides opportunistic STARTTLS."""
+
+    host: str
+    port: int
+    implicit_tls: bool = False
+    start_tls: bool | None = None  # None: use it when the server offers it
+    username: str | None = None
+    password: str | None = None
+    sender: str = DEFAULT_SENDER
+    connections: int = 4
+    per_domain: float = DEFAULT_DOMAIN_RATE
+    timeout_s: float = 30.0
+
+    @classmethod
+    def parse(cls, url: str) -> SmtpConfig:
+        parts = urlsplit(url)
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            raise SettingsError(
+                f"KONTINGENT_SMTP_URL must look like smtp://host:port or smtps://user:pass@host, "
+                f"not {url!r}"
+            )
+        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        implicit = parts.scheme == "smtps"
+        try:
+            port = parts.port or (465 if implicit else 25)
+            connections = int(query.get("connections", "4"))
+            per_domain = float(query.get("per_domain", str(DEFAULT_DOMAIN_RATE)))
+        except ValueError as exc:
+            raise SettingsError(f"KONTINGENT_SMTP_URL has a bad number: {exc}") from None
+        if connections < 1 or per_domain <= 0:
+            raise SettingsError("KONTINGENT_SMTP_URL: connections and per_domain must be > 0")
+        return cls(
+            host=parts.hostname,
+            port=port,
+            implicit_tls=implicit,
+            start_tls=_start_tls(query.get("starttls", "auto"), implicit),
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+            sender=query.get("from", DEFAULT_SENDER),
+            connections=connections,
+            per_domain=per_domain,
+        )
+
+
+def _start_tls(value: str, implicit: bool) -> bool | None:
+    choices: dict[str, bool | None] = {"auto": None, "require": True, "no": False}
+    if value not in choices:
+        raise SettingsError("KONTINGENT_SMTP_URL: starttls must be auto, require or no")
+    return False if implicit else choices[value]
+
+
+def mime(message: Message, sender: str) -> EmailMessage:
+    """The e-mail for `message`: German plain text, stable Message-ID, calendar attached."""
+    mail = EmailMessage(policy=SMTP_POLICY)
+    mail["From"] = sender
+    mail["To"] = message.recipient
+    mail["Subject"] = message.subject
+    mail["Date"] = email.utils.formatdate(localtime=False)
+    mail["Message-ID"] = message_id_header(message.message_id, sender)
+    mail["Auto-Submitted"] = "auto-generated"  # no vacation replies to a no-reply sender
+    mail["Content-Language"] = "de"
+    mail.set_content(message.body)
+    if message.calendar:
+        mail.add_attachment(
+            message.calendar.encode(),
+            maintype="text",
+            subtype="calendar",
+            filename="impftermine.ics",
+            params={"method": "PUBLISH"},
+        )
+    return mail
+
+
+def message_id_header(message_id: str, sender: str) -> str:
+    domain = email.utils.parseaddr(sender)[1].rpartition("@")[2] or "kontingent.invalid"
+    return f"<{message_id}@{domain}>"
+
+
+def smtp_failure(exc: Exception) -> Failure:
+    """Only a 5xx answer is final; a dropped connection or a 4xx is worth another try."""
+    code = getattr(exc, "code", None)
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused) and exc.recipients:
+        code = exc.recipients[0].code
+    text = f"{type(exc).__name__}: {exc}"
+    return Failure(text, permanent=isinstance(code, int) and 500 <= code < 600)
+
+
+class SmtpMailer:
+    """Sends e-mail over a small pool of SMTP sessions, many messages per session."""
+
+    def __init__(self, config: SmtpConfig) -> None:
+        self.config = config
+        self._idle: list[aiosmtplib.SMTP] = []
+
+    async def deliver(self, messages: Sequence[Message]) -> list[Failure | None]:
+        outcomes: list[Failure | None] = [None] * len(messages)
+        todo: asyncio.Queue[int] = asyncio.Queue()
+        for i in range(len(messages)):
+            todo.put_nowait(i)
+
+        async def worker() -> None:
+            session: aiosmtplib.SMTP | None = None
+            while not todo.empty():
+                i = todo.get_nowait()
+                session, outcomes[i] = await self._send(session, messages[i])
+            if session is not None:
+                self._idle.append(session)
+
+        workers = min(self.config.connections, len(messages))
+        await asyncio.gather(*(worker() for _ in range(workers)))
+        return outcomes
+
+    async def _send(
+        self, session: aiosmtplib.SMTP | None, message: Message
+    ) -> tuple[aiosmtplib.SMTP | None, Failure | None]:
+        mail = mime(message, self.config.sender)
+        for fresh in (False, True):  # an idle session the server closed gets one reconnect
+            try:
+                session = await self._session(session, fresh)
+                await session.send_message(mail)
+                return session, None
+            except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPConnectError, OSError) as exc:
+                await _close(session)
+                session = None
+                if fresh:
+                    return None, smtp_failure(exc)
+            except aiosmtplib.SMTPException as exc:
+                return await self._reset(session), smtp_failure(exc)
+        raise AssertionError("unreachable")
+
+    async def _session(self, session: aiosmtplib.SMTP | None, fresh: bool) -> aiosmtplib.SMTP:
+        if session is not None and session.is_connected and not fresh:
+            return session
+        if not fresh and self._idle:
+            reused = self._idle.pop()
+            if reused.is_connected:
+                return reused
+        config = self.config
+        smtp = aiosmtplib.SMTP(
+            hostname=config.host,
+            port=config.port,
+            use_tls=config.implicit_tls,
+            start_tls=config.start_tls,
+            username=config.username,
+            password=config.password,
+            timeout=config.timeout_s,
+        )
+        await smtp.connect()
+        return smtp
+
+    async def _reset(self, session: aiosmtplib.SMTP | None) -> aiosmtplib.SMTP | None:
+        """After a refused message, clear the SMTP transaction; drop a session that balks."""
+        if session is None:
+            return None
+        try:
+            await session.rset()
+        except (aiosmtplib.SMTPException, OSError):
+            await _close(session)
+            return None
+        return session
+
+    async def aclose(self) -> None:
+        idle, self._idle = self._idle, []
+        for session in idle:
+            await _close(session, polite=True)
+
+
+async def _close(session: aiosmtplib.SMTP | None, polite: bool = False) -> None:
+    if session is None or not session.is_connected:
+        return
+    try:
+        if polite:
+            await session.quit()
+        else:
+            session.close()
+    except (aiosmtplib.SMTPException, OSError):
+        session.close()
+
+
+# --- SMS gateway ------------------------------------------------------------------------------
+
+
+def http_failure(status: int, text: str) -> Failure:
+    permanent = 400 <= status < 500 and status not in RETRYABLE_HTTP
+    return Failure(f"gateway answered {status}: {text[:200]}", permanent=permanent)
+
+
+class HttpSmsGateway:
+    """POSTs `{"to", "text"}` as JSON; any 2xx means delivered. Keep-alive connections.
+
+    httpx's pool gets slower per request as it grows, so the connections are spread over
+    small clients of `PER_CLIENT` each; each sender task keeps to one client, so no request
+    ever waits on a pool."""
+
+    PER_CLIENT = 4
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        connections: int = 16,
+        timeout_s: float = 15.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise SettingsError(f"KONTINGENT_SMS_GATEWAY_URL must be an http(s) URL, not {url!r}")
+        self.url = url
+        self.connections = max(1, connections)
+        self.timeout_s = timeout_s
+        self._transport = transport
+        self._clients: list[httpx.AsyncClient] = []
+        self._encoder = msgspec.json.Encoder()
+
+    def _http(self) -> list[httpx.AsyncClient]:
+        if not self._clients:
+            per = min(self.PER_CLIENT, self.connections)
+            limits = httpx.Limits(max_connections=per, max_keepalive_connections=per)
+            self._clients = [
+                httpx.AsyncClient(limits=limits, timeout=self.timeout_s, transport=self._transport)
+                for _ in range(-(-self.connections // per))
+            ]
+        return self._clients
+
+    async def deliver(self, messages: Sequence[Message]) -> list[Failure | None]:
+        clients = self._http()
+        outcomes: list[Failure | None] = [None] * len(messages)
+        todo = iter(range(len(messages)))
+
+        async def sender(client: httpx.AsyncClient) -> None:
+            for i in todo:  # shared: each message is taken by exactly one sender
+                outcomes[i] = await self._post(client, messages[i])
+
+        senders = min(self.connections, len(messages))
+        await asyncio.gather(*(sender(clients[k % len(clients)]) for k in range(senders)))
+        return outcomes
+
+    async def _post(self, client: httpx.AsyncClient, message: Message) -> Failure | None:
+        body = self._encoder.encode({"to": message.recipient, "text": message.body})
+        headers = {
+            "Content-Type": "application/json",
+            "Idempotency-Key": message.message_id,
+            "X-Message-Id": message.message_id,
+        }
+        try:
+            response = await client.post(self.url, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            return Failure(f"{type(exc).__name__}: {exc}")
+        if 200 <= response.status_code < 300:
+            return None
+        return http_failure(response.status_code, response.text)
+
+    async def aclose(self) -> None:
+        clients, self._clients = self._clients, []
+        for client in clients:
+            await client.aclose()
+
+
+# --- wiring -----------------------------------------------------------------------------------
+
+
+def relay_for(settings: Settings, db: Database, clock: Clock) -> Relay:
+    """The relay the settings ask for: real transports where URLs are set, else the dev mailbox."""
+    mailbox = DevMailbox(db, clock)
+    sms: Transport = mailbox
+    mail: Transport = mailbox
+    budget = None
+    if settings.sms_gateway_url:
+        sms = HttpSmsGateway(settings.sms_gateway_url)
+    if settings.smtp_url:
+        config = SmtpConfig.parse(settings.smtp_url)
+        mail = SmtpMailer(config)
+        budget = DomainBudget(config.per_domain)
+    return Relay(db, clock, {"sms": sms, "email": mail}, email_budget=budget)

@@ -1,0 +1,348 @@
+"""All tables, in one metadata that Alembic migrates.
+
+Invariants the schema itself keeps, on SQLite and PostgreSQL alike:
+- `slots.booked` never exceeds `slots.capacity` (CHECK), whatever the code does.
+- A person holds at most one active booking per campaign (partial unique index on
+  `persons.person_key` where `active`).
+- A verification authorises at most one booking (unique `bookings.verification_id`).
+- An idempotency key is stored once per scope (primary key), so a retried request finds
+  the first answer instead of booking again.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    Float,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    Time,
+    UniqueConstraint,
+    text,
+)
+
+from kontingent.db import UtcDateTime
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING)
+# SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL gets a bigint.
+Id = BigInteger().with_variant(Integer, "sqlite")
+
+regions = Table(
+    "regions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+)
+
+districts = Table(
+    "districts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("region_id", ForeignKey("regions.id"), nullable=False),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("kind", String(40), nullable=False, server_default=""),
+)
+
+postcodes = Table(
+    "postcodes",
+    metadata,
+    Column("postcode", String(5), primary_key=True),
+    Column("district_id", ForeignKey("districts.id"), nullable=False, index=True),
+)
+
+centres = Table(
+    "centres",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("district_id", ForeignKey("districts.id"), nullable=False, index=True),
+    Column("name", String(200), nullable=False),
+    Column("street", String(200), nullable=False, server_default=""),
+    Column("postcode", String(5), nullable=False),
+    Column("city", String(100), nullable=False),
+    Column("lat", Float, nullable=False),
+    Column("lon", Float, nullable=False),
+    Column("lanes", SmallInteger, nullable=False),
+    Column("slot_minutes", SmallInteger, nullable=False, server_default="15"),
+    CheckConstraint("lanes > 0", name="lanes_positive"),
+    CheckConstraint("slot_minutes > 0", name="slot_minutes_positive"),
+)
+
+opening_hours = Table(
+    "opening_hours",
+    metadata,
+    Column("centre_id", ForeignKey("centres.id", ondelete="CASCADE"), primary_key=True),
+    Column("weekday", SmallInteger, primary_key=True),  # 0 = Monday
+    Column("opens", Time, nullable=False),
+    Column("closes", Time, nullable=False),
+    CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday_range"),
+    CheckConstraint("opens < closes", name="opens_before_closes"),
+)
+
+vaccines = Table(
+    "vaccines",
+    metadata,
+    Column("code", String(40), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("doses", SmallInteger, nullable=False),
+    Column("interval_min_days", SmallInteger, nullable=False, server_default="0"),
+    Column("interval_max_days", SmallInteger, nullable=False, server_default="0"),
+    Column("min_age", SmallInteger),
+    Column("max_age", SmallInteger),
+    CheckConstraint("doses IN (1, 2)", name="doses_one_or_two"),
+    CheckConstraint("interval_min_days <= interval_max_days", name="interval_ordered"),
+)
+
+campaigns = Table(
+    "campaigns",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("booking_from", UtcDateTime, nullable=False),
+    Column("booking_until", UtcDateTime, nullable=False),
+    CheckConstraint("booking_from < booking_until", name="window_ordered"),
+)
+
+cohorts = Table(
+    "cohorts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("campaign_id", ForeignKey("campaigns.id"), nullable=False, index=True),
+    Column("name", String(100), nullable=False),
+    Column("min_age", SmallInteger, nullable=False),
+    Column("max_age", SmallInteger),
+    Column("opens_at", UtcDateTime, nullable=False),
+    Column("district_rule", String(10), nullable=False, server_default="own"),
+    CheckConstraint("district_rule IN ('own', 'region')", name="district_rule_known"),
+)
+
+cohort_vaccines = Table(
+    "cohort_vaccines",
+    metadata,
+    Column("cohort_id", ForeignKey("cohorts.id", ondelete="CASCADE"), primary_key=True),
+    Column("vaccine_code", ForeignKey("vaccines.code"), primary_key=True),
+)
+
+contingents = Table(
+    "contingents",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("centre_id", ForeignKey("centres.id"), nullable=False, index=True),
+    Column("vaccine_code", ForeignKey("vaccines.code"), nullable=False),
+    Column("first_day", Date, nullable=False),
+    Column("last_day", Date, nullable=False),
+    Column("release_at", UtcDateTime, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    CheckConstraint("first_day <= last_day", name="days_ordered"),
+)
+
+slots = Table(
+    "slots",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("centre_id", ForeignKey("centres.id"), nullable=False),
+    Column("vaccine_code", ForeignKey("vaccines.code"), nullable=False),
+    Column("starts_at", UtcDateTime, nullable=False),
+    Column("capacity", SmallInteger, nullable=False),
+    Column("booked", SmallInteger, nullable=False, server_default="0"),
+    Column("contingent_id", ForeignKey("contingents.id")),
+    # Copy of the contingent's release minute, so the hot path checks one row only.
+    Column("bookable_from", UtcDateTime),
+    CheckConstraint("booked <= capacity", name="not_overbooked"),
+    CheckConstraint("booked >= 0", name="booked_not_negative"),
+    CheckConstraint("capacity >= 0", name="capacity_not_negative"),
+    UniqueConstraint("centre_id", "vaccine_code", "starts_at", name="uq_slots_centre_time"),
+)
+
+bookings = Table(
+    "bookings",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("code", String(16), nullable=False, unique=True),
+    Column("campaign_id", ForeignKey("campaigns.id"), nullable=False),
+    Column("centre_id", ForeignKey("centres.id"), nullable=False),
+    Column("vaccine_code", ForeignKey("vaccines.code"), nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("phone", String(20), nullable=False),
+    Column("verification_id", String(40), unique=True),
+    Column("channel", String(10), nullable=False, server_default="web"),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("cancelled_at", UtcDateTime),
+    CheckConstraint("status IN ('booked', 'cancelled')", name="status_known"),
+)
+
+persons = Table(
+    "persons",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("booking_id", ForeignKey("bookings.id"), nullable=False, index=True),
+    Column("position", SmallInteger, nullable=False),
+    Column("campaign_id", ForeignKey("campaigns.id"), nullable=False),
+    # Normalised name and birth date: who counts as "the same person".
+    Column("person_key", String(300), nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("first_name", String(100), nullable=False),
+    Column("last_name", String(100), nullable=False),
+    Column("birth_date", Date, nullable=False),
+    Column("postcode", String(5), nullable=False),
+    Column("city", String(100), nullable=False),
+    Column("street", String(200), nullable=False),
+    Column("house_number", String(20), nullable=False),
+    Column("phone", String(20), nullable=False),
+    Column("email", String(254)),
+    UniqueConstraint("booking_id", "position", name="uq_persons_booking_position"),
+    Index(
+        "uq_persons_active_per_campaign",
+        "campaign_id",
+        "person_key",
+        unique=True,
+        sqlite_where=text("active"),
+        postgresql_where=text("active"),
+    ),
+)
+
+appointments = Table(
+    "appointments",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("booking_id", ForeignKey("bookings.id"), nullable=False, index=True),
+    Column("person_position", SmallInteger, nullable=False),
+    Column("slot_id", ForeignKey("slots.id"), nullable=False, index=True),
+    Column("dose", SmallInteger, nullable=False),
+    Column("status", String(12), nullable=False, server_default="booked"),
+    # Set when the day-before reminder was queued (or judged needless), so it is queued once.
+    Column("reminded_at", UtcDateTime),
+    ForeignKeyConstraint(
+        ["booking_id", "person_position"],
+        ["persons.booking_id", "persons.position"],
+        name="fk_appointments_person",
+    ),
+)
+
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("scope", String(40), primary_key=True),
+    Column("key", String(100), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("status_code", SmallInteger, nullable=False),
+    Column("response", LargeBinary, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+
+verifications = Table(
+    "verifications",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("phone", String(20), nullable=False),
+    Column("pin_hash", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("resend_after", UtcDateTime, nullable=False),
+    Column("attempts", SmallInteger, nullable=False, server_default="0"),
+    Column("verified_at", UtcDateTime),
+    Index("ix_verifications_phone_created", "phone", "created_at"),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    # Stable id a receiver uses to drop duplicates of an at-least-once delivery.
+    Column("message_id", String(40), nullable=False, unique=True),
+    Column("channel", String(8), nullable=False),
+    Column("recipient", String(254), nullable=False),
+    Column("subject", String(200), nullable=False, server_default=""),
+    Column("body", Text, nullable=False),
+    Column("priority", SmallInteger, nullable=False, server_default="5"),  # 0 goes first
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("available_at", UtcDateTime, nullable=False),
+    Column("attempts", SmallInteger, nullable=False, server_default="0"),
+    Column("sent_at", UtcDateTime),
+    Column("parked_at", UtcDateTime),
+    Column("last_error", Text),
+    # iCalendar text sent as an attachment with an e-mail.
+    Column("calendar", Text),
+    # A message still undelivered at this time is parked as expired (a PIN past its validity).
+    Column("expires_at", UtcDateTime),
+    CheckConstraint("channel IN ('sms', 'email')", name="channel_known"),
+    # Relays claim per channel, in priority order: this index serves exactly that scan.
+    Index(
+        "ix_outbox_pending",
+        "channel",
+        "priority",
+        "available_at",
+        "id",
+        sqlite_where=text("sent_at IS NULL AND parked_at IS NULL"),
+        postgresql_where=text("sent_at IS NULL AND parked_at IS NULL"),
+    ),
+    Index(
+        "ix_outbox_parked",
+        "parked_at",
+        sqlite_where=text("parked_at IS NOT NULL"),
+        postgresql_where=text("parked_at IS NOT NULL"),
+    ),
+)
+
+dev_mailbox = Table(
+    "dev_mailbox",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("message_id", String(40), nullable=False, unique=True),
+    Column("channel", String(8), nullable=False),
+    Column("recipient", String(254), nullable=False, index=True),
+    Column("subject", String(200), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("sent_at", UtcDateTime, nullable=False),
+)
+
+# People who found nothing free and asked for one SMS when offers appear (waitlist package).
+# One waiting entry per phone, centre and vaccine (partial unique index while not notified).
+waitlist = Table(
+    "waitlist",
+    metadata,
+    Column("id", Id, primary_key=True, autoincrement=True),
+    Column("campaign_id", ForeignKey("campaigns.id"), nullable=False),
+    Column("phone", String(20), nullable=False),
+    Column("centre_id", ForeignKey("centres.id"), nullable=False),
+    Column("vaccine_code", ForeignKey("vaccines.code"), nullable=False),
+    Column("persons", SmallInteger, nullable=False, server_default="1"),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("notified_at", UtcDateTime),
+    CheckConstraint("persons BETWEEN 1 AND 2", name="persons_range"),
+    Index(
+        "uq_waitlist_waiting",
+        "campaign_id",
+        "phone",
+        "centre_id",
+        "vaccine_code",
+        unique=True,
+        sqlite_where=text("notified_at IS NULL"),
+        postgresql_where=text("notified_at IS NULL"),
+    ),
+    Index(
+        "ix_waitlist_pending",
+        "centre_id",
+        "vaccine_code",
+        sqlite_where=text("notified_at IS NULL"),
+        postgresql_where=text("notified_at IS NULL"),
+    ),
+)

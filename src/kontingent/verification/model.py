@@ -1,0 +1,105 @@
+"""Phone verification: numbers, PINs and the booking token.
+
+Invariants kept here (pure functions, standard library only):
+- A PIN is 6 digits from a CSPRNG and is stored only as a keyed hash. An HMAC rather than a
+  slow password hash is enough: a PIN lives 30 minutes and allows 5 attempts, so the attempt
+  limit, not the hash, is what stops guessing; and the rush needs PIN checks to be cheap.
+- A token is checked with the secret key alone (no database read): it names the verification
+  and the phone and carries its expiry, all under an HMAC.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+PIN_VALIDITY = timedelta(minutes=30)
+RESEND_COOL_DOWN = timedelta(seconds=60)
+MAX_ATTEMPTS = 5
+MAX_PINS_PER_DAY = 5
+TOKEN_VALIDITY = timedelta(hours=2)
+
+# [0-9], not \d: \d also matches other scripts' digits, which no SMS gateway can dial.
+_MOBILE = re.compile(r"^\+491[5-7][0-9]{7,10}$")
+_ANY_E164 = re.compile(r"^\+[1-9][0-9]{7,14}$")
+
+
+def normalise_phone(text: str) -> str | None:
+    """A German mobile number in E.164 form (+49...), or None if `text` is not one.
+
+    Accepts the ways people write them: 0170 1234567, +49 (0)170/123 45 67, 0049170...
+    """
+    if len(text) > 40:
+        return None
+    digits = re.sub(r"[\s\-/().]", "", text)
+    digits = digits.replace("+49(0)", "+49").replace("+490", "+49")
+    if digits.startswith("0049"):
+        digits = "+49" + digits[4:]
+    elif digits.startswith("0") and not digits.startswith("00"):
+        digits = "+49" + digits[1:]
+    return digits if _MOBILE.match(digits) else None
+
+
+def is_plausible_phone(e164: str) -> bool:
+    return bool(_ANY_E164.match(e164))
+
+
+def new_pin() -> str:
+    return f"{secrets.randbelow(1_000_000):06d}"
+
+
+def new_verification_id() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def hash_pin(secret: str, verification_id: str, pin: str) -> str:
+    msg = f"{verification_id}:{pin}".encode()
+    return hmac.new(secret.encode(), msg, hashlib.sha256).hexdigest()
+
+
+def pin_matches(secret: str, verification_id: str, pin: str, stored_hash: str) -> bool:
+    return hmac.compare_digest(hash_pin(secret, verification_id, pin), stored_hash)
+
+
+@dataclass(frozen=True, slots=True)
+class TokenClaims:
+    verification_id: str
+    phone: str
+    expires_at: datetime
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _sign(secret: str, payload: str) -> str:
+    return _b64(hmac.new(secret.encode(), b"token:" + payload.encode(), hashlib.sha256).digest())
+
+
+def issue_token(secret: str, verification_id: str, phone: str, now: datetime) -> str:
+    expires = int((now + TOKEN_VALIDITY).timestamp())
+    payload = f"{verification_id}.{phone[1:]}.{expires}"
+    return f"{payload}.{_sign(secret, payload)}"
+
+
+def read_token(secret: str, token: str, now: datetime) -> TokenClaims | None:
+    """The claims of a genuine, unexpired token, else None."""
+    # A genuine token is ASCII. Anything else is refused here: compare_digest raises TypeError
+    # on non-ASCII str, and isdigit() would take "²" for a digit.
+    if not token.isascii():
+        return None
+    parts = token.split(".")
+    if len(parts) != 4 or not parts[2].isdigit():
+        return None
+    payload = ".".join(parts[:3])
+    if not hmac.compare_digest(_sign(secret, payload), parts[3]):
+        return None
+    expires = datetime.fromtimestamp(int(parts[2]), UTC)
+    if expires <= now:
+        return None
+    return TokenClaims(parts[0], "+" + parts[1], expires)

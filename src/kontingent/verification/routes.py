@@ -1,0 +1,37 @@
+"""HTTP: send a PIN to a phone, and trade the right PIN for a booking token."""
+
+from __future__ import annotations
+
+from litestar import Router, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
+
+from kontingent.inventory.schemas import berlin
+from kontingent.verification.model import PIN_VALIDITY
+from kontingent.verification.schemas import PinIn, TokenOut, VerificationIn, VerificationOut
+from kontingent.verification.service import Verification
+
+
+@post("/verifications", status_code=201)
+async def start_verification(
+    verification: NamedDependency[Verification], data: JSONBody[VerificationIn]
+) -> VerificationOut:
+    sent = await verification.send_pin(data.phone)
+    return VerificationOut(
+        verification_id=sent.verification_id,
+        expires_at=berlin(sent.expires_at),
+        resend_after=berlin(sent.resend_after),
+        valid_minutes=int(PIN_VALIDITY.total_seconds() // 60),
+    )
+
+
+@post("/verifications/{verification_id:str}", status_code=200)
+async def confirm_pin(
+    verification: NamedDependency[Verification],
+    verification_id: FromPath[str],
+    data: JSONBody[PinIn],
+) -> TokenOut:
+    return TokenOut(await verification.check_pin(verification_id, data.pin.strip()))
+
+
+router = Router("/", route_handlers=[start_verification, confirm_pin], tags=["verification"])

@@ -1,0 +1,308 @@
+"""Pages of the booking itself: choose an offer, enter the persons, book, see the confirmation.
+
+Invariants kept here:
+- Only offers with room for the persons asked for are shown, always with both dates.
+- The persons' data travels in the form posts, never in server state: a taken slot answers
+  with fresh offers whose buttons carry the typed data, so one click books again and nothing
+  typed is lost; an expired phone token keeps the typed data as a draft in the flow cookie.
+- A double click books once: the details form carries an idempotency key.
+- The booking service decides everything; this module only words its answers.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.params import FromPath
+
+from kontingent.booking.model import normalise_code
+from kontingent.booking.service import SlotTaken
+from kontingent.errors import KontingentError, NotFound, Unauthorized
+from kontingent.inventory.repository import Catalogue
+from kontingent.verification.model import TokenClaims
+from kontingent.web import forms
+from kontingent.web.i18n import phone_display
+from kontingent.web.page import Portal
+from kontingent.web.views import OfferCard, address_of, booking_card, choice, dose_lines
+
+AnyRequest = Request[Any, Any, Any]
+
+
+def claims_of(portal: Portal) -> TokenClaims | None:
+    token = portal.flow.token
+    if not token:
+        return None
+    try:
+        return portal.services.verification.read_token(f"Bearer {token}")
+    except Unauthorized:
+        return None
+
+
+def _not_ready(portal: Portal) -> Response[Any] | None:
+    """Send a person who skipped a step back to it."""
+    if not portal.flow.born or not portal.flow.postcode:
+        return portal.redirect("/eligibility", note="restart")
+    if claims_of(portal) is None:
+        return portal.redirect("/phone", note="phone")
+    return None
+
+
+def _by_cohort(catalogue: Catalogue, codes: list[str], now: datetime) -> list[str]:
+    """Vaccines of the oldest open cohort first (the campaign's main offer for that age)."""
+
+    def rank(code: str) -> tuple[int, str]:
+        ages = [c.min_age for c in catalogue.cohorts if c.is_open(now) and code in c.vaccines]
+        return (-max(ages, default=0), code)
+
+    return sorted(codes, key=rank)
+
+
+async def _choice_page(
+    portal: Portal,
+    vaccine: str | None,
+    persons: int,
+    *,
+    status: int = 200,
+    retake: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+) -> Response[Any]:
+    """The offers page; with `retake`, each offer books at once with the data kept."""
+    flow, t = portal.flow, portal.t
+    assert flow.born is not None and flow.postcode is not None
+    answer = await portal.services.eligibility.check(flow.born, flow.postcode)
+    catalogue = await portal.services.inventory.catalogue()
+    codes = _by_cohort(catalogue, answer.decision.vaccines, portal.now)
+    if not codes:
+        return portal.redirect("/eligibility/result")
+    code = vaccine if vaccine in codes else codes[0]
+    view = await choice(portal.services.inventory, answer, flow.postcode, code, persons, t)
+    waitlist = f"/waitlist?centre={view.home_id}&vaccine={code}&persons={persons}"
+    common: dict[str, Any] = {
+        "vaccines": [catalogue.vaccines[c] for c in codes],
+        "vaccine": code,
+        "persons": persons,
+        "centres": view.centres,
+        "nothing_free": view.nothing_free,
+        "next_release": view.next_release,
+        "waitlist_url": waitlist,
+        "filter_action": "/choose",
+        "back_url": None,
+    }
+    if retake is None:
+        return portal.render(
+            "choose.html",
+            title=t("choose.title"),
+            heading=t("choose.title"),
+            intro=t("choose.intro"),
+            show_filter=True,
+            action="/details",
+            method="get",
+            hidden={},
+            button=None,
+            booking_for=None,
+            **common,
+        )
+    return portal.render(
+        "choose.html",
+        title=t("taken.title"),
+        status=status,
+        errors=errors,
+        notice=t("taken.notice") if not errors else None,
+        heading=t("taken.title"),
+        intro=t("choose.intro"),
+        show_filter=False,
+        action="/book",
+        method="post",
+        hidden={**retake, "request_id": secrets.token_urlsafe(16)},
+        booking_for=_names(retake),
+        button=t("choose.take_book"),
+        **common,
+    )
+
+
+def _names(flat: dict[str, str]) -> str:
+    names = [
+        f"{flat.get(f'p{i}.first_name', '')} {flat.get(f'p{i}.last_name', '')}" for i in (0, 1)
+    ]
+    return ", ".join(n.strip() for n in names if n.strip())
+
+
+@get("/choose")
+async def choose(request: AnyRequest) -> Response[Any]:
+    portal = Portal(request)
+    if (detour := _not_ready(portal)) is not None:
+        return detour
+    persons = 2 if request.query_params.get("persons") == "2" else 1
+    return await _choice_page(portal, request.query_params.get("vaccine"), persons)
+
+
+async def _offer_card(portal: Portal, slot_ids: list[int]) -> tuple[OfferCard, str, str, str]:
+    """The chosen offer as shown above the form: (card, centre name, address, vaccine code)."""
+    catalogue = await portal.services.inventory.catalogue()
+    states = [await portal.services.inventory.slot(i) for i in sorted(set(slot_ids))]
+    centre = catalogue.centres[states[0].centre_id]
+    vaccine = catalogue.vaccines[states[0].vaccine_code]
+    lines = dose_lines([s.starts_at for s in states], vaccine.doses, portal.t)
+    card = OfferCard("-".join(str(i) for i in slot_ids), lines, "")
+    return card, centre.name, address_of(centre), vaccine.code
+
+
+async def _details_page(
+    portal: Portal,
+    slot_ids: list[int],
+    people: list[dict[str, str]],
+    *,
+    errors: dict[str, str] | None = None,
+    status: int = 200,
+    notice: str | None = None,
+) -> Response[Any]:
+    card, centre, address, vaccine = await _offer_card(portal, slot_ids)
+    return portal.render(
+        "details.html",
+        title=portal.t("details.title"),
+        status=status,
+        errors=errors,
+        summary_for=len(people),
+        notice=notice,
+        offer=card,
+        centre_name=centre,
+        centre_address=address,
+        people=people,
+        request_id=secrets.token_urlsafe(16),
+        phone=phone_display(portal.flow.phone),
+        change_url=f"/choose?vaccine={vaccine}&persons={len(people)}",
+    )
+
+
+def _blank_people(portal: Portal, count: int) -> list[dict[str, str]]:
+    people = [dict.fromkeys(forms.PERSON_FIELDS, "") for _ in range(count)]
+    born = portal.flow.born or ""
+    people[0]["birth_date"] = f"{born[8:10]}.{born[5:7]}.{born[:4]}" if born else ""
+    for person in people:
+        person["postcode"] = portal.flow.postcode or ""
+    return people
+
+
+@get("/details")
+async def details(request: AnyRequest) -> Response[Any]:
+    portal = Portal(request)
+    if (detour := _not_ready(portal)) is not None:
+        return detour
+    key = request.query_params.get("offer", "")
+    slot_ids = forms.parse_offer(key)
+    if slot_ids is None:
+        return portal.redirect("/choose", note="offer_gone")
+    count = forms.persons_in(slot_ids)
+    draft = portal.flow.draft if portal.flow.offer == key else None
+    if draft:
+        people = [
+            {f: draft.get(f"p{i}.{f}", "") for f in forms.PERSON_FIELDS} for i in range(count)
+        ]
+    else:
+        people = _blank_people(portal, count)
+    try:
+        return await _details_page(portal, slot_ids, people)
+    except NotFound:
+        return portal.redirect("/choose", note="offer_gone")
+
+
+@post("/book")
+async def book(request: AnyRequest) -> Response[Any]:
+    portal = Portal(request)
+    form = await request.form()
+    key = forms.text_of(form, "offer")
+    slot_ids = forms.parse_offer(key)
+    if slot_ids is None or not portal.flow.born or not portal.flow.postcode:
+        return portal.redirect("/choose", note="offer_gone")
+    people = forms.person_values(form, min(forms.persons_in(slot_ids), 2))
+    flat = forms.flat(people)
+    claims = claims_of(portal)
+    if claims is None:  # the phone token ran out while the form was open: keep the typing
+        portal.save(offer=key, draft=forms.shown(flat), token=None)
+        return portal.redirect("/phone", note="expired")
+    errors = forms.too_long(flat, portal.t)
+    if errors:
+        return await _details_page(portal, slot_ids, _kept(people), errors=errors, status=422)
+    request_id = forms.text_of(form, "request_id")
+    try:
+        view = await portal.services.booking.book(
+            claims,
+            forms.for_domain(people),
+            slot_ids,
+            idempotency_key=request_id if 0 < len(request_id) <= 100 else None,
+        )
+    except SlotTaken:
+        return await _retake(portal, slot_ids, flat, status=409)
+    except KontingentError as exc:
+        return await _refused(portal, exc, slot_ids, people, flat)
+    portal.save(
+        token=None,
+        booked=view.code,
+        booked_born=forms.iso_date(people[0]["birth_date"]),
+        offer=None,
+        draft=None,
+    )
+    return portal.redirect(f"/confirmation/{view.code}")
+
+
+def _kept(people: list[dict[str, str]]) -> list[dict[str, str]]:
+    return [forms.shown(p) for p in people]
+
+
+async def _retake(
+    portal: Portal,
+    slot_ids: list[int],
+    flat: dict[str, str],
+    *,
+    status: int,
+    errors: dict[str, str] | None = None,
+) -> Response[Any]:
+    try:
+        _, _, _, vaccine = await _offer_card(portal, slot_ids)
+    except NotFound:
+        vaccine = None
+    persons = forms.persons_in(slot_ids)
+    kept = forms.shown(flat)
+    return await _choice_page(portal, vaccine, persons, status=status, retake=kept, errors=errors)
+
+
+async def _refused(
+    portal: Portal,
+    exc: KontingentError,
+    slot_ids: list[int],
+    people: list[dict[str, str]],
+    flat: dict[str, str],
+) -> Response[Any]:
+    errors = forms.messages(exc, portal.t)
+    if exc.code in ("invalid_offer", "unknown_slot", "slot_not_bookable"):
+        return await _retake(portal, slot_ids, flat, status=exc.status, errors=errors)
+    if exc.code == "token_used":  # a new confirmation is needed: keep the typing meanwhile
+        key = "-".join(str(i) for i in slot_ids)
+        portal.save(token=None, offer=key, draft=forms.shown(flat))
+        return portal.redirect("/phone", note="used")
+    return await _details_page(portal, slot_ids, _kept(people), errors=errors, status=exc.status)
+
+
+@get("/confirmation/{code:str}")
+async def confirmation(request: AnyRequest, code: FromPath[str]) -> Response[Any]:
+    portal = Portal(request)
+    wanted = normalise_code(code)
+    flow = portal.flow
+    if wanted is None or flow.booked != wanted or not flow.booked_born:
+        return portal.redirect("/manage", note="manage")
+    view = await portal.services.booking.find(wanted, flow.booked_born)
+    catalogue = await portal.services.inventory.catalogue()
+    card = booking_card(view, catalogue, portal.t)
+    return portal.render(
+        "confirmation.html",
+        title=portal.t("confirm.title"),
+        heading=portal.t("confirm.title"),
+        booking=card,
+        code_spelled=portal.t("code.spelled", letters=" ".join(view.code.replace("-", ""))),
+    )
+
+
+routes = [choose, details, book, confirmation]

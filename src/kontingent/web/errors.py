@@ -1,0 +1,95 @@
+"""Error pages for the portal: the same failures the API answers in JSON, in plain words.
+
+Invariants kept here:
+- Paths under /api/ keep their JSON errors; every other path gets an HTML page in the person's
+  language that says what happened, whether anything was stored, and what to do next.
+- Rendering an error page never raises: if the page itself fails, a minimal page is sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import structlog
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+
+from kontingent.errors import KontingentError, RateLimited
+from kontingent.web.page import HEADERS, Portal
+
+log = structlog.get_logger(__name__)
+E = TypeVar("E", bound=Exception)
+Handler = Callable[[Request[Any, Any, Any], E], Response[Any]]
+_GET_OF_POST = {"/book": "/choose", "/pin/resend": "/pin"}
+_FALLBACK = (
+    "<!doctype html><html lang=de><meta charset=utf-8><title>Fehler</title>"
+    "<h1>Ein Fehler bei uns / An error on our side</h1>"
+    "<p><a href='/'>Startseite / Start page</a></p></html>"
+)
+
+
+def is_api(request: Request[Any, Any, Any]) -> bool:
+    path = request.url.path
+    return path == "/api" or path.startswith("/api/")
+
+
+def _status(exc: Exception) -> int:
+    if isinstance(exc, KontingentError):
+        return exc.status
+    if isinstance(exc, HTTPException):
+        return exc.status_code
+    if isinstance(exc, ValidationException):
+        return 400
+    return 500
+
+
+def _lines(portal: Portal, status: int, exc: Exception) -> tuple[str, list[str]]:
+    t = portal.t
+    if status == 403:
+        return t("page.403.title"), [t("page.403.text"), t("page.403.what")]
+    if status in (404, 405):
+        return t("page.404.title"), [t("page.404.text")]
+    if status == 429:
+        seconds = exc.retry_after_s if isinstance(exc, RateLimited) else 60
+        return t("page.429.title"), [t("page.429.text", seconds=seconds)]
+    if status < 500:
+        return t("page.400.title"), [t("page.400.text")]
+    return t("page.500.title"), [t("page.500.text")]
+
+
+def error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    status = _status(exc)
+    if status >= 500:
+        log.exception("unhandled_error", path=request.url.path, error=type(exc).__name__)
+    try:
+        portal = Portal(request)
+        heading, lines = _lines(portal, status, exc)
+        back = request.url.path if request.method == "GET" else None
+        if status == 403 and request.method != "GET":
+            back = _GET_OF_POST.get(request.url.path, request.url.path)
+        return portal.render(
+            "message.html",
+            title=heading,
+            status=status,
+            heading=heading,
+            lines=lines,
+            link_url="/" if status in (404, 405) or status >= 500 else None,
+            link_label=portal.t("page.back_start"),
+            back_url=back if status in (403, 429) else None,
+            back_label=portal.t("form.back"),
+        )
+    except Exception:
+        log.exception("error_page_failed", path=request.url.path)
+        return Response(_FALLBACK, status_code=status, media_type="text/html", headers=HEADERS)
+
+
+def portal_or(api_handler: Handler[E]) -> Handler[E]:
+    """`api_handler` for /api/ paths, an HTML error page for the portal's."""
+
+    def handle(request: Request[Any, Any, Any], exc: E) -> Response[Any]:
+        if is_api(request):
+            return api_handler(request, exc)
+        return error_page(request, exc)
+
+    return handle

@@ -1,0 +1,190 @@
+"""Pages to manage a booking: look it up with code and birth date, cancel it, rebook it.
+
+Invariants kept here:
+- A booking is shown only to whoever gave its code and a birth date of a person in it; the
+  flow cookie remembers that pair for the pages that follow, and nothing else is trusted.
+- Cancelling takes two steps (a page that says what will happen, then a POST).
+- Rebooking keeps the old appointments until the new ones are booked (one transaction in the
+  booking service); a taken slot shows fresh offers again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.params import FromPath
+
+from kontingent.booking.model import normalise_code
+from kontingent.booking.service import BookingView, SlotTaken
+from kontingent.eligibility.service import EligibilityAnswer
+from kontingent.errors import KontingentError
+from kontingent.web import forms
+from kontingent.web.page import Portal
+from kontingent.web.views import booking_card, choice
+
+AnyRequest = Request[Any, Any, Any]
+
+
+@get("/manage")
+async def manage_form(request: AnyRequest) -> Response[Any]:
+    portal = Portal(request)
+    values = {"code": "", "birth_date": ""}
+    return portal.render("manage.html", title=portal.t("manage.title"), values=values)
+
+
+@post("/manage")
+async def manage_find(request: AnyRequest) -> Response[Any]:
+    portal = Portal(request)
+    values = forms.read(await request.form(), ("code", "birth_date"))
+    errors, status = forms.check(values, portal.t, ("code", "birth_date")), 422
+    if not errors:
+        born = forms.iso_date(values["birth_date"])
+        try:
+            view = await portal.services.booking.find(values["code"], born)
+        except KontingentError as exc:
+            errors, status = forms.messages(exc, portal.t, "code"), exc.status
+        else:
+            portal.save(manage=view.code, manage_born=born)
+            return portal.redirect(f"/manage/{view.code}")
+    return portal.render(
+        "manage.html",
+        title=portal.t("manage.title"),
+        status=status,
+        errors=errors,
+        values=forms.shown(values),
+    )
+
+
+async def _managed(portal: Portal, code: str) -> BookingView | None:
+    """The booking this person proved they may see, or None."""
+    wanted = normalise_code(code)
+    flow = portal.flow
+    if wanted is None or flow.manage != wanted or not flow.manage_born:
+        return None
+    try:
+        return await portal.services.booking.find(wanted, flow.manage_born)
+    except KontingentError:
+        return None
+
+
+@get("/manage/{code:str}")
+async def manage_view(request: AnyRequest, code: FromPath[str]) -> Response[Any]:
+    portal = Portal(request)
+    view = await _managed(portal, code)
+    if view is None:
+        return portal.redirect("/manage", note="manage")
+    catalogue = await portal.services.inventory.catalogue()
+    return portal.render(
+        "manage_view.html",
+        title=portal.t("manage.view.title"),
+        booking=booking_card(view, catalogue, portal.t),
+    )
+
+
+@get("/manage/{code:str}/cancel")
+async def cancel_confirm(request: AnyRequest, code: FromPath[str]) -> Response[Any]:
+    portal = Portal(request)
+    view = await _managed(portal, code)
+    if view is None:
+        return portal.redirect("/manage", note="manage")
+    if view.status != "booked":
+        return portal.redirect(f"/manage/{view.code}")
+    catalogue = await portal.services.inventory.catalogue()
+    return portal.render(
+        "cancel_confirm.html",
+        title=portal.t("cancel.title"),
+        booking=booking_card(view, catalogue, portal.t),
+    )
+
+
+@post("/manage/{code:str}/cancel")
+async def cancel(request: AnyRequest, code: FromPath[str]) -> Response[Any]:
+    portal = Portal(request)
+    view = await _managed(portal, code)
+    if view is None:
+        return portal.redirect("/manage", note="manage")
+    assert portal.flow.manage_born is not None
+    await portal.services.booking.cancel(view.code, portal.flow.manage_born)
+    return portal.redirect(f"/manage/{view.code}", note="cancelled")
+
+
+async def _eligibility(portal: Portal, view: BookingView) -> EligibilityAnswer:
+    first = view.persons[0]
+    return await portal.services.eligibility.check(first.birth_date.isoformat(), first.postcode)
+
+
+async def _rebook_page(
+    portal: Portal,
+    view: BookingView,
+    *,
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+    notice: str | None = None,
+) -> Response[Any]:
+    t = portal.t
+    answer = await _eligibility(portal, view)
+    persons = len(view.persons)
+    offers = await choice(
+        portal.services.inventory, answer, view.persons[0].postcode, view.vaccine, persons, t
+    )
+    catalogue = await portal.services.inventory.catalogue()
+    return portal.render(
+        "choose.html",
+        title=t("rebook.title"),
+        status=status,
+        errors=errors,
+        notice=notice,
+        heading=t("rebook.title"),
+        intro=t("rebook.intro"),
+        show_filter=False,
+        vaccines=[catalogue.vaccines[view.vaccine]],
+        vaccine=view.vaccine,
+        persons=persons,
+        centres=offers.centres,
+        nothing_free=offers.nothing_free,
+        next_release=offers.next_release,
+        waitlist_url=None,
+        action=f"/manage/{view.code}/rebook",
+        method="post",
+        hidden={},
+        button=t("rebook.take"),
+        booking_for=None,
+        back_url=f"/manage/{view.code}",
+        back_label=t("rebook.back"),
+    )
+
+
+@get("/manage/{code:str}/rebook")
+async def rebook_choose(request: AnyRequest, code: FromPath[str]) -> Response[Any]:
+    portal = Portal(request)
+    view = await _managed(portal, code)
+    if view is None:
+        return portal.redirect("/manage", note="manage")
+    if view.status != "booked":
+        return portal.redirect(f"/manage/{view.code}")
+    return await _rebook_page(portal, view)
+
+
+@post("/manage/{code:str}/rebook")
+async def rebook(request: AnyRequest, code: FromPath[str]) -> Response[Any]:
+    portal = Portal(request)
+    view = await _managed(portal, code)
+    if view is None:
+        return portal.redirect("/manage", note="manage")
+    slot_ids = forms.parse_offer(forms.text_of(await request.form(), "offer"))
+    if slot_ids is None:
+        errors = {forms.FORM: portal.t("err.offer_gone")}
+        return await _rebook_page(portal, view, status=422, errors=errors)
+    assert portal.flow.manage_born is not None
+    try:
+        await portal.services.booking.rebook(view.code, portal.flow.manage_born, slot_ids)
+    except SlotTaken:
+        return await _rebook_page(portal, view, status=409, notice=portal.t("rebook.taken"))
+    except KontingentError as exc:
+        errors = forms.messages(exc, portal.t)
+        return await _rebook_page(portal, view, status=exc.status, errors=errors)
+    return portal.redirect(f"/manage/{view.code}", note="rebooked")
+
+
+routes = [manage_form, manage_find, manage_view, cancel_confirm, cancel, rebook_choose, rebook]

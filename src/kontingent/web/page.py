@@ -1,0 +1,150 @@
+"""One request as the portal sees it: language, journey state, and how to answer.
+
+Invariants kept here:
+- Every portal answer carries the same protective headers: no caching of pages that may show
+  personal data, and a Content-Security-Policy that allows no script at all (the portal needs
+  none, so injected markup could never run).
+- The flow cookie is HttpOnly and SameSite=Lax always, and Secure outside demo mode; it is
+  re-issued when the flow changed or half its lifetime has passed (sliding expiry).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+import msgspec
+from litestar import Request
+from litestar.datastructures import Cookie
+from litestar.response import Redirect, Template
+
+from kontingent.web import forms, session
+from kontingent.web.i18n import LANGUAGES, Translator, pick
+
+if TYPE_CHECKING:
+    from kontingent.app import Services
+
+HEADERS = {
+    "Cache-Control": "no-store",
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self' data:; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+}
+LANG_MAX_AGE = 365 * 24 * 3600
+# Notices a redirect may ask the next page to show (never free text from the URL).
+NOTES = {
+    "expired": "token.expired",
+    "used": "err.token_used",
+    "restart": "flow.restart",
+    "phone": "flow.need_phone",
+    "cancelled": "cancel.done",
+    "rebooked": "rebook.done",
+    "resent": "pin.resent",
+    "offer_gone": "err.offer_gone",
+    "manage": "manage.again",
+}
+# Where the language switch of a page answering a POST leads (a GET page of the same step).
+_GET_OF_POST = {"/book": "/choose", "/pin/resend": "/pin"}
+
+
+class Portal:
+    def __init__(self, request: Request[Any, Any, Any]) -> None:
+        self.request = request
+        self.services: Services = request.app.state.services
+        self.settings = self.services.settings
+        self.now = self.services.clock.now()
+        asked = request.query_params.get("lang")
+        self.lang = pick(asked, request.cookies.get(session.LANG_COOKIE))
+        self._lang_asked = asked in LANGUAGES
+        self.t = Translator(self.lang)
+        raw = request.cookies.get(session.COOKIE)
+        self.flow = session.decode(raw, self.settings.secret_key, self.now)
+        self._dirty = bool(raw) and self.flow == session.Flow()  # drop a bad or stale cookie
+
+    def save(self, **changes: Any) -> None:
+        self.flow = msgspec.structs.replace(self.flow, **changes)
+        self._dirty = True
+
+    def _cookies(self) -> list[Cookie]:
+        secure = not self.settings.demo
+        cookies = []
+        refresh = self.flow.exp - self.now.timestamp() < session.TTL.total_seconds() / 2
+        if self._dirty or (self.flow != session.Flow() and refresh):
+            cookies.append(
+                Cookie(
+                    key=session.COOKIE,
+                    value=session.encode(self.flow, self.settings.secret_key, self.now),
+                    max_age=int(session.TTL.total_seconds()),
+                    path="/",
+                    httponly=True,
+                    samesite="lax",
+                    secure=secure,
+                )
+            )
+        if self._lang_asked:
+            cookies.append(
+                Cookie(
+                    key=session.LANG_COOKIE,
+                    value=self.lang,
+                    max_age=LANG_MAX_AGE,
+                    path="/",
+                    httponly=True,
+                    samesite="lax",
+                    secure=secure,
+                )
+            )
+        return cookies
+
+    def _switch_url(self) -> str:
+        other = "en" if self.lang == "de" else "de"
+        path = self.request.url.path
+        if self.request.method != "GET":
+            return f"{_GET_OF_POST.get(path, path)}?lang={other}"
+        query = {k: v for k, v in self.request.query_params.items() if k not in ("lang", "note")}
+        query["lang"] = other
+        return f"{path}?{urlencode(query)}"
+
+    def note(self) -> str | None:
+        key = NOTES.get(self.request.query_params.get("note", ""))
+        return self.t(key) if key else None
+
+    def render(
+        self,
+        template: str,
+        *,
+        title: str,
+        status: int = 200,
+        errors: Mapping[str, str] | None = None,
+        summary_for: int = 1,
+        notice: str | None = None,
+        **context: Any,
+    ) -> Template:
+        errors = dict(errors or {})
+        return Template(
+            template_name=template,
+            context={
+                "lang": self.lang,
+                "t": self.t,
+                "title": title,
+                "errors": errors,
+                "error_summary": forms.summary(errors, self.t, summary_for),
+                "notice": notice if notice is not None else self.note(),
+                "switch_url": self._switch_url(),
+                "demo": self.settings.demo,
+                "fid": forms.field_id,
+                **context,
+            },
+            status_code=status,
+            headers=HEADERS,
+            cookies=self._cookies(),
+            media_type="text/html",
+        )
+
+    def redirect(self, path: str, **query: str | int) -> Redirect:
+        url = f"{path}?{urlencode(query)}" if query else path
+        return Redirect(url, status_code=303, headers=HEADERS, cookies=self._cookies())

@@ -1,0 +1,70 @@
+"""The portal's wiring: its routes, templates, static files and CSRF protection.
+
+`create_app` takes these four things from here and nothing else; the pages themselves live in
+flow.py (start to PIN), choose.py (offers to confirmation), manage.py and extras.py.
+
+Invariants kept here:
+- Every portal form is CSRF-protected (double-submit cookie, hidden `_csrf_token` field);
+  the JSON API under /api/ is not, because it authenticates with bearer tokens, not cookies.
+- Templates autoescape everything, and an undefined template variable is an error, not a blank.
+- The dev mailbox route is mounted in demo mode only.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from litestar import Router
+from litestar.config.csrf import CSRFConfig
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template import TemplateConfig
+from litestar.types import ControllerRouterHandler
+
+from kontingent.config import Settings
+from kontingent.web import choose, extras, flow, manage
+
+HERE = Path(__file__).parent
+TEMPLATES = HERE / "templates"
+STATIC = HERE / "static"
+CSRF_COOKIE = "kt_csrf"
+
+
+def handlers(settings: Settings) -> list[ControllerRouterHandler]:
+    pages: list[Any] = [*flow.routes, *choose.routes, *manage.routes, *extras.routes]
+    if settings.demo:
+        pages += extras.demo_routes
+    return [
+        Router("/", route_handlers=pages, include_in_schema=False),
+        create_static_files_router(
+            path="/static",
+            directories=[STATIC],
+            include_in_schema=False,
+            name="static",
+        ),
+    ]
+
+
+def template_config() -> TemplateConfig[JinjaTemplateEngine]:
+    environment = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+    return TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment))
+
+
+def csrf_config(settings: Settings) -> CSRFConfig:
+    return CSRFConfig(
+        secret=settings.secret_key,
+        cookie_name=CSRF_COOKIE,
+        cookie_secure=not settings.demo,
+        cookie_httponly=True,  # the token travels in a hidden field; no script needs the cookie
+        cookie_samesite="lax",
+        exclude=["^/api/", "^/static/"],
+    )

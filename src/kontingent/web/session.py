@@ -1,0 +1,86 @@
+"""The portal's session: a signed cookie that holds only where a person is in the journey.
+
+Invariants kept here:
+- The server keeps no session state, so any number of processes serve the same person.
+- A cookie that was altered, cut, signed with another key or is past its expiry reads as an
+  empty session; it never raises and never yields half a state.
+- The cookie carries flow state only (birth date, postcode, verification, booking token,
+  persons, a booking being managed); personal data of a booking travels in the form posts,
+  except as a draft kept when a phone token ran out mid-form (so no typed data is lost).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+from datetime import datetime, timedelta
+
+import msgspec
+
+COOKIE = "kt_flow"
+LANG_COOKIE = "kt_lang"
+# Long enough that nobody's typing is thrown away; the booking token has its own, shorter expiry.
+TTL = timedelta(hours=12)
+MAX_PAYLOAD = 3900  # + "." + 43 signature characters stays under the 4096 a browser keeps
+
+
+class Flow(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=False):
+    exp: int = 0
+    born: str | None = None  # ISO birth date from the eligibility check
+    postcode: str | None = None
+    vid: str | None = None  # verification id of the PIN last sent
+    phone: str | None = None  # the number the PIN went to (E.164)
+    pin_exp: int | None = None  # unix time the PIN stops working
+    resend_at: int | None = None  # unix time a new PIN may be asked for
+    token: str | None = None  # booking token after the right PIN
+    booked: str | None = None  # code of the booking just made, for its confirmation page
+    booked_born: str | None = None
+    manage: str | None = None  # code of the booking being managed
+    manage_born: str | None = None
+    offer: str | None = None  # offer chosen when the token ran out mid-form
+    draft: dict[str, str] | None = None  # the typed person data of that form
+
+
+def _key(secret: str) -> bytes:
+    # A key of its own, so a session signature can never pass as a booking token's.
+    return hashlib.sha256(b"kontingent-web-session:" + secret.encode()).digest()
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def encode(flow: Flow, secret: str, now: datetime) -> str:
+    """The cookie value for `flow`, valid for TTL from `now`.
+
+    Browsers keep cookies up to 4 KB: a draft that would not fit is left out rather than
+    losing the whole flow with it.
+    """
+    stamped = msgspec.structs.replace(flow, exp=int((now + TTL).timestamp()))
+    payload = _b64(msgspec.json.encode(stamped))
+    if len(payload) > MAX_PAYLOAD and stamped.draft:
+        payload = _b64(msgspec.json.encode(msgspec.structs.replace(stamped, draft=None)))
+    signature = _b64(hmac.new(_key(secret), payload.encode(), hashlib.sha256).digest())
+    return f"{payload}.{signature}"
+
+
+def decode(raw: str | None, secret: str, now: datetime) -> Flow:
+    """The flow in a genuine, unexpired cookie; an empty flow for anything else."""
+    if not raw or raw.count(".") != 1 or len(raw) > 4096:
+        return Flow()
+    payload, signature = raw.split(".")
+    expected = _b64(hmac.new(_key(secret), payload.encode(), hashlib.sha256).digest())
+    # As bytes: compare_digest refuses non-ASCII text, and a cookie is whatever a client sends.
+    if not hmac.compare_digest(expected.encode(), signature.encode()):
+        return Flow()
+    try:
+        flow = msgspec.json.decode(_unb64(payload), type=Flow)
+    except (msgspec.DecodeError, binascii.Error, ValueError):
+        return Flow()
+    return flow if flow.exp > now.timestamp() else Flow()

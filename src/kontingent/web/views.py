@@ -1,0 +1,224 @@
+"""What the pages show, built from the services' answers: offers by centre, and bookings.
+
+Invariants kept here:
+- An offer is always shown with all its dates together (first and second dose), never a first
+  dose alone; its key carries exactly the slot ids the booking service needs.
+- The home district's centre comes first; other centres follow nearest first, and only those
+  the person may book at and that have free offers for the persons asked for.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from kontingent.booking.service import BookingView
+from kontingent.eligibility.service import EligibilityAnswer
+from kontingent.inventory.model import Centre, Offer, Vaccine, distance_km, pair_offers
+from kontingent.inventory.repository import Catalogue
+from kontingent.inventory.service import Availability, Inventory
+from kontingent.web.i18n import Translator, phone_display
+
+HOME_OFFERS = 5
+OTHER_CENTRES = 3
+OTHER_OFFERS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class DoseLine:
+    label: str
+    when: str
+
+
+@dataclass(frozen=True, slots=True)
+class OfferCard:
+    key: str
+    doses: list[DoseLine]
+    dates: str  # all dates in one line, for the button's accessible name
+
+
+@dataclass(frozen=True, slots=True)
+class CentreCard:
+    id: int
+    title: str
+    address: str
+    distance: str
+    offers: list[OfferCard]
+    next_release: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    centres: list[CentreCard]
+    nothing_free: bool
+    next_release: str | None
+    home_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class PersonCard:
+    name: str
+    appointments: list[DoseLine] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class BookingCard:
+    code: str
+    status: str
+    status_text: str
+    centre: str
+    address: str
+    vaccine: str
+    people: list[PersonCard]
+    phone: str
+    emails: str
+
+
+def address_of(centre: Centre) -> str:
+    street = f"{centre.street}, " if centre.street else ""
+    return f"{street}{centre.postcode} {centre.city}"
+
+
+def dose_label(dose: int, doses: int, t: Translator) -> str:
+    if doses == 1:
+        return t("dose.single")
+    return t("dose.first") if dose == 1 else t("dose.second")
+
+
+def dose_lines(starts: Sequence[datetime], doses: int, t: Translator) -> list[DoseLine]:
+    """One line per dose, in time order; the persons of an offer share each slot."""
+    return [
+        DoseLine(dose_label(i, doses, t), t.when(at))
+        for i, at in enumerate(sorted(set(starts)), start=1)
+    ]
+
+
+def offer_card(offer: Offer, vaccine: Vaccine, t: Translator) -> OfferCard:
+    lines = dose_lines([a.starts_at for a in offer.appointments], vaccine.doses, t)
+    dates = "; ".join(f"{d.label} {d.when}" for d in lines)
+    return OfferCard("-".join(str(i) for i in offer.slot_ids), lines, dates)
+
+
+def home_centre(catalogue: Catalogue, postcode: str, allowed: Sequence[int]) -> Centre:
+    """The centre of the person's own district, else the first centre they may book at."""
+    district = catalogue.postcodes.get(postcode)
+    for centre in catalogue.centres.values():
+        if centre.district_id == district:
+            return centre
+    return catalogue.centres[allowed[0]]
+
+
+class OfferMemo:
+    """Offers computed from one cached availability reading, reused while that reading lasts.
+
+    Pairing thousands of free slots costs milliseconds; the availability cache already decides
+    how fresh offers are (and drops an entry when this process books or cancels), so offers
+    are recomputed exactly when the reading they came from is replaced, never served staler.
+    """
+
+    def __init__(self, inventory: Inventory) -> None:
+        self.inventory = inventory
+        self._memo: dict[tuple[int, str, int, int], tuple[Availability, list[Offer]]] = {}
+
+    async def offers(
+        self, catalogue: Catalogue, centre_id: int, vaccine: Vaccine, persons: int, limit: int
+    ) -> tuple[list[Offer], datetime | None]:
+        if not self.inventory.vaccine_open(catalogue, vaccine.code):
+            return [], None
+        reading = await self.inventory.availability_of(centre_id, vaccine.code)
+        key = (centre_id, vaccine.code, persons, limit)
+        kept = self._memo.get(key)
+        if kept is None or kept[0] is not reading:
+            kept = (reading, pair_offers(reading.free, vaccine, persons, limit))
+            self._memo[key] = kept
+        return kept[1], reading.next_release_at
+
+
+_MEMOS: weakref.WeakKeyDictionary[Inventory, OfferMemo] = weakref.WeakKeyDictionary()
+
+
+def memo_of(inventory: Inventory) -> OfferMemo:
+    """The one memo of a process's inventory (it lives and dies with it)."""
+    memo = _MEMOS.get(inventory)
+    if memo is None:
+        memo = _MEMOS[inventory] = OfferMemo(inventory)
+    return memo
+
+
+async def choice(
+    inventory: Inventory,
+    answer: EligibilityAnswer,
+    postcode: str,
+    vaccine_code: str,
+    persons: int,
+    t: Translator,
+) -> Choice:
+    """The home centre's offers first, then the nearest allowed centres with free offers."""
+    catalogue = await inventory.catalogue()
+    memo = memo_of(inventory)
+    vaccine = catalogue.vaccines[vaccine_code]
+    allowed = answer.decision.centres
+    home = home_centre(catalogue, postcode, allowed)
+    offers, release = await memo.offers(catalogue, home.id, vaccine, persons, HOME_OFFERS)
+    cards = [
+        CentreCard(
+            home.id,
+            t("choose.home", name=home.name),
+            address_of(home),
+            "",
+            [offer_card(o, vaccine, t) for o in offers],
+            t.when(release) if release else None,
+        )
+    ]
+    releases = [release]
+    others = sorted(
+        (catalogue.centres[c] for c in allowed if c != home.id),
+        key=lambda c: distance_km(home.lat, home.lon, c.lat, c.lon),
+    )
+    for other in others:
+        if len(cards) > OTHER_CENTRES:
+            break
+        found, later = await memo.offers(catalogue, other.id, vaccine, persons, OTHER_OFFERS)
+        releases.append(later)
+        if found:
+            km = distance_km(home.lat, home.lon, other.lat, other.lon)
+            cards.append(
+                CentreCard(
+                    other.id,
+                    other.name,
+                    address_of(other),
+                    t("choose.distance", km=t.km(km)),
+                    [offer_card(o, vaccine, t) for o in found],
+                )
+            )
+    nothing = not any(c.offers for c in cards)
+    # When nothing is free anywhere every allowed centre was read: the earliest release wins.
+    first = min((r for r in releases if r is not None), default=None) if nothing else None
+    return Choice(cards, nothing, t.when(first) if first else None, home.id)
+
+
+def booking_card(view: BookingView, catalogue: Catalogue, t: Translator) -> BookingCard:
+    centre = catalogue.centres[view.centre_id]
+    vaccine = catalogue.vaccines[view.vaccine]
+    people = []
+    for i, person in enumerate(view.persons):
+        starts = [a.starts_at for a in view.appointments if a.person == i]
+        people.append(
+            PersonCard(
+                f"{person.first_name} {person.last_name}", dose_lines(starts, vaccine.doses, t)
+            )
+        )
+    emails = list(dict.fromkeys(p.email for p in view.persons if p.email))
+    return BookingCard(
+        code=view.code,
+        status=view.status,
+        status_text=t(f"status.{view.status}"),
+        centre=centre.name,
+        address=address_of(centre),
+        vaccine=vaccine.name,
+        people=people,
+        phone=phone_display(view.persons[0].phone if view.persons else ""),
+        emails=t.join(emails),
+    )

@@ -1,0 +1,159 @@
+"""Fixtures: a seeded database on SQLite and on PostgreSQL, reset before every test.
+
+PostgreSQL is required: when it cannot be reached the run stops with a loud message, unless
+KONTINGENT_SKIP_POSTGRES=1 says to skip its tests on purpose. Each pytest run works in a schema
+of its own, so parallel runs on one machine do not see each other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import shutil
+import socket
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from kontingent.app import Services, build_services, create_app
+from kontingent.clock import FixedClock
+from kontingent.config import Settings
+from kontingent.db import Database, make_engine
+from kontingent.demo.seed import DemoSize, seed_demo
+from kontingent.migrations import upgrade
+from tests.support import PG_URL, T0
+
+TEST_SIZE = DemoSize(weeks=4, centres=3)
+MUTABLE_TABLES = (
+    "appointments",
+    "persons",
+    "bookings",
+    "idempotency_keys",
+    "verifications",
+    "outbox",
+    "dev_mailbox",
+)
+
+
+def _postgres_reachable() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if _postgres_reachable():
+        return
+    if os.environ.get("KONTINGENT_SKIP_POSTGRES") == "1":
+        banner = "PostgreSQL is unreachable: its tests are SKIPPED (KONTINGENT_SKIP_POSTGRES=1)"
+        config.get_terminal_reporter().write_line("!" * 20 + " " + banner, red=True, bold=True)
+        for item in items:
+            if "postgres" in item.keywords:
+                item.add_marker(pytest.mark.skip(reason=banner))
+        return
+    pytest.exit(
+        "PostgreSQL is unreachable on 127.0.0.1:5432. Start it (see README) or set "
+        "KONTINGENT_SKIP_POSTGRES=1 to skip its tests on purpose.",
+        returncode=3,
+    )
+
+
+async def _seed(url: str, schema: str | None) -> None:
+    db = Database(make_engine(url, schema=schema))
+    try:
+        if schema:
+            async with db.engine.begin() as conn:
+                await conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        await upgrade(db.engine)
+        await seed_demo(db, FixedClock(T0), TEST_SIZE)
+    finally:
+        await db.dispose()
+
+
+async def _reset(url: str, schema: str | None) -> None:
+    db = Database(make_engine(url, schema=schema))
+    try:
+        async with db.write() as conn:
+            if db.dialect == "postgresql":
+                await conn.exec_driver_sql(
+                    f"TRUNCATE {', '.join(MUTABLE_TABLES)} RESTART IDENTITY CASCADE"
+                )
+            else:
+                for table in MUTABLE_TABLES:
+                    await conn.exec_driver_sql(f"DELETE FROM {table}")  # noqa: S608
+            await conn.exec_driver_sql("UPDATE slots SET booked = 0 WHERE booked <> 0")
+    finally:
+        await db.dispose()
+
+
+async def _drop_schema(schema: str) -> None:
+    db = Database(make_engine(PG_URL))
+    try:
+        async with db.engine.begin() as conn:
+            await conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    finally:
+        await db.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_schema() -> Iterator[str]:
+    schema = f"kt_test_{secrets.token_hex(4)}"
+    asyncio.run(_seed(PG_URL, schema))
+    yield schema
+    asyncio.run(_drop_schema(schema))
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "kontingent.sqlite3"
+    asyncio.run(_seed(f"sqlite+aiosqlite:///{path}", None))
+    return path
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Settings for a freshly reset, seeded database of each dialect."""
+    if request.param == "sqlite":
+        path = tmp_path / "kontingent.sqlite3"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        url, schema = f"sqlite+aiosqlite:///{path}", None
+    else:
+        url, schema = PG_URL, request.getfixturevalue("pg_schema")
+        asyncio.run(_reset(url, schema))
+    return Settings(
+        database_url=url,
+        database_schema=schema,
+        demo=True,
+        availability_ttl_s=0,
+        embedded_relay=False,
+        secret_key="test-secret-" + "x" * 20,
+    )
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(T0)
+
+
+@pytest.fixture
+async def services(settings: Settings, clock: FixedClock) -> AsyncIterator[Services]:
+    built = build_services(settings, clock)
+    yield built
+    await built.db.dispose()
+
+
+@pytest.fixture
+def app(settings: Settings, clock: FixedClock) -> Litestar:
+    return create_app(settings, clock)
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with AsyncTestClient(app) as c:
+        yield c

@@ -1,0 +1,199 @@
+"""The citizen's whole journey in a real browser against a real server, without JavaScript
+on the pages: eligibility, PIN from the dev mailbox, choose, book for two, confirmation,
+manage, cancel; and the path where the chosen slot is taken between showing and booking.
+
+Every step leaves a screenshot in tests/e2e/screenshots/ for people to look at.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.portal.conftest import Server
+
+pytestmark = pytest.mark.slow
+
+PEOPLE = [
+    {
+        "Vorname": "Erika",
+        "Nachname": "Brandt",
+        "Geburtsdatum": "01.05.1939",
+        "Straße": "Hauptstraße",
+        "Hausnummer": "12a",
+        "Postleitzahl": "33602",
+        "Ort": "Bielefeld",
+    },
+    {
+        "Vorname": "Heinz",
+        "Nachname": "Brandt",
+        "Geburtsdatum": "17.09.1937",
+        "Straße": "Hauptstraße",
+        "Hausnummer": "12a",
+        "Postleitzahl": "33602",
+        "Ort": "Bielefeld",
+    },
+]
+
+
+def shot(page: Page, screenshots: Path, name: str) -> None:
+    page.screenshot(path=str(screenshots / f"{name}.png"), full_page=True)
+
+
+def assert_accessible(page: Page) -> None:
+    """What every portal page promises: language, skip link, labels, large type, no script."""
+    assert page.locator("html").get_attribute("lang") in ("de", "en")
+    assert page.locator("a.skip-link").count() == 1
+    assert page.locator("script").count() == 0
+    unlabelled = page.evaluate(
+        "() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]"
+        ".filter(e => !e.labels || e.labels.length === 0).map(e => e.name)"
+    )
+    assert unlabelled == []
+    assert float(page.evaluate("getComputedStyle(document.body).fontSize")[:-2]) >= 20
+
+
+def read_pin(page: Page, phone: str) -> str:
+    mailbox = page.context.new_page()
+    mailbox.goto(f"/dev/mailbox?to={phone.replace('+', '%2B')}")
+    text = mailbox.locator(".message-body").first.inner_text()
+    mailbox.close()
+    found = re.search(r"\b(\d{6})\b", text)
+    assert found, text
+    return found.group(1)
+
+
+def verify_phone(page: Page, screenshots: Path, phone: str, prefix: str) -> None:
+    """From the start page to the offers: eligibility, phone number and PIN."""
+    page.goto("/")
+    page.get_by_role("link", name="Termin suchen").click()
+    # keyboard only: the label puts the focus in the field, Tab moves on, Enter submits
+    page.get_by_label("Geburtsdatum").focus()
+    page.keyboard.type("01.05.1939")
+    page.keyboard.press("Tab")
+    page.keyboard.type("33602")
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_have_text("Sie können jetzt Termine buchen")
+    shot(page, screenshots, f"{prefix}-03-eligible")
+    page.get_by_role("link", name="Weiter: Handynummer bestätigen").click()
+    page.get_by_label("Handynummer").fill(phone.replace("+49", "0"))
+    page.get_by_role("button", name="PIN per SMS schicken").click()
+    expect(page.locator("h1")).to_have_text("Geben Sie die PIN aus der SMS ein")
+    expect(page.locator("main")).to_contain_text("Die PIN gilt 30 Minuten")
+    assert_accessible(page)
+    shot(page, screenshots, f"{prefix}-04-pin")
+    page.get_by_label("PIN", exact=True).fill(read_pin(page, phone))
+    page.get_by_role("button", name="PIN bestätigen").click()
+    expect(page.locator("h1")).to_have_text("Wählen Sie Ihre Termine")
+
+
+def fill_person(page: Page, index: int, data: dict[str, str]) -> None:
+    group = page.locator("fieldset").nth(index)
+    for label, value in data.items():
+        group.get_by_label(label, exact=True).fill(value)
+
+
+def slot_counts(database: Path, slot_ids: list[int]) -> dict[int, int]:
+    with sqlite3.connect(database, timeout=10) as conn:
+        return {
+            i: conn.execute("SELECT booked FROM slots WHERE id = ?", (i,)).fetchone()[0]
+            for i in slot_ids
+        }
+
+
+def test_book_for_two_then_manage_and_cancel(page: Page, server: Server, screenshots: Path) -> None:
+    page.goto("/")
+    expect(page.locator("h1")).to_have_text("Impftermine buchen")
+    expect(page.locator("main")).to_contain_text("80 Jahre und älter")
+    expect(page.locator("main")).to_contain_text("70 bis 79 Jahre")
+    assert_accessible(page)
+    shot(page, screenshots, "journey-01-start")
+    page.get_by_role("link", name="English").click()
+    expect(page.locator("h1")).to_have_text("Book vaccination appointments")
+    assert page.locator("html").get_attribute("lang") == "en"
+    shot(page, screenshots, "journey-01-start-en")
+    page.get_by_role("link", name="Deutsch").click()
+
+    page.get_by_role("link", name="Termin suchen").click()
+    page.get_by_role("button", name="Weiter").click()  # nothing typed: both fields answer
+    expect(page.locator(".error-summary")).to_contain_text("Geburtsdatum")
+    expect(page.locator("#postcode-error")).to_be_visible()
+    shot(page, screenshots, "journey-02-eligibility-errors")
+
+    verify_phone(page, screenshots, "+4917012340001", "journey")
+    page.get_by_label("Für zwei Personen buchen").check()
+    page.get_by_role("button", name="Passende Termine zeigen").click()
+    assert "persons=2" in page.url
+    assert_accessible(page)
+    shot(page, screenshots, "journey-06-choose-two")
+    first = page.locator(".offer").first
+    expect(first.locator(".doses li")).to_have_count(2)  # never a first dose alone
+    key = first.locator("input[name=offer]").get_attribute("value") or ""
+    slot_ids = sorted({int(i) for i in key.split("-")})
+    assert len(key.split("-")) == 4  # two persons side by side, two doses each
+    first.get_by_role("button").click()
+
+    expect(page.locator("h1")).to_have_text("Ihre Angaben")
+    fill_person(page, 0, PEOPLE[0])
+    fill_person(page, 1, PEOPLE[1])
+    assert_accessible(page)
+    shot(page, screenshots, "journey-07-details")
+    page.get_by_role("button", name="Verbindlich buchen").click()
+
+    expect(page.locator("h1")).to_have_text("Ihre Termine sind gebucht")
+    code = page.locator(".booking-code").inner_text()
+    assert re.fullmatch(r"[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}", code)
+    expect(page.locator("main")).to_contain_text("Eine SMS an +49 170 12340001 ist unterwegs")
+    expect(page.locator(".person-appointments")).to_have_count(2)
+    assert slot_counts(server.database, slot_ids) == dict.fromkeys(slot_ids, 2)
+    shot(page, screenshots, "journey-08-confirmation")
+    page.emulate_media(media="print")
+    shot(page, screenshots, "journey-08-confirmation-print")
+    page.emulate_media(media="screen")
+
+    page.goto("/manage")
+    page.get_by_label("Buchungscode").fill(code.lower().replace("-", " "))
+    page.get_by_label("Geburtsdatum").fill("17.09.1937")
+    page.get_by_role("button", name="Buchung anzeigen").click()
+    expect(page.locator(".status")).to_have_text("gebucht")
+    shot(page, screenshots, "journey-09-manage")
+    page.get_by_role("link", name="Termine absagen").click()
+    expect(page.locator("h1")).to_have_text("Termine wirklich absagen?")
+    shot(page, screenshots, "journey-10-cancel-confirm")
+    page.get_by_role("button", name="Ja, Termine absagen").click()
+    expect(page.locator(".status")).to_have_text("abgesagt")
+    expect(page.locator(".notice")).to_contain_text("Ihre Termine sind abgesagt")
+    assert slot_counts(server.database, slot_ids) == dict.fromkeys(slot_ids, 0)
+    shot(page, screenshots, "journey-11-cancelled")
+
+
+def test_slot_taken_meanwhile_shows_fresh_offers_and_keeps_the_data(
+    page: Page, server: Server, screenshots: Path
+) -> None:
+    verify_phone(page, screenshots, "+4917012340002", "taken")
+    first = page.locator(".offer").first
+    key = first.locator("input[name=offer]").get_attribute("value") or ""
+    first.get_by_role("button").click()
+    fill_person(page, 0, {**PEOPLE[0], "Vorname": "Käthe", "Nachname": "Özdemir"})
+    page.get_by_label("E-Mail-Adresse").fill("kaethe@example.org")
+    taken = int(key.split("-")[0])
+    with sqlite3.connect(server.database, timeout=10) as conn:  # someone else was quicker
+        conn.execute("UPDATE slots SET booked = capacity WHERE id = ?", (taken,))
+    page.get_by_role("button", name="Verbindlich buchen").click()
+
+    expect(page.locator(".notice")).to_contain_text("gerade von jemand anderem gebucht")
+    assert page.locator(f"input[name=offer][value^='{taken}-']").count() == 0
+    kept = page.locator(".offer").first
+    assert kept.locator("input[name='p0.first_name']").get_attribute("value") == "Käthe"
+    assert kept.locator("input[name='p0.email']").get_attribute("value") == "kaethe@example.org"
+    shot(page, screenshots, "taken-05-fresh-offers")
+    kept.get_by_role("button", name="Diese Termine buchen").click()
+
+    expect(page.locator("h1")).to_have_text("Ihre Termine sind gebucht")
+    expect(page.locator("main")).to_contain_text("Käthe Özdemir")
+    expect(page.locator("main")).to_contain_text("kaethe@example.org")
+    shot(page, screenshots, "taken-06-confirmation")

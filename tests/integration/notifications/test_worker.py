@@ -1,0 +1,108 @@
+"""The relay as it runs for real: `kontingent worker`, embedded in the app, and what operators
+see of parked messages (`worker --status`, `--requeue-parked`, /api/v1/dev/outbox)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+import signal
+import sys
+
+import pytest
+from litestar.testing import AsyncTestClient
+from typer.testing import CliRunner
+
+from kontingent.app import Services, create_app
+from kontingent.cli import app as cli
+from kontingent.clock import FixedClock
+from kontingent.config import Settings
+from kontingent.notifications.model import Message
+from tests.integration.notifications.conftest import MakeRelay, queue, rows
+from tests.integration.notifications.servers import SmsGateway
+from tests.support import phone
+
+
+def environment(settings: Settings, **extra: str) -> dict[str, str]:
+    env = {"KONTINGENT_DATABASE_URL": settings.database_url, **extra}
+    if settings.database_schema:
+        env["KONTINGENT_DATABASE_SCHEMA"] = settings.database_schema
+    return env
+
+
+async def park_one(services: Services, gateway: SmsGateway, make_relay: MakeRelay) -> str:
+    gateway.refuse = {phone(1)}
+    await queue(services, [Message("sms", phone(1), "Impftermin gebucht.")])
+    await make_relay(sms_url=gateway.url).run_once()
+    [row] = await rows(services)
+    assert row["parked_at"] is not None
+    return str(row["message_id"])
+
+
+async def test_worker_status_lists_parked_messages_and_requeue_gives_them_new_tries(
+    services: Services, gateway: SmsGateway, make_relay: MakeRelay
+) -> None:
+    message_id = await park_one(services, gateway, make_relay)
+    runner = CliRunner()
+    env = environment(services.settings)
+
+    shown = await asyncio.to_thread(runner.invoke, cli, ["worker", "--status"], env=env)
+    assert shown.exit_code == 0, shown.output
+    assert message_id in shown.output and "400" in shown.output
+
+    again = await asyncio.to_thread(runner.invoke, cli, ["worker", "--requeue-parked"], env=env)
+    assert again.exit_code == 0, again.output
+    [row] = await rows(services)
+    assert row["parked_at"] is None and row["attempts"] == 0
+
+
+async def test_the_dev_outbox_shows_the_backlog_and_parked_messages(
+    services: Services, clock: FixedClock, gateway: SmsGateway, make_relay: MakeRelay
+) -> None:
+    message_id = await park_one(services, gateway, make_relay)
+    await queue(services, [Message("email", "a@mail.test", "Text", subject="S")])
+
+    async with AsyncTestClient(create_app(services.settings, clock)) as client:
+        response = await client.get("/api/v1/dev/outbox")
+
+    assert response.status_code == 200
+    body = response.json()
+    channels = {c["channel"]: c for c in body["channels"]}
+    assert channels["sms"]["parked"] == 1 and channels["email"]["due"] == 1
+    [parked] = body["parked"]
+    assert parked["message_id"] == message_id and "400" in parked["last_error"]
+
+
+async def test_the_embedded_relay_delivers_a_pin_while_the_app_serves(
+    services: Services, clock: FixedClock, gateway: SmsGateway
+) -> None:
+    settings = dataclasses.replace(
+        services.settings, sms_gateway_url=gateway.url, embedded_relay=True
+    )
+    async with AsyncTestClient(create_app(settings, clock)) as client:
+        response = await client.post("/api/v1/verifications", json={"phone": phone(3)})
+        assert response.status_code == 201
+        await gateway.wait_for(1)
+
+    [sms] = gateway.accepted
+    assert sms.to == phone(3) and "PIN" in sms.text
+
+
+@pytest.mark.slow
+async def test_kontingent_worker_relays_until_sigterm_and_exits_cleanly(
+    services: Services, gateway: SmsGateway
+) -> None:
+    await queue(services, [Message("sms", phone(i), f"Nachricht {i}") for i in range(3)])
+    env = {**os.environ, **environment(services.settings, KONTINGENT_SMS_GATEWAY_URL=gateway.url)}
+    worker = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "kontingent", "worker", env=env, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        await gateway.wait_for(3)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(worker.communicate(), timeout=15)
+
+    assert worker.returncode == 0, stderr.decode()
+    assert sorted(s.to for s in gateway.accepted) == [phone(i) for i in range(3)]
+    assert all(r["sent_at"] is not None for r in await rows(services))

@@ -1,0 +1,134 @@
+"""The availability cache with a real TTL, on SQLite and PostgreSQL (the other tests run with
+the cache off).
+
+What these tests hold the cache to: a booking made by this process shows in the offers at
+once, without re-reading the centre; a lost race puts the true seats left of the slots it
+wanted into the cached reading, so the loser's fresh offers leave a full slot out; offers are
+computed once per reading and recomputed exactly when a slot crosses the line between room
+for two, one and none; and a booking never trusts the cache, only the database.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from kontingent.app import Services
+from kontingent.booking.service import Booking, SlotTaken
+from kontingent.inventory import repository as repo
+from kontingent.inventory.model import FreeSlot
+from kontingent.inventory.service import Availability, Inventory
+from tests.support import BIELEFELD, T0, claims_for, person, phone, set_free
+
+TTL_S = 600.0  # longer than any test: only bookings and races may change the reading
+
+
+@pytest.fixture
+def cached(services: Services) -> tuple[Inventory, Booking]:
+    inventory = Inventory(services.db, services.clock, ttl_s=TTL_S)
+    return inventory, Booking(services.db, services.clock, inventory)
+
+
+async def test_own_booking_shows_at_once_without_reading_the_centre_again(
+    services: Services, cached: tuple[Inventory, Booking]
+) -> None:
+    inventory, booking = cached
+    first = (await inventory.offers(BIELEFELD, "BNT", limit=1)).offers[0]
+    await set_free(services.db, 1, *first.slot_ids)
+    inventory.slots_changed(BIELEFELD, "BNT")  # read again, with one seat left in each
+    assert (await inventory.offers(BIELEFELD, "BNT", limit=1)).offers[0] == first
+    loads = inventory.availability_cache.misses
+
+    claims = await claims_for(services, phone(0))
+    await booking.book(claims, [person(0)], first.slot_ids)
+
+    after = (await inventory.offers(BIELEFELD, "BNT", limit=3)).offers
+    assert first not in after
+    assert not {s for o in after for s in o.slot_ids} & set(first.slot_ids)
+    assert inventory.availability_cache.misses == loads
+
+
+async def test_lost_race_refreshes_the_wanted_slots_only(
+    services: Services, cached: tuple[Inventory, Booking]
+) -> None:
+    inventory, booking = cached
+    first = (await inventory.offers(BIELEFELD, "BNT", limit=1)).offers[0]
+    loads = inventory.availability_cache.misses
+    await set_free(services.db, 0, first.slot_ids[0])  # another process took the last seat
+
+    claims = await claims_for(services, phone(1))
+    with pytest.raises(SlotTaken) as lost:
+        await booking.book(claims, [person(1)], first.slot_ids)
+
+    fresh = lost.value.details["offers"]
+    assert fresh, "the loser gets offers to click next"
+    assert all(first.slot_ids[0] not in [a["slot_id"] for a in o["appointments"]] for o in fresh)
+    assert inventory.availability_cache.misses == loads
+    cached_now = (await inventory.offers(BIELEFELD, "BNT", limit=1)).offers[0]
+    assert first.slot_ids[0] not in cached_now.slot_ids
+
+
+async def test_booking_decides_against_the_database_not_the_cache(
+    services: Services, cached: tuple[Inventory, Booking]
+) -> None:
+    inventory, booking = cached
+    first = (await inventory.offers(BIELEFELD, "BNT", limit=1)).offers[0]
+    await set_free(services.db, 0, first.slot_ids[1])  # the cache still shows it free
+    claims = await claims_for(services, phone(2))
+    with pytest.raises(SlotTaken):
+        await booking.book(claims, [person(2)], first.slot_ids)
+    state = [(await inventory.slot(i)).booked for i in first.slot_ids]
+    capacity = (await inventory.slot(first.slot_ids[0])).capacity
+    assert state == [0, capacity], "the first slot's seat was given back"
+
+
+def _reading(*free: int) -> Availability:
+    start = T0 + timedelta(days=1)
+    return Availability.read(
+        [FreeSlot(i + 1, start + timedelta(minutes=20 * i), n) for i, n in enumerate(free)], None
+    )
+
+
+def test_memo_is_kept_while_no_slot_crosses_the_pairing_line() -> None:
+    reading = _reading(5, 2, 1)
+    reading.memoised("k", lambda: "computed")
+    assert reading.with_taken({1: 1}).memo == {"k": "computed"}  # 5 -> 4: still room for two
+    assert reading.with_taken({2: 1}).memo == {}  # 2 -> 1: no room for a couple any more
+    assert reading.with_taken({3: 1}).memo == {}  # 1 -> 0: full
+    assert reading.with_free({1: 3}).memo == {"k": "computed"}
+    assert reading.with_free({3: 4}).memo == {}  # 1 -> 4: a couple fits again
+
+
+def test_a_new_reading_leaves_the_old_one_untouched() -> None:
+    reading = _reading(5, 2)
+    after = reading.with_taken({1: 2, 99: 1})  # 99: not in the reading, ignored
+    assert [s.free for s in after.free] == [3, 2]
+    assert [s.free for s in reading.free] == [5, 2]
+    assert after is not reading
+    assert reading.with_free({2: -3}).free[1].free == 0
+
+
+def test_refresh_takes_seats_left_and_zeroes_the_missing() -> None:
+    reading = _reading(5, 2, 1)
+    reading.memoised("k", lambda: "computed")
+    fresh = reading.refreshed([(1, 4), (2, 2)], None)  # slot 3 filled up (or passed)
+    assert fresh is not None
+    assert [s.free for s in fresh.free] == [4, 2, 0]
+    assert fresh.memo == {}  # slot 3 crossed from one seat to none
+    calm = reading.refreshed([(1, 3), (2, 2), (3, 1)], None)
+    assert calm is not None and calm.memo == {"k": "computed"}
+
+
+def test_refresh_refuses_a_slot_new_to_the_reading() -> None:
+    assert _reading(5).refreshed([(1, 5), (7, 3)], None) is None
+
+
+async def test_refresh_query_and_full_reading_agree(services: Services) -> None:
+    catalogue = await services.inventory.catalogue()
+    first = (await services.inventory.offers(BIELEFELD, "BNT")).offers[0]
+    await set_free(services.db, 0, *first.slot_ids)
+    async with services.db.read() as conn:
+        full = await repo.bookable_slots(conn, BIELEFELD, "BNT", T0, catalogue.campaign)
+        seats = await repo.seats_left_at(conn, BIELEFELD, "BNT", T0, catalogue.campaign)
+    assert sorted(seats) == sorted((free.id, free.free) for free, _ in full)

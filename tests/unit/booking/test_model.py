@@ -1,0 +1,275 @@
+"""Booking codes, the shape of a bookable offer and who is "the same person"
+(kontingent.booking.model)."""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kontingent.booking import model
+from kontingent.booking.model import (
+    CODE_ALPHABET,
+    CODE_LENGTH,
+    SlotInfo,
+    assign_appointments,
+    new_code,
+    normalise_code,
+    person_key,
+    seats_per_slot,
+)
+from kontingent.errors import InvalidInput
+from kontingent.inventory.model import Vaccine
+from tests.unit.properties import examples
+
+TZ = ZoneInfo("Europe/Berlin")
+CODE_FORM = re.compile(r"[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}")
+BNT = Vaccine("BNT", "BioNTech", 2, 21, 42, 16, None)
+JNJ = Vaccine("JNJ", "Johnson & Johnson", 1, 0, 0, 18, None)
+
+
+def berlin(month: int, day: int, hour: int = 8, minute: int = 0) -> datetime:
+    return datetime(2026, month, day, hour, minute, tzinfo=TZ)
+
+
+def info(slot_id: int, starts_at: datetime, *, centre: int = 1, vaccine: str = "BNT") -> SlotInfo:
+    return SlotInfo(slot_id, centre, vaccine, starts_at, bookable_from=berlin(1, 1))
+
+
+FIRST = info(10, berlin(1, 12))
+SECOND = info(20, berlin(2, 2))  # 21 days later
+
+
+def seats(appointments: list[model.Appointment]) -> list[tuple[int, int, int]]:
+    return [(a.slot_id, a.dose, a.person) for a in appointments]
+
+
+# --- booking codes ---------------------------------------------------------------------------
+
+
+def test_a_code_is_twelve_unambiguous_characters_in_three_groups_of_four() -> None:
+    for _ in range(200):
+        code = new_code()
+        assert CODE_FORM.fullmatch(code), code
+        assert not set(code) & set("0O1I")
+
+
+def test_the_alphabet_has_32_distinct_symbols_and_none_that_reads_alike() -> None:
+    assert len(set(CODE_ALPHABET)) == len(CODE_ALPHABET) == 32
+    assert not set(CODE_ALPHABET) & set("0O1I")
+    assert CODE_LENGTH == 12
+
+
+def test_a_code_carries_at_least_60_bits_of_entropy_by_construction() -> None:
+    assert CODE_LENGTH * math.log2(len(CODE_ALPHABET)) >= 60
+
+
+def test_every_character_of_a_code_is_drawn_from_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    drawn: list[str] = []
+
+    def choice(alphabet: str) -> str:
+        drawn.append(alphabet)
+        return alphabet[len(drawn) % len(alphabet)]
+
+    monkeypatch.setattr(model.secrets, "choice", choice)
+    assert new_code() == "3456-789A-BCDE"
+    assert drawn == [CODE_ALPHABET] * CODE_LENGTH
+
+
+def test_codes_do_not_repeat() -> None:
+    assert len({new_code() for _ in range(2000)}) == 2000
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "ABCD-EFGH-JKMN",
+        "abcd-efgh-jkmn",
+        "ABCDEFGHJKMN",
+        "abcd efgh jkmn",
+        "  AbCd-eFgH - jKmN\n",
+        "ABCD\tEFGH\tJKMN",
+        "A-B-C-D-E-F-G-H-J-K-M-N",
+    ],
+)
+def test_a_code_is_accepted_however_it_is_typed(typed: str) -> None:
+    assert normalise_code(typed) == "ABCD-EFGH-JKMN"
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "ABCD-EFGH-JKM0",  # zero: never silently read as O or any other letter
+        "ABCD-EFGH-JKMO",  # the letter O is not in the alphabet
+        "ABCD-EFGH-JKM1",
+        "ABCD-EFGH-JKMI",
+        "ABCD-EFGH-JKM",  # too short
+        "ABCD-EFGH-JKMNP",  # too long
+        "ABCD_EFGH_JKMN",
+        "ABCD.EFGH.JKMN",
+        "",
+        "<script>x</script>",
+    ],
+)
+def test_a_code_with_a_foreign_or_ambiguous_character_or_wrong_length_is_refused(
+    typed: str,
+) -> None:
+    assert normalise_code(typed) is None
+
+
+codes = st.text(alphabet=CODE_ALPHABET, min_size=CODE_LENGTH, max_size=CODE_LENGTH).map(
+    lambda raw: f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+)
+
+
+@examples()
+@given(codes)
+def test_a_formatted_code_normalises_to_itself(code: str) -> None:
+    assert normalise_code(code) == code
+
+
+@examples()
+@given(codes, st.lists(st.sampled_from([" ", "-", "\t", ""]), min_size=13, max_size=13))
+def test_case_spaces_and_dashes_never_change_which_code_is_meant(
+    code: str, separators: list[str]
+) -> None:
+    raw = code.replace("-", "").lower()
+    typed = "".join(sep + ch for sep, ch in zip(separators, raw, strict=False)) + separators[-1]
+    assert normalise_code(typed) == code
+
+
+@examples()
+@given(st.text(max_size=30))
+def test_any_text_normalises_to_nothing_or_to_a_well_formed_code(text: str) -> None:
+    code = normalise_code(text)
+    assert code is None or (CODE_FORM.fullmatch(code) and normalise_code(code) == code)
+
+
+# --- the offer a booking names ----------------------------------------------------------------
+
+
+def test_one_person_gets_the_earlier_slot_as_first_dose_whatever_the_order_sent() -> None:
+    booked = assign_appointments([SECOND, FIRST], BNT, persons=1)
+    assert seats(booked) == [(10, 1, 0), (20, 2, 0)]
+    assert seats_per_slot([a.slot_id for a in booked]) == {10: 1, 20: 1}
+
+
+def test_a_couple_takes_two_seats_in_each_slot_side_by_side() -> None:
+    booked = assign_appointments([SECOND, FIRST, SECOND, FIRST], BNT, persons=2)
+    assert seats(booked) == [(10, 1, 0), (10, 1, 1), (20, 2, 0), (20, 2, 1)]
+    assert seats_per_slot([a.slot_id for a in booked]) == {10: 2, 20: 2}
+
+
+def test_a_single_dose_vaccine_takes_one_slot_per_person() -> None:
+    one = info(30, berlin(1, 12), vaccine="JNJ")
+    assert seats(assign_appointments([one], JNJ, persons=1)) == [(30, 1, 0)]
+    assert seats(assign_appointments([one, one], JNJ, persons=2)) == [(30, 1, 0), (30, 1, 1)]
+    assert seats_per_slot([30, 30]) == {30: 2}
+
+
+def test_the_interval_is_counted_in_berlin_days_across_the_dst_change() -> None:
+    first, second = info(1, berlin(3, 20, 9)), info(2, berlin(4, 10, 9))  # 20 d 23 h apart
+    assert seats(assign_appointments([first, second], BNT, persons=1)) == [(1, 1, 0), (2, 2, 0)]
+
+
+def refused(slots: list[SlotInfo], vaccine: Vaccine = BNT, persons: int = 1) -> InvalidInput:
+    with pytest.raises(InvalidInput) as caught:
+        assign_appointments(slots, vaccine, persons)
+    error = caught.value
+    assert error.status == 422
+    assert error.code == "invalid_offer"
+    assert error.details == {"field": "slot_ids"}
+    return error
+
+
+@pytest.mark.parametrize(
+    ("slots", "persons"),
+    [([FIRST], 1), ([FIRST, SECOND, SECOND], 1), ([FIRST, SECOND], 2), ([FIRST] * 5, 2)],
+)
+def test_the_wrong_number_of_slots_is_refused_saying_how_many_an_offer_holds(
+    slots: list[SlotInfo], persons: int
+) -> None:
+    error = refused(slots, persons=persons)
+    assert f"exactly {2 * persons} slot ids, got {len(slots)}" in error.message
+
+
+def test_slots_at_two_centres_are_refused() -> None:
+    error = refused([FIRST, info(20, berlin(2, 2), centre=2)])
+    assert error.message == "all slots of an offer must be at the same centre"
+
+
+def test_slots_of_two_vaccines_are_refused() -> None:
+    error = refused([FIRST, info(20, berlin(2, 2), vaccine="MOD")])
+    assert error.message == "all slots of an offer must be for BioNTech"
+
+
+@pytest.mark.parametrize("days", [0, 20, 43, 90])
+def test_a_second_dose_outside_the_interval_window_is_refused(days: int) -> None:
+    later = info(20, berlin(1, 12, 9) + timedelta(days=days))
+    error = refused([FIRST, later])
+    assert error.message == "the second dose of BioNTech must be 21 to 42 days after the first"
+
+
+def test_the_same_slot_for_both_doses_is_refused() -> None:
+    refused([FIRST, FIRST])
+    refused([FIRST, FIRST], Vaccine("X", "Same day", 2, 0, 0, None, None))
+
+
+def test_a_couple_in_two_different_slots_of_one_day_is_not_side_by_side() -> None:
+    neighbour = info(11, berlin(1, 12, 8, 20))
+    error = refused([FIRST, neighbour, SECOND, SECOND], persons=2)
+    assert error.message == "dose 1 of all persons must be in the same slot, side by side"
+
+
+def test_a_couple_cannot_split_two_first_doses_across_days() -> None:
+    refused([FIRST, SECOND, SECOND, info(21, berlin(2, 3))], persons=2)
+
+
+# --- bookability -------------------------------------------------------------------------------
+
+WINDOW = (berlin(1, 1), berlin(5, 1))
+RELEASED_AT_8 = SlotInfo(1, 1, "BNT", berlin(1, 12), berlin(1, 11, 8))
+BEFORE_WINDOW = SlotInfo(
+    1, 1, "BNT", datetime(2025, 12, 31, 23, tzinfo=TZ), datetime(2025, 12, 1, tzinfo=TZ)
+)
+
+
+def test_a_released_future_slot_inside_the_window_is_bookable() -> None:
+    assert FIRST.is_bookable(berlin(1, 11), *WINDOW)
+    assert RELEASED_AT_8.is_bookable(berlin(1, 11, 8), *WINDOW)  # from the release minute on
+
+
+@pytest.mark.parametrize(
+    ("slot", "now", "why"),
+    [
+        (SlotInfo(1, 1, "BNT", berlin(1, 12), None), berlin(1, 11), "never released"),
+        (RELEASED_AT_8, berlin(1, 11, 7, 59), "released a minute later"),
+        (FIRST, berlin(1, 12), "already started"),
+        (info(1, berlin(5, 1)), berlin(1, 11), "window ends before it (exclusive)"),
+        (BEFORE_WINDOW, datetime(2025, 12, 30, tzinfo=TZ), "starts before the window opens"),
+    ],
+)
+def test_a_slot_is_not_bookable_when(slot: SlotInfo, now: datetime, why: str) -> None:
+    assert not slot.is_bookable(now, *WINDOW), why
+
+
+# --- the same person ---------------------------------------------------------------------------
+
+
+def test_the_same_person_is_recognised_across_case_accents_and_spacing() -> None:
+    born = date(1939, 5, 1)
+    key = person_key("Erika", "Müller-Weiß", born)
+    assert person_key(" ERIKA ", "muller weiss", born) == key
+    assert person_key("Érika", "MÜLLER-WEISS", born) == key
+
+
+def test_a_different_birth_date_or_name_is_another_person() -> None:
+    born = date(1939, 5, 1)
+    key = person_key("Erika", "Mustermann", born)
+    assert person_key("Erika", "Mustermann", date(1939, 5, 2)) != key
+    assert person_key("Erik", "Mustermann", born) != key
