@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -108,7 +109,34 @@ def on_validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> 
     return _error(422, "invalid_input", f"fix these fields: {summary}", {"fields": fields})
 
 
+OPENAPI_CATCH_ALL = "/api/v1/{path:str}"
+_PATH_PARAM = re.compile(r"\{[^}:]+:(\w+)\}")
+_PARAM_PATTERNS = {"path": ".*", "int": "-?[0-9]+"}
+
+
+def _route_pattern(path: str) -> re.Pattern[str]:
+    parts = _PATH_PARAM.split(path)  # literal, type, literal, type, ...
+    regex = "".join(
+        re.escape(part) if i % 2 == 0 else _PARAM_PATTERNS.get(part, "[^/]+")
+        for i, part in enumerate(parts)
+    )
+    return re.compile(regex + "/?")
+
+
+def is_known_path(app: Litestar, path: str) -> bool:
+    """Whether a route serves `path` with some method. The OpenAPI router's GET catch-all
+    under /api/v1 does not count: through it every unknown API path would answer 405
+    to any other method, where 404 is the truth."""
+    return any(
+        _route_pattern(route.path).fullmatch(path)
+        for route in app.routes
+        if route.path != OPENAPI_CATCH_ALL
+    )
+
+
 def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+    if exc.status_code == 405 and not is_known_path(request.app, request.url.path):
+        exc = HTTPException(status_code=404)
     codes = {
         404: "not_found",
         405: "method_not_allowed",
@@ -123,6 +151,10 @@ def on_http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Respon
         return _error(400, "malformed_json", f"the request body is not valid JSON: {exc.detail}")
     if exc.status_code == 404:
         message = f"there is no {request.method} {request.url.path}: see /api/v1/openapi.json"
+    if exc.status_code == 405:
+        allowed = (exc.headers or {}).get("allow", "")
+        usable = ", ".join(m for m in allowed.replace(" ", "").split(",") if m and m != "OPTIONS")
+        message = f"{request.url.path} does not take {request.method}: use {usable or 'GET'}"
     code = codes.get(exc.status_code, "bad_request")
     return _error(exc.status_code, code, message, None, exc.headers)
 

@@ -105,10 +105,15 @@ async def test_at_most_five_pins_per_number_and_day(services: Services, clock: F
     with pytest.raises(RateLimited) as limited:
         await services.verification.send_pin(phone(7))
     assert limited.value.code == "too_many_pins"
+    # The window is a rolling day: one more PIN fits once the first (sent at T0) is older than
+    # a day, and it is T0 + 5 minutes now.
+    assert limited.value.retry_after_s == 24 * 3600 - 5 * 60 + 1
+    assert "23 h 56 min" in limited.value.message  # rounded up
     await services.verification.send_pin(phone(8))  # another number is not affected
     clock.set(T0 + timedelta(days=1))  # the day counts back from now: the first PIN still in
-    with pytest.raises(RateLimited):
+    with pytest.raises(RateLimited) as still:
         await services.verification.send_pin(phone(7))
+    assert still.value.retry_after_s == 1
     clock.advance(timedelta(seconds=1))  # the first PIN is a day old now
     await services.verification.send_pin(phone(7))
     async with services.db.read() as conn:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -13,13 +13,16 @@ from kontingent.schema import verifications
 
 async def recent_for_phone(
     conn: AsyncConnection, phone: str, since: datetime
-) -> tuple[int, datetime | None]:
-    """How many PINs this number got since `since`, and when the last may be resent."""
-    query = select(func.count(), func.max(verifications.c.resend_after)).where(
-        verifications.c.phone == phone, verifications.c.created_at >= since
+) -> tuple[list[datetime], datetime | None]:
+    """When this number got each PIN since `since` (oldest first), and when the last may be
+    resent."""
+    query = (
+        select(verifications.c.created_at, verifications.c.resend_after)
+        .where(verifications.c.phone == phone, verifications.c.created_at >= since)
+        .order_by(verifications.c.created_at)
     )
-    row = (await conn.execute(query)).one()
-    return int(row[0]), row[1]
+    rows = (await conn.execute(query)).all()
+    return [r.created_at for r in rows], max((r.resend_after for r in rows), default=None)
 
 
 async def add(

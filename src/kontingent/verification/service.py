@@ -9,7 +9,7 @@ Invariants kept here:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -40,6 +40,14 @@ def _seconds_until(later: datetime, now: datetime) -> int:
     return max(1, int((later - now).total_seconds() + 0.999))
 
 
+def _in_words(seconds: int) -> str:
+    hours, rest = divmod(seconds, 3600)
+    minutes = max(1, (rest + 59) // 60) if hours == 0 else (rest + 59) // 60
+    if hours == 0:
+        return f"{minutes} minutes" if minutes != 1 else "1 minute"
+    return f"{hours} h {minutes} min"
+
+
 class Verification:
     def __init__(self, db: Database, clock: Clock, secret_key: str) -> None:
         self.db = db
@@ -59,7 +67,7 @@ class Verification:
 
         async def work(conn: AsyncConnection) -> PinSent:
             sent_today, resend_after = await repo.recent_for_phone(
-                conn, phone, now - timedelta(days=1)
+                conn, phone, now - model.PIN_LIMIT_WINDOW
             )
             if resend_after is not None and resend_after > now:
                 raise RateLimited(
@@ -67,11 +75,12 @@ class Verification:
                     retry_after_s=_seconds_until(resend_after, now),
                     code="resend_too_soon",
                 )
-            if sent_today >= model.MAX_PINS_PER_DAY:
+            if len(sent_today) >= model.MAX_PINS_PER_DAY:
+                retry_s = model.day_limit_retry_s(sent_today, now)
                 raise RateLimited(
-                    f"this number got {model.MAX_PINS_PER_DAY} PINs within a day: try again "
-                    "tomorrow or call the hotline",
-                    retry_after_s=3600,
+                    f"this number got {model.MAX_PINS_PER_DAY} PINs within 24 hours: the next "
+                    f"one can be sent in {_in_words(retry_s)}, or call the hotline",
+                    retry_after_s=retry_s,
                     code="too_many_pins",
                 )
             sent = PinSent(verification_id, now + model.PIN_VALIDITY, now + model.RESEND_COOL_DOWN)

@@ -460,9 +460,11 @@ M: dict[str, tuple[str, str]] = {
         "A PIN was sent a moment ago. You can ask for a new one in {seconds} seconds.",
     ),
     "err.too_many_pins": (
-        "Diese Nummer hat heute schon 5 PINs bekommen. Versuchen Sie es morgen wieder oder "
-        "rufen Sie die Hotline 116 117 an.",
-        "This number got 5 PINs today already. Try again tomorrow or call the hotline 116 117.",
+        "Diese Nummer hat in den letzten 24 Stunden schon 5 PINs bekommen. Versuchen Sie es "
+        "später wieder (spätestens nach 24 Stunden geht es) oder rufen Sie die Hotline 116 117 "
+        "an.",
+        "This number got 5 PINs within the last 24 hours. Try again later (after 24 hours at "
+        "the latest) or call the hotline 116 117.",
     ),
     "err.invalid_pin": (
         "Die PIN hat 6 Ziffern. Geben Sie sie so ein, wie sie in der SMS steht.",
