@@ -1,0 +1,250 @@
+"""The 08:00 rush benchmark: a crowd arrives around an opening minute, waits in the queue,
+verifies its phones and books; then the same crowd again with the waiting room off.
+
+    .venv/bin/python bench/rush/run.py                 # short: both runs in a few minutes
+    .venv/bin/python bench/rush/run.py --users 12000 --admit-rate 300 --weeks 8 --run-time 600
+    make bench-rush ARGS="--users 6000"
+
+One run (see bench/README.md, "Rush", for the figures):
+1. a PostgreSQL schema of its own (seeded: 27 centres, `--weeks` of slots) and a Redis key
+   prefix of its own per run, both removed at the end;
+2. with the waiting room on: the production stack (bench/rush/stack.py), the cohort and the
+   waiting room opening `--lead` seconds after start; Locust (bench/rush/locustfile.py,
+   headless, CSV and HTML report) plays `--users` people; then bench/loadgen.py measures queue
+   joins/s and polls/s at the machine's limit; then the database checks;
+3. the stack is restarted with the waiting room off on a reset inventory, and the same crowd
+   (same seed: same arrival times, centres and reloaders) plays again;
+4. the report: printed, and written to bench/results/rush-<time>/summary.md next to the Locust
+   CSV and HTML files of both runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import secrets
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))  # bench/: loadgen, dataset, procs
+
+import analysis  # noqa: E402
+import report  # noqa: E402
+import stack  # noqa: E402
+import throughput  # noqa: E402
+
+import dataset  # noqa: E402
+from procs import CpuWindow, Postgres  # noqa: E402
+
+BIN = Path(sys.executable).parent
+PORT = 19200
+STARTUP_S = 15.0  # seconds allowed for the stack to start before the first arrivals
+
+
+@dataclass
+class ModeResult:
+    """What one run (waiting room on or off) measured."""
+
+    mode: str
+    opening: float
+    people: list[dict[str, Any]]
+    kinds: dict[str, int]
+    steps: list[dict[str, str]]
+    cpu: dict[str, float]
+    seconds: float
+    checks: list[tuple[str, int]]
+    sms: dict[str, Any]
+    outbox_left: int
+    throughput: list[throughput.Measured] = field(default_factory=list)
+    folder: Path = Path()
+
+
+def room_env(args: argparse.Namespace, on: bool, opening: float, prefix: str) -> dict[str, str]:
+    """Settings of the waiting room and the rate limits for this run (all traffic comes from
+    127.0.0.1, so the per-IP limits are raised; the per-phone ones stay as they are)."""
+    env = {
+        "KONTINGENT_REDIS_PREFIX": prefix,
+    }
+    if on:
+        env["KONTINGENT_WAITING_ROOM_OPENS_AT"] = datetime.fromtimestamp(opening, UTC).isoformat()
+        env["KONTINGENT_ADMISSION_RATE"] = str(args.admit_rate)
+    return env
+
+
+def warm_up(url: str) -> None:
+    """Pools filled and caches read, as on a morning when the service has been up for hours."""
+    for vaccine in ("BNT", "MOD"):
+        for centre in range(1, 28):
+            for persons in (1, 2):
+                path = f"/api/v1/centres/{centre}/offers?vaccine={vaccine}&persons={persons}"
+                with urllib.request.urlopen(url + path, timeout=30) as r:  # noqa: S310
+                    r.read()
+
+
+def locust(args: argparse.Namespace, st: stack.Stack, on: bool, opening: float, out: Path) -> float:
+    """Run the Locust crowd to its end; the CPU seconds Locust used."""
+    out.mkdir(parents=True, exist_ok=True)
+    env = {
+        **os.environ,
+        "RUSH_OPENING": str(opening),
+        "RUSH_ROOM": "1" if on else "0",
+        "RUSH_SMS_URL": st.sms_url,
+        "RUSH_OUT": str(out),
+        "RUSH_RUN": "1" if on else "2",
+        "RUSH_USERS": str(args.users),
+        "RUSH_AGGRESSIVE": str(args.aggressive),
+        "RUSH_COUPLES": str(args.couples),
+        "RUSH_THINK_SCALE": str(args.think_scale),
+        "RUSH_BEFORE_S": str(args.before_s),
+        "RUSH_SEED": str(args.seed),
+    }
+    command = [
+        str(BIN / "locust"),
+        *("-f", str(HERE / "locustfile.py"), "--headless", "--host", st.url),
+        *("-u", str(args.users), "-r", str(max(1, args.users // 4))),
+        *("-t", f"{args.run_time}s", "--stop-timeout", "5"),
+        *("--csv", str(out / "locust"), "--html", str(out / "locust.html")),
+        *("--loglevel", "WARNING", "--exit-code-on-error", "0"),
+    ]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    with (out / "locust.log").open("w") as log:
+        subprocess.run(command, env=env, cwd=HERE.parent.parent, stdout=log, stderr=log, check=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+
+
+def queue_throughput(args: argparse.Namespace, st: stack.Stack) -> list[throughput.Measured]:
+    assert st.service is not None
+    groups = {
+        "service": st.service.pids(),
+        "redis": stack.redis_pids(),
+        "postgres": Postgres(),
+    }
+    plans = throughput.join_plans(args.connections)
+    joins = throughput.measure("queue joins", PORT, plans, args.throughput_s, groups)
+    tickets = asyncio.run(throughput.join_many(st.url, args.poll_tickets))
+    plans = throughput.poll_plans(tickets, args.connections)
+    polls = throughput.measure("queue polls", PORT, plans, args.throughput_s, groups)
+    return [joins, polls]
+
+
+def wait_for_outbox(schema: str, limit_s: float) -> int:
+    """Give the relay up to `limit_s` to deliver what the run queued; what is left."""
+    deadline = time.monotonic() + limit_s
+    while (left := asyncio.run(analysis.outbox_pending(schema))) and time.monotonic() < deadline:
+        time.sleep(1)  # polling the relay's progress with a deadline
+    return left
+
+
+def sms_stats(st: stack.Stack) -> dict[str, Any]:
+    with urllib.request.urlopen(f"{st.sms_url}/stats", timeout=30) as r:  # noqa: S310
+        stats: dict[str, Any] = json.loads(r.read())
+    return stats
+
+
+def run_mode(args: argparse.Namespace, on: bool, schema: str, secret: str, out: Path) -> ModeResult:
+    mode = "waiting room on" if on else "waiting room off"
+    prefix = f"kt_rush_{secrets.token_hex(4)}:"
+    opening = time.time() + STARTUP_S + args.before_s + 2
+    asyncio.run(stack.open_cohort_at(schema, datetime.fromtimestamp(opening, UTC)))
+    env = stack.base_env(schema, secret, room_env(args, on, opening, prefix))
+    st = stack.Stack(schema, PORT, on, env)
+    folder = out / ("room-on" if on else "room-off")
+    try:
+        st.start()
+        warm_up(st.url)
+        if time.time() > opening - args.before_s - 1:
+            raise RuntimeError("the stack took longer than STARTUP_S to start: arrivals missed")
+        print(f"[{mode}] {args.users} people, opening in {opening - time.time():.0f} s", flush=True)
+        assert st.service is not None and st.relay is not None and st.sms is not None
+        groups = {
+            "service": st.service.pids(),
+            "postgres": Postgres(),
+            "redis": stack.redis_pids(),
+            "relay": st.relay.pids(),
+            "sms box": [st.sms.proc.pid],
+        }
+        started = time.monotonic()
+        with CpuWindow(groups) as window:
+            locust_cpu = locust(args, st, on, opening, folder)
+        seconds = time.monotonic() - started
+        people, kinds = analysis.load_people(folder)
+        assert window.used is not None
+        cpu = {**window.used, "locust": locust_cpu / seconds}
+        measured = queue_throughput(args, st) if on and args.throughput_s > 0 else []
+        left = wait_for_outbox(schema, args.drain_s)
+        checks = asyncio.run(analysis.check_database(schema, people))
+        sms = sms_stats(st)
+    finally:
+        st.stop()
+        stack.drop_redis_prefix(prefix)
+    steps = analysis.locust_steps(folder / "locust_stats.csv")
+    return ModeResult(
+        mode, opening, people, dict(kinds), steps, cpu, seconds, checks, sms, left, measured, folder
+    )
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--users", type=int, default=3000, help="simulated people per run")
+    p.add_argument("--admit-rate", type=float, default=150, help="admissions per second")
+    p.add_argument("--aggressive", type=float, default=0.2, help="share pressing reload")
+    p.add_argument("--couples", type=float, default=0.2, help="share booking for two")
+    p.add_argument("--think-scale", type=float, default=0.05, help="× realistic think times")
+    p.add_argument("--before-s", type=float, default=15, help="arrivals this early before 08:00")
+    p.add_argument("--run-time", type=int, default=150, help="Locust stops each run after this")
+    p.add_argument("--weeks", type=int, default=2, help="weeks of first-dose slots seeded")
+    p.add_argument("--throughput-s", type=float, default=8, help="0 skips the loadgen phases")
+    p.add_argument("--connections", type=int, default=32, help="loadgen connections")
+    p.add_argument("--poll-tickets", type=int, default=2000, help="tickets the polls cycle over")
+    p.add_argument("--drain-s", type=float, default=60, help="wait this long for the outbox")
+    p.add_argument("--seed", type=int, default=8, help="the crowd's random seed")
+    p.add_argument("--modes", default="on,off", help="which runs: on,off | on | off")
+    p.add_argument("--out", type=Path, default=HERE.parent / "results")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    out = args.out / time.strftime("rush-%Y%m%d-%H%M%S")
+    schema, secret = f"kt_rush_{secrets.token_hex(4)}", secrets.token_urlsafe(32)
+    load_before = os.getloadavg()
+    results: list[ModeResult] = []
+    started = time.monotonic()
+    try:
+        print(f"seeding {schema}: 27 centres, {args.weeks} week(s) of first doses", flush=True)
+        seed_s = time.monotonic()
+        asyncio.run(stack.seed(schema, args.weeks))
+        seed_s = time.monotonic() - seed_s
+        for i, mode in enumerate(args.modes.split(",")):
+            if i:
+                asyncio.run(stack.reset(schema))
+            results.append(run_mode(args, mode == "on", schema, secret, out))
+    finally:
+        asyncio.run(dataset.drop_schema(schema))
+    meta = report.Meta(
+        args=vars(args),
+        load_before=load_before,
+        load_after=os.getloadavg(),
+        seed_s=seed_s,
+        total_s=time.monotonic() - started,
+    )
+    text = report.render(meta, results)
+    (out / "summary.md").write_text(text)
+    print(text)
+    print(f"written: {out / 'summary.md'} (Locust CSV and HTML beside it)")
+    return 0 if report.all_checks_zero(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

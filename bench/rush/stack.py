@@ -1,0 +1,202 @@
+"""The production-mode stack the rush runs against, started and stopped as one.
+
+What runs (every part a process of its own, as in production):
+- PostgreSQL 127.0.0.1:5432, database `test`, a schema of the run's own (dropped at the end),
+  migrated and seeded with the demo campaign (27 centres, BNT/MOD/AZ/JNJ slots from opening
+  hours and lanes: about 6,000 BNT first-dose seats per centre and week);
+- Redis 127.0.0.1:6379 under a key prefix of the run's own (deleted at the end);
+- `kontingent serve --workers 2 --no-relay` (Granian), the waiting room on or off;
+- `kontingent worker`: the outbox relay, delivering to
+- the SMS box (bench/rush/smsbox.py), from which simulated people read their PINs, and the
+  SMTP sink of the relay tests (tests/integration/notifications/servers.py, counting only).
+
+The 80+ cohort opens at the simulated 08:00 (`opening`), so before it nobody can book even
+without a waiting room, as on the real morning.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import signal
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import redis
+
+import dataset
+from kontingent.clock import SystemClock
+from kontingent.db import Database, make_engine
+from kontingent.demo.seed import DemoSize, seed_demo
+from kontingent.migrations import upgrade
+from procs import Server
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+REDIS_URL = "redis://127.0.0.1:6379/0"
+# What a run writes; emptied between the run with and the run without the waiting room.
+WRITTEN_TABLES = (
+    "bookings",
+    "persons",
+    "appointments",
+    "idempotency_keys",
+    "verifications",
+    "outbox",
+    "dev_mailbox",
+    "waitlist",
+)
+
+
+class Sidecar:
+    """A helper server in a process of its own that prints `ready PORT` and, on SIGTERM, its
+    counts as its last line."""
+
+    def __init__(self, args: list[str]) -> None:
+        self.proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line.startswith("ready "):
+            raise RuntimeError(f"{args} did not start: {line!r}")
+        self.port = int(line.split()[1])
+
+    def stop(self) -> str:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        out, _ = self.proc.communicate(timeout=30)
+        lines = out.strip().splitlines()
+        return lines[-1] if lines else ""
+
+
+async def seed(schema: str, weeks: int) -> None:
+    await dataset.create_schema(schema)
+    db = Database(make_engine(dataset.PG_URL, schema=schema))
+    try:
+        await upgrade(db.engine)
+        await seed_demo(db, SystemClock(), DemoSize(weeks=weeks))
+    finally:
+        await db.dispose()
+
+
+async def open_cohort_at(schema: str, opening: datetime) -> None:
+    """The over-80s cohort opens at the simulated 08:00."""
+    conn = await dataset.connect(schema)
+    try:
+        await conn.execute(
+            "UPDATE cohorts SET opens_at = $1 WHERE min_age = 80",
+            opening.astimezone(UTC).replace(tzinfo=None),
+        )
+    finally:
+        await conn.close()
+
+
+async def reset(schema: str) -> None:
+    """Forget everything a run wrote, so the next run starts from the same free inventory."""
+    conn = await dataset.connect(schema)
+    try:
+        present = {
+            r["tablename"]
+            for r in await conn.fetch(
+                "SELECT tablename FROM pg_tables WHERE schemaname = $1", schema
+            )
+        }
+        tables = ", ".join(f'"{t}"' for t in WRITTEN_TABLES if t in present)
+        await conn.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+        await conn.execute("UPDATE slots SET booked = 0 WHERE booked <> 0")
+    finally:
+        await conn.close()
+
+
+def drop_redis_prefix(prefix: str) -> int:
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+        for i in range(0, len(keys), 500):
+            client.delete(*keys[i : i + 500])
+        return len(keys)
+    finally:
+        client.close()
+
+
+def redis_pids() -> list[int]:
+    out = subprocess.run(["pgrep", "-x", "redis-server"], capture_output=True, text=True)
+    return [int(p) for p in out.stdout.split()]
+
+
+@dataclass
+class Stack:
+    """Servers of one run; `env` is what both `serve` and `worker` are given."""
+
+    schema: str
+    port: int
+    waiting_room: bool
+    env: Mapping[str, str]
+    sms: Sidecar | None = None
+    smtp: Sidecar | None = None
+    service: Server | None = None
+    relay: Server | None = None
+    sms_counts: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def sms_url(self) -> str:
+        assert self.sms is not None
+        return f"http://127.0.0.1:{self.sms.port}"
+
+    def start(self) -> None:
+        python = sys.executable
+        self.sms = Sidecar([python, str(ROOT / "bench/rush/smsbox.py")])
+        self.smtp = Sidecar([python, "-m", "tests.integration.notifications.servers", "smtp"])
+        env = {
+            **self.env,
+            "KONTINGENT_SMS_GATEWAY_URL": f"{self.sms_url}/sms",
+            "KONTINGENT_SMTP_URL": f"smtp://127.0.0.1:{self.smtp.port}",
+        }
+        room = "--waiting-room" if self.waiting_room else "--no-waiting-room"
+        self.service = Server(
+            "service",
+            [
+                str(BIN / "kontingent"),
+                "serve",
+                "--workers",
+                "2",
+                "--port",
+                str(self.port),
+                "--no-relay",
+                room,
+            ],
+            env,
+            ROOT,
+        )
+        self.relay = Server("relay", [str(BIN / "kontingent"), "worker"], env, ROOT)
+        self.service.wait_ready(f"{self.url}/api/v1/vaccines")
+        if self.relay.proc.poll() is not None:
+            raise RuntimeError(f"the relay exited: see {self.relay.log}")
+
+    def stop(self) -> None:
+        for server in (self.service, self.relay):
+            if server is not None:
+                server.stop()
+        if self.sms is not None:
+            with contextlib.suppress(ValueError):
+                self.sms_counts = json.loads(self.sms.stop() or "{}")
+        if self.smtp is not None:
+            self.smtp.stop()
+
+
+def base_env(schema: str, secret: str, extra: Mapping[str, str]) -> dict[str, str]:
+    env = {
+        "KONTINGENT_DATABASE_URL": dataset.PG_URL,
+        "KONTINGENT_DATABASE_SCHEMA": schema,
+        "KONTINGENT_SECRET_KEY": secret,
+        "KONTINGENT_REDIS_URL": REDIS_URL,
+        "KONTINGENT_LOG_LEVEL": "warning",
+    }
+    env.update(extra)
+    return env

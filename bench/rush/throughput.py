@@ -1,0 +1,77 @@
+"""Queue joins and status polls at the highest rate this machine allows, driven by
+bench/loadgen.py (2 processes of keep-alive connections on uvloop, one request in flight
+each), not by Locust: Locust's Python users cost ~1 ms of CPU per request, which on two
+shared cores would measure Locust, not the service.
+
+Joins are `POST /api/v1/queue` from fresh visitors; polls are `GET /api/v1/queue/{ticket}`
+round-robin over tickets joined beforehand, as waiting people refresh their queue page.
+CPU per request is read per process group (service, Redis, PostgreSQL, load generator).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import httpx
+
+from loadgen import LoadResult, Phase, get, http_worker, post_json
+from procs import CpuWindow
+
+JOIN = "/api/v1/queue"
+
+
+@dataclass
+class Measured:
+    name: str
+    result: LoadResult
+    cpu: dict[str, float]  # cores used during the phase, per process group
+
+    def ms_per_request(self, group: str) -> float:
+        rate = self.result.rate
+        return 1000 * self.cpu.get(group, 0.0) / rate if rate else float("nan")
+
+
+def measure(
+    name: str,
+    port: int,
+    plans: Sequence[Sequence[bytes]],
+    seconds: float,
+    groups: Mapping[str, Iterable[int]],
+) -> Measured:
+    phase = Phase(http_worker, plans, port, True, seconds=seconds)
+    try:
+        phase.wait_ready()
+        window = CpuWindow(groups)
+        with window:
+            result = phase.run()
+    finally:
+        phase.close()
+    assert window.used is not None
+    return Measured(name, result, {**window.used, "load generator": result.cpu_s / result.seconds})
+
+
+def join_plans(connections: int) -> list[list[bytes]]:
+    return [[post_json(JOIN, b"{}", {})] for _ in range(connections)]
+
+
+def poll_plans(tickets: Sequence[str], connections: int) -> list[list[bytes]]:
+    requests = [get(f"{JOIN}/{t}") for t in tickets]
+    return [requests[i::connections] for i in range(connections)]
+
+
+async def join_many(url: str, count: int, concurrency: int = 16) -> list[str]:
+    """Tickets of `count` fresh joins, for the poll phase."""
+    tickets: list[str] = []
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+
+        async def worker(n: int) -> None:
+            for _ in range(n):
+                r = await client.post(JOIN, json={})
+                if r.status_code in (200, 201):
+                    tickets.append(r.json()["ticket"])
+
+        share = [count // concurrency + (i < count % concurrency) for i in range(concurrency)]
+        await asyncio.gather(*(worker(n) for n in share))
+    return tickets
