@@ -54,12 +54,22 @@ async def test_70_to_79_are_told_when_their_cohort_opens(services: Services) -> 
     assert decision.reasons == ["no cohort for age 75 is open yet"]
 
 
-async def test_under_60_are_told_when_they_become_eligible(services: Services) -> None:
+async def test_under_60_are_told_plainly_that_no_cohort_is_scheduled(services: Services) -> None:
     decision = (await services.eligibility.check("1970-03-15", "46236")).decision
     assert not decision.eligible
-    assert decision.opens_at is not None
-    assert decision.opens_at.astimezone(BERLIN).date().isoformat() == "2030-03-15"  # turns 60
-    assert "age 55" in decision.reasons[0]
+    assert decision.opens_at is None  # not 2030, when they turn 60: nothing is scheduled
+    assert decision.reasons == ["no cohort for age 55 is open or scheduled yet in this campaign"]
+
+
+async def test_someone_turning_80_soon_may_book_first_doses_from_the_birthday(
+    services: Services,
+) -> None:
+    # 79 at T0 (12 January 2026), 80 on 22 January; the 70-79 cohort opens only on 26 January.
+    decision = (await services.eligibility.check("1946-01-22", "33602")).decision
+    assert decision.eligible
+    bnt = decision.first_dose_days["BNT"]
+    assert [r.first.isoformat() for r in bnt] == ["2026-01-22"]
+    assert decision.first_dose_days["AZ"][0].first.isoformat() == "2026-01-12"  # 60+: today
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from kontingent.clock import BERLIN
 from kontingent.errors import InvalidInput
 from kontingent.inventory.model import Appointment, Vaccine, is_valid_interval
 
@@ -36,12 +37,33 @@ class SlotInfo:
 
     def is_bookable(self, now: datetime, window_from: datetime, window_until: datetime) -> bool:
         """Released, still ahead and inside the booking window."""
-        return (
-            self.bookable_from is not None
-            and self.bookable_from <= now
-            and self.starts_at > now
-            and window_from <= self.starts_at < window_until
-        )
+        return self.refusal(now, window_from, window_until) is None
+
+    def refusal(
+        self, now: datetime, window_from: datetime, window_until: datetime
+    ) -> tuple[str, str] | None:
+        """Why this slot cannot be booked now, as (reason code, words), or None if it can."""
+        if self.starts_at <= now:
+            return "in_the_past", f"slot {self.id} ({_minute(self.starts_at)}) lies in the past"
+        if self.bookable_from is None:
+            return "not_released", f"slot {self.id} is not released yet: no contingent holds it"
+        if self.bookable_from > now:
+            return (
+                "not_released",
+                f"slot {self.id} is not released yet: its contingent opens at "
+                f"{_minute(self.bookable_from)}",
+            )
+        if not window_from <= self.starts_at < window_until:
+            return (
+                "outside_booking_window",
+                f"slot {self.id} ({_minute(self.starts_at)}) lies outside the booking window, "
+                f"{_minute(window_from)} to {_minute(window_until)}",
+            )
+        return None
+
+
+def _minute(at: datetime) -> str:
+    return at.astimezone(BERLIN).strftime("%Y-%m-%d %H:%M")
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,8 +106,8 @@ def person_key(first_name: str, last_name: str, birth_date: date) -> str:
     return f"{_fold(first_name)}|{_fold(last_name)}|{birth_date.isoformat()}"
 
 
-def _reject(field: str, message: str) -> InvalidInput:
-    return InvalidInput(message, code="invalid_offer", field=field)
+def _reject(field: str, message: str, reason: str) -> InvalidInput:
+    return InvalidInput(message, code="invalid_offer", field=field, reason=reason)
 
 
 def _check_shape(slots: Sequence[SlotInfo], vaccine: Vaccine, persons: int) -> None:
@@ -95,11 +117,16 @@ def _check_shape(slots: Sequence[SlotInfo], vaccine: Vaccine, persons: int) -> N
             "slot_ids",
             f"an offer of {vaccine.name} for {persons} person(s) holds exactly {want} slot ids, "
             f"got {len(slots)}: send the slot ids of one offer",
+            "wrong_slot_count",
         )
     if len({s.centre_id for s in slots}) != 1:
-        raise _reject("slot_ids", "all slots of an offer must be at the same centre")
+        raise _reject(
+            "slot_ids", "all slots of an offer must be at the same centre", "mixed_centres"
+        )
     if {s.vaccine_code for s in slots} != {vaccine.code}:
-        raise _reject("slot_ids", f"all slots of an offer must be for {vaccine.name}")
+        raise _reject(
+            "slot_ids", f"all slots of an offer must be for {vaccine.name}", "mixed_vaccines"
+        )
 
 
 def assign_appointments(
@@ -117,7 +144,9 @@ def assign_appointments(
         # Side by side means one slot per dose for everybody, as every offer is made.
         if len({s.id for s in group}) != 1:
             raise _reject(
-                "slot_ids", f"dose {dose} of all persons must be in the same slot, side by side"
+                "slot_ids",
+                f"dose {dose} of all persons must be in the same slot, side by side",
+                "not_side_by_side",
             )
     if vaccine.doses == 2:
         for person in range(persons):
@@ -130,6 +159,7 @@ def assign_appointments(
                     f"the second dose of {vaccine.name} must be "
                     f"{vaccine.interval_min_days} to {vaccine.interval_max_days} days after the "
                     "first",
+                    "interval_outside_window",
                 )
     return [
         Appointment(slot.id, slot.starts_at, dose, person)

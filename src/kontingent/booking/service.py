@@ -240,12 +240,14 @@ class Booking:
     def _check_bookable(self, catalogue: Catalogue, slots: Sequence[model.SlotInfo]) -> None:
         now, window = self.clock.now(), catalogue.campaign
         for slot in slots:
-            if not slot.is_bookable(now, window.booking_from, window.booking_until):
+            refused = slot.refusal(now, window.booking_from, window.booking_until)
+            if refused is not None:
                 raise InvalidInput(
-                    f"slot {slot.id} cannot be booked now: it is not released yet, lies in the "
-                    "past or outside the booking window; take a current offer",
+                    f"{refused[1]}; take a current offer",
                     code="slot_not_bookable",
                     field="slot_ids",
+                    reason=refused[0],
+                    slot_id=slot.id,
                 )
 
     def _check_eligible(
@@ -277,7 +279,10 @@ class Booking:
             )
             if refusal is not None:
                 raise InvalidInput(
-                    f"persons[{i}]: {refusal}", code="not_eligible", field=f"persons[{i}]"
+                    f"persons[{i}]: {refusal}",
+                    code="not_eligible",
+                    field=f"persons[{i}]",
+                    reason=refusal.reason,
                 )
 
     async def _commit(

@@ -1,8 +1,21 @@
 """Who may book what, where and from when.
 
-Invariants kept here (pure functions, standard library only):
-- Age counts on the day of the (first) appointment, not the day of asking: someone who turns 80
-  before their appointment may book it.
+The age rule (one rule for eligibility, offers and the booking check):
+- Every age limit, a cohort's and a vaccine's alike, is checked against the person's age on
+  the Berlin calendar day of the FIRST dose. Someone who turns 80 on 9 February may book a
+  first dose on 9 February or later, not on 8 February; someone who is 80 today may book any
+  day. The second dose follows inside the vaccine's interval and is not checked again: a
+  person who is 59 on the first-dose day of a vaccine given up to 59 completes the course.
+- A birthday on 29 February counts as 1 March in common years.
+- The eligibility answer, asked on any day, looks at every first-dose day the booking window
+  allows (today or later, before the window's end): the person is eligible when an open
+  cohort and one of its vaccines fit them on at least one of those days, and the answer
+  carries those days per vaccine, which the offers shown to them respect.
+- When nothing fits now, the answer names the opening minute of a scheduled cohort that will
+  fit them inside the booking window, or says plainly that none is scheduled (never a date
+  decades away: a birthday into a cohort counts only inside the booking window).
+
+Other invariants kept here (pure functions, standard library only):
 - A cohort is open only from its opening minute, read from an injected clock by the caller.
 - The district rule decides the centres: the person's own district only, or the whole region.
 """
@@ -11,13 +24,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from kontingent.clock import BERLIN
-from kontingent.inventory.model import Centre, Vaccine
+from kontingent.inventory.model import Centre, Vaccine, local_day
 
 OWN_DISTRICT = "own"
 REGION_WIDE = "region"
+ONE_DAY = timedelta(days=1)
+# A birthday into an open cohort that falls after the booking window is worth naming when it
+# is this close to the window's end; further out it is no promise the campaign can make.
+BIRTHDAY_HORIZON = timedelta(days=365)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +53,17 @@ class Cohort:
         return self.opens_at <= now
 
 
+@dataclass(frozen=True, slots=True, order=True)
+class DayRange:
+    """Calendar days from `first` to `last`, both included."""
+
+    first: date
+    last: date
+
+    def __contains__(self, day: object) -> bool:
+        return isinstance(day, date) and self.first <= day <= self.last
+
+
 @dataclass(frozen=True, slots=True)
 class Decision:
     eligible: bool
@@ -44,6 +71,24 @@ class Decision:
     centres: list[int] = field(default_factory=list)
     opens_at: datetime | None = None
     reasons: list[str] = field(default_factory=list)
+    # Per vaccine: the first-dose days open to this person now (see the age rule above).
+    first_dose_days: dict[str, tuple[DayRange, ...]] = field(default_factory=dict)
+    # Not eligible yet only because the birthday into an open cohort lies after the window.
+    fits_from: date | None = None
+
+    def first_dose_allowed(self, vaccine_code: str, day: date) -> bool:
+        return any(day in r for r in self.first_dose_days.get(vaccine_code, ()))
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why a booking is refused: a stable `reason` code and words that say what to do."""
+
+    reason: str
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
 
 
 def age_on(birth_date: date, day: date) -> int:
@@ -68,6 +113,33 @@ def vaccine_fits_age(vaccine: Vaccine, age: int) -> bool:
     )
 
 
+def window_days(booking_from: datetime, booking_until: datetime, today: date) -> DayRange | None:
+    """The first-dose days the booking window leaves from `today` on (`booking_until` is the
+    instant the window ends, exclusive); None when it has closed."""
+    first = max(today, local_day(booking_from))
+    last = local_day(booking_until - timedelta(microseconds=1))
+    return DayRange(first, last) if first <= last else None
+
+
+def age_days(birth_date: date, min_age: int, max_age: int | None) -> DayRange:
+    """The days on which a person is at least `min_age` and at most `max_age` years old."""
+    first = birthday_of_age(birth_date, min_age)
+    last = date.max if max_age is None else birthday_of_age(birth_date, max_age + 1) - ONE_DAY
+    return DayRange(first, last)
+
+
+def first_dose_days(
+    cohort: Cohort, vaccine: Vaccine, birth_date: date, within: DayRange
+) -> DayRange | None:
+    """The days of `within` on which this person fits both the cohort and the vaccine."""
+    highs = [a for a in (cohort.max_age, vaccine.max_age) if a is not None]
+    ages = age_days(
+        birth_date, max(cohort.min_age, vaccine.min_age or 0), min(highs) if highs else None
+    )
+    first, last = max(ages.first, within.first), min(ages.last, within.last)
+    return DayRange(first, last) if first <= last else None
+
+
 def allowed_centres(
     rule: str, district_id: int, region_id: int, centres: Iterable[Centre]
 ) -> list[int]:
@@ -83,20 +155,59 @@ def open_cohorts_for(
     return [c for c in cohorts if c.is_open(now) and c.fits_age(age)]
 
 
-def _next_opening(cohorts: Sequence[Cohort], birth_date: date, now: datetime) -> datetime | None:
-    """When the person's earliest chance comes: a cohort opening, or a birthday into one."""
-    candidates: list[datetime] = []
-    for c in cohorts:
-        turns = birthday_of_age(birth_date, c.min_age)
-        if c.max_age is not None and age_on(birth_date, max(turns, now.date())) > c.max_age:
+def _days_by_vaccine(
+    cohorts: Iterable[Cohort],
+    vaccines: Sequence[Vaccine],
+    birth_date: date,
+    within: DayRange,
+) -> tuple[dict[str, tuple[DayRange, ...]], list[Cohort]]:
+    """Per vaccine the first-dose days `cohorts` give this person inside `within`, and the
+    cohorts that gave any."""
+    by_code = {v.code: v for v in vaccines}
+    days: dict[str, set[DayRange]] = {}
+    giving: list[Cohort] = []
+    for cohort in cohorts:
+        found = False
+        for code in sorted(cohort.vaccines & by_code.keys()):
+            fitting = first_dose_days(cohort, by_code[code], birth_date, within)
+            if fitting is not None:
+                days.setdefault(code, set()).add(fitting)
+                found = True
+        if found:
+            giving.append(cohort)
+    return {code: tuple(sorted(ranges)) for code, ranges in sorted(days.items())}, giving
+
+
+def _scheduled_opening(
+    cohorts: Sequence[Cohort],
+    vaccines: Sequence[Vaccine],
+    birth_date: date,
+    window: tuple[datetime, datetime],
+    now: datetime,
+) -> datetime | None:
+    """The opening minute of the first scheduled cohort that will have first-dose days for
+    this person inside the booking window as it stands."""
+    openings = []
+    for cohort in cohorts:
+        if cohort.is_open(now):
             continue
-        # The cohort's opening minute in Berlin wall time: opens_at may come back in UTC, and
-        # the birthday may lie on the other side of a DST change.
-        minute = c.opens_at.astimezone(BERLIN).time()
-        opening = max(c.opens_at, datetime.combine(turns, minute, BERLIN))
-        if opening > now:
-            candidates.append(opening)
-    return min(candidates, default=None)
+        within = window_days(*window, local_day(cohort.opens_at))
+        if within is not None and _days_by_vaccine([cohort], vaccines, birth_date, within)[0]:
+            openings.append(cohort.opens_at)
+    return min(openings, default=None)
+
+
+def _later_birthday(
+    cohorts: Sequence[Cohort], vaccines: Sequence[Vaccine], birth_date: date, today: date
+) -> tuple[int, date] | None:
+    """(age, birthday) of the next birthday that brings an open cohort in reach, if any."""
+    ahead = DayRange(today, date.max)
+    days, _ = _days_by_vaccine(cohorts, vaccines, birth_date, ahead)
+    firsts = [r.first for ranges in days.values() for r in ranges]
+    if not firsts:
+        return None
+    first = min(firsts)
+    return age_on(birth_date, first), first
 
 
 def decide(
@@ -109,31 +220,58 @@ def decide(
     region_id: int,
     now: datetime,
     today: date,
+    window: tuple[datetime, datetime],
 ) -> Decision:
-    """Eligibility today: the vaccines and centres open to this person, or when they open."""
+    """What this person may book now (vaccines, centres and first-dose days), or when that
+    opens. `window` is the campaign's booking window (from, until)."""
     age = age_on(birth_date, today)
-    open_now = open_cohorts_for(cohorts, birth_date, today, now)
-    by_code = {v.code: v for v in vaccines}
-    codes = sorted(
-        {
-            code
-            for c in open_now
-            for code in c.vaccines
-            if code in by_code and vaccine_fits_age(by_code[code], age)
-        }
-    )
-    if codes:
+    within = window_days(*window, today)
+    open_now = [c for c in cohorts if c.is_open(now)]
+    days: dict[str, tuple[DayRange, ...]] = {}
+    giving: list[Cohort] = []
+    if within is not None and birth_date <= today:
+        days, giving = _days_by_vaccine(open_now, vaccines, birth_date, within)
+    if days:
         centre_ids: set[int] = set()
-        for c in open_now:
+        for c in giving:
             centre_ids.update(allowed_centres(c.district_rule, district_id, region_id, centres))
-        return Decision(True, codes, sorted(centre_ids))
-    opens_at = _next_opening(cohorts, birth_date, now)
-    reason = (
-        f"no cohort for age {age} is open yet"
-        if opens_at is not None
-        else f"no cohort for age {age} is planned in this campaign"
+        return Decision(True, list(days), sorted(centre_ids), first_dose_days=days)
+    if birth_date > today:
+        return Decision(False, reasons=["the birth date lies in the future"])
+    opens_at = _scheduled_opening(cohorts, vaccines, birth_date, window, now)
+    if opens_at is not None:
+        return Decision(False, opens_at=opens_at, reasons=[f"no cohort for age {age} is open yet"])
+    if within is None:
+        return Decision(False, reasons=["the booking window of this campaign has ended"])
+    later = _later_birthday(open_now, vaccines, birth_date, today)
+    if later is not None and later[1] <= within.last + BIRTHDAY_HORIZON:
+        reason = (
+            f"you can book from age {later[0]}, for a first dose on {later[1].isoformat()} or "
+            f"later, and the booking window ends on {within.last.isoformat()}; a later window "
+            "will be announced"
+        )
+        return Decision(False, reasons=[reason], fits_from=later[1])
+    return Decision(
+        False, reasons=[f"no cohort for age {age} is open or scheduled yet in this campaign"]
     )
-    return Decision(False, opens_at=opens_at, reasons=[reason])
+
+
+def _too_young(
+    cohorts: Sequence[Cohort], vaccine: Vaccine, birth_date: date, day: date
+) -> Refusal | None:
+    """A refusal naming the birthday from which these cohorts take this person, if any."""
+    age = age_on(birth_date, day)
+    later = [c.min_age for c in cohorts if c.min_age > age]
+    if not later:
+        return None
+    birthday = birthday_of_age(birth_date, min(later))
+    if birthday > day + BIRTHDAY_HORIZON:
+        return None  # years away: what is open for them now is the better answer
+    return Refusal(
+        "too_young_on_that_day",
+        f"on {day.isoformat()} you are {age}, and {vaccine.name} is open from age "
+        f"{min(later)}; choose a first dose on {birthday.isoformat()} or later",
+    )
 
 
 def booking_refusal(
@@ -146,18 +284,48 @@ def booking_refusal(
     district_id: int,
     region_id: int,
     now: datetime,
-) -> str | None:
-    """Why this person may not take `vaccine` at `centre` on `day`, or None if they may."""
+) -> Refusal | None:
+    """Why this person may not take a first dose of `vaccine` at `centre` on `day`, or None
+    if they may (the age rule in the module docstring)."""
     age = age_on(birth_date, day)
-    if not vaccine_fits_age(vaccine, age):
-        return f"{vaccine.name} is not given at age {age}"
-    fitting = [c for c in open_cohorts_for(cohorts, birth_date, day, now)]
+    open_now = [c for c in cohorts if c.is_open(now)]
+    with_vaccine = [c for c in open_now if vaccine.code in c.vaccines]
+    fitting = [c for c in with_vaccine if c.fits_age(age)]
     if not fitting:
-        return f"no cohort for age {age} on {day.isoformat()} is open yet"
-    with_vaccine = [c for c in fitting if vaccine.code in c.vaccines]
-    if not with_vaccine:
-        return f"the open cohort for age {age} does not include {vaccine.name}"
-    for c in with_vaccine:
+        young = _too_young(with_vaccine, vaccine, birth_date, day)
+        if young is not None:
+            return young
+        if any(c.fits_age(age) for c in open_now):
+            return Refusal(
+                "vaccine_not_in_cohort",
+                f"the open cohort for age {age} does not include {vaccine.name}",
+            )
+        if any(c.max_age is not None and age > c.max_age for c in with_vaccine):
+            return Refusal(
+                "too_old_for_cohort",
+                f"on {day.isoformat()} you are {age}, older than the open cohort for "
+                f"{vaccine.name} takes",
+            )
+        return Refusal(
+            "cohort_not_open", f"no cohort for age {age} on {day.isoformat()} is open yet"
+        )
+    if not vaccine_fits_age(vaccine, age):
+        if vaccine.min_age is not None and age < vaccine.min_age:
+            birthday = birthday_of_age(birth_date, vaccine.min_age).isoformat()
+            return Refusal(
+                "vaccine_age_limit",
+                f"{vaccine.name} is given from age {vaccine.min_age} and on {day.isoformat()} "
+                f"you are {age}; choose a first dose on {birthday} or later",
+            )
+        return Refusal(
+            "vaccine_age_limit",
+            f"{vaccine.name} is given up to age {vaccine.max_age} and on {day.isoformat()} "
+            f"you are {age}; choose another vaccine",
+        )
+    for c in fitting:
         if centre.id in allowed_centres(c.district_rule, district_id, region_id, [centre]):
             return None
-    return f"{centre.name} is outside your district; book at your district's centre"
+    return Refusal(
+        "centre_outside_district",
+        f"{centre.name} is outside your district; book at your district's centre",
+    )

@@ -6,7 +6,7 @@ from litestar import Router, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
-from kontingent.eligibility.schemas import EligibilityIn, EligibilityOut
+from kontingent.eligibility.schemas import EligibilityIn, EligibilityOut, FirstDoseDaysOut
 from kontingent.eligibility.service import Eligibility
 from kontingent.inventory.schemas import maybe_berlin
 
@@ -25,6 +25,11 @@ async def check_eligibility(
         reasons=d.reasons,
         centre_ids=d.centres,
         district=answer.district,
+        first_dose_days=[
+            FirstDoseDaysOut(code, r.first, r.last)
+            for code, ranges in d.first_dose_days.items()
+            for r in ranges
+        ],
     )
 
 

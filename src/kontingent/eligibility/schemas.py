@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated
 
 import msgspec
@@ -15,6 +15,15 @@ class EligibilityIn(msgspec.Struct, forbid_unknown_fields=True):
     postcode: Short
 
 
+class FirstDoseDaysOut(msgspec.Struct):
+    """Days on which this person may take a first dose of `vaccine` (both included): their
+    age on the first dose's day decides, so a birthday may move `first_day` past today."""
+
+    vaccine: str
+    first_day: date
+    last_day: date
+
+
 class EligibilityOut(msgspec.Struct):
     eligible: bool
     vaccines: list[str]
@@ -23,3 +32,4 @@ class EligibilityOut(msgspec.Struct):
     reasons: list[str]
     centre_ids: list[int]
     district: str
+    first_dose_days: list[FirstDoseDaysOut] = msgspec.field(default_factory=list)

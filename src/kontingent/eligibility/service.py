@@ -54,6 +54,7 @@ class Eligibility:
             region_id=region_id,
             now=now,
             today=today,
+            window=(catalogue.campaign.booking_from, catalogue.campaign.booking_until),
         )
         names = [catalogue.centres[i].name for i in decision.centres]
         return EligibilityAnswer(decision, names, district)

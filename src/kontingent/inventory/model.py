@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -130,19 +130,26 @@ class _SecondDoseIndex:
 
 
 def pair_offers(
-    free: Sequence[FreeSlot], vaccine: Vaccine, persons: int, limit: int | None = None
+    free: Sequence[FreeSlot],
+    vaccine: Vaccine,
+    persons: int,
+    limit: int | None = None,
+    first_day_ok: Callable[[date], bool] | None = None,
 ) -> list[Offer]:
     """The earliest offers for `persons` side by side, at most `limit` of them.
 
     `free` are the bookable slots of one centre and vaccine; each first-dose slot makes at
-    most one offer, paired with the earliest second-dose slot that fits.
+    most one offer, paired with the earliest second-dose slot that fits. `first_day_ok`, when
+    given, says on which local days a first dose may fall (the person's age on that day
+    decides, see kontingent.eligibility.model); second doses are not limited by it.
     """
     ordered = sorted((s for s in free if s.free >= persons), key=lambda s: s.starts_at)
+    firsts = [s for s in ordered if first_day_ok is None or first_day_ok(local_day(s.starts_at))]
     if vaccine.doses == 1:
-        return [_offer([s], persons) for s in ordered[:limit]]
+        return [_offer([s], persons) for s in firsts[:limit]]
     index = _SecondDoseIndex(ordered)
     offers: list[Offer] = []
-    for first in ordered:
+    for first in firsts:
         if limit is not None and len(offers) >= limit:
             break
         lo, hi = vaccine.second_dose_days(local_day(first.starts_at))
@@ -153,7 +160,39 @@ def pair_offers(
 
 
 def count_offers(free: Sequence[FreeSlot], vaccine: Vaccine, persons: int = 1) -> int:
-    return len(pair_offers(free, vaccine, persons))
+    """How many offers for `persons` could all be booked at once: offers disjoint in seats.
+
+    Not the number of offers one could be shown (`pair_offers` lets many first doses share a
+    second-dose seat); this counts every seat once. A greedy matching in start order: each
+    first-dose slot takes, seat group by seat group, the earliest second-dose slot with room
+    that fits its interval, and a slot's seats go to earlier first doses (as their second
+    dose) before it serves as a first dose itself. Every offer counted could be booked
+    alongside all the others; the count may fall short of the largest possible matching in
+    rare layouts, never above it. O(n log n): one pointer moves forward through the seconds.
+    """
+    ordered = sorted((s for s in free if s.free >= persons), key=lambda s: s.starts_at)
+    if vaccine.doses == 1:
+        return sum(s.free // persons for s in ordered)
+    left = [s.free for s in ordered]
+    days = [local_day(s.starts_at).toordinal() for s in ordered]
+    count = j = 0
+    for i, first in enumerate(ordered):
+        lo, hi = vaccine.second_dose_days(local_day(first.starts_at))
+        j = max(j, bisect.bisect_left(days, lo))
+        while left[i] >= persons:
+            # Skipped slots never come back: seats only get fewer, firsts only get later.
+            while (
+                j < len(ordered)
+                and days[j] <= hi
+                and (left[j] < persons or ordered[j].starts_at <= first.starts_at)
+            ):
+                j += 1
+            if j == len(ordered) or days[j] > hi:
+                break
+            left[i] -= persons
+            left[j] -= persons
+            count += 1
+    return count
 
 
 def slot_starts(day: date, opens: time, closes: time, minutes: int) -> list[datetime]:

@@ -90,6 +90,10 @@ M: dict[str, tuple[str, str]] = {
         "Sie dürfen auch in {count} anderen Impfzentren buchen",
         "You may also book at {count} other centres",
     ),
+    "result.yes.from": (
+        "{vaccine}: die erste Impfung ist ab {day} möglich, denn dann haben Sie das Alter dafür.",
+        "{vaccine}: the first dose is possible from {day}, when you reach the age for it.",
+    ),
     "result.next.phone": ("Weiter: Handynummer bestätigen", "Next: confirm your mobile number"),
     "result.next.choose": ("Weiter: Termine auswählen", "Next: choose appointments"),
     "result.no.title": ("Sie können noch nicht buchen", "You cannot book yet"),
@@ -97,15 +101,21 @@ M: dict[str, tuple[str, str]] = {
         "Ihre Altersgruppe ist ab {when} an der Reihe.",
         "Your age group can book from {when}.",
     ),
+    "result.no.birthday": (
+        "Ab {day} haben Sie das Alter einer Gruppe, die schon buchen darf. Termine ab diesem Tag "
+        "sind noch nicht freigegeben: Das Buchungsfenster reicht noch nicht so weit.",
+        "From {day} you reach the age of a group that may book already. Appointments from that "
+        "day are not open yet: the booking window does not reach that far.",
+    ),
     "result.no.come_back": (
         "Kommen Sie dann wieder. Ihre Angaben müssen Sie dann noch einmal eingeben.",
         "Please come back then. You will enter your details again.",
     ),
     "result.no.never": (
-        "Für Ihr Alter sind in dieser Impfaktion keine Termine vorgesehen. Die Hotline 116 117 "
-        "sagt Ihnen, wann und wo Sie sich impfen lassen können.",
-        "This campaign has no appointments for your age. The hotline 116 117 tells you when "
-        "and where you can be vaccinated.",
+        "Für Ihr Alter ist in dieser Impfaktion noch keine Gruppe geöffnet oder geplant. Die "
+        "Hotline 116 117 sagt Ihnen, wann und wo Sie sich impfen lassen können.",
+        "No group for your age is open or scheduled yet in this campaign. The hotline 116 117 "
+        "tells you when and where you can be vaccinated.",
     ),
     "result.change": ("Angaben ändern", "Change the details"),
     # phone and PIN

@@ -17,6 +17,7 @@ from litestar import Request, Response, get, post
 
 from kontingent.eligibility.model import Cohort
 from kontingent.errors import KontingentError
+from kontingent.inventory.model import local_day
 from kontingent.verification.model import PIN_VALIDITY, normalise_phone
 from kontingent.verification.service import PinSent
 from kontingent.web import forms
@@ -103,8 +104,14 @@ async def eligibility_result(request: AnyRequest) -> Response[Any]:
         result["vaccines"] = t.join([catalogue.vaccines[v].name for v in decision.vaccines])
         result["home"] = home.name
         result["others"] = [catalogue.centres[c].name for c in decision.centres if c != home.id]
+        result["later"] = [
+            {"vaccine": catalogue.vaccines[code].name, "day": t.day(ranges[0].first)}
+            for code, ranges in decision.first_dose_days.items()
+            if ranges[0].first > local_day(portal.now)
+        ]
     else:
         result["opens"] = t.when(decision.opens_at) if decision.opens_at else None
+        result["fits_from"] = t.day(decision.fits_from) if decision.fits_from else None
     verified = portal.flow.token is not None
     return portal.render(
         "eligibility_result.html",

@@ -12,15 +12,20 @@ from __future__ import annotations
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
+from functools import partial
 
 from kontingent.booking.service import BookingView
+from kontingent.eligibility.model import DayRange
 from kontingent.eligibility.service import EligibilityAnswer
 from kontingent.inventory.model import Centre, Offer, Vaccine, distance_km, pair_offers
 from kontingent.inventory.repository import Catalogue
 from kontingent.inventory.service import Availability, Inventory
 from kontingent.web.i18n import Translator, phone_display
 
+FirstDoseDays = tuple[DayRange, ...] | None
+MemoKey = tuple[int, str, int, int, FirstDoseDays]
+MAX_MEMO = 10_000  # entries; a few per centre, vaccine and birthday inside the window
 HOME_OFFERS = 5
 OTHER_CENTRES = 3
 OTHER_OFFERS = 3
@@ -120,20 +125,36 @@ class OfferMemo:
 
     def __init__(self, inventory: Inventory) -> None:
         self.inventory = inventory
-        self._memo: dict[tuple[int, str, int, int], tuple[Availability, list[Offer]]] = {}
+        self._memo: dict[MemoKey, tuple[Availability, list[Offer]]] = {}
 
     async def offers(
-        self, catalogue: Catalogue, centre_id: int, vaccine: Vaccine, persons: int, limit: int
+        self,
+        catalogue: Catalogue,
+        centre_id: int,
+        vaccine: Vaccine,
+        persons: int,
+        limit: int,
+        days: FirstDoseDays = None,
     ) -> tuple[list[Offer], datetime | None]:
+        """`days`: the first-dose days open to the person (their age on the day decides);
+        None for any day. People share a memo entry when their days are the same, which is
+        everyone without a birthday into a cohort inside the booking window."""
         if not self.inventory.vaccine_open(catalogue, vaccine.code):
             return [], None
         reading = await self.inventory.availability_of(centre_id, vaccine.code)
-        key = (centre_id, vaccine.code, persons, limit)
+        key = (centre_id, vaccine.code, persons, limit, days)
         kept = self._memo.get(key)
         if kept is None or kept[0] is not reading:
-            kept = (reading, pair_offers(reading.free, vaccine, persons, limit))
+            allowed = None if days is None else partial(_on_days, days)
+            kept = (reading, pair_offers(reading.free, vaccine, persons, limit, allowed))
+            if len(self._memo) >= MAX_MEMO:
+                self._memo.clear()
             self._memo[key] = kept
         return kept[1], reading.next_release_at
+
+
+def _on_days(days: tuple[DayRange, ...], day: date) -> bool:
+    return any(day in r for r in days)
 
 
 _MEMOS: weakref.WeakKeyDictionary[Inventory, OfferMemo] = weakref.WeakKeyDictionary()
@@ -160,8 +181,9 @@ async def choice(
     memo = memo_of(inventory)
     vaccine = catalogue.vaccines[vaccine_code]
     allowed = answer.decision.centres
+    days = answer.decision.first_dose_days.get(vaccine_code, ())
     home = home_centre(catalogue, postcode, allowed)
-    offers, release = await memo.offers(catalogue, home.id, vaccine, persons, HOME_OFFERS)
+    offers, release = await memo.offers(catalogue, home.id, vaccine, persons, HOME_OFFERS, days)
     cards = [
         CentreCard(
             home.id,
@@ -180,7 +202,7 @@ async def choice(
     for other in others:
         if len(cards) > OTHER_CENTRES:
             break
-        found, later = await memo.offers(catalogue, other.id, vaccine, persons, OTHER_OFFERS)
+        found, later = await memo.offers(catalogue, other.id, vaccine, persons, OTHER_OFFERS, days)
         releases.append(later)
         if found:
             km = distance_km(home.lat, home.lon, other.lat, other.lon)

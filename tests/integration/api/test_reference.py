@@ -72,8 +72,17 @@ async def test_eligibility_answers_who_may_book_what(client: Client) -> None:
         "/api/v1/eligibility", json={"birth_date": " 1970-03-15 ", "postcode": "44791"}
     )
     assert young.status_code == 200
-    assert young.json()["eligible"] is False and is_berlin_time(young.json()["opens_at"])
-    assert young.json()["reasons"]
+    assert young.json()["eligible"] is False and young.json()["opens_at"] is None
+    assert young.json()["reasons"] == [
+        "no cohort for age 55 is open or scheduled yet in this campaign"
+    ]
+
+    soon_80 = await client.post(  # 80 on 22 January: first doses of BioNTech from that day
+        "/api/v1/eligibility", json={"birth_date": "1946-01-22", "postcode": "33602"}
+    )
+    days = {d["vaccine"]: d for d in soon_80.json()["first_dose_days"]}
+    assert soon_80.json()["eligible"] is True
+    assert days["BNT"]["first_day"] == "2026-01-22" and days["AZ"]["first_day"] == "2026-01-12"
 
 
 async def test_availability_feed_and_slots(client: Client, svc: Services) -> None:

@@ -50,10 +50,27 @@ async def test_a_tampered_flow_cookie_reads_as_no_flow(portal: Portal) -> None:
 
 
 async def test_who_cannot_book_yet_is_told_when(portal: Portal) -> None:
-    await portal.eligible(birth_date="01.06.1966")  # 59: the 60+ cohort fits from the birthday
+    # 59: the 60+ cohort fits from the birthday, which lies after the booking window.
+    await portal.eligible(birth_date="01.06.1966")
     page = await portal.get("/eligibility/result")
     assert "Sie können noch nicht buchen" in page.text
-    assert re.search(r"ab Montag, 1\. Juni 2026, \d\d:\d\d Uhr an der Reihe", page.text)
+    assert "Ab Montag, 1. Juni 2026 haben Sie das Alter einer Gruppe" in page.text
+
+
+async def test_who_turns_80_soon_is_told_from_which_day_the_first_dose_can_be(
+    portal: Portal,
+) -> None:
+    await portal.eligible(birth_date="22.01.1946")  # 80 on 22 January, ten days after T0
+    page = await portal.get("/eligibility/result")
+    assert "Sie können jetzt Termine buchen" in page.text
+    assert "die erste Impfung ist ab Donnerstag, 22. Januar 2026 möglich" in page.text
+
+
+async def test_nobody_under_60_is_promised_a_date(portal: Portal) -> None:
+    await portal.eligible(birth_date="01.01.2000")
+    page = await portal.get("/eligibility/result")
+    assert "noch keine Gruppe geöffnet oder geplant" in page.text
+    assert "2060" not in page.text
 
 
 async def test_a_double_click_books_once(portal: Portal) -> None:

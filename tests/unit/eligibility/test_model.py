@@ -1,14 +1,16 @@
 """Who may book what, where and from when (kontingent.eligibility.model).
 
-The rules under test: age counts on the day of the appointment when booking, and on today's
-Berlin date for the eligibility answer; a cohort opens at its minute, read from the clock the
-caller passes; the district rule picks the person's own district's centre or the whole region.
+The rules under test: every age limit counts on the day of the first dose, for the booking
+check and the eligibility answer alike (which names the first-dose days open to the person);
+a cohort opens at its minute, read from the clock the caller passes; nobody is told a date
+beyond the booking window; the district rule picks the person's own district's centre or the
+whole region.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -19,6 +21,7 @@ from kontingent.eligibility.model import (
     OWN_DISTRICT,
     REGION_WIDE,
     Cohort,
+    DayRange,
     Decision,
     age_on,
     allowed_centres,
@@ -58,16 +61,28 @@ KOELN = centre(3, "Impfzentrum Köln", district_id=9, region_id=2)
 CENTRES = [BIELEFELD, GUETERSLOH, KOELN]
 
 
-def decide_for(birth_date: date, now: datetime = NOW, cohorts: list[Cohort] = COHORTS) -> Decision:
+WINDOW_FROM = NOW - timedelta(days=1)
+WINDOW_UNTIL = datetime(2026, 3, 9, 0, 0, tzinfo=TZ)  # first doses up to 8 March
+LAST_DAY = date(2026, 3, 8)
+
+
+def decide_for(
+    birth_date: date,
+    now: datetime = NOW,
+    cohorts: list[Cohort] = COHORTS,
+    vaccines: list[Vaccine] = VACCINES,
+    until: datetime = WINDOW_UNTIL,
+) -> Decision:
     return decide(
         cohorts=cohorts,
-        vaccines=VACCINES,
+        vaccines=vaccines,
         centres=CENTRES,
         birth_date=birth_date,
         district_id=1,
         region_id=1,
         now=now,
         today=now.astimezone(TZ).date(),
+        window=(WINDOW_FROM, until),
     )
 
 
@@ -78,9 +93,10 @@ def refusal_for(
     vaccine: Vaccine = BNT,
     at: Centre = BIELEFELD,
     now: datetime = NOW,
+    cohorts: list[Cohort] = COHORTS,
 ) -> str | None:
-    return booking_refusal(
-        cohorts=COHORTS,
+    refusal = booking_refusal(
+        cohorts=cohorts,
         vaccine=vaccine,
         centre=at,
         birth_date=birth_date,
@@ -89,6 +105,7 @@ def refusal_for(
         region_id=1,
         now=now,
     )
+    return None if refusal is None else str(refusal)
 
 
 # --- age -----------------------------------------------------------------------------------
@@ -134,23 +151,94 @@ def test_someone_turning_80_before_the_appointment_may_book_it() -> None:
 
 def test_someone_still_79_on_the_appointment_day_may_not_book_it() -> None:
     reason = refusal_for(date(1946, 2, 1), date(2026, 1, 31))
-    assert reason == "no cohort for age 79 on 2026-01-31 is open yet"
-
-
-def test_the_eligibility_answer_counts_age_today_and_names_the_birthday_as_opening() -> None:
-    decision = decide_for(date(1946, 2, 1), cohorts=[OVER_80])
-    assert not decision.eligible
-    assert decision.opens_at == datetime(2026, 2, 1, 8, 0, tzinfo=TZ)  # cohort's opening minute
-    assert decision.reasons == ["no cohort for age 79 is open yet"]
-
-
-def test_a_birthday_opening_keeps_the_cohorts_berlin_minute_across_dst_and_utc() -> None:
-    # The database hands opens_at back in UTC; the birthday lies in summer time.
-    in_utc = Cohort(
-        1, "80+", 80, None, frozenset({"BNT"}), OVER_80.opens_at.astimezone(UTC), OWN_DISTRICT
+    assert reason == (
+        "on 2026-01-31 you are 79, and BioNTech is open from age 80; choose a first dose on "
+        "2026-02-01 or later"
     )
-    decision = decide_for(date(1946, 7, 1), cohorts=[in_utc])
-    assert decision.opens_at == datetime(2026, 7, 1, 8, 0, tzinfo=TZ)
+
+
+def test_someone_turning_80_within_the_window_is_eligible_from_the_birthday_on() -> None:
+    decision = decide_for(date(1946, 2, 1), cohorts=[OVER_80])
+    assert decision.eligible and decision.vaccines == ["BNT", "MOD"]
+    assert decision.opens_at is None and decision.reasons == []
+    window = DayRange(date(2026, 2, 1), LAST_DAY)
+    assert decision.first_dose_days == {"BNT": (window,), "MOD": (window,)}
+    assert not decision.first_dose_allowed("BNT", date(2026, 1, 31))
+    assert decision.first_dose_allowed("BNT", date(2026, 2, 1))
+
+
+def test_someone_who_is_80_today_may_take_any_day_of_the_window() -> None:
+    decision = decide_for(date(1946, 1, 12), cohorts=[OVER_80])
+    assert decision.first_dose_days["BNT"] == (DayRange(TODAY, LAST_DAY),)
+
+
+def test_a_birthday_after_the_window_ends_is_no_date_to_wait_for() -> None:
+    decision = decide_for(date(1946, 4, 1), cohorts=[OVER_80])  # 80 only after 8 March
+    assert not decision.eligible and decision.opens_at is None
+    assert decision.reasons == [
+        "you can book from age 80, for a first dose on 2026-04-01 or later, and the booking "
+        "window ends on 2026-03-08; a later window will be announced"
+    ]
+
+
+def test_a_26_year_old_is_told_plainly_that_no_cohort_is_scheduled() -> None:
+    decision = decide_for(date(2000, 1, 1))  # 60 in 2060: never a date decades away
+    assert not decision.eligible and decision.opens_at is None
+    assert decision.reasons == ["no cohort for age 26 is open or scheduled yet in this campaign"]
+
+
+def test_a_vaccine_up_to_59_counts_the_age_on_the_first_doses_day() -> None:
+    up_to_59 = Vaccine("Y", "Bis59", 2, 21, 42, 18, 59)
+    everyone = Cohort(3, "18+", 18, None, frozenset({"Y"}), OVER_80_OPENED, OWN_DISTRICT)
+    born = date(1966, 2, 10)  # 59 today, 60 from 10 February
+    decision = decide_for(born, cohorts=[everyone], vaccines=[up_to_59])
+    assert decision.first_dose_days == {"Y": (DayRange(TODAY, date(2026, 2, 9)),)}
+    ok = booking_refusal(
+        cohorts=[everyone],
+        vaccine=up_to_59,
+        centre=BIELEFELD,
+        birth_date=born,
+        day=date(2026, 2, 9),
+        district_id=1,
+        region_id=1,
+        now=NOW,
+    )
+    too_old = booking_refusal(
+        cohorts=[everyone],
+        vaccine=up_to_59,
+        centre=BIELEFELD,
+        birth_date=born,
+        day=date(2026, 2, 10),
+        district_id=1,
+        region_id=1,
+        now=NOW,
+    )
+    assert ok is None
+    assert too_old is not None and too_old.reason == "vaccine_age_limit"
+    assert str(too_old) == (
+        "Bis59 is given up to age 59 and on 2026-02-10 you are 60; choose another vaccine"
+    )
+
+
+def test_a_29_february_birthday_counts_from_1_march_in_a_common_year() -> None:
+    now = datetime(2027, 2, 10, 9, 0, tzinfo=TZ)
+    over_83 = Cohort(4, "83+", 83, None, frozenset({"BNT"}), OVER_80_OPENED, OWN_DISTRICT)
+    born = date(1944, 2, 29)
+    decision = decide(
+        cohorts=[over_83],
+        vaccines=VACCINES,
+        centres=CENTRES,
+        birth_date=born,
+        district_id=1,
+        region_id=1,
+        now=now,
+        today=now.date(),
+        window=(now, datetime(2027, 4, 1, tzinfo=TZ)),
+    )
+    assert decision.first_dose_days == {"BNT": (DayRange(date(2027, 3, 1), date(2027, 3, 31)),)}
+    feb_28 = refusal_for(born, date(2027, 2, 28), now=now, cohorts=[over_83])
+    assert feb_28 is not None and "2027-03-01 or later" in feb_28
+    assert refusal_for(born, date(2027, 3, 1), now=now, cohorts=[over_83]) is None
 
 
 # --- cohorts open at their minute --------------------------------------------------------------
@@ -163,7 +251,8 @@ def test_a_cohort_is_closed_one_minute_before_its_opening_and_open_at_the_minute
     assert before.opens_at == AZ_SATURDAY
     assert before.reasons == ["no cohort for age 65 is open yet"]
     at = decide_for(born, now=AZ_SATURDAY)
-    assert at == Decision(True, ["AZ"], [1, 2])
+    days = (DayRange(AZ_SATURDAY.date(), LAST_DAY),)
+    assert at == Decision(True, ["AZ"], [1, 2], first_dose_days={"AZ": days})
 
 
 def test_booking_in_a_cohort_is_refused_one_minute_before_it_opens() -> None:
@@ -192,10 +281,13 @@ def test_a_vaccine_outside_its_age_limits_is_neither_offered_nor_bookable() -> N
         region_id=1,
         now=NOW,
         today=TODAY,
+        window=(WINDOW_FROM, WINDOW_UNTIL),
     )
     assert decision.vaccines == ["MOD"]
     reason = refusal_for(date(1939, 5, 1), date(2026, 1, 20), vaccine=young_only)
-    assert reason == "BioNTech is not given at age 86"
+    assert reason == (
+        "BioNTech is given up to age 79 and on 2026-01-20 you are 86; choose another vaccine"
+    )
 
 
 def test_a_cohort_that_fits_but_is_not_open_yet_names_its_opening_minute() -> None:
@@ -208,7 +300,7 @@ def test_nobody_is_told_to_wait_for_a_cohort_they_have_outgrown() -> None:
     too_old = decide_for(date(1939, 5, 1), cohorts=[AZ_60_79])
     assert not too_old.eligible
     assert too_old.opens_at is None
-    assert too_old.reasons == ["no cohort for age 86 is planned in this campaign"]
+    assert too_old.reasons == ["no cohort for age 86 is open or scheduled yet in this campaign"]
 
 
 def test_a_birth_date_in_the_future_is_never_eligible() -> None:
@@ -246,7 +338,10 @@ def test_a_region_wide_cohort_may_book_at_a_neighbouring_centre_but_not_another_
 
 def test_an_eligible_answer_lists_vaccines_and_centres_and_no_reasons() -> None:
     decision = decide_for(date(1939, 5, 1), now=AZ_SATURDAY)
-    assert decision == Decision(True, ["BNT", "MOD"], [1], None, [])
+    days = (DayRange(AZ_SATURDAY.date(), LAST_DAY),)
+    assert decision == Decision(
+        True, ["BNT", "MOD"], [1], None, [], first_dose_days={"BNT": days, "MOD": days}
+    )
 
 
 KIDS = Vaccine("KIDS", "Kinderimpfstoff", 1, 0, 0, 5, 11)
@@ -316,3 +411,66 @@ def test_birthday_of_age_is_the_first_day_of_that_age(born: date, age: int) -> N
     birthday = birthday_of_age(born, age)
     assert age_on(born, birthday) == age
     assert age_on(born, birthday - timedelta(days=1)) == age - 1
+
+
+# The one age rule, three users: whatever `decide` says about a first-dose day, the booking
+# check says the same, around birthdays into and out of cohorts and on 29 February too.
+PROPERTY_NOWS = [
+    datetime(2026, 1, 17, 9, 0, tzinfo=TZ),  # both demo cohorts open
+    datetime(2028, 2, 10, 9, 0, tzinfo=TZ),  # a leap year: 29 February 2028 exists
+    datetime(2027, 2, 10, 9, 0, tzinfo=TZ),  # a common year: 29 February counts as 1 March
+]
+UP_TO_59 = Vaccine("Y", "Bis59", 2, 21, 42, 18, 59)
+ALL_OPEN = [
+    *COHORTS,
+    Cohort(3, "50+", 50, None, frozenset({"Y", "BNT"}), OVER_80_OPENED, OWN_DISTRICT),
+]
+
+
+@st.composite
+def births_near_a_threshold(draw: st.DrawFn, now: datetime) -> date:
+    """Someone who reaches 50, 60, 80 or outgrows 59 or 79 near the booking window, or is
+    born on 29 February."""
+    age = draw(st.sampled_from([50, 60, 80, 83, 84, 82, 76, 78]))
+    turns = now.date() + timedelta(days=draw(st.integers(-20, 80)))
+    leap = draw(st.sampled_from([date(1944, 2, 29), date(1948, 2, 29), date(1968, 2, 29)]))
+    return draw(st.sampled_from([birthday_of_age(turns, -age), leap]))
+
+
+@examples(150)
+@given(st.data())
+def test_eligibility_and_the_booking_check_agree_on_every_first_dose_day(
+    data: st.DataObject,
+) -> None:
+    now = data.draw(st.sampled_from(PROPERTY_NOWS))
+    born = data.draw(births_near_a_threshold(now))
+    until = now + timedelta(weeks=8)
+    decision = decide(
+        cohorts=ALL_OPEN,
+        vaccines=[*VACCINES, UP_TO_59],
+        centres=CENTRES,
+        birth_date=born,
+        district_id=1,
+        region_id=1,
+        now=now,
+        today=now.date(),
+        window=(now, until),
+    )
+    any_day = False
+    for offset in range(57):
+        day = now.date() + timedelta(days=offset)
+        for vaccine in (BNT, AZ, UP_TO_59):
+            refusal = booking_refusal(
+                cohorts=ALL_OPEN,
+                vaccine=vaccine,
+                centre=BIELEFELD,
+                birth_date=born,
+                day=day,
+                district_id=1,
+                region_id=1,
+                now=now,
+            )
+            allowed = decision.first_dose_allowed(vaccine.code, day)
+            assert allowed == (refusal is None), (born, day, vaccine.code, refusal)
+            any_day = any_day or allowed
+    assert decision.eligible == any_day
