@@ -149,6 +149,17 @@ class Availability:
         slot = self.free[i]
         return SlotInfo(slot.id, centre_id, vaccine_code, slot.starts_at, self.released[i])
 
+    def offer_count(self, vaccine: Vaccine, persons: int) -> int:
+        """Disjoint offers in this reading (`count_offers`). Unlike pairing, the count depends
+        on every seat, so it is kept with the very `free` list it was counted from and
+        counted again for a reading whose seats changed, even where the memo survived."""
+        kept = self.memo.get(("count", vaccine, persons))
+        if kept is None or kept[0] is not self.free:
+            kept = (self.free, count_offers(self.free, vaccine, persons))
+            self.memo[("count", vaccine, persons)] = kept
+        count: int = kept[1]
+        return count
+
     def memoised(self, key: Hashable, compute: Callable[[], T]) -> T:
         if key not in self.memo:
             self.memo[key] = compute()
@@ -335,10 +346,7 @@ class Inventory:
         found: list[Alternative] = []
         for other in others:
             availability = await self.availability_of(other.id, vaccine.code)
-            free = availability.memoised(
-                ("count", vaccine, persons),
-                partial(count_offers, availability.free, vaccine, persons),
-            )
+            free = availability.offer_count(vaccine, persons)
             if free:
                 km = round(distance_km(near.lat, near.lon, other.lat, other.lon), 1)
                 found.append(Alternative(other, km, free))
@@ -355,10 +363,7 @@ class Inventory:
                 if not self.vaccine_open(catalogue, vaccine.code):
                     continue
                 availability = await self.availability_of(centre.id, vaccine.code)
-                free = availability.memoised(
-                    ("count", vaccine, 1),
-                    partial(count_offers, availability.free, vaccine),
-                )
+                free = availability.offer_count(vaccine, 1)
                 rows.append((centre, vaccine, free, availability.next_release_at))
         return rows
 
