@@ -9,6 +9,8 @@ Invariants kept here:
   message deferred by a rate limit gives that attempt back.
 - Outcomes are recorded only for rows still unsent, so a relay whose lease ran out cannot
   undo what another relay did with the same row.
+- A reminder is never sent for an appointment that is no longer booked: claiming drops it
+  (deletes the row) when the booking was cancelled or moved after the reminder was queued.
 - A reminder is queued once per appointment: `reminded_at` is set in the transaction that
   queues it, and its message id is derived from the appointment, so a second queueing is
   dropped by the outbox's unique constraint.
@@ -25,7 +27,7 @@ from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from kontingent.notifications.model import DueReminder, Message
+from kontingent.notifications.model import DueReminder, Message, reminder_window_end
 from kontingent.schema import (
     appointments,
     bookings,
@@ -147,6 +149,55 @@ async def claim(
         for r in result.all()
     ]
     return sorted(claimed, key=lambda c: (c.message.priority, c.id))
+
+
+def reminded_appointment(message_id: str) -> int | None:
+    """The appointment a reminder's message id names ("rem-<id>", "rem-<id>-mail", made by
+    `notifications.model.reminder_messages`), or None for any other message."""
+    if not message_id.startswith("rem-"):
+        return None
+    number = message_id[4:].removesuffix("-mail")
+    return int(number) if number.isdigit() else None
+
+
+async def drop_stale_reminders(
+    conn: AsyncConnection, claimed: Sequence[Claimed], now: datetime
+) -> set[int]:
+    """Delete the claimed reminders whose appointment is no longer booked (the booking was
+    cancelled or moved after the reminder was queued) or no longer due (it starts outside
+    the reminder window of `now`, or has passed); the outbox ids deleted. Run in the claim's
+    transaction, so a reminder goes out only if its appointment was booked and due when the
+    relay took it. The window check also catches an appointment id that SQLite handed out
+    again after a rebooking deleted the newest appointment rows."""
+    wanted = {
+        c.id: appointment
+        for c in claimed
+        if (appointment := reminded_appointment(c.message.message_id)) is not None
+    }
+    if not wanted:
+        return set()
+    live = set(
+        (
+            await conn.execute(
+                select(appointments.c.id)
+                .join(bookings, bookings.c.id == appointments.c.booking_id)
+                .join(slots, slots.c.id == appointments.c.slot_id)
+                .where(
+                    appointments.c.id.in_(sorted(set(wanted.values()))),
+                    appointments.c.status == "booked",
+                    bookings.c.status == "booked",
+                    slots.c.starts_at > now,
+                    slots.c.starts_at < reminder_window_end(now),
+                )
+            )
+        )
+        .scalars()
+        .all()
+    )
+    stale = sorted(i for i, appointment in wanted.items() if appointment not in live)
+    if stale:
+        await conn.execute(outbox.delete().where(outbox.c.id.in_(stale), _pending()))
+    return set(stale)
 
 
 async def mark_sent(conn: AsyncConnection, ids: Sequence[int], now: datetime) -> None:

@@ -9,7 +9,8 @@ Invariants kept here:
 - E-mail to one recipient domain never exceeds its budget; a deferred message is not a failure.
 - Channels are relayed independently: a slow mail server does not hold PINs back.
 - Delivery never runs inside a use case: a booking commits whether or not a gateway is up.
-- The day-before reminder is queued once per booked appointment, however many relays run.
+- The day-before reminder is queued once per booked appointment, however many relays run,
+  and never sent once its booking was cancelled or moved, even if it was queued before.
 """
 
 from __future__ import annotations
@@ -122,7 +123,11 @@ class Relay:
         now = self.clock.now()
 
         async def claim(conn: AsyncConnection) -> list[repo.Claimed]:
-            return await repo.claim(conn, channel, self.batch, now, self.lease)
+            taken = await repo.claim(conn, channel, self.batch, now, self.lease)
+            dropped = await repo.drop_stale_reminders(conn, taken, now)
+            if dropped:
+                log.info("stale_reminders_dropped", channel=channel, count=len(dropped))
+            return [c for c in taken if c.id not in dropped]
 
         claimed = await self.db.run_write(claim)
         result = Round(claimed=len(claimed))

@@ -91,6 +91,46 @@ async def test_a_cancelled_booking_gets_no_reminder(services: Services, clock: F
     assert await reminders(services) == []
 
 
+async def test_a_reminder_queued_before_the_cancellation_is_never_sent(
+    services: Services, clock: FixedClock
+) -> None:
+    view = await book(services, 1, await offer_from(services, days_ahead=2))
+    keep = await book(services, 2, await next_offer(services, await offer_from(services, 2)))
+    clock.set(day_before(min(view.appointments[0].starts_at, keep.appointments[0].starts_at), 9))
+    assert await services.relay.send_reminders() == 4  # queued for both bookings
+    await services.booking.cancel(view.code, "1939-05-01")
+
+    await services.relay.run_once()
+
+    async with services.db.read() as conn:
+        delivered = [m for m in await repo.mailbox(conn, None) if "Erinnerung" in m["body"]]
+    assert {m["recipient"] for m in delivered} == {phone(2), "erika@example.org"}
+    assert all(keep.code in m["body"] and view.code not in m["body"] for m in delivered)
+    assert {str(r["message_id"]) for r in await reminders(services)} == {
+        f"rem-{i}{suffix}"
+        for i in (await appointment_ids(services, keep.code))[:1]
+        for suffix in ("", "-mail")
+    }  # the cancelled booking's reminders are gone from the outbox, not parked
+
+
+async def test_a_reminder_for_a_moved_appointment_is_never_sent(
+    services: Services, clock: FixedClock
+) -> None:
+    first = await offer_from(services, days_ahead=2)
+    view = await book(services, 1, first)
+    clock.set(day_before(view.appointments[0].starts_at, 9))
+    assert await services.relay.send_reminders() == 2
+    later = await offer_from(services, days_ahead=9)
+    await services.booking.rebook(view.code, "1939-05-01", later.slot_ids)
+
+    await services.relay.run_once()
+
+    async with services.db.read() as conn:
+        delivered = [m for m in await repo.mailbox(conn, None) if "Erinnerung" in m["body"]]
+    assert delivered == []
+    assert await reminders(services) == []
+
+
 async def test_a_booking_made_after_the_reminder_time_gets_no_extra_reminder(
     services: Services, clock: FixedClock
 ) -> None:
