@@ -11,7 +11,7 @@ import contextlib
 import os
 import signal
 from collections.abc import Awaitable, Callable, Coroutine
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
@@ -191,6 +191,15 @@ def worker(
         bool,
         typer.Option("--requeue-parked", help="give parked messages new tries, then exit"),
     ] = False,
+    purge_sent_days: Annotated[
+        int | None,
+        typer.Option(
+            "--purge-sent",
+            min=0,
+            metavar="DAYS",
+            help="delete outbox rows sent more than DAYS days ago (30 is the advice), then exit",
+        ),
+    ] = None,
 ) -> None:
     """Relay the outbox (SMS and e-mail) and queue day-before reminders until stopped."""
     settings = _settings(
@@ -210,13 +219,21 @@ def worker(
             elif requeue_parked:
                 count = await services.relay.requeue_parked()
                 console.print(f"{count} parked message(s) queued again")
+            elif purge_sent_days is not None:
+                from kontingent.notifications.service import purge_sent
+
+                cutoff = services.clock.now() - timedelta(days=purge_sent_days)
+                count = await purge_sent(services.db, cutoff)
+                console.print(
+                    f"{count} sent message(s) older than {purge_sent_days} day(s) deleted"
+                )
             else:
                 await _relay_until_stopped(services.relay)
         finally:
             await services.relay.aclose()
             await services.db.dispose()
 
-    if not (status or requeue_parked):
+    if not (status or requeue_parked or purge_sent_days is not None):
         mail = "SMTP" if settings.smtp_url else "the dev mailbox"
         sms = "the SMS gateway" if settings.sms_gateway_url else "the dev mailbox"
         console.print(f"relaying e-mail to {mail} and SMS to {sms}; Ctrl+C stops")

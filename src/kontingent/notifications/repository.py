@@ -314,6 +314,18 @@ async def requeue_parked(conn: AsyncConnection, now: datetime) -> int:
     return int(result.rowcount)
 
 
+async def delete_sent(conn: AsyncConnection, before: datetime, limit: int) -> int:
+    """Delete up to `limit` rows sent before `before` (oldest first); how many went."""
+    oldest = (
+        select(outbox.c.id)
+        .where(outbox.c.sent_at.is_not(None), outbox.c.sent_at < before)
+        .order_by(outbox.c.id)
+        .limit(limit)
+    )
+    result = await conn.execute(outbox.delete().where(outbox.c.id.in_(oldest.scalar_subquery())))
+    return int(result.rowcount)
+
+
 # --- reminders --------------------------------------------------------------------------------
 
 

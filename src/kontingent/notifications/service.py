@@ -271,6 +271,27 @@ class Relay:
                 await transport.aclose()
 
 
+# How long sent messages stay in the outbox: long enough to answer "did my confirmation go
+# out?" on the hotline, short enough that the table does not grow with every PIN of the rush.
+SENT_RETENTION = timedelta(days=30)
+PURGE_BATCH = 5000
+
+
+async def purge_sent(db: Database, older_than: datetime, batch: int = PURGE_BATCH) -> int:
+    """Delete outbox rows sent before `older_than`; the number deleted. Unsent and parked rows
+    are kept whatever their age. Works in batches of `batch` rows, one short transaction
+    each, so relays claiming meanwhile never wait long. Reminders stay queued once: that is
+    kept by `appointments.reminded_at`, not by the sent rows."""
+    total = 0
+    while True:
+        deleted = await db.run_write(partial(repo.delete_sent, before=older_than, limit=batch))
+        total += deleted
+        if deleted < batch:
+            if total:
+                log.info("sent_messages_purged", count=total, before=older_than.isoformat())
+            return total
+
+
 def _log_failures(failed: list[tuple[repo.Claimed, repo.Failed]]) -> None:
     """Structured logs that name each message without spelling out its recipient."""
     for claimed, outcome in failed:

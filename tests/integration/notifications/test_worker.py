@@ -8,6 +8,7 @@ import dataclasses
 import os
 import signal
 import sys
+from datetime import timedelta
 
 import pytest
 from litestar.testing import AsyncTestClient
@@ -18,6 +19,7 @@ from kontingent.cli import app as cli
 from kontingent.clock import FixedClock
 from kontingent.config import Settings
 from kontingent.notifications.model import Message
+from kontingent.notifications.service import SENT_RETENTION, purge_sent
 from tests.integration.notifications.conftest import MakeRelay, queue, rows
 from tests.integration.notifications.servers import SmsGateway
 from tests.support import phone
@@ -106,3 +108,40 @@ async def test_kontingent_worker_relays_until_sigterm_and_exits_cleanly(
     assert worker.returncode == 0, stderr.decode()
     assert sorted(s.to for s in gateway.accepted) == [phone(i) for i in range(3)]
     assert all(r["sent_at"] is not None for r in await rows(services))
+
+
+async def test_purge_sent_deletes_only_sent_rows_past_the_retention(
+    services: Services, clock: FixedClock, gateway: SmsGateway, make_relay: MakeRelay
+) -> None:
+    parked_id = await park_one(services, gateway, make_relay)
+    await queue(services, [Message("sms", phone(i), f"Nachricht {i}") for i in range(2, 7)])
+    await make_relay(sms_url=gateway.url).run_once()  # five sent at T0
+    clock.advance(timedelta(days=20))
+    await queue(services, [Message("sms", phone(8), "neu")])
+    await make_relay(sms_url=gateway.url).run_once()  # one sent at T0 + 20 days
+    await queue(services, [Message("email", "a@mail.test", "wartet", subject="S")])  # pending
+
+    clock.advance(timedelta(days=15))  # T0 + 35 days: only the first five are past 30 days
+    deleted = await purge_sent(services.db, clock.now() - SENT_RETENTION, batch=2)
+
+    assert deleted == 5
+    left = await rows(services)
+    assert [r["recipient"] for r in left if r["sent_at"] is not None] == [phone(8)]
+    assert parked_id in {r["message_id"] for r in left}  # parked: kept for operators
+    assert any(r["sent_at"] is None and r["parked_at"] is None for r in left)  # pending: kept
+    assert await purge_sent(services.db, clock.now() - SENT_RETENTION) == 0
+
+
+async def test_worker_purge_sent_flag_deletes_old_sent_rows(
+    services: Services, gateway: SmsGateway, make_relay: MakeRelay
+) -> None:
+    await queue(services, [Message("sms", phone(2), "alt")])
+    await make_relay(sms_url=gateway.url).run_once()  # sent at T0, long before the wall clock
+    runner = CliRunner()
+    env = environment(services.settings)
+
+    done = await asyncio.to_thread(runner.invoke, cli, ["worker", "--purge-sent", "30"], env=env)
+
+    assert done.exit_code == 0, done.output
+    assert "1 sent message(s) older than 30 day(s) deleted" in done.output
+    assert await rows(services) == []
