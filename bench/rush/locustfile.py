@@ -133,12 +133,14 @@ class Person(FastHttpUser):
         self.aggressive = rnd.random() < self.s.aggressive
         self.couple = rnd.random() < self.s.couples
         self.centre = rnd.choice(self.s.centres)
+        self.vaccine = "BNT" if rnd.random() < VACCINES[0][1] else "MOD"
         self.phone = f"+49151{self.uid:08d}"
         self.admission: str | None = None
         self.rec: dict[str, Any] = {
             "uid": self.uid,
             "aggressive": self.aggressive,
             "couple": self.couple,
+            "vaccine": self.vaccine,
             "planned": self.s.arrival(),
             "outcome": "unfinished",
             "polls": 0,
@@ -153,6 +155,9 @@ class Person(FastHttpUser):
             gevent.sleep(max(0.0, self.rec["planned"] - time.time()))
             self.rec["arrived"] = time.time()
             self._journey()
+        except Exception as exc:  # a bug in this file: record it, never rerun the journey
+            self.rec["outcome"] = f"crashed: {type(exc).__name__}: {exc}"
+            KINDS[f"journey crashed: {type(exc).__name__}"] += 1
         finally:
             self.rec["ended"] = time.time()
             _finished += 1
@@ -195,8 +200,9 @@ class Person(FastHttpUser):
             except ValueError:
                 data = None
             code = ""
-            if status >= 300 and isinstance(data, dict):
-                code = str((data.get("error") or {}).get("code", ""))
+            error = data.get("error") if isinstance(data, dict) else None
+            if status >= 300 and isinstance(error, dict):
+                code = str(error.get("code", ""))
             if status < 300 or status in expected:
                 r.success()
             else:
@@ -221,7 +227,10 @@ class Person(FastHttpUser):
         body = {"birth_date": self._birth_date(0), "postcode": self.centre["postcode"]}
         for _ in range(10_000):
             status, data = self.call("POST", f"{API}/eligibility", "eligibility", body)
-            if status == 200 and (data["eligible"] or self.s.room):
+            # 80-year-olds are also in the 60+ AstraZeneca cohort, open all along: what
+            # counts is whether the vaccine this person wants is open to them.
+            open_now = status == 200 and self.vaccine in (data.get("vaccines") or [])
+            if open_now or (status == 200 and self.s.room):
                 return True
             if status == 200 and not data["eligible"] and not data.get("opens_at"):
                 self.rec["outcome"] = "not eligible"
@@ -319,6 +328,7 @@ class Person(FastHttpUser):
         )
         if status != 200:
             return []
+        self.rec["offers_seen"] = [self.vaccine, self.centre["id"], len(data["offers"])]
         if data["offers"]:
             return list(data["offers"])
         for alt in data.get("alternatives", [])[:1]:
@@ -329,7 +339,6 @@ class Person(FastHttpUser):
         return []
 
     def _book(self, token: str) -> None:
-        self.vaccine = self._vaccine()
         offers = self._offers()
         self.pause(THINK["offers"])
         self.pause(THINK["form_two" if self.couple else "form"])
@@ -366,9 +375,6 @@ class Person(FastHttpUser):
         self.rec["outcome"] = "gave up booking"
 
     # --- who this person is ----------------------------------------------------------------
-
-    def _vaccine(self) -> str:
-        return "BNT" if random.random() < VACCINES[0][1] else "MOD"
 
     def _birth_date(self, i: int) -> str:
         born = date(1931, 1, 1) + timedelta(days=(self.uid * 7919 + i * 3571) % (13 * 365))

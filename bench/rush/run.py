@@ -6,8 +6,8 @@ verifies its phones and books; then the same crowd again with the waiting room o
     make bench-rush ARGS="--users 6000"
 
 One run (see bench/README.md, "Rush", for the figures):
-1. a PostgreSQL schema of its own (seeded: 27 centres, `--weeks` of slots) and a Redis key
-   prefix of its own per run, both removed at the end;
+1. a PostgreSQL schema of its own (seeded: 27 centres, `--weeks` of slots) and a Redis
+   database of its own (`--redis-db`, refused unless empty), both emptied at the end;
 2. with the waiting room on: the production stack (bench/rush/stack.py), the cohort and the
    waiting room opening `--lead` seconds after start; Locust (bench/rush/locustfile.py,
    headless, CSV and HTML report) plays `--users` people; then bench/loadgen.py measures queue
@@ -69,12 +69,22 @@ class ModeResult:
     folder: Path = Path()
 
 
-def room_env(args: argparse.Namespace, on: bool, opening: float, prefix: str) -> dict[str, str]:
-    """Settings of the waiting room and the rate limits for this run (all traffic comes from
-    127.0.0.1, so the per-IP limits are raised; the per-phone ones stay as they are)."""
-    env = {
-        "KONTINGENT_REDIS_PREFIX": prefix,
-    }
+# Every per-IP limit: the whole crowd comes from 127.0.0.1 here, where in production it comes
+# from a few hundred thousand addresses. The per-phone limits stay as configured.
+PER_IP_LIMITS = (
+    "PIN_SEND",
+    "PIN_CHECK",
+    "BOOKING",
+    "ELIGIBILITY",
+    "OFFERS",
+    "QUEUE_JOIN",
+    "QUEUE_POLL",
+)
+
+
+def room_env(args: argparse.Namespace, on: bool, opening: float) -> dict[str, str]:
+    """Settings of the waiting room and the rate limits for this run."""
+    env = {f"KONTINGENT_RATE_{name}_PER_IP": "off" for name in PER_IP_LIMITS}
     if on:
         env["KONTINGENT_WAITING_ROOM_OPENS_AT"] = datetime.fromtimestamp(opening, UTC).isoformat()
         env["KONTINGENT_ADMISSION_RATE"] = str(args.admit_rate)
@@ -114,7 +124,7 @@ def locust(args: argparse.Namespace, st: stack.Stack, on: bool, opening: float, 
         *("-u", str(args.users), "-r", str(max(1, args.users // 4))),
         *("-t", f"{args.run_time}s", "--stop-timeout", "5"),
         *("--csv", str(out / "locust"), "--html", str(out / "locust.html")),
-        *("--loglevel", "WARNING", "--exit-code-on-error", "0"),
+        *("--loglevel", "WARNING", "--exit-code-on-error", "0", "--only-summary"),
     ]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with (out / "locust.log").open("w") as log:
@@ -154,10 +164,9 @@ def sms_stats(st: stack.Stack) -> dict[str, Any]:
 
 def run_mode(args: argparse.Namespace, on: bool, schema: str, secret: str, out: Path) -> ModeResult:
     mode = "waiting room on" if on else "waiting room off"
-    prefix = f"kt_rush_{secrets.token_hex(4)}:"
     opening = time.time() + STARTUP_S + args.before_s + 2
     asyncio.run(stack.open_cohort_at(schema, datetime.fromtimestamp(opening, UTC)))
-    env = stack.base_env(schema, secret, room_env(args, on, opening, prefix))
+    env = stack.base_env(schema, secret, args.redis_db, room_env(args, on, opening))
     st = stack.Stack(schema, PORT, on, env)
     folder = out / ("room-on" if on else "room-off")
     try:
@@ -187,7 +196,7 @@ def run_mode(args: argparse.Namespace, on: bool, schema: str, secret: str, out: 
         sms = sms_stats(st)
     finally:
         st.stop()
-        stack.drop_redis_prefix(prefix)
+        stack.release_redis_db(args.redis_db)
     steps = analysis.locust_steps(folder / "locust_stats.csv")
     return ModeResult(
         mode, opening, people, dict(kinds), steps, cpu, seconds, checks, sms, left, measured, folder
@@ -208,6 +217,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--connections", type=int, default=32, help="loadgen connections")
     p.add_argument("--poll-tickets", type=int, default=2000, help="tickets the polls cycle over")
     p.add_argument("--drain-s", type=float, default=60, help="wait this long for the outbox")
+    p.add_argument("--redis-db", type=int, default=11, help="an empty Redis database to use")
     p.add_argument("--seed", type=int, default=8, help="the crowd's random seed")
     p.add_argument("--modes", default="on,off", help="which runs: on,off | on | off")
     p.add_argument("--out", type=Path, default=HERE.parent / "results")
@@ -221,6 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()
     results: list[ModeResult] = []
     started = time.monotonic()
+    stack.claim_redis_db(args.redis_db)
     try:
         print(f"seeding {schema}: 27 centres, {args.weeks} week(s) of first doses", flush=True)
         seed_s = time.monotonic()

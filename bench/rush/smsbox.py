@@ -59,11 +59,11 @@ class Inbox:
             phone = parse_qs(url.query).get("to", [""])[0]
             found = self.pins.get(phone)
             if found is None:
-                return 404, b'{"error": "no PIN yet"}'
+                return 404, b'{"error": {"code": "no_pin_yet"}}'
             return 200, json.dumps({"pin": found[0], "at": found[1]}).encode()
         if method == "GET" and url.path == "/stats":
             return 200, json.dumps(self.stats(with_codes=True)).encode()
-        return 404, b'{"error": "unknown path"}'
+        return 404, b'{"error": {"code": "unknown_path"}}'
 
     def stats(self, with_codes: bool = False) -> dict[str, object]:
         out: dict[str, object] = {

@@ -4,7 +4,7 @@ What runs (every part a process of its own, as in production):
 - PostgreSQL 127.0.0.1:5432, database `test`, a schema of the run's own (dropped at the end),
   migrated and seeded with the demo campaign (27 centres, BNT/MOD/AZ/JNJ slots from opening
   hours and lanes: about 6,000 BNT first-dose seats per centre and week);
-- Redis 127.0.0.1:6379 under a key prefix of the run's own (deleted at the end);
+- Redis 127.0.0.1:6379, a database number of the run's own (emptied at the end);
 - `kontingent serve --workers 2 --no-relay` (Granian), the waiting room on or off;
 - `kontingent worker`: the outbox relay, delivering to
 - the SMS box (bench/rush/smsbox.py), from which simulated people read their PINs, and the
@@ -37,7 +37,6 @@ from procs import Server
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-REDIS_URL = "redis://127.0.0.1:6379/0"
 # What a run writes; emptied between the run with and the run without the waiting room.
 WRITTEN_TABLES = (
     "bookings",
@@ -110,13 +109,26 @@ async def reset(schema: str) -> None:
         await conn.close()
 
 
-def drop_redis_prefix(prefix: str) -> int:
-    client = redis.Redis.from_url(REDIS_URL)
+def redis_url(db: int) -> str:
+    return f"redis://127.0.0.1:6379/{db}"
+
+
+def claim_redis_db(db: int) -> None:
+    """Refuse a Redis database that holds keys: the run deletes every key in its database at
+    the end (waiting room and rate limit keys have fixed prefixes, so the run's isolation is a
+    database number of its own)."""
+    client = redis.Redis.from_url(redis_url(db))
     try:
-        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
-        for i in range(0, len(keys), 500):
-            client.delete(*keys[i : i + 500])
-        return len(keys)
+        if client.dbsize():
+            raise RuntimeError(f"Redis database {db} is not empty: choose another with --redis-db")
+    finally:
+        client.close()
+
+
+def release_redis_db(db: int) -> None:
+    client = redis.Redis.from_url(redis_url(db))
+    try:
+        client.flushdb()
     finally:
         client.close()
 
@@ -190,12 +202,12 @@ class Stack:
             self.smtp.stop()
 
 
-def base_env(schema: str, secret: str, extra: Mapping[str, str]) -> dict[str, str]:
+def base_env(schema: str, secret: str, db: int, extra: Mapping[str, str]) -> dict[str, str]:
     env = {
         "KONTINGENT_DATABASE_URL": dataset.PG_URL,
         "KONTINGENT_DATABASE_SCHEMA": schema,
         "KONTINGENT_SECRET_KEY": secret,
-        "KONTINGENT_REDIS_URL": REDIS_URL,
+        "KONTINGENT_REDIS_URL": redis_url(db),
         "KONTINGENT_LOG_LEVEL": "warning",
     }
     env.update(extra)
