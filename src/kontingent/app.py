@@ -30,10 +30,12 @@ from kontingent.eligibility import routes as eligibility_routes
 from kontingent.eligibility.service import Eligibility
 from kontingent.errors import KontingentError, RateLimited
 from kontingent.inventory import routes as inventory_routes
+from kontingent.inventory.invalidation import RedisInvalidation
 from kontingent.inventory.service import Inventory
 from kontingent.notifications import routes as notification_routes
 from kontingent.notifications.service import Relay
 from kontingent.notifications.transports import relay_for
+from kontingent.ratelimit.service import RateLimits, rate_limits_for
 from kontingent.verification import routes as verification_routes
 from kontingent.verification.service import Verification
 from kontingent.waitlist.service import Waitlist
@@ -54,6 +56,9 @@ class Services:
     booking: Booking
     relay: Relay
     waitlist: Waitlist
+    limits: RateLimits
+    # Cross-process cache invalidation; None without Redis (one process, nothing to tell).
+    invalidation: RedisInvalidation | None
 
 
 def build_services(settings: Settings, clock: Clock | None = None) -> Services:
@@ -66,6 +71,9 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         )
     )
     inventory = Inventory(db, clock, ttl_s=settings.availability_ttl_s)
+    invalidation = (
+        RedisInvalidation.from_url(settings.redis_url, inventory) if settings.redis_url else None
+    )
     return Services(
         settings=settings,
         db=db,
@@ -76,6 +84,8 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         booking=Booking(db, clock, inventory),
         relay=relay_for(settings, db, clock),
         waitlist=Waitlist(db, clock, inventory),
+        limits=rate_limits_for(settings, clock),
+        invalidation=invalidation,
     )
 
 
@@ -194,9 +204,17 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
         relay_task = None
         if settings.embedded_relay:
             relay_task = asyncio.create_task(services.relay.run_forever())
+        invalidation = services.invalidation
+        listener = asyncio.create_task(invalidation.run()) if invalidation else None
         try:
             yield
         finally:
+            if listener is not None and invalidation is not None:
+                listener.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await listener
+                await invalidation.aclose()
+            await services.limits.aclose()
             if relay_task is not None:
                 relay_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -213,7 +231,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
         api_routes.append(notification_routes.router)
     dependencies = {
         name: _provide(getattr(services, name))
-        for name in ("db", "inventory", "eligibility", "verification", "booking")
+        for name in ("db", "inventory", "eligibility", "verification", "booking", "limits")
     }
     app = Litestar(
         route_handlers=[

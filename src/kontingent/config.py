@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kontingent.ratelimit.model import LimitSyntaxError, parse_limit, parse_networks
+
 DEFAULT_SQLITE_URL = "sqlite+aiosqlite:///./var/kontingent.sqlite3"
 _DEV_SECRET = "dev-only-" + "insecure-secret-key"
 MIN_SECRET_LENGTH = 32  # characters; tokens and PIN hashes are HMACs under this key
@@ -51,6 +53,20 @@ class Settings:
     # Cache of free slots per centre and vaccine; a booking decides against the database.
     availability_ttl_s: float = 1.0
     db_pool_size: int = 10
+    # Rate limits of the expensive endpoints, "N/period": N at once, then N per period
+    # (docs/operations.md, "Rate limits", explains the numbers); "off" drops one limit,
+    # rate_limits=false all of them (load tests from one machine).
+    rate_limits: bool = True
+    # Proxies whose X-Forwarded-For is believed: comma-separated addresses or networks.
+    trusted_proxies: str = ""
+    rate_pin_send_per_ip: str = "30/10m"
+    rate_pin_send_per_phone: str = "10/1h"
+    rate_pin_check_per_ip: str = "60/10m"
+    rate_pin_check_per_verification: str = "10/10m"
+    rate_booking_per_ip: str = "120/10m"
+    rate_booking_per_phone: str = "20/10m"
+    rate_eligibility_per_ip: str = "600/10m"
+    rate_offers_per_ip: str = "1200/10m"
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -108,6 +124,7 @@ _KINDS: dict[str, type] = {
     "workers": int,
     "db_pool_size": int,
     "availability_ttl_s": float,
+    "rate_limits": bool,
 }
 
 
@@ -124,6 +141,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
     values.update({k: v for k, v in overrides.items() if v is not None})
     settings = Settings(**values)
     _check_urls(settings)
+    _check_rates(settings)
     return settings
 
 
@@ -147,3 +165,16 @@ def ensure_sqlite_dir(url: str) -> None:
     prefix = "sqlite+aiosqlite:///"
     if url.startswith(prefix) and ":memory:" not in url:
         Path(url[len(prefix) :]).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _check_rates(settings: Settings) -> None:
+    for f in dataclasses.fields(Settings):
+        if f.name.startswith("rate_") and f.name != "rate_limits":
+            try:
+                parse_limit(getattr(settings, f.name))
+            except LimitSyntaxError as exc:
+                raise SettingsError(f"KONTINGENT_{f.name.upper()}: {exc}") from None
+    try:
+        parse_networks(settings.trusted_proxies)
+    except ValueError as exc:
+        raise SettingsError(f"KONTINGENT_TRUSTED_PROXIES: {exc}") from None

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import msgspec
-from litestar import Router, delete, get, post
+from litestar import Request, Router, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
 from kontingent.booking.schemas import BookingIn, BookingOut
 from kontingent.booking.service import Booking
+from kontingent.ratelimit.service import RateLimits
 from kontingent.verification.service import Verification
 
 BirthDate = Annotated[str, QueryParameter(min_length=1, max_length=20, description="YYYY-MM-DD")]
@@ -21,6 +22,8 @@ async def book(
     booking: NamedDependency[Booking],
     verification: NamedDependency[Verification],
     data: JSONBody[BookingIn],
+    limits: NamedDependency[RateLimits],
+    request: Request[Any, Any, Any],
     authorization: Annotated[
         str | None, HeaderParameter(name="Authorization", description="Bearer TOKEN")
     ] = None,
@@ -29,6 +32,7 @@ async def book(
     ] = None,
 ) -> BookingOut:
     claims = verification.read_token(authorization)
+    await limits.enforce(request.scope, "booking", claims.phone)
     persons = [
         {k: v for k, v in msgspec.structs.asdict(p).items() if v is not None} for p in data.persons
     ]

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
-from litestar import Router, post
+from typing import Any
+
+from litestar import Request, Router, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
 from kontingent.eligibility.schemas import EligibilityIn, EligibilityOut, FirstDoseDaysOut
 from kontingent.eligibility.service import Eligibility
 from kontingent.inventory.schemas import maybe_berlin
+from kontingent.ratelimit.service import RateLimits
 
 
 @post("/eligibility", status_code=200)
 async def check_eligibility(
-    eligibility: NamedDependency[Eligibility], data: JSONBody[EligibilityIn]
+    eligibility: NamedDependency[Eligibility],
+    data: JSONBody[EligibilityIn],
+    limits: NamedDependency[RateLimits],
+    request: Request[Any, Any, Any],
 ) -> EligibilityOut:
+    await limits.enforce(request.scope, "eligibility")
     answer = await eligibility.check(data.birth_date, data.postcode)
     d = answer.decision
     return EligibilityOut(

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Router, get
+from litestar import Request, Router, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 
@@ -20,6 +20,7 @@ from kontingent.inventory.schemas import (
     maybe_berlin,
 )
 from kontingent.inventory.service import Inventory
+from kontingent.ratelimit.service import RateLimits
 
 
 @get("/centres")
@@ -39,9 +40,12 @@ async def centre_offers(
     inventory: NamedDependency[Inventory],
     centre_id: FromPath[int],
     vaccine: Annotated[str, QueryParameter(min_length=1, max_length=40)],
+    limits: NamedDependency[RateLimits],
+    request: Request[Any, Any, Any],
     persons: Annotated[int, QueryParameter(ge=1, le=2)] = 1,
     limit: Annotated[int, QueryParameter(ge=1, le=50)] = 10,
 ) -> OffersOut:
+    await limits.enforce(request.scope, "offers")
     view = await inventory.offers(centre_id, vaccine, persons, limit)
     return OffersOut(
         centre=CentreOut.of(view.centre),

@@ -10,6 +10,11 @@ Invariants kept here:
   are subtracted: a new reading, so nothing keyed on the old one is served); after a lost
   race the seats left in the slots it wanted are read and put in; a cancellation drops the
   entry, so the next read sees the database.
+- Every such change is also announced (`announce`, set by the cross-process invalidation in
+  invalidation.py when Redis is configured), and changes other processes announced are
+  applied the same way (`apply_change`) without being announced again.
+- A reading whose next release minute has passed is read again, however long its TTL: a
+  scheduled release changes slots without any process doing anything.
 - Offers and offer counts are computed once per reading and kept with it: pairing thousands of
   free slots costs milliseconds, reading a memo microseconds. A memo survives a booking's
   subtraction only when no slot crossed the line between seating two persons, one and none,
@@ -18,199 +23,47 @@ Invariants kept here:
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import Awaitable, Callable, Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Any, Generic, TypeVar
 
 from kontingent.booking.model import SlotInfo
 from kontingent.clock import Clock
 from kontingent.db import Database
 from kontingent.errors import InvalidInput, NotFound
 from kontingent.inventory import repository as repo
-from kontingent.inventory.model import (
-    Centre,
-    FreeSlot,
-    Offer,
-    Vaccine,
-    count_offers,
-    distance_km,
-    pair_offers,
-)
+from kontingent.inventory.cache import Availability, TtlCache
+from kontingent.inventory.model import Centre, Offer, Vaccine, distance_km, pair_offers
 from kontingent.inventory.repository import Catalogue
 
-V = TypeVar("V")
-T = TypeVar("T")
+__all__ = ["Alternative", "Availability", "CacheStats", "Inventory", "OffersView", "SlotChange"]
+
 MAX_ALTERNATIVES = 5
-MAX_SIDE_BY_SIDE = 2  # most persons an offer seats in one slot (a couple)
 MAX_CACHED_SLOT_INFOS = 200_000  # a few times the slots of the demo; then start afresh
 RELEASED_SLOT_INFO_TTL_S = 60.0
 
 
-class TtlCache(Generic[V]):
-    """Values kept for `ttl_s` seconds; concurrent misses on one key share one load.
+@dataclass(frozen=True, slots=True)
+class SlotChange:
+    """Slots of a centre and vaccine changed: `taken` maps slot id -> seats a booking took;
+    None means seats may also have come free (cancellation, rebooking, release)."""
 
-    `drop` also forgets a load under way: it may have read before the change that caused the
-    drop, so callers after the drop start a new one and the old one's value is not kept.
-    """
-
-    def __init__(self, ttl_s: float) -> None:
-        self.ttl_s = ttl_s
-        self._values: dict[Hashable, tuple[float, V]] = {}
-        self._loading: dict[Hashable, asyncio.Future[V]] = {}
-        self.hits = 0
-        self.misses = 0
-
-    async def get(self, key: Hashable, load: Callable[[], Awaitable[V]]) -> V:
-        entry = self._values.get(key)
-        if entry is not None and entry[0] > time.monotonic():
-            self.hits += 1
-            return entry[1]
-        pending = self._loading.get(key)
-        if pending is not None:
-            self.hits += 1
-            return await asyncio.shield(pending)
-        self.misses += 1
-        future: asyncio.Future[V] = asyncio.get_running_loop().create_future()
-        self._loading[key] = future
-        try:
-            value = await load()
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # mark retrieved: waiters get it, nobody else must
-            raise
-        finally:
-            current = self._loading.get(key) is future
-            if current:
-                del self._loading[key]
-        future.set_result(value)
-        if self.ttl_s > 0 and current:
-            self._values[key] = (time.monotonic() + self.ttl_s, value)
-        return value
-
-    def drop(self, key: Hashable) -> None:
-        self._values.pop(key, None)
-        self._loading.pop(key, None)
-
-    def last(self, key: Hashable) -> V | None:
-        """The value kept for `key`, expired or not; None once dropped."""
-        entry = self._values.get(key)
-        return None if entry is None else entry[1]
-
-    def items_since(self, age_s: float) -> list[tuple[Any, V]]:
-        """The (key, value) pairs loaded at most `age_s` seconds ago, expired or not."""
-        since = time.monotonic() - age_s + self.ttl_s
-        return [(k, e[1]) for k, e in self._values.items() if e[0] > since]
-
-    def replace(self, key: Hashable, change: Callable[[V], V]) -> None:
-        """Swap a cached value for `change(value)`, keeping its expiry; a load under way is
-        forgotten as by `drop`, since it may have read before the change."""
-        entry = self._values.get(key)
-        if entry is not None:
-            self._values[key] = (entry[0], change(entry[1]))
-        self._loading.pop(key, None)
-
-    def clear(self) -> None:
-        self._values.clear()
-        self._loading.clear()
+    centre_id: int
+    vaccine_code: str
+    taken: Mapping[int, int] | None
 
 
 @dataclass(frozen=True, slots=True)
-class Availability:
-    """One reading of the free slots of a centre and vaccine, in start order."""
+class CacheStats:
+    """What the metrics read: availability cache hits and misses (a miss is one database
+    read), readings held, and changes applied that other processes announced."""
 
-    free: list[FreeSlot]
-    next_release_at: datetime | None
-    # slot id -> its index in `free`; shared by the readings derived from this one.
-    positions: dict[int, int] = field(default_factory=dict, repr=False, compare=False)
-    # What was computed from this reading (offers, counts), by what and for whom.
-    memo: dict[Hashable, Any] = field(default_factory=dict, repr=False, compare=False)
-    # The release minute of each slot in `free`, by index.
-    released: list[datetime | None] = field(default_factory=list, repr=False, compare=False)
-
-    @classmethod
-    def read(
-        cls,
-        free: list[FreeSlot],
-        next_release_at: datetime | None,
-        released: list[datetime | None] | None = None,
-    ) -> Availability:
-        positions = {s.id: i for i, s in enumerate(free)}
-        return cls(free, next_release_at, positions, {}, released or [])
-
-    def info(self, slot_id: int, centre_id: int, vaccine_code: str) -> SlotInfo | None:
-        """What a booking checks about a slot of this reading, if it is in it."""
-        i = self.positions.get(slot_id)
-        if i is None or i >= len(self.released):
-            return None
-        slot = self.free[i]
-        return SlotInfo(slot.id, centre_id, vaccine_code, slot.starts_at, self.released[i])
-
-    def offer_count(self, vaccine: Vaccine, persons: int) -> int:
-        """Disjoint offers in this reading (`count_offers`). Unlike pairing, the count depends
-        on every seat, so it is kept with the very `free` list it was counted from and
-        counted again for a reading whose seats changed, even where the memo survived."""
-        kept = self.memo.get(("count", vaccine, persons))
-        if kept is None or kept[0] is not self.free:
-            kept = (self.free, count_offers(self.free, vaccine, persons))
-            self.memo[("count", vaccine, persons)] = kept
-        count: int = kept[1]
-        return count
-
-    def memoised(self, key: Hashable, compute: Callable[[], T]) -> T:
-        if key not in self.memo:
-            self.memo[key] = compute()
-        value: T = self.memo[key]
-        return value
-
-    def with_taken(self, seats: Mapping[int, int]) -> Availability:
-        """The reading after a booking took `seats` (slot id -> seats)."""
-        return self.with_free(
-            {
-                slot_id: self.free[i].free - n
-                for slot_id, n in seats.items()
-                if (i := self.positions.get(slot_id)) is not None
-            }
-        )
-
-    def refreshed(
-        self, seats: Sequence[tuple[int, int]], next_release_at: datetime | None
-    ) -> Availability | None:
-        """This reading brought up to date from (slot id, seats left) of every bookable slot
-        with a seat left; None when a slot is new to it (released, or freed by a
-        cancellation, since it was read), which takes a full reading."""
-        left = dict.fromkeys(self.positions, 0)  # absent now: full, past or out of window
-        for slot_id, free in seats:
-            if slot_id not in left:
-                return None
-            left[slot_id] = free
-        changed = {i: n for i, n in left.items() if self.free[self.positions[i]].free != n}
-        fresh = self.with_free(changed)
-        return Availability(
-            fresh.free, next_release_at, fresh.positions, fresh.memo, fresh.released
-        )
-
-    def with_free(self, left: Mapping[int, int]) -> Availability:
-        """The reading with the free seats of some slots set anew (slot id -> seats left).
-
-        A slot not in this reading (full or unreleased when read) stays out of it; the memo
-        is kept unless a slot crossed the line that decides pairing (room for 0, 1, 2)."""
-        free = list(self.free)
-        keep_memo = True
-        for slot_id, seats in left.items():
-            i = self.positions.get(slot_id)
-            if i is None:
-                continue
-            slot = free[i]
-            now_free = max(0, seats)
-            free[i] = FreeSlot(slot.id, slot.starts_at, now_free)
-            was, is_ = min(slot.free, MAX_SIDE_BY_SIDE), min(now_free, MAX_SIDE_BY_SIDE)
-            keep_memo = keep_memo and was == is_
-        memo = self.memo if keep_memo else {}
-        return Availability(free, self.next_release_at, self.positions, memo, self.released)
+    hits: int
+    misses: int
+    readings: int
+    remote_changes: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,6 +91,12 @@ class Inventory:
         self._catalogue: TtlCache[Catalogue] = TtlCache(catalogue_ttl_s)
         self.availability_cache: TtlCache[Availability] = TtlCache(ttl_s)
         self._slot_infos: dict[int, tuple[float, SlotInfo]] = {}
+        # Where this process's slot changes go for the other processes; None: one process.
+        self.announce: Callable[[SlotChange], None] | None = None
+        # Whether changes of other processes reach this cache now (set by the listener);
+        # while False, only the TTL bounds how stale a reading can be.
+        self.invalidation_connected = False
+        self.remote_changes = 0
 
     async def catalogue(self) -> Catalogue:
         async def load() -> Catalogue:
@@ -251,6 +110,9 @@ class Inventory:
 
     async def availability_of(self, centre_id: int, vaccine_code: str) -> Availability:
         key = (centre_id, vaccine_code)
+        kept = self.availability_cache.last(key)
+        if kept is not None and kept.next_release_at and kept.next_release_at <= self.clock.now():
+            self.availability_cache.expire(key)  # released meanwhile: read, building on it
 
         async def load() -> Availability:
             catalogue = await self.catalogue()
@@ -275,7 +137,9 @@ class Inventory:
         return await self.availability_cache.get(key, load)
 
     def slots_changed(self, centre_id: int, vaccine_code: str) -> None:
+        """Seats may have come free (cancellation, rebooking, a contingent released now)."""
         self.availability_cache.drop((centre_id, vaccine_code))
+        self._announce(SlotChange(centre_id, vaccine_code, None))
 
     async def refresh_slots(self, centre_id: int, vaccine_code: str, ids: Sequence[int]) -> None:
         """After a lost race: read the seats left in these slots and put them into the cached
@@ -293,6 +157,35 @@ class Inventory:
         self.availability_cache.replace(
             (centre_id, vaccine_code), lambda reading: reading.with_taken(seats)
         )
+        self._announce(SlotChange(centre_id, vaccine_code, dict(seats)))
+
+    def _announce(self, change: SlotChange) -> None:
+        if self.announce is not None:
+            self.announce(change)
+
+    def apply_change(self, change: SlotChange) -> None:
+        """A change another process announced: applied as if made here, not announced again.
+
+        A booking's seats are subtracted from the reading rather than read anew (no database
+        work per booking elsewhere); a reading loaded after that booking committed but before
+        its message came counts the seats twice, showing fewer free seats than there are,
+        until the next refresh. Shown too few, never too many.
+        """
+        key = (change.centre_id, change.vaccine_code)
+        taken = change.taken
+        if taken is None:
+            self.availability_cache.drop(key)
+        else:
+            self.availability_cache.replace(key, lambda reading: reading.with_taken(taken))
+        self.remote_changes += 1
+
+    def forget_readings(self) -> None:
+        """Drop every reading: changes of other processes may have been missed."""
+        self.availability_cache.clear()
+
+    def cache_stats(self) -> CacheStats:
+        cache = self.availability_cache
+        return CacheStats(cache.hits, cache.misses, cache.size(), self.remote_changes)
 
     async def lookup(self, centre_id: int, vaccine_code: str) -> tuple[Centre, Vaccine]:
         catalogue = await self.catalogue()

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
-from litestar import Router, post
+from typing import Any
+
+from litestar import Request, Router, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from kontingent.inventory.schemas import berlin
-from kontingent.verification.model import PIN_VALIDITY
+from kontingent.ratelimit.service import RateLimits
+from kontingent.verification.model import PIN_VALIDITY, normalise_phone
 from kontingent.verification.schemas import PinIn, TokenOut, VerificationIn, VerificationOut
 from kontingent.verification.service import Verification
 
 
 @post("/verifications", status_code=201)
 async def start_verification(
-    verification: NamedDependency[Verification], data: JSONBody[VerificationIn]
+    verification: NamedDependency[Verification],
+    data: JSONBody[VerificationIn],
+    limits: NamedDependency[RateLimits],
+    request: Request[Any, Any, Any],
 ) -> VerificationOut:
+    await limits.enforce(request.scope, "pin_send", normalise_phone(data.phone))
     sent = await verification.send_pin(data.phone)
     return VerificationOut(
         verification_id=sent.verification_id,
@@ -30,7 +37,10 @@ async def confirm_pin(
     verification: NamedDependency[Verification],
     verification_id: FromPath[str],
     data: JSONBody[PinIn],
+    limits: NamedDependency[RateLimits],
+    request: Request[Any, Any, Any],
 ) -> TokenOut:
+    await limits.enforce(request.scope, "pin_check", verification_id[:100])
     return TokenOut(await verification.check_pin(verification_id, data.pin.strip()))
 
 

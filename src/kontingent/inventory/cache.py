@@ -1,0 +1,203 @@
+"""The availability cache: a TTL cache whose concurrent misses share one load, and the
+readings of free slots it keeps per centre and vaccine.
+
+Invariants kept here:
+- A reading is never changed in place: a booking, a refresh or a message from another process
+  makes a new reading (sharing the position index), so whatever was computed from the old one
+  is never served for the new one by mistake.
+- The memo of a reading (offers computed from it) survives a change only when no slot crossed
+  the line between seating two persons, one and none, because that line alone decides which
+  slots pair into offers; offer counts are recounted whenever a seat changed.
+- Dropping or replacing a key also forgets a load under way, which may have read the database
+  before the change that caused it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from kontingent.booking.model import SlotInfo
+from kontingent.inventory.model import FreeSlot, Vaccine, count_offers
+
+V = TypeVar("V")
+T = TypeVar("T")
+MAX_SIDE_BY_SIDE = 2  # most persons an offer seats in one slot (a couple)
+
+
+class TtlCache(Generic[V]):
+    """Values kept for `ttl_s` seconds; concurrent misses on one key share one load.
+
+    `drop` also forgets a load under way: it may have read before the change that caused the
+    drop, so callers after the drop start a new one and the old one's value is not kept.
+    """
+
+    def __init__(self, ttl_s: float) -> None:
+        self.ttl_s = ttl_s
+        self._values: dict[Hashable, tuple[float, V]] = {}
+        self._loading: dict[Hashable, asyncio.Future[V]] = {}
+        self.hits = 0
+        self.misses = 0
+
+    async def get(self, key: Hashable, load: Callable[[], Awaitable[V]]) -> V:
+        entry = self._values.get(key)
+        if entry is not None and entry[0] > time.monotonic():
+            self.hits += 1
+            return entry[1]
+        pending = self._loading.get(key)
+        if pending is not None:
+            self.hits += 1
+            return await asyncio.shield(pending)
+        self.misses += 1
+        future: asyncio.Future[V] = asyncio.get_running_loop().create_future()
+        self._loading[key] = future
+        try:
+            value = await load()
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # mark retrieved: waiters get it, nobody else must
+            raise
+        finally:
+            current = self._loading.get(key) is future
+            if current:
+                del self._loading[key]
+        future.set_result(value)
+        if self.ttl_s > 0 and current:
+            self._values[key] = (time.monotonic() + self.ttl_s, value)
+        return value
+
+    def drop(self, key: Hashable) -> None:
+        self._values.pop(key, None)
+        self._loading.pop(key, None)
+
+    def last(self, key: Hashable) -> V | None:
+        """The value kept for `key`, expired or not; None once dropped."""
+        entry = self._values.get(key)
+        return None if entry is None else entry[1]
+
+    def items_since(self, age_s: float) -> list[tuple[Any, V]]:
+        """The (key, value) pairs loaded at most `age_s` seconds ago, expired or not."""
+        since = time.monotonic() - age_s + self.ttl_s
+        return [(k, e[1]) for k, e in self._values.items() if e[0] > since]
+
+    def replace(self, key: Hashable, change: Callable[[V], V]) -> None:
+        """Swap a cached value for `change(value)`, keeping its expiry; a load under way is
+        forgotten as by `drop`, since it may have read before the change."""
+        entry = self._values.get(key)
+        if entry is not None:
+            self._values[key] = (entry[0], change(entry[1]))
+        self._loading.pop(key, None)
+
+    def expire(self, key: Hashable) -> None:
+        """Let the next `get` load anew while `last` still offers the old value to build on.
+        A load under way is kept: callers meanwhile share it instead of each starting one."""
+        entry = self._values.get(key)
+        if entry is not None and entry[0] > 0:
+            self._values[key] = (0.0, entry[1])
+
+    def clear(self) -> None:
+        self._values.clear()
+        self._loading.clear()
+
+    def size(self) -> int:
+        """Keys held, expired or not (a count for metrics)."""
+        return len(self._values)
+
+
+@dataclass(frozen=True, slots=True)
+class Availability:
+    """One reading of the free slots of a centre and vaccine, in start order."""
+
+    free: list[FreeSlot]
+    next_release_at: datetime | None
+    # slot id -> its index in `free`; shared by the readings derived from this one.
+    positions: dict[int, int] = field(default_factory=dict, repr=False, compare=False)
+    # What was computed from this reading (offers, counts), by what and for whom.
+    memo: dict[Hashable, Any] = field(default_factory=dict, repr=False, compare=False)
+    # The release minute of each slot in `free`, by index.
+    released: list[datetime | None] = field(default_factory=list, repr=False, compare=False)
+
+    @classmethod
+    def read(
+        cls,
+        free: list[FreeSlot],
+        next_release_at: datetime | None,
+        released: list[datetime | None] | None = None,
+    ) -> Availability:
+        positions = {s.id: i for i, s in enumerate(free)}
+        return cls(free, next_release_at, positions, {}, released or [])
+
+    def info(self, slot_id: int, centre_id: int, vaccine_code: str) -> SlotInfo | None:
+        """What a booking checks about a slot of this reading, if it is in it."""
+        i = self.positions.get(slot_id)
+        if i is None or i >= len(self.released):
+            return None
+        slot = self.free[i]
+        return SlotInfo(slot.id, centre_id, vaccine_code, slot.starts_at, self.released[i])
+
+    def offer_count(self, vaccine: Vaccine, persons: int) -> int:
+        """Disjoint offers in this reading (`count_offers`). Unlike pairing, the count depends
+        on every seat, so it is kept with the very `free` list it was counted from and
+        counted again for a reading whose seats changed, even where the memo survived."""
+        kept = self.memo.get(("count", vaccine, persons))
+        if kept is None or kept[0] is not self.free:
+            kept = (self.free, count_offers(self.free, vaccine, persons))
+            self.memo[("count", vaccine, persons)] = kept
+        count: int = kept[1]
+        return count
+
+    def memoised(self, key: Hashable, compute: Callable[[], T]) -> T:
+        if key not in self.memo:
+            self.memo[key] = compute()
+        value: T = self.memo[key]
+        return value
+
+    def with_taken(self, seats: Mapping[int, int]) -> Availability:
+        """The reading after a booking took `seats` (slot id -> seats)."""
+        return self.with_free(
+            {
+                slot_id: self.free[i].free - n
+                for slot_id, n in seats.items()
+                if (i := self.positions.get(slot_id)) is not None
+            }
+        )
+
+    def refreshed(
+        self, seats: Sequence[tuple[int, int]], next_release_at: datetime | None
+    ) -> Availability | None:
+        """This reading brought up to date from (slot id, seats left) of every bookable slot
+        with a seat left; None when a slot is new to it (released, or freed by a
+        cancellation, since it was read), which takes a full reading."""
+        left = dict.fromkeys(self.positions, 0)  # absent now: full, past or out of window
+        for slot_id, free in seats:
+            if slot_id not in left:
+                return None
+            left[slot_id] = free
+        changed = {i: n for i, n in left.items() if self.free[self.positions[i]].free != n}
+        fresh = self.with_free(changed)
+        return Availability(
+            fresh.free, next_release_at, fresh.positions, fresh.memo, fresh.released
+        )
+
+    def with_free(self, left: Mapping[int, int]) -> Availability:
+        """The reading with the free seats of some slots set anew (slot id -> seats left).
+
+        A slot not in this reading (full or unreleased when read) stays out of it; the memo
+        is kept unless a slot crossed the line that decides pairing (room for 0, 1, 2)."""
+        free = list(self.free)
+        keep_memo = True
+        for slot_id, seats in left.items():
+            i = self.positions.get(slot_id)
+            if i is None:
+                continue
+            slot = free[i]
+            now_free = max(0, seats)
+            free[i] = FreeSlot(slot.id, slot.starts_at, now_free)
+            was, is_ = min(slot.free, MAX_SIDE_BY_SIDE), min(now_free, MAX_SIDE_BY_SIDE)
+            keep_memo = keep_memo and was == is_
+        memo = self.memo if keep_memo else {}
+        return Availability(free, self.next_release_at, self.positions, memo, self.released)

@@ -1,0 +1,170 @@
+"""Keeping the availability caches of several processes in step through Redis pub/sub.
+
+Each process announces the slot changes it makes (a booking's seats, a cancellation, a
+rebooking, a release) on one channel, and one listener task per process applies what the
+others announced to its own cache. With no Redis there is one process and nothing to do.
+
+Invariants kept here:
+- A booking never waits for Redis: announcing only queues the change; a publisher task sends
+  what queued up meanwhile as one message, so a rush costs far fewer messages than bookings.
+- A process skips its own messages (it applied them already), by the origin id in each.
+- The cache is only a view: a missed or late message costs a stale offer (a 409 with fresh
+  offers at booking time, which decides against the database), never an overbooking.
+- While the listener is not subscribed, `Inventory.invalidation_connected` is False, a log
+  line says so and only the TTL bounds staleness; on every (re)subscription the cache is
+  cleared, because changes announced in the gap were missed. Reconnecting backs off
+  exponentially with jitter, so a Redis restart is not met by every process at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import secrets
+
+import msgspec
+import redis.asyncio as aioredis
+import structlog
+from redis.exceptions import RedisError
+
+from kontingent.inventory.service import Inventory, SlotChange
+
+log = structlog.get_logger(__name__)
+CHANNEL = "kontingent:slots"
+MAX_BATCH = 500  # changes per message; more wait for the next one
+MAX_QUEUED = 20_000  # changes waiting for Redis; beyond, drop: the others fall back to the TTL
+BACKOFF_FIRST_S = 0.1
+BACKOFF_MAX_S = 5.0
+POLL_S = 1.0  # how long one read of the subscription waits; health checks ride on it
+
+
+class Message(msgspec.Struct, array_like=True):
+    """One message on the channel: who sent it and its changes, as
+    (centre id, vaccine code, {slot id: seats taken} or None)."""
+
+    origin: str
+    changes: list[tuple[int, str, dict[int, int] | None]]
+
+
+_encode = msgspec.json.Encoder().encode
+_decode = msgspec.json.Decoder(Message).decode
+
+
+class RedisInvalidation:
+    """The cross-process half of the availability cache: publisher and listener of one
+    process. `run()` is the task the application's lifespan starts."""
+
+    def __init__(
+        self, client: aioredis.Redis, inventory: Inventory, channel: str = CHANNEL
+    ) -> None:
+        self.client = client
+        self.inventory = inventory
+        self.channel = channel
+        self.origin = secrets.token_hex(8)
+        self.published = 0
+        self.dropped = 0
+        self._queue: asyncio.Queue[SlotChange] = asyncio.Queue(MAX_QUEUED)
+        self._publish_failing = False
+        self._down_logged = False
+        inventory.announce = self.announce
+
+    @classmethod
+    def from_url(cls, url: str, inventory: Inventory, channel: str = CHANNEL) -> RedisInvalidation:
+        client = aioredis.Redis.from_url(
+            url, socket_connect_timeout=2.0, socket_timeout=5.0, health_check_interval=10
+        )
+        return cls(client, inventory, channel)
+
+    def announce(self, change: SlotChange) -> None:
+        try:
+            self._queue.put_nowait(change)
+        except asyncio.QueueFull:
+            self.dropped += 1
+
+    async def run(self) -> None:
+        publisher = asyncio.create_task(self._publish_forever())
+        try:
+            await self._listen_forever()
+        finally:
+            publisher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await publisher
+            self.inventory.invalidation_connected = False
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    # --- publishing ----------------------------------------------------------------------
+
+    async def _publish_forever(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while len(batch) < MAX_BATCH and not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            await self._publish(batch)
+
+    async def _publish(self, batch: list[SlotChange]) -> None:
+        changes = [
+            (c.centre_id, c.vaccine_code, None if c.taken is None else dict(c.taken)) for c in batch
+        ]
+        try:
+            await self.client.publish(self.channel, _encode(Message(self.origin, changes)))
+        except (RedisError, OSError) as exc:
+            self.dropped += len(batch)
+            if not self._publish_failing:
+                log.warning("cache_invalidation_publish_failed", error=type(exc).__name__)
+            self._publish_failing = True
+            return
+        if self._publish_failing:
+            log.info("cache_invalidation_publish_recovered")
+        self._publish_failing = False
+        self.published += len(batch)
+
+    # --- listening -----------------------------------------------------------------------
+
+    async def _listen_forever(self) -> None:
+        delay = BACKOFF_FIRST_S
+        while True:
+            try:
+                await self._listen()
+            except (RedisError, OSError) as exc:
+                self._disconnected(exc)
+            if self.inventory.invalidation_connected:
+                delay = BACKOFF_FIRST_S  # it worked for a while: start the backoff afresh
+            self.inventory.invalidation_connected = False
+            await asyncio.sleep(delay * (0.5 + random.random()))  # jitter
+            delay = min(delay * 2, BACKOFF_MAX_S)
+
+    async def _listen(self) -> None:
+        async with self.client.pubsub(ignore_subscribe_messages=True) as pubsub:
+            await pubsub.subscribe(self.channel)
+            self.inventory.forget_readings()  # whatever changed before now was missed
+            self.inventory.invalidation_connected = True
+            self._down_logged = False
+            log.info("cache_invalidation_connected", channel=self.channel)
+            while True:
+                message = await pubsub.get_message(timeout=POLL_S)
+                if message is not None and message.get("type") == "message":
+                    self._apply(message["data"])
+
+    def _disconnected(self, exc: BaseException) -> None:
+        """Log the first failure of a spell only: a Redis outage is one line, not thousands."""
+        if not self._down_logged:
+            log.warning(
+                "cache_invalidation_disconnected",
+                error=type(exc).__name__,
+                fallback="availability TTL until Redis answers again",
+            )
+        self._down_logged = True
+
+    def _apply(self, data: bytes) -> None:
+        try:
+            message = _decode(data)
+        except msgspec.DecodeError:
+            log.warning("cache_invalidation_bad_message", size=len(data))
+            return
+        if message.origin == self.origin:
+            return
+        for centre_id, vaccine_code, taken in message.changes:
+            self.inventory.apply_change(SlotChange(centre_id, vaccine_code, taken))

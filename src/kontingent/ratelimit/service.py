@@ -1,0 +1,196 @@
+"""The limits of the expensive endpoints: who may ask how often, and what happens when the
+counters cannot be reached.
+
+Invariants kept here:
+- One call of `enforce` is one round trip to the store: the address limit and the subject
+  limit (phone number, verification) of an action are checked together, all or nothing.
+- Subjects are stored as keyed hashes (BLAKE2b under the secret key), never as the phone
+  number or the address itself: the store holds no personal data.
+- Each action names its failure policy. Sending a PIN fails closed: an SMS costs money and a
+  flood of them is the abuse these limits exist for, so while the store is down no PIN is
+  sent (503 with Retry-After, nothing stored). Everything else fails open: a PIN check is
+  already capped at 5 attempts in the database, a booking needs a verified token and decides
+  against the database, and reads are served from the cache; refusing them all because
+  Redis hiccupped would turn a small failure into an outage at 08:00.
+- After a failure the store is not asked again for a short pause, so a dead Redis costs one
+  timeout per pause, not one per request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import structlog
+
+from kontingent.clock import Clock
+from kontingent.config import Settings
+from kontingent.errors import RateLimited
+from kontingent.ratelimit.model import (
+    IPNetwork,
+    Limit,
+    Verdict,
+    client_address,
+    parse_limit,
+    parse_networks,
+)
+from kontingent.ratelimit.stores import (
+    LimiterUnavailable,
+    MemoryRateLimiter,
+    RateLimiter,
+    RedisRateLimiter,
+)
+
+log = structlog.get_logger(__name__)
+STORE_PAUSE = timedelta(seconds=1)  # after a failure, the store is left alone this long
+CLOSED_RETRY_AFTER_S = 30
+DEFAULT_PREFIX = "kontingent:rate:"
+
+
+class LimitsUnavailable(RateLimited):
+    """The limits could not be checked and this action fails closed."""
+
+    status = 503
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """An endpoint's limits: per client address, and per subject when it has one."""
+
+    name: str
+    what: str  # in messages: "PIN requests", "bookings"
+    subject: str | None  # "phone number", "verification"; None: address only
+    per_address: Limit | None
+    per_subject: Limit | None
+    fail_closed: bool = False
+
+
+def _pairs(action: Action, subject: str | None) -> list[tuple[str, Limit, str]]:
+    """(kind, limit, raw key) of each limit that applies: 'address' or 'subject'."""
+    pairs = []
+    if action.per_address is not None:
+        pairs.append(("address", action.per_address, ""))
+    if action.per_subject is not None and subject:
+        pairs.append(("subject", action.per_subject, subject))
+    return pairs
+
+
+def _duration(seconds: int) -> str:
+    if seconds < 90:
+        return f"{seconds} seconds"
+    if seconds < 90 * 60:
+        return f"{round(seconds / 60)} minutes"
+    return f"{round(seconds / 3600)} hours"
+
+
+class RateLimits:
+    def __init__(
+        self,
+        store: RateLimiter,
+        actions: Mapping[str, Action],
+        clock: Clock,
+        secret_key: str,
+        proxies: tuple[IPNetwork, ...] = (),
+    ) -> None:
+        self.store = store
+        self.actions = dict(actions)
+        self.clock = clock
+        self.proxies = proxies
+        self._secret = hashlib.sha256(secret_key.encode()).digest()
+        self._paused_until: float = 0.0
+        self.refused = 0
+        self.unavailable = 0
+
+    def address_of(self, scope: Mapping[str, Any]) -> str:
+        """The client address of an ASGI request (see `model.client_address`)."""
+        peer = scope.get("client")
+        forwarded = None
+        if self.proxies:
+            for name, value in scope.get("headers", ()):
+                if name == b"x-forwarded-for":
+                    forwarded = value.decode("latin-1")
+        return client_address(peer[0] if peer else None, forwarded, self.proxies)
+
+    def _key(self, action: str, kind: str, value: str) -> str:
+        digest = hashlib.blake2b(value.encode(), key=self._secret, digest_size=12).hexdigest()
+        return f"{action}:{kind}:{digest}"
+
+    async def enforce(
+        self, scope: Mapping[str, Any], action_name: str, subject: str | None = None
+    ) -> None:
+        """Count this request; raise RateLimited (429) when over a limit."""
+        action = self.actions.get(action_name)
+        if action is None:
+            return
+        pairs = _pairs(action, subject)
+        if not pairs:
+            return
+        address = self.address_of(scope)
+        keys = [self._key(action.name, kind, raw or address) for kind, _, raw in pairs]
+        verdict = await self._check(action, keys, [limit for _, limit, _ in pairs])
+        if verdict is None or verdict.allowed:
+            return
+        self.refused += 1
+        kind = pairs[verdict.refused_by or 0][0]
+        whose = "from this network address" if kind == "address" else f"for this {action.subject}"
+        seconds = verdict.retry_after_s
+        raise RateLimited(
+            f"too many {action.what} {whose}: try again in {_duration(seconds)}",
+            retry_after_s=seconds,
+        )
+
+    async def _check(self, action: Action, keys: list[str], limits: list[Limit]) -> Verdict | None:
+        """The store's verdict; None when the store is down and the action fails open."""
+        now = self.clock.now().timestamp()
+        if now >= self._paused_until:
+            try:
+                return await self.store.check(keys, limits, now)
+            except LimiterUnavailable as exc:
+                self._paused_until = now + STORE_PAUSE.total_seconds()
+                log.warning("rate_limit_store_unavailable", error=str(exc), action=action.name)
+        self.unavailable += 1
+        if action.fail_closed:
+            raise LimitsUnavailable(
+                f"{action.what} are paused for a moment because a safety check is not "
+                f"reachable; nothing was sent: try again in {CLOSED_RETRY_AFTER_S} seconds",
+                retry_after_s=CLOSED_RETRY_AFTER_S,
+                code="rate_limit_unavailable",
+            )
+        return None
+
+    async def aclose(self) -> None:
+        await self.store.aclose()
+
+
+def actions_from(settings: Settings) -> dict[str, Action]:
+    """The limited actions and their limits as configured (docs/operations.md explains the
+    defaults). Only sending a PIN fails closed."""
+
+    def limit(name: str) -> Limit | None:
+        return parse_limit(getattr(settings, f"rate_{name}"))
+
+    actions = [
+        Action("pin_send", "PIN requests", "phone number", limit("pin_send_per_ip"),
+               limit("pin_send_per_phone"), fail_closed=True),
+        Action("pin_check", "PIN attempts", "verification", limit("pin_check_per_ip"),
+               limit("pin_check_per_verification")),
+        Action("booking", "booking requests", "phone number", limit("booking_per_ip"),
+               limit("booking_per_phone")),
+        Action("eligibility", "eligibility checks", None, limit("eligibility_per_ip"), None),
+        Action("offers", "offer requests", None, limit("offers_per_ip"), None),
+    ]  # fmt: skip
+    return {a.name: a for a in actions} if settings.rate_limits else {}
+
+
+def rate_limits_for(settings: Settings, clock: Clock, prefix: str = DEFAULT_PREFIX) -> RateLimits:
+    """Redis when `redis_url` is set (counters shared by all processes), else in memory."""
+    store: RateLimiter = (
+        RedisRateLimiter.from_url(settings.redis_url, prefix)
+        if settings.redis_url
+        else MemoryRateLimiter()
+    )
+    proxies = parse_networks(settings.trusted_proxies)
+    return RateLimits(store, actions_from(settings), clock, settings.secret_key, proxies)
