@@ -166,7 +166,8 @@ def run_mode(args: argparse.Namespace, on: bool, schema: str, secret: str, out: 
     mode = "waiting room on" if on else "waiting room off"
     opening = time.time() + STARTUP_S + args.before_s + 2
     asyncio.run(stack.open_cohort_at(schema, datetime.fromtimestamp(opening, UTC)))
-    env = stack.base_env(schema, secret, args.redis_db, room_env(args, on, opening))
+    extra = room_env(args, on, opening)
+    env = stack.base_env(schema, secret, args.redis_db, extra, args.source)
     st = stack.Stack(schema, PORT, on, env)
     folder = out / ("room-on" if on else "room-off")
     try:
@@ -217,6 +218,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--connections", type=int, default=32, help="loadgen connections")
     p.add_argument("--poll-tickets", type=int, default=2000, help="tickets the polls cycle over")
     p.add_argument("--drain-s", type=float, default=60, help="wait this long for the outbox")
+    p.add_argument("--source", help="serve this src/ (e.g. a `git archive` snapshot)")
     p.add_argument("--redis-db", type=int, default=11, help="an empty Redis database to use")
     p.add_argument("--seed", type=int, default=8, help="the crowd's random seed")
     p.add_argument("--modes", default="on,off", help="which runs: on,off | on | off")
@@ -226,6 +228,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
+    if args.source and os.environ.get("PYTHONPATH") != args.source:
+        # Seeding and checks must use the served tree's schema too: start again on it.
+        env = {**os.environ, "PYTHONPATH": args.source}
+        os.execve(sys.executable, [sys.executable, *sys.argv], env)  # noqa: S606
     out = args.out / time.strftime("rush-%Y%m%d-%H%M%S")
     schema, secret = f"kt_rush_{secrets.token_hex(4)}", secrets.token_urlsafe(32)
     load_before = os.getloadavg()

@@ -202,7 +202,10 @@ class Stack:
             self.smtp.stop()
 
 
-def base_env(schema: str, secret: str, db: int, extra: Mapping[str, str]) -> dict[str, str]:
+def base_env(
+    schema: str, secret: str, db: int, extra: Mapping[str, str], source: str | None = None
+) -> dict[str, str]:
+    """`source`: serve another source tree (a snapshot's src/) instead of the installed one."""
     env = {
         "KONTINGENT_DATABASE_URL": dataset.PG_URL,
         "KONTINGENT_DATABASE_SCHEMA": schema,
@@ -210,5 +213,7 @@ def base_env(schema: str, secret: str, db: int, extra: Mapping[str, str]) -> dic
         "KONTINGENT_REDIS_URL": redis_url(db),
         "KONTINGENT_LOG_LEVEL": "warning",
     }
+    if source:
+        env["PYTHONPATH"] = source
     env.update(extra)
     return env
