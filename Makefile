@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-fast lint format typecheck bench bench-pages browser clean
+.PHONY: help install run test test-fast lint format typecheck bench bench-pages bench-rush browser clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -50,6 +50,9 @@ bench: install ## booking and offer throughput on PostgreSQL vs the raw ceiling 
 
 bench-pages: install ## portal pages per second: start page and offers page (bench/README.md)
 	$(PY) bench/pages.py
+
+bench-rush: install ## the 08:00 rush with and without the waiting room (bench/README.md); ARGS="--users 12000"
+	$(PY) bench/rush/run.py $(ARGS)
 
 clean: ## remove the virtualenv, local data and caches
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
