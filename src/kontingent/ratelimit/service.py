@@ -19,12 +19,13 @@ Invariants kept here:
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 import structlog
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from kontingent.clock import Clock
 from kontingent.config import Settings
@@ -48,6 +49,7 @@ log = structlog.get_logger(__name__)
 STORE_PAUSE = timedelta(seconds=1)  # after a failure, the store is left alone this long
 CLOSED_RETRY_AFTER_S = 30
 DEFAULT_PREFIX = "kontingent:rate:"
+RETRY_AFTER_SCOPE_KEY = "kontingent.retry_after_s"
 
 
 class LimitsUnavailable(RateLimited):
@@ -76,6 +78,32 @@ def _pairs(action: Action, subject: str | None) -> list[tuple[str, Limit, str]]:
     if action.per_subject is not None and subject:
         pairs.append(("subject", action.per_subject, subject))
     return pairs
+
+
+def _note_retry_after(scope: Mapping[str, Any], seconds: int) -> None:
+    """Leave the wait in the request's scope for `retry_after_header`: a portal form shows a
+    refusal inline (typed data kept) instead of raising, and still owes the header."""
+    if isinstance(scope, MutableMapping):
+        scope[RETRY_AFTER_SCOPE_KEY] = seconds
+
+
+def retry_after_header(app: ASGIApp) -> ASGIApp:
+    """Middleware: a 429 or 503 answer gets the Retry-After a limit noted, unless it has one."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_with_header(message: Message) -> None:
+            seconds = scope.get(RETRY_AFTER_SCOPE_KEY)
+            if message["type"] == "http.response.start" and seconds is not None:
+                headers = list(message.get("headers") or [])
+                present = any(k.lower() == b"retry-after" for k, _ in headers)
+                if message["status"] in (429, 503) and not present:
+                    headers.append((b"retry-after", str(seconds).encode()))
+                    message = {**message, "headers": headers}
+            await send(message)
+
+        await app(scope, receive, send_with_header)
+
+    return middleware
 
 
 def _duration(seconds: int) -> str:
@@ -130,19 +158,22 @@ class RateLimits:
             return
         address = self.address_of(scope)
         keys = [self._key(action.name, kind, raw or address) for kind, _, raw in pairs]
-        verdict = await self._check(action, keys, [limit for _, limit, _ in pairs])
+        verdict = await self._check(scope, action, keys, [limit for _, limit, _ in pairs])
         if verdict is None or verdict.allowed:
             return
         self.refused += 1
         kind = pairs[verdict.refused_by or 0][0]
         whose = "from this network address" if kind == "address" else f"for this {action.subject}"
         seconds = verdict.retry_after_s
+        _note_retry_after(scope, seconds)
         raise RateLimited(
             f"too many {action.what} {whose}: try again in {_duration(seconds)}",
             retry_after_s=seconds,
         )
 
-    async def _check(self, action: Action, keys: list[str], limits: list[Limit]) -> Verdict | None:
+    async def _check(
+        self, scope: Mapping[str, Any], action: Action, keys: list[str], limits: list[Limit]
+    ) -> Verdict | None:
         """The store's verdict; None when the store is down and the action fails open."""
         now = self.clock.now().timestamp()
         if now >= self._paused_until:
@@ -153,6 +184,7 @@ class RateLimits:
                 log.warning("rate_limit_store_unavailable", error=str(exc), action=action.name)
         self.unavailable += 1
         if action.fail_closed:
+            _note_retry_after(scope, CLOSED_RETRY_AFTER_S)
             raise LimitsUnavailable(
                 f"{action.what} are paused for a moment because a safety check is not "
                 f"reachable; nothing was sent: try again in {CLOSED_RETRY_AFTER_S} seconds",

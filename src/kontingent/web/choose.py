@@ -228,6 +228,7 @@ async def book(request: AnyRequest) -> Response[Any]:
         return await _details_page(portal, slot_ids, _kept(people), errors=errors, status=422)
     request_id = forms.text_of(form, "request_id")
     try:
+        await portal.services.limits.enforce(request.scope, "booking", claims.phone)
         view = await portal.services.booking.book(
             claims,
             forms.for_domain(people),

@@ -70,20 +70,21 @@ async def eligibility_form(request: AnyRequest) -> Response[Any]:
 async def eligibility_check(request: AnyRequest) -> Response[Any]:
     portal = Portal(request)
     values = forms.read(await request.form(), ("birth_date", "postcode"))
-    errors = forms.check(values, portal.t, ("birth_date", "postcode"))
+    errors, status = forms.check(values, portal.t, ("birth_date", "postcode")), 422
     if not errors:
         born = forms.iso_date(values["birth_date"])
         try:
+            await portal.services.limits.enforce(request.scope, "eligibility")
             await portal.services.eligibility.check(born, values["postcode"])
         except KontingentError as exc:
-            errors = forms.messages(exc, portal.t, "postcode")
+            errors, status = forms.messages(exc, portal.t, "postcode"), exc.status
         else:
             portal.save(born=born, postcode=values["postcode"])
             return portal.redirect("/eligibility/result")
     return portal.render(
         "eligibility.html",
         title=portal.t("elig.title"),
-        status=422,
+        status=status,
         errors=errors,
         values=forms.shown(values),
     )
@@ -138,6 +139,8 @@ async def phone_send(request: AnyRequest) -> Response[Any]:
     errors, status = forms.check(values, portal.t, ("phone",)), 422
     if not errors:
         try:
+            phone = normalise_phone(values["phone"])
+            await portal.services.limits.enforce(request.scope, "pin_send", phone)
             sent = await portal.services.verification.send_pin(values["phone"])
         except KontingentError as exc:
             errors, status = forms.messages(exc, portal.t, "phone"), exc.status
@@ -194,18 +197,19 @@ async def pin_check(request: AnyRequest) -> Response[Any]:
     if not portal.flow.vid:
         return portal.redirect("/phone", note="phone")
     values = forms.read(await request.form(), ("pin",))
-    errors = forms.check(values, portal.t, ("pin",))
+    errors, status = forms.check(values, portal.t, ("pin",)), 422
     if not errors:
         try:
+            await portal.services.limits.enforce(request.scope, "pin_check", portal.flow.vid)
             token = await portal.services.verification.check_pin(portal.flow.vid, values["pin"])
         except KontingentError as exc:
-            errors = forms.messages(exc, portal.t, "pin")
+            errors, status = forms.messages(exc, portal.t, "pin"), exc.status
         else:
             portal.save(token=token)
             if portal.flow.offer:  # a form was waiting for a fresh confirmation
                 return portal.redirect("/details", offer=portal.flow.offer)
             return portal.redirect("/choose")
-    return _pin_page(portal, errors, status=422)
+    return _pin_page(portal, errors, status=status)
 
 
 @post("/pin/resend")
@@ -214,6 +218,7 @@ async def pin_resend(request: AnyRequest) -> Response[Any]:
     if not portal.flow.phone:
         return portal.redirect("/phone", note="phone")
     try:
+        await portal.services.limits.enforce(request.scope, "pin_send", portal.flow.phone)
         sent = await portal.services.verification.send_pin(portal.flow.phone)
     except KontingentError as exc:
         return _pin_page(portal, forms.messages(exc, portal.t, "_form"), status=exc.status)

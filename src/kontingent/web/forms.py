@@ -59,6 +59,8 @@ _CODE_TEXT = {
     "booking_cancelled": "err.booking_cancelled",
     "unknown_centre": "err.centre",
     "unknown_vaccine": "err.vaccine",
+    "rate_limited": "page.429.text",  # says in how many seconds to try again
+    "rate_limit_unavailable": "page.429.text",
 }
 _FORMAT_TEXT = {
     "first_name": "err.chars.name",

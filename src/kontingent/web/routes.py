@@ -24,6 +24,7 @@ from litestar.template import TemplateConfig
 from litestar.types import ControllerRouterHandler
 
 from kontingent.config import Settings
+from kontingent.ratelimit.service import retry_after_header
 from kontingent.web import choose, extras, flow, manage
 
 HERE = Path(__file__).parent
@@ -37,7 +38,8 @@ def handlers(settings: Settings) -> list[ControllerRouterHandler]:
     if settings.demo:
         pages += extras.demo_routes
     return [
-        Router("/", route_handlers=pages, include_in_schema=False),
+        # Forms show a rate limit's refusal inline; the middleware adds its Retry-After.
+        Router("/", route_handlers=pages, include_in_schema=False, middleware=[retry_after_header]),
         create_static_files_router(
             path="/static",
             directories=[STATIC],
