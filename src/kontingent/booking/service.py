@@ -39,6 +39,7 @@ from kontingent.notifications.model import (
     BookedAppointment,
     booking_messages,
     cancellation_messages,
+    moved_messages,
 )
 from kontingent.verification.model import TokenClaims
 
@@ -322,17 +323,13 @@ class Booking:
         return view
 
     def _confirmations(self, plan: _Plan, code: str, phone: str) -> list[Any]:
-        names = [f"{p.first_name} {p.last_name}" for p in plan.people]
-        address = f"{plan.centre.street}, {plan.centre.postcode} {plan.centre.city}".lstrip(", ")
         return booking_messages(
             code=code,
             phone=phone,
             emails=[p.email for p in plan.people if p.email],
             centre=plan.centre.name,
-            address=address,
-            appointments=[
-                BookedAppointment(a.starts_at, a.dose, names[a.person]) for a in plan.booked
-            ],
+            address=_address(plan.centre),
+            appointments=_calendar_events(plan.centre, plan.people, plan.booked),
         )
 
     async def find(self, code_text: str, birth_date_text: str) -> BookingView:
@@ -353,9 +350,15 @@ class Booking:
             if seats:
                 await repo.free_seats(conn, seats)
                 emails = [p.email for p in view.persons if p.email]
-                await outbox.enqueue(
-                    conn, cancellation_messages(code=code, phone=row.phone, emails=emails), now
+                centre = (await self.inventory.catalogue()).centres[view.centre_id]
+                messages = cancellation_messages(
+                    code=code,
+                    phone=row.phone,
+                    emails=emails,
+                    location=f"{centre.name}, {_address(centre)}",
+                    appointments=_calendar_events(centre, view.persons, view.appointments),
                 )
+                await outbox.enqueue(conn, messages, now)
             return BookingView(
                 code, "cancelled", view.centre_id, view.vaccine, view.persons, view.appointments
             )
@@ -411,7 +414,9 @@ class Booking:
         if sorted(a.slot_id for a in current.appointments) == sorted(slot_ids):
             return current
         try:
-            view, old = await self.db.run_write(partial(self._move, plan=plan, code=code))
+            view, old = await self.db.run_write(
+                partial(self._move, plan=plan, code=code, before=current)
+            )
         except SlotTaken as exc:
             await self._attach_fresh_offers(exc, plan)
             raise
@@ -446,7 +451,7 @@ class Booking:
         return _Plan(catalogue, centre, vaccine, list(current.persons), booked)
 
     async def _move(
-        self, conn: AsyncConnection, *, plan: _Plan, code: str
+        self, conn: AsyncConnection, *, plan: _Plan, code: str, before: BookingView
     ) -> tuple[BookingView, tuple[int, str]]:
         """The rebooking transaction; the new view and the (centre, vaccine) it left."""
         now = self.clock.now()
@@ -473,7 +478,39 @@ class Booking:
         await repo.replace_appointments(conn, row.id, plan.booked)
         await repo.move_booking(conn, row.id, plan.centre.id, plan.vaccine.code)
         await outbox.enqueue(conn, self._confirmations(plan, code, row.phone), now)
+        await outbox.enqueue(conn, _moved(plan, code, before), now)
         view = BookingView(
             code, "booked", plan.centre.id, plan.vaccine.code, plan.people, plan.booked
         )
         return view, (row.centre_id, row.vaccine_code)
+
+
+def _address(centre: Centre) -> str:
+    return f"{centre.street}, {centre.postcode} {centre.city}".lstrip(", ")
+
+
+def _calendar_events(
+    centre: Centre, people: Sequence[model.Person], booked: Sequence[Appointment]
+) -> list[BookedAppointment]:
+    """The appointments as calendar events: the centre's slot length, and slot and person
+    to name each event (an appointment that moves gets a new event)."""
+    names = [f"{p.first_name} {p.last_name}" for p in people]
+    return [
+        BookedAppointment(
+            a.starts_at, a.dose, names[a.person], centre.slot_minutes, a.slot_id, a.person
+        )
+        for a in booked
+    ]
+
+
+def _moved(plan: _Plan, code: str, before: BookingView) -> list[Any]:
+    """The iCalendar CANCEL of the appointments a rebooking gave up (kept ones stay)."""
+    kept = {(a.slot_id, a.person) for a in plan.booked}
+    gone = [a for a in before.appointments if (a.slot_id, a.person) not in kept]
+    centre = plan.catalogue.centres[before.centre_id]
+    return moved_messages(
+        code=code,
+        emails=[p.email for p in before.persons if p.email],
+        location=f"{centre.name}, {_address(centre)}",
+        appointments=_calendar_events(centre, before.persons, gone),
+    )

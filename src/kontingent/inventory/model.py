@@ -51,6 +51,7 @@ class Centre:
     city: str
     lat: float
     lon: float
+    slot_minutes: int = 15  # how long one appointment lasts here (calendar events use it)
 
 
 @dataclass(frozen=True, slots=True)

@@ -82,6 +82,7 @@ async def load_catalogue(conn: AsyncConnection) -> Catalogue:
                 r.city,
                 r.lat,
                 r.lon,
+                r.slot_minutes,
             )
             for r in centre_rows
         },

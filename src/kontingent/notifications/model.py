@@ -18,9 +18,10 @@ import random
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 from kontingent.clock import BERLIN
+from kontingent.notifications import calendar
 
 PRIORITY_PIN = 0
 PRIORITY_CONFIRMATION = 5
@@ -28,7 +29,8 @@ PRIORITY_REMINDER = 7
 WEEKDAYS_DE = ("Mo", "Di", "Mi", "Do", "Fr", "Sa", "So")
 # Reminders for an appointment go out from this hour (Berlin) on the day before: not at night.
 REMINDER_HOUR = 9
-APPOINTMENT_MINUTES = 15
+# An appointment's length in calendars when the caller does not pass the centre's slot length.
+APPOINTMENT_MINUTES = calendar.DEFAULT_APPOINTMENT_MINUTES
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +73,9 @@ class BookedAppointment:
     start: datetime
     dose: int
     person_name: str
-    minutes: int = APPOINTMENT_MINUTES
+    minutes: int = APPOINTMENT_MINUTES  # the centre's slot length, for calendars
+    slot_id: int | None = None  # with `person`, names the calendar event (see calendar.py)
+    person: int = 0
 
 
 def booking_messages(
@@ -101,23 +105,77 @@ def booking_messages(
             "Die Termine hängen als Kalenderdatei (impftermine.ics) an.",
         ]
     )
-    calendar = icalendar(code=code, location=f"{centre}, {address}", appointments=appointments)
+    ics = icalendar(
+        code=code, location=f"{centre}, {address}", appointments=appointments, attendees=emails
+    )
     messages = [Message("sms", phone, sms)]
     messages += [
-        Message(
-            "email", to, email_body, subject=f"Ihre Impftermine – Code {code}", calendar=calendar
-        )
+        Message("email", to, email_body, subject=f"Ihre Impftermine – Code {code}", calendar=ics)
         for to in dict.fromkeys(emails)
     ]
     return messages
 
 
-def cancellation_messages(*, code: str, phone: str, emails: Sequence[str]) -> list[Message]:
+def cancellation_messages(
+    *,
+    code: str,
+    phone: str,
+    emails: Sequence[str],
+    location: str = "",
+    appointments: Sequence[BookedAppointment] = (),
+) -> list[Message]:
+    """SMS and e-mail saying the booking is cancelled; the e-mail carries an iCalendar CANCEL
+    of the booking's events, so calendars remove them."""
     text = f"Ihre Impftermine mit dem Code {code} sind abgesagt. Die Termine sind wieder frei."
+    ics = _cancel(code, location, appointments, emails)
     return [Message("sms", phone, text)] + [
-        Message("email", to, text, subject=f"Absage Ihrer Impftermine – Code {code}")
+        Message("email", to, text, subject=f"Absage Ihrer Impftermine – Code {code}", calendar=ics)
         for to in dict.fromkeys(emails)
     ]
+
+
+def moved_messages(
+    *, code: str, emails: Sequence[str], location: str, appointments: Sequence[BookedAppointment]
+) -> list[Message]:
+    """After a rebooking: an e-mail whose iCalendar CANCEL removes the appointments given up;
+    the confirmation of the new ones (a REQUEST) is queued beside it."""
+    if not appointments:
+        return []
+    lines = [f"{a.dose}. Impfung {a.person_name}: {when(a.start)}" for a in appointments]
+    body = "\n".join(
+        [
+            "Guten Tag,",
+            "",
+            f"Ihre Buchung {code} wurde umgebucht. Diese Termine gelten nicht mehr:",
+            *lines,
+            "",
+            "Die neuen Termine stehen in der Buchungsbestätigung, die gleichzeitig kommt.",
+            "Der Kalenderanhang entfernt die alten Termine aus Ihrem Kalender.",
+        ]
+    )
+    ics = _cancel(code, location, appointments, emails)
+    return [
+        Message("email", to, body, subject=f"Alte Termine gestrichen – Code {code}", calendar=ics)
+        for to in dict.fromkeys(emails)
+    ]
+
+
+def _cancel(
+    code: str, location: str, appointments: Sequence[BookedAppointment], emails: Sequence[str]
+) -> str | None:
+    if not appointments:
+        return None
+    return calendar.calendar(
+        method=calendar.CANCEL,
+        code=code,
+        location=location,
+        events=[_event(a) for a in appointments],
+        attendees=emails,
+    )
+
+
+def _event(a: BookedAppointment) -> calendar.Event:
+    return calendar.Event(a.start, a.dose, a.person_name, a.minutes, a.slot_id, a.person)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,29 +234,7 @@ def reminder_messages(due: DueReminder) -> list[Message]:
     return messages
 
 
-# --- iCalendar (RFC 5545) -------------------------------------------------------------------
-
-
-def _ics_text(value: str) -> str:
-    return value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
-
-
-def _ics_time(at: datetime) -> str:
-    return at.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
-def _fold(line: str) -> str:
-    """Lines longer than 75 octets continue on the next line after a space (RFC 5545 3.1)."""
-    out: list[str] = []
-    current = ""
-    for char in line:
-        limit = 75 if not out else 74
-        if len((current + char).encode()) > limit:
-            out.append(current)
-            current = ""
-        current += char
-    out.append(current)
-    return "\r\n ".join(out)
+# --- iCalendar (RFC 5545): see calendar.py ----------------------------------------------------
 
 
 def icalendar(
@@ -207,30 +243,17 @@ def icalendar(
     location: str,
     appointments: Sequence[BookedAppointment],
     stamp: datetime | None = None,
+    attendees: Sequence[str] = (),
 ) -> str:
-    """A calendar with one event per appointment; UIDs are stable per booking and dose."""
-    stamp_text = _ics_time(stamp or datetime.now(UTC))
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//Kontingent//Impftermine//DE",
-        "CALSCALE:GREGORIAN",
-        "METHOD:PUBLISH",
-    ]
-    for i, a in enumerate(appointments):
-        lines += [
-            "BEGIN:VEVENT",
-            f"UID:{code}-{i}-{a.dose}@kontingent",
-            f"DTSTAMP:{stamp_text}",
-            f"DTSTART:{_ics_time(a.start)}",
-            f"DTEND:{_ics_time(a.start + timedelta(minutes=a.minutes))}",
-            f"SUMMARY:{_ics_text(f'{a.dose}. Impfung {a.person_name}')}",
-            f"LOCATION:{_ics_text(location)}",
-            f"DESCRIPTION:{_ics_text(f'Buchungscode {code}. Bitte Ausweis mitbringen.')}",
-            "END:VEVENT",
-        ]
-    lines.append("END:VCALENDAR")
-    return "".join(_fold(line) + "\r\n" for line in lines)
+    """A calendar REQUEST with one event per appointment; UIDs are stable per appointment."""
+    return calendar.calendar(
+        method=calendar.REQUEST,
+        code=code,
+        location=location,
+        events=[_event(a) for a in appointments],
+        attendees=attendees,
+        stamp=stamp,
+    )
 
 
 # --- delivery rules ---------------------------------------------------------------------------

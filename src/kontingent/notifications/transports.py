@@ -28,6 +28,7 @@ import msgspec
 from kontingent.clock import Clock
 from kontingent.config import Settings, SettingsError
 from kontingent.db import Database
+from kontingent.notifications.calendar import method_of, with_organizer
 from kontingent.notifications.model import DomainBudget, Failure, Message
 from kontingent.notifications.service import DevMailbox, Relay, Transport
 
@@ -105,12 +106,14 @@ def mime(message: Message, sender: str) -> EmailMessage:
     mail["Content-Language"] = "de"
     mail.set_content(message.body)
     if message.calendar:
+        # A REQUEST or CANCEL needs an organizer, and only the transport knows the sender.
+        text = with_organizer(message.calendar, email.utils.parseaddr(sender)[1])
         mail.add_attachment(
-            message.calendar.encode(),
+            text.encode(),
             maintype="text",
             subtype="calendar",
             filename="impftermine.ics",
-            params={"method": "PUBLISH"},
+            params={"method": method_of(text)},
         )
     return mail
 

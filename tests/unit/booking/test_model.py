@@ -183,7 +183,14 @@ def refused(slots: list[SlotInfo], vaccine: Vaccine = BNT, persons: int = 1) -> 
     error = caught.value
     assert error.status == 422
     assert error.code == "invalid_offer"
-    assert error.details == {"field": "slot_ids"}
+    assert error.details["field"] == "slot_ids"
+    assert error.details["reason"] in {
+        "wrong_slot_count",
+        "mixed_centres",
+        "mixed_vaccines",
+        "not_side_by_side",
+        "interval_outside_window",
+    }
     return error
 
 
@@ -273,3 +280,23 @@ def test_a_different_birth_date_or_name_is_another_person() -> None:
     key = person_key("Erika", "Mustermann", born)
     assert person_key("Erika", "Mustermann", date(1939, 5, 2)) != key
     assert person_key("Erik", "Mustermann", born) != key
+
+
+def test_a_slot_that_cannot_be_booked_names_its_reason() -> None:
+    now = berlin(1, 12, 9)
+    window = (berlin(1, 11, 0), berlin(3, 9, 0))
+    released = SlotInfo(7, 1, "BNT", berlin(1, 20, 9), berlin(1, 8, 8))
+    assert released.refusal(now, *window) is None and released.is_bookable(now, *window)
+    cases = {
+        "in_the_past": SlotInfo(7, 1, "BNT", berlin(1, 12, 8), berlin(1, 8, 8)),
+        "not_released": SlotInfo(7, 1, "BNT", berlin(1, 20, 9), berlin(1, 15, 8)),
+        "outside_booking_window": SlotInfo(7, 1, "BNT", berlin(3, 20, 9), berlin(1, 8, 8)),
+    }
+    for reason, slot in cases.items():
+        refusal = slot.refusal(now, *window)
+        assert refusal is not None and refusal[0] == reason
+        assert "slot 7" in refusal[1] and not slot.is_bookable(now, *window)
+    unreleased = SlotInfo(7, 1, "BNT", berlin(1, 20, 9), None).refusal(now, *window)
+    assert unreleased == ("not_released", "slot 7 is not released yet: no contingent holds it")
+    later = cases["not_released"].refusal(now, *window)
+    assert later is not None and "opens at 2026-01-15 08:00" in later[1]
