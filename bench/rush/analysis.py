@@ -196,8 +196,8 @@ SELECT b.code, b.status,
        coalesce(o.sms, 0) AS sms, coalesce(o.mails, 0) AS mails
 FROM bookings b
 LEFT JOIN (
-    SELECT coalesce(substring(body FROM 'Impftermin gebucht\\. Code ([A-Z0-9]+)\\.'),
-                    substring(subject FROM 'Code ([A-Z0-9]+)$')) AS code,
+    SELECT coalesce(substring(body FROM 'Impftermin gebucht\\. Code ([A-Z0-9-]+)\\.'),
+                    substring(subject FROM 'Code ([A-Z0-9-]+)$')) AS code,
            count(*) FILTER (WHERE channel = 'sms') AS sms,
            count(*) FILTER (WHERE channel = 'email') AS mails
     FROM outbox GROUP BY 1

@@ -203,7 +203,7 @@ class Person(FastHttpUser):
             error = data.get("error") if isinstance(data, dict) else None
             if status >= 300 and isinstance(error, dict):
                 code = str(error.get("code", ""))
-            if status < 300 or status in expected:
+            if 0 < status < 300 or status in expected:
                 r.success()
             else:
                 r.failure(f"{status} {code or type(r.error).__name__}")
@@ -323,10 +323,13 @@ class Person(FastHttpUser):
     def _offers(self) -> list[dict[str, Any]]:
         persons = 2 if self.couple else 1
         query = f"vaccine={self.vaccine}&persons={persons}&limit=10"
-        status, data = self.call(
-            "GET", f"{API}/centres/{self.centre['id']}/offers?{query}", "offers"
-        )
-        if status != 200:
+        path = f"{API}/centres/{self.centre['id']}/offers?{query}"
+        for _ in range(STEP_TRIES):
+            status, data = self.call("GET", path, "offers")
+            if status == 200:
+                break
+            self.retry_pause(status)
+        else:
             return []
         self.rec["offers_seen"] = [self.vaccine, self.centre["id"], len(data["offers"])]
         if data["offers"]:

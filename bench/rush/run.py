@@ -218,6 +218,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--connections", type=int, default=32, help="loadgen connections")
     p.add_argument("--poll-tickets", type=int, default=2000, help="tickets the polls cycle over")
     p.add_argument("--drain-s", type=float, default=60, help="wait this long for the outbox")
+    p.add_argument("--keep-schema", action="store_true", help="leave the schema to inspect")
     p.add_argument("--source", help="serve this src/ (e.g. a `git archive` snapshot)")
     p.add_argument("--redis-db", type=int, default=11, help="an empty Redis database to use")
     p.add_argument("--seed", type=int, default=8, help="the crowd's random seed")
@@ -248,7 +249,10 @@ def main(argv: list[str] | None = None) -> int:
                 asyncio.run(stack.reset(schema))
             results.append(run_mode(args, mode == "on", schema, secret, out))
     finally:
-        asyncio.run(dataset.drop_schema(schema))
+        if args.keep_schema:
+            print(f"kept schema {schema} for inspection: drop it when done", flush=True)
+        else:
+            asyncio.run(dataset.drop_schema(schema))
     meta = report.Meta(
         args=vars(args),
         load_before=load_before,

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
 PIN = re.compile(r"PIN[^:]*: (\d{6})")
-CODE = re.compile(r"Impftermin gebucht\. Code ([A-Z0-9]+)\.")
+CODE = re.compile(r"Impftermin gebucht\. Code ([A-Z0-9-]+)\.")
 
 
 @dataclass
