@@ -28,6 +28,7 @@ from kontingent.config import Settings
 from kontingent.db import Database, make_engine
 from kontingent.eligibility import routes as eligibility_routes
 from kontingent.eligibility.service import Eligibility
+from kontingent.error_docs import document_errors
 from kontingent.errors import KontingentError, RateLimited
 from kontingent.inventory import routes as inventory_routes
 from kontingent.inventory.invalidation import RedisInvalidation
@@ -72,7 +73,9 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     )
     inventory = Inventory(db, clock, ttl_s=settings.availability_ttl_s)
     invalidation = (
-        RedisInvalidation.from_url(settings.redis_url, inventory) if settings.redis_url else None
+        RedisInvalidation.from_url(settings.redis_url, inventory, settings.redis_prefix + "slots")
+        if settings.redis_url
+        else None
     )
     return Services(
         settings=settings,
@@ -84,7 +87,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         booking=Booking(db, clock, inventory),
         relay=relay_for(settings, db, clock),
         waitlist=Waitlist(db, clock, inventory),
-        limits=rate_limits_for(settings, clock),
+        limits=rate_limits_for(settings, clock, settings.redis_prefix + "rate:"),
         invalidation=invalidation,
     )
 
@@ -260,4 +263,5 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
         debug=False,
     )
     app.state.services = services
+    document_errors(app.openapi_schema)  # built now, so /api/v1/openapi.json carries it
     return app

@@ -39,6 +39,9 @@ class Settings:
     # share one database without seeing each other.
     database_schema: str | None = None
     redis_url: str | None = None
+    # Start of every Redis key and channel of this deployment (rate limits, cache
+    # invalidation), so several deployments or test runs can share one Redis.
+    redis_prefix: str = "kontingent:"
     smtp_url: str | None = None
     sms_gateway_url: str | None = None
     secret_key: str = _DEV_SECRET

@@ -56,12 +56,18 @@ class RedisInvalidation:
     process. `run()` is the task the application's lifespan starts."""
 
     def __init__(
-        self, client: aioredis.Redis, inventory: Inventory, channel: str = CHANNEL
+        self,
+        client: aioredis.Redis,
+        inventory: Inventory,
+        channel: str = CHANNEL,
+        origin: str | None = None,
     ) -> None:
         self.client = client
         self.inventory = inventory
         self.channel = channel
-        self.origin = secrets.token_hex(8)
+        self.origin = origin or secrets.token_hex(8)
+        self.subscriptions = 0  # times the listener (re)subscribed
+        self.echoes = 0  # own messages heard back (and skipped)
         self.published = 0
         self.dropped = 0
         self._queue: asyncio.Queue[SlotChange] = asyncio.Queue(MAX_QUEUED)
@@ -71,10 +77,15 @@ class RedisInvalidation:
 
     @classmethod
     def from_url(cls, url: str, inventory: Inventory, channel: str = CHANNEL) -> RedisInvalidation:
+        origin = secrets.token_hex(8)
         client = aioredis.Redis.from_url(
-            url, socket_connect_timeout=2.0, socket_timeout=5.0, health_check_interval=10
+            url,
+            socket_connect_timeout=2.0,
+            socket_timeout=5.0,
+            health_check_interval=10,
+            client_name=f"kontingent-invalidation-{origin}",  # findable in CLIENT LIST
         )
-        return cls(client, inventory, channel)
+        return cls(client, inventory, channel, origin)
 
     def announce(self, change: SlotChange) -> None:
         try:
@@ -141,6 +152,7 @@ class RedisInvalidation:
             await pubsub.subscribe(self.channel)
             self.inventory.forget_readings()  # whatever changed before now was missed
             self.inventory.invalidation_connected = True
+            self.subscriptions += 1
             self._down_logged = False
             log.info("cache_invalidation_connected", channel=self.channel)
             while True:
@@ -165,6 +177,7 @@ class RedisInvalidation:
             log.warning("cache_invalidation_bad_message", size=len(data))
             return
         if message.origin == self.origin:
+            self.echoes += 1
             return
         for centre_id, vaccine_code, taken in message.changes:
             self.inventory.apply_change(SlotChange(centre_id, vaccine_code, taken))

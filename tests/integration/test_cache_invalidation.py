@@ -1,0 +1,165 @@
+"""Availability caches of two processes kept in step through the real local Redis, in one
+test process: two Inventory instances with a listener each on a channel of this test run,
+both on the same seeded database (SQLite and PostgreSQL), caches with a 10-minute TTL so that
+only a message (or a release minute) can change what they show.
+
+Waiting is polling with a deadline (a message crosses Redis in about a millisecond).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+import redis.asyncio as aioredis
+
+from kontingent.app import Services
+from kontingent.booking.service import Booking
+from kontingent.clock import FixedClock
+from kontingent.inventory.invalidation import RedisInvalidation
+from kontingent.inventory.service import Inventory
+from tests.support import BIELEFELD, T0, claims_for, person, phone, set_free, unreleased
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+DEAD_REDIS_URL = "redis://127.0.0.1:9/0"
+TTL_S = 600.0
+DEADLINE_S = 10.0
+
+pytestmark = pytest.mark.redis
+
+
+async def until(condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + DEADLINE_S
+    while not condition():
+        assert time.monotonic() < deadline, f"not within {DEADLINE_S} s: {what}"
+        await asyncio.sleep(0.005)  # polling with a deadline, not waiting for a guess
+
+
+@dataclass
+class Process:
+    inventory: Inventory
+    booking: Booking
+    listener: RedisInvalidation
+    task: asyncio.Task[None]
+
+
+@pytest.fixture
+async def pair(services: Services) -> AsyncIterator[tuple[Process, Process]]:
+    channel = f"kt_test_slots_{secrets.token_hex(4)}"
+    made = []
+    for _ in range(2):
+        inventory = Inventory(services.db, services.clock, ttl_s=TTL_S)
+        listener = RedisInvalidation.from_url(REDIS_URL, inventory, channel)
+        task = asyncio.create_task(listener.run())
+        made.append(
+            Process(inventory, Booking(services.db, services.clock, inventory), listener, task)
+        )
+    try:
+        await until(lambda: all(p.inventory.invalidation_connected for p in made), "subscribed")
+        yield made[0], made[1]
+    finally:
+        for p in made:
+            p.task.cancel()
+            await asyncio.gather(p.task, return_exceptions=True)
+            await p.listener.aclose()
+
+
+async def _shown(inventory: Inventory) -> set[int]:
+    view = await inventory.offers(BIELEFELD, "BNT", limit=50)
+    return {s for o in view.offers for s in o.slot_ids}
+
+
+async def test_a_booking_elsewhere_takes_the_seat_out_of_this_cache_without_reading(
+    services: Services, pair: tuple[Process, Process]
+) -> None:
+    a, b = pair
+    first = (await b.inventory.offers(BIELEFELD, "BNT", limit=1)).offers[0]
+    await set_free(services.db, 1, *first.slot_ids)
+    b.inventory.slots_changed(BIELEFELD, "BNT")  # B reads again: one seat left in each
+    assert set(first.slot_ids) <= await _shown(b.inventory)
+    reads = b.inventory.cache_stats().misses
+
+    claims = await claims_for(services, phone(0))
+    await a.booking.book(claims, [person(0)], first.slot_ids)
+
+    await until(lambda: b.inventory.remote_changes > 0, "B hears of A's booking")
+    assert not set(first.slot_ids) & await _shown(b.inventory)
+    assert b.inventory.cache_stats().misses == reads, "applied from the message, not re-read"
+    await until(lambda: a.listener.echoes >= 1, "A's own message comes back to A")
+    assert a.inventory.remote_changes == 1, "A applied B's change only, not its own again"
+
+
+async def test_a_cancellation_elsewhere_shows_the_seats_again(
+    services: Services, pair: tuple[Process, Process]
+) -> None:
+    a, b = pair
+    first = (await a.inventory.offers(BIELEFELD, "BNT", limit=1)).offers[0]
+    await set_free(services.db, 1, *first.slot_ids)
+    a.inventory.slots_changed(BIELEFELD, "BNT")
+    claims = await claims_for(services, phone(1))
+    booked = await a.booking.book(claims, [person(1)], first.slot_ids)
+    await until(lambda: b.inventory.remote_changes >= 2, "B hears of both changes")
+    assert not set(first.slot_ids) & await _shown(b.inventory)
+    heard = b.inventory.remote_changes
+
+    await a.booking.cancel(booked.code, person(1)["birth_date"])
+    await until(lambda: b.inventory.remote_changes > heard, "B hears of the cancellation")
+    assert set(first.slot_ids) <= await _shown(b.inventory)
+
+
+async def test_after_a_lost_connection_the_listener_comes_back_and_forgets_what_it_held(
+    pair: tuple[Process, Process],
+) -> None:
+    _, b = pair
+    await _shown(b.inventory)
+    assert b.inventory.cache_stats().readings >= 1
+    admin = aioredis.Redis.from_url(REDIS_URL)
+    try:
+        name = f"kontingent-invalidation-{b.listener.origin}"
+        clients = [c for c in await admin.client_list() if c["name"] == name]
+        assert clients, "the listener's connection is named"
+        for c in clients:  # only this listener's connections: other runs share this Redis
+            await admin.client_kill_filter(_id=c["id"])
+    finally:
+        await admin.aclose()
+    await until(lambda: b.listener.subscriptions >= 2, "the listener subscribes again")
+    assert b.inventory.invalidation_connected
+    assert b.inventory.cache_stats().readings == 0, "changes in the gap may have been missed"
+
+
+async def test_without_redis_the_flag_says_so_and_the_cache_still_serves(
+    services: Services,
+) -> None:
+    inventory = Inventory(services.db, services.clock, ttl_s=TTL_S)
+    listener = RedisInvalidation.from_url(DEAD_REDIS_URL, inventory, "kt_test_dead")
+    task = asyncio.create_task(listener.run())
+    try:
+        inventory.seats_taken(BIELEFELD, "BNT", {1: 1})  # queued, then dropped: nobody hears
+        await until(lambda: listener.dropped >= 1, "the publisher gave up on the message")
+        assert not inventory.invalidation_connected
+        assert await _shown(inventory), "offers are served from the database and the TTL"
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await listener.aclose()
+
+
+async def test_a_release_minute_passing_reads_again_despite_a_long_ttl(
+    services: Services, clock: FixedClock
+) -> None:
+    inventory = Inventory(services.db, services.clock, ttl_s=TTL_S)
+    release = T0 + timedelta(minutes=30)
+    async with unreleased(services.db, BIELEFELD, "BNT", release):
+        before = await inventory.offers(BIELEFELD, "BNT")
+        assert before.offers == [] and before.next_release_at == release
+        clock.advance(timedelta(minutes=29))
+        assert (await inventory.offers(BIELEFELD, "BNT")).offers == []
+        reads = inventory.cache_stats().misses
+        clock.advance(timedelta(minutes=1))
+        assert (await inventory.offers(BIELEFELD, "BNT")).offers, "released at this minute"
+        assert inventory.cache_stats().misses == reads + 1
