@@ -185,11 +185,21 @@ async def next_release(
     return value
 
 
+# Ids are 64-bit integers in both databases; a larger number from a request names no slot,
+# and handing it to the driver would fail instead of finding nothing.
+MAX_ID = 2**63 - 1
+
+
+def storable(ids: Iterable[int]) -> list[int]:
+    """The distinct ids that can exist in the database, in ascending order."""
+    return sorted({i for i in ids if 0 < i <= MAX_ID})
+
+
 async def seats_left(
     conn: AsyncConnection, ids: Iterable[int], now: datetime, window: Campaign
 ) -> dict[int, int]:
     """Seats left per slot id; 0 for a slot that cannot be booked now."""
-    wanted = sorted(set(ids))
+    wanted = storable(ids)
     query = select(slots.c.id, slots.c.capacity - slots.c.booked).where(
         slots.c.id.in_(wanted), *_bookable(now, window.booking_until)
     )
@@ -205,7 +215,7 @@ async def slot_infos(conn: AsyncConnection, ids: Iterable[int]) -> dict[int, Slo
         slots.c.vaccine_code,
         slots.c.starts_at,
         slots.c.bookable_from,
-    ).where(slots.c.id.in_(sorted(set(ids))))
+    ).where(slots.c.id.in_(storable(ids)))
     return {
         r.id: SlotInfo(r.id, r.centre_id, r.vaccine_code, r.starts_at, r.bookable_from)
         for r in (await conn.execute(query)).all()
@@ -223,6 +233,8 @@ class SlotState:
 
 
 async def slot_state(conn: AsyncConnection, slot_id: int) -> SlotState | None:
+    if not storable([slot_id]):
+        return None
     query = select(
         slots.c.id,
         slots.c.centre_id,

@@ -1,0 +1,95 @@
+"""The error answers of the JSON API, written into its OpenAPI document.
+
+Every error the API gives has one shape, `{"error": {"code", "message", "details"}}` (see
+`app._error`); Litestar's generated document knew only its own 400 body. Here every
+operation gets the statuses it can answer with, each described by that one shape, so clients
+and the schema fuzz test (tests/integration/api/test_fuzz.py) can hold the API to it.
+"""
+
+from __future__ import annotations
+
+from litestar.openapi.spec import (
+    Components,
+    OpenAPI,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    Operation,
+    Reference,
+    Schema,
+)
+
+ERROR_SCHEMA = "Error"
+# What any operation may answer: bad input, unknown things, rate limits, overload.
+COMMON = {
+    400: "malformed request (e.g. a body that is not JSON)",
+    404: "no such path or thing",
+    405: "the path does not take this method",
+    422: "a field is missing or wrong; `details` names it",
+    429: "rate limited: wait as long as the Retry-After header says",
+    503: "overloaded or paused: wait as long as the Retry-After header says",
+}
+# What changing operations may answer on top.
+WRITES = {
+    401: "verify the phone first and send its token",
+    403: "not allowed (e.g. no admission from the waiting room)",
+    409: "a conflict with the current state (e.g. slot taken, already booked)",
+}
+
+
+def _error_schema() -> Schema:
+    return Schema(
+        type=OpenAPIType.OBJECT,
+        required=["error"],
+        properties={
+            "error": Schema(
+                type=OpenAPIType.OBJECT,
+                required=["code", "message", "details"],
+                properties={
+                    "code": Schema(type=OpenAPIType.STRING, description="stable, for programs"),
+                    "message": Schema(type=OpenAPIType.STRING, description="what to fix"),
+                    "details": Schema(type=OpenAPIType.OBJECT, additional_properties=True),
+                },
+                additional_properties=False,
+            )
+        },
+        additional_properties=False,
+        description="Every error answer of the API has this shape.",
+        examples=[
+            {
+                "error": {
+                    "code": "slot_taken",
+                    "message": "an appointment of this offer was taken meanwhile: choose one "
+                    "of the fresh offers",
+                    "details": {"offers": []},
+                }
+            }
+        ],
+    )
+
+
+def _operations(openapi: OpenAPI) -> list[tuple[str, Operation]]:
+    found = []
+    for item in (openapi.paths or {}).values():
+        for method in ("get", "put", "post", "delete", "patch"):
+            operation = getattr(item, method, None)
+            if operation is not None:
+                found.append((method, operation))
+    return found
+
+
+def document_errors(openapi: OpenAPI) -> None:
+    """Give every operation of `openapi` the error statuses it may answer, in our shape."""
+    openapi.components = openapi.components or Components()
+    schemas = openapi.components.schemas = dict(openapi.components.schemas or {})
+    schemas[ERROR_SCHEMA] = _error_schema()
+    ref = Reference(ref=f"#/components/schemas/{ERROR_SCHEMA}")
+    for method, operation in _operations(openapi):
+        statuses = dict(COMMON) if method == "get" else {**COMMON, **WRITES}
+        responses = dict(operation.responses or {})
+        for status, description in sorted(statuses.items()):
+            responses[str(status)] = OpenAPIResponse(
+                description=description,
+                content={"application/json": OpenAPIMediaType(schema=ref)},
+            )
+        operation.responses = responses
