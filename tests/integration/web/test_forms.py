@@ -253,3 +253,20 @@ async def test_the_api_stays_json_and_needs_no_csrf_token(portal: Portal) -> Non
     missing = await portal.client.get("/api/v1/bookings/K7QM-3XPA-9RTD?birth_date=1939-05-01")
     assert missing.status_code == 404
     assert missing.json()["error"]["code"] == "booking_not_found"
+
+
+async def test_rebook_needs_the_csrf_token_too(portal: Portal) -> None:
+    await portal.verified(phone(8))
+    code, _ = await portal.book(8)
+    await portal.post("/manage", {"code": code, "birth_date": "01.05.1939"})
+    page = await portal.get(f"/manage/{code}/rebook")
+    offer = re.search(r'name="offer" value="([0-9-]+)"', page.text)
+    assert offer is not None, "the rebook page offers other appointments"
+    before = await row_counts(portal.services)
+    for token in (FORGED, None):
+        answer = await portal.post(f"/manage/{code}/rebook", {"offer": offer.group(1)}, csrf=token)
+        assert answer.status_code == 403
+        assert "Es wurde nichts gespeichert" in answer.text
+    assert await row_counts(portal.services) == before
+    view = await portal.get(f"/manage/{code}")
+    assert re.search(r'status--booked">gebucht<', view.text)
