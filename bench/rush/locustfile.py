@@ -64,7 +64,6 @@ class Scenario:
         self.sms_url = env["RUSH_SMS_URL"]
         self.out = Path(env["RUSH_OUT"])
         self.run = int(env.get("RUSH_RUN", "1"))
-        self.users = int(env.get("RUSH_USERS", "0"))
         self.aggressive = float(env.get("RUSH_AGGRESSIVE", "0.2"))
         self.couples = float(env.get("RUSH_COUPLES", "0.2"))
         self.think_scale = float(env.get("RUSH_THINK_SCALE", "0.05"))
@@ -72,7 +71,8 @@ class Scenario:
         self.burst_s = float(env.get("RUSH_BURST_S", "6"))
         self.tail_s = float(env.get("RUSH_TAIL_S", "40"))
         self.centres: list[dict[str, Any]] = []
-        self.random = random.Random(int(env.get("RUSH_SEED", "8")))
+        self.seed = int(env.get("RUSH_SEED", "8"))
+        self.random = random.Random(self.seed)
 
     def arrival(self) -> float:
         """40% in the seconds before the opening (denser towards it), 45% in an exponential
@@ -92,6 +92,10 @@ SCENARIO: Scenario | None = None
 def _start(environment: Environment, **_: Any) -> None:
     global SCENARIO
     SCENARIO = Scenario()
+    SCENARIO.out.mkdir(parents=True, exist_ok=True)
+    # Each Locust process draws its own people: same seed and process index, same crowd.
+    worker = getattr(environment.runner, "worker_index", 0) or 0
+    SCENARIO.random.seed(SCENARIO.seed * 1000 + worker)
     import urllib.request
 
     with urllib.request.urlopen(f"{environment.host}{API}/centres", timeout=30) as r:  # noqa: S310
@@ -99,10 +103,10 @@ def _start(environment: Environment, **_: Any) -> None:
 
 
 @events.test_stop.add_listener
+@events.quitting.add_listener
 def _stop(environment: Environment, **_: Any) -> None:
     if SCENARIO is None or not RECORDS:
         return
-    SCENARIO.out.mkdir(parents=True, exist_ok=True)
     path = SCENARIO.out / f"people-{os.getpid()}.jsonl"
     with path.open("w") as f:
         for rec in RECORDS:
@@ -160,9 +164,8 @@ class Person(FastHttpUser):
             KINDS[f"journey crashed: {type(exc).__name__}"] += 1
         finally:
             self.rec["ended"] = time.time()
-            _finished += 1
-            if self.s.users and _finished >= self.s.users:
-                gevent.spawn_later(0.5, self.environment.runner.quit)
+            _finished += 1  # the benchmark stops Locust once every process's people are done
+            (self.s.out / f"finished-{os.getpid()}").write_text(str(_finished))
         raise StopUser()
 
     def _journey(self) -> None:

@@ -26,6 +26,7 @@ import json
 import os
 import resource
 import secrets
+import signal
 import subprocess
 import sys
 import time
@@ -111,7 +112,6 @@ def locust(args: argparse.Namespace, st: stack.Stack, on: bool, opening: float, 
         "RUSH_SMS_URL": st.sms_url,
         "RUSH_OUT": str(out),
         "RUSH_RUN": "1" if on else "2",
-        "RUSH_USERS": str(args.users),
         "RUSH_AGGRESSIVE": str(args.aggressive),
         "RUSH_COUPLES": str(args.couples),
         "RUSH_THINK_SCALE": str(args.think_scale),
@@ -126,11 +126,26 @@ def locust(args: argparse.Namespace, st: stack.Stack, on: bool, opening: float, 
         *("--csv", str(out / "locust"), "--html", str(out / "locust.html")),
         *("--loglevel", "WARNING", "--exit-code-on-error", "0", "--only-summary"),
     ]
+    if args.locust_processes > 1:
+        command += ["--processes", str(args.locust_processes)]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with (out / "locust.log").open("w") as log:
-        subprocess.run(command, env=env, cwd=HERE.parent.parent, stdout=log, stderr=log, check=True)
+        proc = subprocess.Popen(command, env=env, cwd=HERE.parent.parent, stdout=log, stderr=log)
+        _stop_when_done(proc, out, args.users, args.run_time + 60)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+
+
+def _stop_when_done(proc: subprocess.Popen[bytes], out: Path, users: int, limit_s: float) -> None:
+    """Stop Locust (SIGINT: it writes its reports) once every person's journey has ended."""
+    deadline = time.monotonic() + limit_s
+    while proc.poll() is None:
+        done = sum(int(p.read_text() or 0) for p in out.glob("finished-*"))
+        if done >= users or time.monotonic() > deadline:
+            proc.send_signal(signal.SIGINT)
+            proc.wait(timeout=60)
+            break
+        time.sleep(0.5)  # polling the processes' counters, bounded by the deadline
 
 
 def queue_throughput(args: argparse.Namespace, st: stack.Stack) -> list[throughput.Measured]:
@@ -213,6 +228,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--think-scale", type=float, default=0.05, help="× realistic think times")
     p.add_argument("--before-s", type=float, default=15, help="arrivals this early before 08:00")
     p.add_argument("--run-time", type=int, default=150, help="Locust stops each run after this")
+    p.add_argument("--locust-processes", type=int, default=1, help="Locust --processes")
     p.add_argument("--weeks", type=int, default=2, help="weeks of first-dose slots seeded")
     p.add_argument("--throughput-s", type=float, default=8, help="0 skips the loadgen phases")
     p.add_argument("--connections", type=int, default=32, help="loadgen connections")
