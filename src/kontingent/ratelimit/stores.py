@@ -97,10 +97,12 @@ class RedisRateLimiter:
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "kontingent:rate:") -> RedisRateLimiter:
-        client = aioredis.Redis.from_url(
-            url, socket_connect_timeout=0.5, socket_timeout=0.5, max_connections=64
+        # A blocking pool: a burst beyond 64 checks in flight waits for a connection (briefly)
+        # instead of failing, which would refuse PIN requests for no fault of Redis.
+        pool = aioredis.BlockingConnectionPool.from_url(
+            url, max_connections=64, timeout=0.5, socket_connect_timeout=0.5, socket_timeout=0.5
         )
-        return cls(client, prefix)
+        return cls(aioredis.Redis(connection_pool=pool), prefix)
 
     async def check(self, keys: Sequence[str], limits: Sequence[Limit], now: float) -> Verdict:
         args: list[float] = [now]
@@ -117,3 +119,4 @@ class RedisRateLimiter:
 
     async def aclose(self) -> None:
         await self.client.aclose()
+        await self.client.connection_pool.disconnect()
