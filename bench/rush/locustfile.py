@@ -257,6 +257,8 @@ class Person(FastHttpUser):
                     join_position=data.get("position"),
                     join_serving=data.get("serving"),
                 )
+                if sent > self.s.opening:  # the number in line is known from the start
+                    self.rec["open_position"] = data.get("position")
                 break
             self.retry_pause(status)
         else:

@@ -148,19 +148,30 @@ def _stop_when_done(proc: subprocess.Popen[bytes], out: Path, users: int, limit_
         time.sleep(0.5)  # polling the processes' counters, bounded by the deadline
 
 
-def queue_throughput(args: argparse.Namespace, st: stack.Stack) -> list[throughput.Measured]:
-    assert st.service is not None
+def queue_throughput(
+    args: argparse.Namespace, st: stack.Stack, schema: str, secret: str
+) -> list[throughput.Measured]:
+    """Joins, polls and admitted bookings at the machine's limit (bench/loadgen.py)."""
+    assert st.service is not None and st.relay is not None
     groups = {
         "service": st.service.pids(),
         "redis": stack.redis_pids(),
         "postgres": Postgres(),
+        "relay": st.relay.pids(),
     }
+    count = args.loadgen_bookings
+    bookings = asyncio.run(throughput.admitted_bookings(schema, secret, count)) if count else []
     plans = throughput.join_plans(args.connections)
-    joins = throughput.measure("queue joins", PORT, plans, args.throughput_s, groups)
+    out = [throughput.measure("queue joins", PORT, plans, args.throughput_s, groups)]
     tickets = asyncio.run(throughput.join_many(st.url, args.poll_tickets))
     plans = throughput.poll_plans(tickets, args.connections)
-    polls = throughput.measure("queue polls", PORT, plans, args.throughput_s, groups)
-    return [joins, polls]
+    out.append(throughput.measure("queue polls", PORT, plans, args.throughput_s, groups))
+    if bookings:
+        plans = throughput.booking_plans(bookings, args.connections)
+        out.append(
+            throughput.measure("admitted bookings", PORT, plans, args.throughput_s, groups, False)
+        )
+    return out
 
 
 def wait_for_outbox(schema: str, limit_s: float) -> int:
@@ -206,9 +217,10 @@ def run_mode(args: argparse.Namespace, on: bool, schema: str, secret: str, out: 
         people, kinds = analysis.load_people(folder)
         assert window.used is not None
         cpu = {**window.used, "locust": locust_cpu / seconds}
-        measured = queue_throughput(args, st) if on and args.throughput_s > 0 else []
+        measured = queue_throughput(args, st, schema, secret) if on and args.throughput_s else []
         left = wait_for_outbox(schema, args.drain_s)
-        checks = asyncio.run(analysis.check_database(schema, people))
+        others = sum(m.result.statuses.get(201, 0) for m in measured)
+        checks = asyncio.run(analysis.check_database(schema, people, others))
         sms = sms_stats(st)
     finally:
         st.stop()
@@ -232,6 +244,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--weeks", type=int, default=2, help="weeks of first-dose slots seeded")
     p.add_argument("--throughput-s", type=float, default=8, help="0 skips the loadgen phases")
     p.add_argument("--connections", type=int, default=32, help="loadgen connections")
+    p.add_argument("--loadgen-bookings", type=int, default=12000, help="prepared; 0: no phase")
     p.add_argument("--poll-tickets", type=int, default=2000, help="tickets the polls cycle over")
     p.add_argument("--drain-s", type=float, default=60, help="wait this long for the outbox")
     p.add_argument("--keep-schema", action="store_true", help="leave the schema to inspect")

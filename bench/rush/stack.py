@@ -31,7 +31,7 @@ import redis
 import dataset
 from kontingent.clock import SystemClock
 from kontingent.db import Database, make_engine
-from kontingent.demo.seed import DemoSize, seed_demo
+from kontingent.demo.seed import MINUTES_PER_JAB, SLOT_MINUTES, VACCINES, DemoSize, seed_demo
 from kontingent.migrations import upgrade
 from procs import Server
 
@@ -105,6 +105,13 @@ async def reset(schema: str) -> None:
         tables = ", ".join(f'"{t}"' for t in WRITTEN_TABLES if t in present)
         await conn.execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
         await conn.execute("UPDATE slots SET booked = 0 WHERE booked <> 0")
+        for code, *_, lanes in VACCINES:  # the admitted-bookings phase raised some seats
+            capacity = lanes * SLOT_MINUTES // MINUTES_PER_JAB
+            await conn.execute(
+                "UPDATE slots SET capacity = $1 WHERE vaccine_code = $2 AND capacity <> $1",
+                capacity,
+                code,
+            )
     finally:
         await conn.close()
 
