@@ -20,7 +20,7 @@ from litestar.testing import AsyncTestClient
 
 from kontingent.app import create_app
 from kontingent.clock import FixedClock
-from kontingent.config import Settings
+from kontingent.config import Settings, SettingsError, load_settings
 from kontingent.errors import RateLimited
 from kontingent.ratelimit.model import Limit, parse_networks
 from kontingent.ratelimit.service import Action, LimitsUnavailable, RateLimits, actions_from
@@ -258,3 +258,14 @@ async def test_portal_shows_the_form_again_with_the_wait(
         "Gerade sind sehr viele Anfragen da. Versuchen Sie es in 200 Sekunden noch einmal."
     ]
     assert page.headers["retry-after"] == "200"
+
+
+def test_a_misspelt_limit_or_proxy_stops_the_start_with_its_name() -> None:
+    with pytest.raises(SettingsError, match=r"KONTINGENT_RATE_BOOKING_PER_IP: '120 per 10m'"):
+        load_settings({"KONTINGENT_RATE_BOOKING_PER_IP": "120 per 10m"})
+    with pytest.raises(SettingsError, match=r"KONTINGENT_TRUSTED_PROXIES: 'lb1'"):
+        load_settings({"KONTINGENT_TRUSTED_PROXIES": "10.0.0.1, lb1"})
+    settings = load_settings(
+        {"KONTINGENT_RATE_LIMITS": "off", "KONTINGENT_RATE_OFFERS_PER_IP": "5/s"}
+    )
+    assert not settings.rate_limits and settings.rate_offers_per_ip == "5/s"
