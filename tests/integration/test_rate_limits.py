@@ -269,3 +269,11 @@ def test_a_misspelt_limit_or_proxy_stops_the_start_with_its_name() -> None:
         {"KONTINGENT_RATE_LIMITS": "off", "KONTINGENT_RATE_OFFERS_PER_IP": "5/s"}
     )
     assert not settings.rate_limits and settings.rate_offers_per_ip == "5/s"
+
+
+def test_several_forwarded_for_headers_read_as_one_list() -> None:
+    limits = _limits(MemoryRateLimiter(), FixedClock(T0))
+    scope = _scope("10.0.0.5")
+    scope["headers"] = [(b"x-forwarded-for", b"1.2.3.4"), (b"x-forwarded-for", b"198.51.100.9")]
+    assert limits.address_of(scope) == "198.51.100.9"
+    assert limits.address_of(_scope("2001:db8::1", "198.51.100.9")) == "2001:db8::/64"

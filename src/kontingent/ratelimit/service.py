@@ -136,10 +136,11 @@ class RateLimits:
         """The client address of an ASGI request (see `model.client_address`)."""
         peer = scope.get("client")
         forwarded = None
-        if self.proxies:
-            for name, value in scope.get("headers", ()):
-                if name == b"x-forwarded-for":
-                    forwarded = value.decode("latin-1")
+        if self.proxies:  # several X-Forwarded-For headers read as one list, in order
+            hops = [
+                v.decode("latin-1") for k, v in scope.get("headers", ()) if k == b"x-forwarded-for"
+            ]
+            forwarded = ",".join(hops) or None
         return client_address(peer[0] if peer else None, forwarded, self.proxies)
 
     def _key(self, action: str, kind: str, value: str) -> str:
