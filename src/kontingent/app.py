@@ -39,6 +39,8 @@ from kontingent.notifications.transports import relay_for
 from kontingent.ratelimit.service import RateLimits, rate_limits_for
 from kontingent.verification import routes as verification_routes
 from kontingent.verification.service import Verification
+from kontingent.waiting_room import routes as waiting_room_routes
+from kontingent.waiting_room.service import WaitingRoom, waiting_room_for
 from kontingent.waitlist.service import Waitlist
 from kontingent.web import routes as web_routes
 from kontingent.web.errors import portal_or
@@ -60,6 +62,7 @@ class Services:
     limits: RateLimits
     # Cross-process cache invalidation; None without Redis (one process, nothing to tell).
     invalidation: RedisInvalidation | None
+    waiting_room: WaitingRoom
 
 
 def build_services(settings: Settings, clock: Clock | None = None) -> Services:
@@ -89,6 +92,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         waitlist=Waitlist(db, clock, inventory),
         limits=rate_limits_for(settings, clock, settings.redis_prefix + "rate:"),
         invalidation=invalidation,
+        waiting_room=waiting_room_for(settings, clock),
     )
 
 
@@ -218,6 +222,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
                     await listener
                 await invalidation.aclose()
             await services.limits.aclose()
+            await services.waiting_room.aclose()
             if relay_task is not None:
                 relay_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -229,12 +234,21 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
         eligibility_routes.router,
         verification_routes.router,
         booking_routes.router,
+        waiting_room_routes.router,
     ]
     if settings.demo:
         api_routes.append(notification_routes.router)
     dependencies = {
         name: _provide(getattr(services, name))
-        for name in ("db", "inventory", "eligibility", "verification", "booking", "limits")
+        for name in (
+            "db",
+            "inventory",
+            "eligibility",
+            "verification",
+            "booking",
+            "limits",
+            "waiting_room",
+        )
     }
     app = Litestar(
         route_handlers=[

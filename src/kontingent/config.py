@@ -11,6 +11,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,16 @@ class Settings:
     secret_key: str = _DEV_SECRET
     demo: bool = False
     waiting_room: bool = False
+    # The waiting room (docs/operations.md, "Waiting room"): mode off|scheduled|auto ("" =
+    # scheduled when waiting_room is true, else off); the opening minute as ISO 8601 ("" =
+    # admitting from the start); admissions per second; seconds an admission may be used;
+    # auto mode's threshold in guarded requests per second. Operators change these at run
+    # time with `kontingent waiting-room set` (stored in Redis, seen by every process).
+    waiting_room_mode: str = ""
+    waiting_room_opens_at: str = ""
+    waiting_room_admission_rate: float = 50.0
+    waiting_room_admission_ttl_s: float = 900.0
+    waiting_room_auto_threshold: float = 200.0
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
@@ -122,6 +133,9 @@ def _parse(name: str, raw: str, kind: type) -> Any:
 _KINDS: dict[str, type] = {
     "demo": bool,
     "waiting_room": bool,
+    "waiting_room_admission_rate": float,
+    "waiting_room_admission_ttl_s": float,
+    "waiting_room_auto_threshold": float,
     "embedded_relay": bool,
     "port": int,
     "workers": int,
@@ -129,6 +143,10 @@ _KINDS: dict[str, type] = {
     "availability_ttl_s": float,
     "rate_limits": bool,
 }
+
+
+# Older names still read (the rush benchmark sets the first).
+_ALIASES = {"waiting_room_admission_rate": "KONTINGENT_ADMISSION_RATE"}
 
 
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -139,11 +157,14 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
         if f.name == "extra":
             continue
         raw = env.get(f"KONTINGENT_{f.name.upper()}")
+        if raw is None and f.name in _ALIASES:
+            raw = env.get(_ALIASES[f.name])
         if raw is not None:
             values[f.name] = _parse(f.name, raw, _KINDS.get(f.name, str))
     values.update({k: v for k, v in overrides.items() if v is not None})
     settings = Settings(**values)
     _check_urls(settings)
+    _check_waiting_room(settings)
     _check_rates(settings)
     return settings
 
@@ -181,3 +202,25 @@ def _check_rates(settings: Settings) -> None:
         parse_networks(settings.trusted_proxies)
     except ValueError as exc:
         raise SettingsError(f"KONTINGENT_TRUSTED_PROXIES: {exc}") from None
+
+
+def _check_waiting_room(settings: Settings) -> None:
+    if settings.waiting_room_mode not in ("", "off", "scheduled", "auto"):
+        raise SettingsError(
+            f"KONTINGENT_WAITING_ROOM_MODE must be off, scheduled or auto, "
+            f"not {settings.waiting_room_mode!r}"
+        )
+    opens = settings.waiting_room_opens_at
+    if opens:
+        try:
+            parsed = datetime.fromisoformat(opens)
+        except ValueError:
+            parsed = None
+        if parsed is None or parsed.tzinfo is None:
+            raise SettingsError(
+                "KONTINGENT_WAITING_ROOM_OPENS_AT must be a time with its offset, "
+                f"like 2021-01-25T08:00:00+01:00, not {opens!r}"
+            )
+    for name in ("admission_rate", "admission_ttl_s", "auto_threshold"):
+        if getattr(settings, f"waiting_room_{name}") <= 0:
+            raise SettingsError(f"KONTINGENT_WAITING_ROOM_{name.upper()} must be above 0")

@@ -12,7 +12,9 @@ from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from kontingent.booking.schemas import BookingIn, BookingOut
 from kontingent.booking.service import Booking
 from kontingent.ratelimit.service import RateLimits
+from kontingent.verification.routes import Admission
 from kontingent.verification.service import Verification
+from kontingent.waiting_room.service import WaitingRoom
 
 BirthDate = Annotated[str, QueryParameter(min_length=1, max_length=20, description="YYYY-MM-DD")]
 
@@ -24,19 +26,23 @@ async def book(
     data: JSONBody[BookingIn],
     limits: NamedDependency[RateLimits],
     request: Request[Any, Any, Any],
+    waiting_room: NamedDependency[WaitingRoom],
     authorization: Annotated[
         str | None, HeaderParameter(name="Authorization", description="Bearer TOKEN")
     ] = None,
     idempotency_key: Annotated[
         str | None, HeaderParameter(name="Idempotency-Key", description="1 to 100 characters")
     ] = None,
+    x_admission: Admission = None,
 ) -> BookingOut:
     claims = verification.read_token(authorization)
     await limits.enforce(request.scope, "booking", claims.phone)
     persons = [
         {k: v for k, v in msgspec.structs.asdict(p).items() if v is not None} for p in data.persons
     ]
-    view = await booking.book(claims, persons, data.slot_ids, idempotency_key)
+    # Under the room the admission is checked and spent (once) before the booking runs.
+    async with waiting_room.booking(x_admission, idempotency_key):
+        view = await booking.book(claims, persons, data.slot_ids, idempotency_key)
     return BookingOut.of(view)
 
 

@@ -1,0 +1,153 @@
+"""The waiting room's rules, free of I/O: who stands where, how fast people are let in, how
+often a waiting person should ask again, and when a wait can honestly be estimated.
+
+Invariants kept here:
+- Order is by score, lowest first. A ticket drawn before the opening minute gets a score in
+  [opens_at - 1, opens_at): uniformly random and independent of when it was drawn, so racing
+  to be first before the opening gains nothing. A ticket drawn at or after the opening gets
+  its join time as score (>= opens_at): after everyone who came early, in order of arrival.
+- Admission is a token bucket: credit grows at the effective rate while the room admits,
+  never before the opening. With nobody waiting it is capped at one second's worth, so an
+  idle room does not save up a burst; an expired, unused admission gives its credit back.
+- The effective rate is the operator's rate, capped by what bookings show the service
+  sustains once enough bookings were measured (SUSTAIN_FACTOR times the observed rate).
+- All times are unix seconds (floats) from the injected clock; nothing here reads the time.
+
+The Redis adapter runs the same rules as Lua (stores/redis.py); the behaviour suite runs one
+scenario against both adapters.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+
+class Mode(StrEnum):
+    OFF = "off"
+    SCHEDULED = "scheduled"  # guards from now on, admits from the opening minute
+    AUTO = "auto"  # guards while load is above the threshold (or people still wait)
+
+
+# Counters are kept per second for this long; rates are read over the window.
+WINDOW_S = 30
+KEEP_S = 60
+# A measured booking rate caps admission only once this many bookings were seen in the
+# window and the room has admitted this long: before that the measure is noise.
+SUSTAIN_MIN_BOOKINGS = WINDOW_S
+SUSTAIN_WARMUP_S = 60.0
+# Admit up to this many times the observed booking rate: not every admitted person books,
+# and the service must be allowed to show it can do more.
+SUSTAIN_FACTOR = 2.0
+SUSTAIN_FLOOR_SHARE = 0.25  # the cap never drops below this share of the operator's rate
+# Auto mode: on above the threshold (guarded requests per second over AUTO_WINDOW_S), off
+# again only when nobody waits and the load fell below half of it.
+AUTO_WINDOW_S = 5
+POLL_MIN_S, POLL_MAX_S = 2.0, 120.0
+MAX_ESTIMATE_CV = 0.5  # per-second admissions vary more than this: no estimate
+
+
+@dataclass(frozen=True, slots=True)
+class RoomConfig:
+    """What the operator decides; shared by all processes through the store."""
+
+    mode: Mode = Mode.OFF
+    opens_at: float | None = None  # unix seconds; None: admits from the start
+    rate: float = 50.0  # admissions per second
+    ttl_s: float = 900.0  # how long an admission may be used
+    threshold: float = 200.0  # auto mode: guarded requests per second
+
+    def with_changes(self, **changes: object) -> RoomConfig:
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def score_for(joined_at: float, opens_at: float | None, draw: float) -> float:
+    """The queue score of a ticket joining at `joined_at`; `draw` is uniform in [0, 1)."""
+    if opens_at is not None and joined_at < opens_at:
+        return opens_at - 1.0 + draw
+    return joined_at
+
+
+def admits(config: RoomConfig, auto_on: bool, now: float) -> bool:
+    """Whether the room lets people in at `now` (it may guard without admitting yet)."""
+    if config.mode is Mode.SCHEDULED:
+        return config.opens_at is None or now >= config.opens_at
+    return config.mode is Mode.AUTO and auto_on
+
+
+def guards(config: RoomConfig, auto_on: bool) -> bool:
+    """Whether verification and booking need an admission. A scheduled room guards before
+    its opening too: nobody gets in ahead of the draw."""
+    if config.mode is Mode.SCHEDULED:
+        return True
+    return config.mode is Mode.AUTO and auto_on
+
+
+def auto_decision(on: bool, load_per_s: float, waiting: int, threshold: float) -> bool:
+    """Auto mode with hysteresis, so the room does not flap at the threshold."""
+    if not on:
+        return load_per_s > threshold
+    return waiting > 0 or load_per_s > threshold / 2
+
+
+def effective_rate(rate: float, bookings_in_window: int, admitting_for_s: float) -> float:
+    """The operator's rate, capped by the booking rate the service has shown it sustains."""
+    if bookings_in_window < SUSTAIN_MIN_BOOKINGS or admitting_for_s < SUSTAIN_WARMUP_S:
+        return rate
+    sustained = SUSTAIN_FACTOR * bookings_in_window / WINDOW_S
+    return min(rate, max(sustained, rate * SUSTAIN_FLOOR_SHARE))
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    credit: float
+    at: float  # time credit was last brought forward
+
+
+def accrue(bucket: Bucket, now: float, rate: float, waiting: int) -> Bucket:
+    """Credit brought forward to `now` (callers only accrue while the room admits)."""
+    credit = bucket.credit + max(0.0, now - bucket.at) * rate
+    if waiting == 0:
+        credit = min(credit, max(1.0, rate))
+    return Bucket(credit, max(now, bucket.at))
+
+
+def observed_rate(counts: list[int]) -> float:
+    """Admissions per second over the window (`counts`: one per second, oldest first)."""
+    return sum(counts) / len(counts) if counts else 0.0
+
+
+def estimate_wait(ahead: int, counts: list[int], rate_cap: float) -> float | None:
+    """Seconds until a person with `ahead` people in front is admitted, or None while the
+    admission rate is unstable (too little history, or too uneven to extrapolate)."""
+    if len(counts) < WINDOW_S // 2:
+        return None
+    mean = observed_rate(counts)
+    if mean <= 0:
+        return None
+    spread = math.sqrt(sum((c - mean) ** 2 for c in counts) / len(counts))
+    if spread / mean > MAX_ESTIMATE_CV:
+        return None
+    return ahead / min(mean, rate_cap) if rate_cap > 0 else None
+
+
+def poll_after(ahead: int | None, rate: float, until_open_s: float, rng: random.Random) -> float:
+    """How long a waiting person's page should wait before asking again: short near the
+    front, growing with the square root of the distance (a million waiting ask about
+    8,000 times a second, not a million), never later than a third of the expected wait,
+    and jittered by +-20 % so pages loaded together do not come back together."""
+    if ahead is None:  # before the opening: come back around it, spread out
+        base = min(max(until_open_s, POLL_MIN_S), 60.0)
+    else:
+        base = max(POLL_MIN_S, math.sqrt(ahead) / 2)
+        if rate > 0:
+            base = min(base, max(POLL_MIN_S, ahead / rate / 3))
+        base = min(base, POLL_MAX_S)
+    return round(base * rng.uniform(0.8, 1.2), 1)
+
+
+def position_of(served: int, rank: int) -> int:
+    """A person's number in line: everyone admitted so far, then those ahead, then them."""
+    return served + rank + 1

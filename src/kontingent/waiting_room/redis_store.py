@@ -1,0 +1,283 @@
+"""The queue in Redis, shared by every process and host (production mode).
+
+Invariants kept here:
+- Each call is one Lua script: one round trip, atomic across processes and hosts. The
+  scripts run the rules of model.py and the steps of MemoryWaitingRoom, written again;
+  the behaviour suite runs the same scenarios against both.
+- Time comes from the caller (`now` in the arguments), never from Redis, so tests drive a
+  real Redis with a fixed clock and every process agrees on one timeline.
+- Keys live under one prefix and are named by the script from it (one Redis, not a cluster):
+  `q` waiting (score order), `adm` admitted (score = deadline), `gone` expired, `st` the
+  bucket and counters, `ad`/`done`/`att` per-second counts, `cfg` the operator's settings,
+  `sp:<ticket>` spent tickets.
+- Any Redis or socket error becomes `StoreUnavailable`; timeouts are short so a sick Redis
+  costs a moment, and the service fails closed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from kontingent.waiting_room.model import AUTO_WINDOW_S, KEEP_S, WINDOW_S, RoomConfig
+from kontingent.waiting_room.store import (
+    EXPIRED_KEEP_S,
+    MAX_PER_STEP,
+    Shared,
+    Status,
+    Step,
+    StoreUnavailable,
+    TicketState,
+    decode_config,
+    encode_config,
+)
+
+# ARGV: 1 prefix, 2 now, 3 admitting (1/0), 4 rate, 5 ttl, 6 opens_at or '', then per script.
+_COMMON = f"""
+local P = ARGV[1]
+local now = tonumber(ARGV[2])
+local admitting = ARGV[3] == '1'
+local rate = tonumber(ARGV[4])
+local ttl = tonumber(ARGV[5])
+local opens = nil
+if ARGV[6] ~= '' then opens = tonumber(ARGV[6]) end
+local q, adm, gone, st = P .. 'q', P .. 'adm', P .. 'gone', P .. 'st'
+local MAX = {MAX_PER_STEP}
+
+local function num(v, default)
+  if v then return tonumber(v) end
+  return default
+end
+
+local function advance()
+  local credit = num(redis.call('HGET', st, 'credit'), 0)
+  local at = num(redis.call('HGET', st, 'at'), now)
+  local due = redis.call('ZRANGEBYSCORE', adm, '-inf', now, 'LIMIT', 0, MAX)
+  local recycled = 0
+  for _, t in ipairs(due) do
+    redis.call('ZREM', adm, t)
+    redis.call('ZADD', gone, now, t)
+    if redis.call('EXISTS', P .. 'sp:' .. t) == 0 then recycled = recycled + 1 end
+  end
+  if #due > 0 then
+    redis.call('HINCRBY', st, 'expired', #due)
+    redis.call('HINCRBY', st, 'recycled', recycled)
+    credit = credit + recycled
+  end
+  if not admitting then
+    redis.call('HSET', st, 'credit', string.format('%.6f', credit),
+               'at', string.format('%.6f', now))
+    return
+  end
+  local start = at
+  if opens and opens > start then start = opens end
+  local waiting = redis.call('ZCARD', q)
+  if now > start then credit = credit + (now - start) * rate end
+  local cap = math.max(1, rate)
+  if waiting == 0 then credit = math.min(credit, cap) end
+  local n = math.min(math.floor(credit), waiting, MAX)
+  if n > 0 then
+    local popped = redis.call('ZPOPMIN', q, n)
+    local args = {{}}
+    for i = 1, #popped, 2 do
+      args[#args + 1] = string.format('%.6f', now + ttl)
+      args[#args + 1] = popped[i]
+    end
+    redis.call('ZADD', adm, unpack(args))
+    redis.call('HINCRBY', st, 'served', n)
+    redis.call('HINCRBY', P .. 'ad', math.floor(now), n)
+  end
+  credit = credit - n
+  if waiting - n == 0 then credit = math.min(credit, cap) end
+  redis.call('HSET', st, 'credit', string.format('%.6f', credit),
+             'at', string.format('%.6f', math.max(now, start)))
+end
+
+local function state(t)
+  local served = num(redis.call('HGET', st, 'served'), 0)
+  local waiting = redis.call('ZCARD', q)
+  local rank = redis.call('ZRANK', q, t)
+  if rank then return {{'waiting', rank, '', served, waiting}} end
+  local deadline = redis.call('ZSCORE', adm, t)
+  if deadline then return {{'admitted', -1, deadline, served, waiting}} end
+  if redis.call('ZSCORE', gone, t) then return {{'expired', -1, '', served, waiting}} end
+  return {{'unknown', -1, '', served, waiting}}
+end
+
+local function window(h, from, to)
+  local fields = {{}}
+  for s = from, to do fields[#fields + 1] = s end
+  return redis.call('HMGET', h, unpack(fields))
+end
+"""
+
+# ARGV 7: ticket, 8: score.
+JOIN_LUA = (
+    _COMMON
+    + """
+redis.call('ZADD', q, 'NX', ARGV[8], ARGV[7])
+advance()
+return state(ARGV[7])
+"""
+)
+
+# ARGV 7: ticket.
+POLL_LUA = (
+    _COMMON
+    + """
+advance()
+return state(ARGV[7])
+"""
+)
+
+# ARGV 7: attempts, 8: bookings, 9: threshold, 10: auto (1/0).
+SYNC_LUA = (
+    _COMMON
+    + f"""
+local sec = math.floor(now)
+local att, done, ad = P .. 'att', P .. 'done', P .. 'ad'
+if tonumber(ARGV[7]) > 0 then redis.call('HINCRBY', att, sec, ARGV[7]) end
+if tonumber(ARGV[8]) > 0 then redis.call('HINCRBY', done, sec, ARGV[8]) end
+for _, h in ipairs({{att, done, ad}}) do
+  for _, f in ipairs(redis.call('HKEYS', h)) do
+    if tonumber(f) < sec - {KEEP_S} then redis.call('HDEL', h, f) end
+  end
+end
+redis.call('ZREMRANGEBYSCORE', gone, '-inf', now - {EXPIRED_KEEP_S})
+local on = redis.call('HGET', st, 'auto_on') == '1'
+if ARGV[10] == '1' then
+  local load = 0
+  for _, v in ipairs(window(att, sec - {AUTO_WINDOW_S}, sec - 1)) do load = load + num(v, 0) end
+  load = load / {AUTO_WINDOW_S}
+  local threshold = tonumber(ARGV[9])
+  local new_on
+  if on then
+    new_on = redis.call('ZCARD', q) > 0 or load > threshold / 2
+  else
+    new_on = load > threshold
+  end
+  if new_on and not on then redis.call('HSET', st, 'auto_since', ARGV[2]) end
+  redis.call('HSET', st, 'auto_on', new_on and '1' or '0')
+  on = new_on
+end
+advance()
+local bookings = 0
+for _, v in ipairs(window(done, sec - {WINDOW_S}, sec - 1)) do bookings = bookings + num(v, 0) end
+local counts = {{}}
+for _, v in ipairs(window(ad, sec - {WINDOW_S}, sec - 1)) do counts[#counts + 1] = num(v, 0) end
+local s = redis.call('HMGET', st, 'auto_since', 'served', 'expired', 'recycled')
+return {{redis.call('HGETALL', P .. 'cfg'), on and 1 or 0, s[1] or '', counts, bookings,
+        redis.call('ZCARD', q), num(s[2], 0), num(s[3], 0), num(s[4], 0)}}
+"""
+)
+
+# KEYS 1: the spent key. ARGV: 1 idempotency key, 2 now, 3 keep_s.
+SPEND_LUA = """
+local held = redis.call('GET', KEYS[1])
+if held then
+  local sep = string.find(held, '|', 1, true)
+  local until_ = tonumber(string.sub(held, 1, sep - 1))
+  if until_ > tonumber(ARGV[2]) then
+    if ARGV[1] ~= '' and string.sub(held, sep + 1) == ARGV[1] then return 'same' end
+    return 'spent'
+  end
+end
+local until_ = tonumber(ARGV[2]) + tonumber(ARGV[3])
+redis.call('SET', KEYS[1], string.format('%.6f', until_) .. '|' .. ARGV[1],
+           'PX', math.ceil(tonumber(ARGV[3]) * 1000))
+return 'ok'
+"""
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _ticket_state(raw: list[Any]) -> TicketState:
+    status: Status = _text(raw[0])  # type: ignore[assignment]
+    rank = int(raw[1])
+    deadline = _text(raw[2])
+    return TicketState(
+        status,
+        rank if rank >= 0 else None,
+        float(deadline) if deadline else None,
+        int(raw[3]),
+        int(raw[4]),
+    )
+
+
+class RedisWaitingRoom:
+    def __init__(self, client: aioredis.Redis, prefix: str = "kontingent:wr:") -> None:
+        self.client = client
+        self.prefix = prefix
+        self._join = client.register_script(JOIN_LUA)
+        self._poll = client.register_script(POLL_LUA)
+        self._sync = client.register_script(SYNC_LUA)
+        self._spend = client.register_script(SPEND_LUA)
+
+    @classmethod
+    def from_url(cls, url: str, prefix: str = "kontingent:wr:") -> RedisWaitingRoom:
+        pool = aioredis.BlockingConnectionPool.from_url(
+            url, max_connections=64, timeout=0.5, socket_connect_timeout=0.5, socket_timeout=1.0
+        )
+        return cls(aioredis.Redis(connection_pool=pool), prefix)
+
+    def _args(self, step: Step) -> list[Any]:
+        opens = "" if step.opens_at is None else repr(step.opens_at)
+        admitting = "1" if step.admitting else "0"
+        return [self.prefix, repr(step.now), admitting, repr(step.rate), repr(step.ttl_s), opens]
+
+    async def _call(self, script: Any, keys: list[str], args: list[Any]) -> Any:
+        try:
+            return await script(keys=keys, args=args)
+        except (RedisError, OSError) as exc:
+            raise StoreUnavailable(type(exc).__name__) from exc
+
+    async def join(self, ticket: str, score: float, step: Step) -> TicketState:
+        raw = await self._call(self._join, [], [*self._args(step), ticket, repr(score)])
+        return _ticket_state(raw)
+
+    async def poll(self, ticket: str, step: Step) -> TicketState:
+        return _ticket_state(await self._call(self._poll, [], [*self._args(step), ticket]))
+
+    async def sync(
+        self, step: Step, attempts: int, bookings: int, threshold: float, auto: bool
+    ) -> Shared:
+        args = [*self._args(step), attempts, bookings, repr(threshold), "1" if auto else "0"]
+        raw = await self._call(self._sync, [], args)
+        flat = [_text(v) for v in raw[0]]
+        since = _text(raw[2])
+        return Shared(
+            config=decode_config(dict(zip(flat[::2], flat[1::2], strict=True))),
+            auto_on=int(raw[1]) == 1,
+            auto_since=float(since) if since else None,
+            admit_counts=[int(c) for c in raw[3]],
+            bookings_in_window=int(raw[4]),
+            waiting=int(raw[5]),
+            served=int(raw[6]),
+            expired=int(raw[7]),
+            recycled=int(raw[8]),
+        )
+
+    async def spend(self, ticket: str, key: str, now: float, keep_s: float) -> str:
+        args = [key, repr(now), repr(keep_s)]
+        return _text(await self._call(self._spend, [self.prefix + "sp:" + ticket], args))
+
+    async def unspend(self, ticket: str) -> None:
+        try:
+            await self.client.delete(self.prefix + "sp:" + ticket)
+        except (RedisError, OSError) as exc:
+            raise StoreUnavailable(type(exc).__name__) from exc
+
+    async def save_config(self, config: RoomConfig) -> None:
+        try:
+            fields: dict[Any, Any] = dict(encode_config(config))
+            await self.client.hset(self.prefix + "cfg", mapping=fields)
+        except (RedisError, OSError) as exc:
+            raise StoreUnavailable(type(exc).__name__) from exc
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+        await self.client.connection_pool.disconnect()

@@ -1,0 +1,280 @@
+"""Where the queue lives: the `WaitingRoomStore` port, and its in-process adapter.
+
+Invariants kept here (both adapters; the behaviour suite checks them against each):
+- Every call is one atomic step: in memory one synchronous stretch with no await inside, in
+  Redis one Lua script. Two processes can never admit the same credit twice or pop one ticket
+  twice.
+- A ticket is in exactly one state: waiting (ordered by score), admitted (until its deadline),
+  expired (admission unused, remembered for an hour so its page can say so), or unknown.
+- Admission runs inside `join`, `poll` and `sync` (`_advance`): expired admissions first
+  (their credit goes back unless the ticket was spent on a booking), then the bucket accrues
+  and the front of the queue is admitted. Nothing runs in the background.
+- Time comes only from the callers' `now`; the stores never read a clock.
+- A store that cannot be reached raises `StoreUnavailable`; the service fails closed on it.
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+import math
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+from kontingent.waiting_room.model import (
+    AUTO_WINDOW_S,
+    KEEP_S,
+    WINDOW_S,
+    Bucket,
+    Mode,
+    RoomConfig,
+    accrue,
+    auto_decision,
+)
+
+EXPIRED_KEEP_S = 3600.0
+# At most this many admissions (and expiries) per step: bounds one Lua script's work.
+MAX_PER_STEP = 1000
+Status = Literal["waiting", "admitted", "expired", "unknown"]
+
+
+class StoreUnavailable(Exception):
+    """The waiting room's store could not be asked."""
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """What the caller knows about admitting at `now` (computed from its cached config)."""
+
+    now: float
+    admitting: bool
+    rate: float
+    ttl_s: float
+    opens_at: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class TicketState:
+    status: Status
+    rank: int | None = None  # people ahead, while waiting
+    deadline: float | None = None  # while admitted
+    served: int = 0
+    waiting: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Shared:
+    """The room as all processes see it, read once a second by each."""
+
+    config: RoomConfig | None  # None: no operator setting stored, use the settings
+    auto_on: bool
+    auto_since: float | None
+    admit_counts: list[int]  # admissions per second over the last WINDOW_S seconds
+    bookings_in_window: int
+    waiting: int
+    served: int
+    expired: int
+    recycled: int
+
+
+class WaitingRoomStore(Protocol):
+    async def join(self, ticket: str, score: float, step: Step) -> TicketState: ...
+
+    async def poll(self, ticket: str, step: Step) -> TicketState: ...
+
+    async def sync(
+        self, step: Step, attempts: int, bookings: int, threshold: float, auto: bool
+    ) -> Shared:
+        """Add this process's counts, decide auto mode, admit, and read the shared state."""
+        ...
+
+    async def spend(self, ticket: str, key: str, now: float, keep_s: float) -> str:
+        """Mark `ticket` as used for a booking: "ok", "same" (already, with this same
+        idempotency key `key`: a retry of that booking) or "spent"."""
+        ...
+
+    async def unspend(self, ticket: str) -> None: ...
+
+    async def save_config(self, config: RoomConfig) -> None: ...
+
+    async def aclose(self) -> None: ...
+
+
+def encode_config(config: RoomConfig) -> dict[str, str]:
+    return {
+        "mode": config.mode.value,
+        "opens_at": "" if config.opens_at is None else repr(config.opens_at),
+        "rate": repr(config.rate),
+        "ttl_s": repr(config.ttl_s),
+        "threshold": repr(config.threshold),
+    }
+
+
+def decode_config(raw: dict[str, str]) -> RoomConfig | None:
+    if not raw.get("mode"):
+        return None
+    return RoomConfig(
+        mode=Mode(raw["mode"]),
+        opens_at=float(raw["opens_at"]) if raw.get("opens_at") else None,
+        rate=float(raw["rate"]),
+        ttl_s=float(raw["ttl_s"]),
+        threshold=float(raw["threshold"]),
+    )
+
+
+def window(counts: dict[int, int], now: float, seconds: int) -> list[int]:
+    """Counts of the `seconds` whole seconds before the current one, oldest first."""
+    second = math.floor(now)
+    return [counts.get(s, 0) for s in range(second - seconds, second)]
+
+
+@dataclass
+class _Room:
+    order: list[tuple[float, str]] = field(default_factory=list)  # waiting, from `head`
+    head: int = 0
+    scores: dict[str, float] = field(default_factory=dict)
+    admitted: dict[str, float] = field(default_factory=dict)  # ticket -> deadline
+    deadlines: list[tuple[float, str]] = field(default_factory=list)  # heap of admitted
+    expired: dict[str, float] = field(default_factory=dict)  # ticket -> when
+    spent: dict[str, tuple[str, float]] = field(default_factory=dict)  # -> (key, until)
+    bucket: Bucket | None = None
+    served: int = 0
+    expired_total: int = 0
+    recycled: int = 0
+    auto_on: bool = False
+    auto_since: float | None = None
+    admissions: dict[int, int] = field(default_factory=dict)
+    bookings: dict[int, int] = field(default_factory=dict)
+    attempts: dict[int, int] = field(default_factory=dict)
+    config: RoomConfig | None = None
+
+
+class MemoryWaitingRoom:
+    """The queue in this process: right for one process (embedded mode) and for tests.
+    Methods are async for the port's sake but never await: each is one atomic step."""
+
+    def __init__(self) -> None:
+        self._r = _Room()
+
+    @property
+    def waiting(self) -> int:
+        return len(self._r.order) - self._r.head
+
+    def _rank(self, ticket: str) -> int:
+        item = (self._r.scores[ticket], ticket)
+        return bisect.bisect_left(self._r.order, item, lo=self._r.head) - self._r.head
+
+    def _pop_front(self) -> str:
+        r = self._r
+        _, ticket = r.order[r.head]
+        r.head += 1
+        del r.scores[ticket]
+        if r.head > 1024 and r.head * 2 > len(r.order):
+            r.order, r.head = r.order[r.head :], 0
+        return ticket
+
+    def _expire(self, now: float) -> None:
+        r, done = self._r, 0
+        while r.deadlines and r.deadlines[0][0] <= now and done < MAX_PER_STEP:
+            _, ticket = heapq.heappop(r.deadlines)
+            del r.admitted[ticket]
+            r.expired[ticket] = now
+            r.expired_total += 1
+            done += 1
+            if ticket not in r.spent and r.bucket is not None:
+                r.bucket = Bucket(r.bucket.credit + 1, r.bucket.at)
+                r.recycled += 1
+
+    def _forget_old(self, now: float) -> None:
+        r = self._r
+        r.expired = {t: at for t, at in r.expired.items() if at >= now - EXPIRED_KEEP_S}
+        r.spent = {t: held for t, held in r.spent.items() if held[1] > now}
+
+    def _advance(self, step: Step) -> None:
+        r = self._r
+        if r.bucket is None:
+            r.bucket = Bucket(0.0, step.now)
+        self._expire(step.now)
+        if not step.admitting:
+            r.bucket = Bucket(r.bucket.credit, step.now)
+            return
+        start = max(r.bucket.at, step.opens_at if step.opens_at is not None else -math.inf)
+        bucket = accrue(Bucket(r.bucket.credit, start), step.now, step.rate, self.waiting)
+        count = min(math.floor(bucket.credit), self.waiting, MAX_PER_STEP)
+        for _ in range(count):
+            ticket = self._pop_front()
+            r.admitted[ticket] = step.now + step.ttl_s
+            heapq.heappush(r.deadlines, (step.now + step.ttl_s, ticket))
+        credit = bucket.credit - count
+        if self.waiting == 0:
+            credit = min(credit, max(1.0, step.rate))
+        r.bucket = Bucket(credit, bucket.at)
+        r.served += count
+        if count:
+            second = math.floor(step.now)
+            r.admissions[second] = r.admissions.get(second, 0) + count
+
+    def _state(self, ticket: str) -> TicketState:
+        r = self._r
+        if ticket in r.scores:
+            return TicketState("waiting", self._rank(ticket), None, r.served, self.waiting)
+        if ticket in r.admitted:
+            return TicketState("admitted", None, r.admitted[ticket], r.served, self.waiting)
+        status: Status = "expired" if ticket in r.expired else "unknown"
+        return TicketState(status, None, None, r.served, self.waiting)
+
+    async def join(self, ticket: str, score: float, step: Step) -> TicketState:
+        if ticket not in self._r.scores:
+            bisect.insort(self._r.order, (score, ticket), lo=self._r.head)
+            self._r.scores[ticket] = score
+        self._advance(step)
+        return self._state(ticket)
+
+    async def poll(self, ticket: str, step: Step) -> TicketState:
+        self._advance(step)
+        return self._state(ticket)
+
+    async def sync(
+        self, step: Step, attempts: int, bookings: int, threshold: float, auto: bool
+    ) -> Shared:
+        r, second = self._r, math.floor(step.now)
+        for counts, added in ((r.attempts, attempts), (r.bookings, bookings)):
+            counts[second] = counts.get(second, 0) + added
+        for counts in (r.attempts, r.bookings, r.admissions):
+            for old in [s for s in counts if s < second - KEEP_S]:
+                del counts[old]
+        self._forget_old(step.now)
+        if auto:
+            load = sum(window(r.attempts, step.now, AUTO_WINDOW_S)) / AUTO_WINDOW_S
+            on = auto_decision(r.auto_on, load, self.waiting, threshold)
+            if on and not r.auto_on:
+                r.auto_since = step.now
+            r.auto_on = on
+        self._advance(step)
+        return Shared(
+            config=r.config,
+            auto_on=r.auto_on,
+            auto_since=r.auto_since,
+            admit_counts=window(r.admissions, step.now, WINDOW_S),
+            bookings_in_window=sum(window(r.bookings, step.now, WINDOW_S)),
+            waiting=self.waiting,
+            served=r.served,
+            expired=r.expired_total,
+            recycled=r.recycled,
+        )
+
+    async def spend(self, ticket: str, key: str, now: float, keep_s: float) -> str:
+        held = self._r.spent.get(ticket)
+        if held is not None and held[1] > now:
+            return "same" if key and held[0] == key else "spent"
+        self._r.spent[ticket] = (key, now + keep_s)
+        return "ok"
+
+    async def unspend(self, ticket: str) -> None:
+        self._r.spent.pop(ticket, None)
+
+    async def save_config(self, config: RoomConfig) -> None:
+        self._r.config = config
+
+    async def aclose(self) -> None:
+        return None
