@@ -1,0 +1,107 @@
+"""Scheduled jobs: work that is due by the clock, not by a request.
+
+Invariants kept here:
+- Time comes from the injected clock only; `run_due` does one pass (every job whose minute has
+  come runs once) and is what tests call, with a FixedClock, instead of waiting.
+- A job that fails is logged and tried again at its next interval; it never stops the others.
+- Running the scheduler in several processes at once is safe because each job claims its
+  work in the database (the waitlist marks an entry notified with a conditional UPDATE in the
+  transaction that queues its SMS), never because only one scheduler is expected to run.
+- Day-before reminders are not here: the relay queues them (`Relay.run_forever`), claiming
+  each appointment once through `appointments.reminded_at`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+import structlog
+
+from kontingent.clock import Clock
+
+if TYPE_CHECKING:
+    from kontingent.app import Services
+
+log = structlog.get_logger(__name__)
+
+# A contingent released at 08:00 reaches the waiting within this long.
+WAITLIST_EVERY = timedelta(seconds=30)
+TICK_S = 1.0  # how often the loop looks at the clock; jobs run at their own intervals
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    name: str
+    every: timedelta
+    work: Callable[[datetime], Awaitable[int]]  # does what is due at `now`; how much it did
+
+
+class Scheduler:
+    def __init__(self, clock: Clock, jobs: Sequence[Job]) -> None:
+        self.clock = clock
+        self.jobs = list(jobs)
+        self.next_at: dict[str, datetime] = {}
+        self._stopping = asyncio.Event()
+
+    async def run_due(self) -> dict[str, int]:
+        """Run every job that is due now, one after another; what each did."""
+        done: dict[str, int] = {}
+        for job in self.jobs:
+            now = self.clock.now()
+            due_at = self.next_at.get(job.name)
+            if due_at is not None and now < due_at:
+                continue
+            self.next_at[job.name] = now + job.every
+            try:
+                done[job.name] = await job.work(now)
+            except Exception:
+                log.exception("job_failed", job=job.name)
+                continue
+            if done[job.name]:
+                log.info("job_done", job=job.name, count=done[job.name])
+        return done
+
+    async def run_forever(self, tick_s: float = TICK_S) -> None:
+        """Run due jobs until `stop()`; a pass in flight finishes first."""
+        self._stopping.clear()
+        while not self._stopping.is_set():
+            await self.run_due()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=tick_s)
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+
+def scheduled_jobs(services: Services) -> list[Job]:
+    return [Job("waitlist_released", WAITLIST_EVERY, services.waitlist.notify_released)]
+
+
+def scheduler_for(services: Services) -> Scheduler:
+    return Scheduler(services.clock, scheduled_jobs(services))
+
+
+def embedded_jobs(services: Services) -> Callable[[object], AbstractAsyncContextManager[None]]:
+    """The application's lifespan hook: in embedded mode (`settings.embedded_relay`) the web
+    process runs the scheduled jobs beside the relay; otherwise `kontingent worker` does."""
+
+    @contextlib.asynccontextmanager
+    async def running(_: object) -> AsyncIterator[None]:
+        if not services.settings.embedded_relay:
+            yield
+            return
+        task = asyncio.create_task(scheduler_for(services).run_forever())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    return running

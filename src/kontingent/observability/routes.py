@@ -1,0 +1,60 @@
+"""`/healthz`, `/readyz` and `/metrics`: for load balancers and Prometheus, not for people.
+
+They sit outside `/api/v1` and the portal: no session, no CSRF (GET only), no rate limit and
+no waiting room, so a queue at 08:00 never makes a healthy process look dead.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get
+from litestar.types import ControllerRouterHandler
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from kontingent.observability.service import Observability
+
+AnyRequest = Request[Any, Any, Any]
+
+
+def _observability(request: AnyRequest) -> Observability:
+    found: Observability = request.app.state.observability
+    return found
+
+
+@get("/healthz", include_in_schema=False, sync_to_thread=False, cache_control=None)
+def healthz() -> Response[dict[str, str]]:
+    """Alive: the process answers. Nothing else is asked."""
+    return Response({"status": "ok"}, headers={"Cache-Control": "no-store"})
+
+
+@get("/readyz", include_in_schema=False)
+async def readyz(request: AnyRequest) -> Response[dict[str, Any]]:
+    """Ready: the database (and Redis, when configured) answer now; else 503 naming them."""
+    checks = await _observability(request).readiness.check()
+    failed = [c.name for c in checks if not c.ok]
+    body: dict[str, Any] = {
+        "status": "unavailable" if failed else "ready",
+        "checks": {
+            c.name: {"ok": c.ok, "ms": c.ms, **({"error": c.error} if c.error else {})}
+            for c in checks
+        },
+    }
+    if failed:
+        body["error"] = {
+            "code": "unavailable",
+            "message": f"not ready: {', '.join(failed)} cannot be reached",
+            "details": {"failed": failed},
+        }
+    return Response(body, status_code=503 if failed else 200, headers={"Cache-Control": "no-store"})
+
+
+@get("/metrics", include_in_schema=False)
+async def metrics(request: AnyRequest) -> Response[bytes]:
+    """Prometheus text format, summed over every worker process of this host."""
+    text = await _observability(request).render()
+    return Response(text, media_type=CONTENT_TYPE_LATEST, headers={"Cache-Control": "no-store"})
+
+
+def handlers() -> list[ControllerRouterHandler]:
+    return [healthz, readyz, metrics]
