@@ -1,7 +1,7 @@
 """Portal pages per second: the start page and the offers page, rendered by the real server.
 
     .venv/bin/python bench/pages.py [--seconds 10] [--connections 16] [--workers 2]
-                                    [--postgres] [--ttl SECONDS]
+                                    [--postgres] [--ttl SECONDS ...] [--baseline TREE]
 
 What it does (see the "Portal pages" section of bench/README.md):
 1. starts `kontingent serve --demo` (all 27 demo centres, seeded at the current time) on a
@@ -12,6 +12,11 @@ What it does (see the "Portal pages" section of bench/README.md):
    other centres by distance, both dates per offer) with the multi-process load generator of
    bench/loadgen.py, each for a fixed time, every request on a keep-alive connection;
 4. reports pages per second, p50/p99 latency, status codes and where the CPU went.
+
+Several `--ttl` values, and `--baseline TREE` (another checkout of this repository, e.g. a
+`git worktree` of an older commit, served from its `src/` with this virtualenv), run one
+server after the other in the same invocation, so their figures are comparable: the table
+gives each page's rate as a ratio to the first configuration.
 
 Offers come from the availability cache (one database read per centre and vaccine per
 second), as in production; the page rendering (Jinja2, autoescaped) is what is measured.
@@ -105,21 +110,28 @@ def _phase(
     return name, result, cpu
 
 
-def _report(rows: list[tuple[str, LoadResult, dict[str, float]]], args: argparse.Namespace) -> bool:
-    ttl = "default" if args.ttl is None else f"{args.ttl:g} s"
+Row = tuple[str, str, LoadResult, dict[str, float]]  # configuration, page, result, CPU
+
+
+def _report(rows: list[Row], args: argparse.Namespace) -> bool:
     table = Table(
         title=f"Portal pages: {args.workers} server worker(s), {args.connections} connections, "
-        f"{'PostgreSQL' if args.postgres else 'SQLite'}, availability cache {ttl}"
+        f"{'PostgreSQL' if args.postgres else 'SQLite'}"
     )
-    for column in ("page", "pages/s", "p50 ms", "p99 ms", "requests", "statuses", "CPU (cores)"):
-        table.add_column(column, justify="right" if column != "page" else "left")
+    columns = ("server", "page", "pages/s", "vs first", "p50 ms", "p99 ms", "requests")
+    for column in (*columns, "statuses", "CPU (cores)"):
+        table.add_column(column, justify="left" if column in ("server", "page") else "right")
     ok = True
-    for name, result, cpu in rows:
+    first: dict[str, float] = {}
+    for config, page, result, cpu in rows:
         statuses = ", ".join(f"{k}: {v}" for k, v in sorted(result.statuses.items()))
         ok = ok and set(result.statuses) == {200} and result.errors == 0
+        base = first.setdefault(page, result.rate)
         table.add_row(
-            name,
+            config,
+            page,
             f"{result.rate:,.0f}",
+            f"{result.rate / base:.2f}x" if base else "-",
             f"{result.percentile(50):.1f}",
             f"{result.percentile(99):.1f}",
             f"{result.count:,}",
@@ -132,10 +144,14 @@ def _report(rows: list[tuple[str, LoadResult, dict[str, float]]], args: argparse
     return ok
 
 
-def _start(args: argparse.Namespace, folder: Path) -> tuple[Server, dict[str, str], str | None]:
+def _start(
+    args: argparse.Namespace, folder: Path, ttl: float | None, tree: Path | None
+) -> tuple[Server, dict[str, str], str | None]:
     env = {"KONTINGENT_LOG_LEVEL": "warning"}
-    if args.ttl is not None:
-        env["KONTINGENT_AVAILABILITY_TTL_S"] = str(args.ttl)
+    if ttl is not None:
+        env["KONTINGENT_AVAILABILITY_TTL_S"] = str(ttl)
+    if tree is not None:  # its package shadows the one installed (editable) in the venv
+        env["PYTHONPATH"] = str(tree / "src")
     schema = None
     if args.postgres:
         schema = f"kt_pages_{secrets.token_hex(4)}"
@@ -159,6 +175,34 @@ async def _schema(statement: str) -> None:
         await conn.close()
 
 
+def _measure(
+    args: argparse.Namespace, config: str, ttl: float | None, tree: Path | None
+) -> list[Row]:
+    """Start one server, walk the journeys, drive both pages; stop it again."""
+    folder = Path(tempfile.mkdtemp(prefix="kontingent-pages-"))
+    server, _, schema = _start(args, folder, ttl, tree)
+    try:
+        base = f"http://127.0.0.1:{PORT}"
+        cookies = [
+            _verified_cookie(base, postcode, f"+4917055{i:05d}")
+            for i, postcode in enumerate(POSTCODES)
+        ]
+        phases = [
+            ("start page  GET /", [_request("/")]),
+            ("offers page GET /choose", [_request("/choose?vaccine=BNT", c) for c in cookies]),
+        ]
+        rows = []
+        for page, requests in phases:
+            _, result, cpu = _phase(page, requests, args, server)
+            rows.append((config, page, result, cpu))
+        return rows
+    finally:
+        server.stop()
+        if schema is not None:
+            asyncio.run(_schema(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="length of each phase")
@@ -167,32 +211,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--load-processes", type=int, default=1)
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL instead of SQLite")
     parser.add_argument(
-        "--ttl", type=float, help="availability cache seconds (default: the service's, 1 s)"
+        "--ttl",
+        type=float,
+        action="append",
+        help="availability cache seconds (default: the service's); repeat to compare",
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="another checkout to measure first, with the first --ttl (its src/ is served)",
     )
     args = parser.parse_args(argv)
-    folder = Path(tempfile.mkdtemp(prefix="kontingent-pages-"))
-    server, _, schema = _start(args, folder)
-    try:
-        base = f"http://127.0.0.1:{PORT}"
-        cookies = [
-            _verified_cookie(base, postcode, f"+4917055{i:05d}")
-            for i, postcode in enumerate(POSTCODES)
-        ]
-        rows = [
-            _phase("start page  GET /", [_request("/")], args, server),
-            _phase(
-                "offers page GET /choose",
-                [_request("/choose?vaccine=BNT", c) for c in cookies],
-                args,
-                server,
-            ),
-        ]
-        return 0 if _report(rows, args) else 1
-    finally:
-        server.stop()
-        if schema is not None:
-            asyncio.run(_schema(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        shutil.rmtree(folder, ignore_errors=True)
+    ttls: list[float | None] = list(args.ttl or [None])
+    configs: list[tuple[str, float | None, Path | None]] = []
+    if args.baseline is not None:
+        configs.append((f"baseline, cache {_ttl_text(ttls[0])}", ttls[0], args.baseline))
+    configs += [(f"this tree, cache {_ttl_text(t)}", t, None) for t in ttls]
+    rows: list[Row] = []
+    for config, ttl, tree in configs:
+        rows += _measure(args, config, ttl, tree)
+    return 0 if _report(rows, args) else 1
+
+
+def _ttl_text(ttl: float | None) -> str:
+    return "default" if ttl is None else f"{ttl:g} s"
 
 
 if __name__ == "__main__":

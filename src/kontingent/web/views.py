@@ -16,9 +16,16 @@ from datetime import date, datetime
 from functools import partial
 
 from kontingent.booking.service import BookingView
-from kontingent.eligibility.model import DayRange
+from kontingent.eligibility.model import DayRange, window_days
 from kontingent.eligibility.service import EligibilityAnswer
-from kontingent.inventory.model import Centre, Offer, Vaccine, distance_km, pair_offers
+from kontingent.inventory.model import (
+    Centre,
+    Offer,
+    Vaccine,
+    distance_km,
+    local_day,
+    pair_offers,
+)
 from kontingent.inventory.repository import Catalogue
 from kontingent.inventory.service import Availability, Inventory
 from kontingent.web.i18n import Translator, phone_display
@@ -153,6 +160,18 @@ class OfferMemo:
         return kept[1], reading.next_release_at
 
 
+def _first_dose_limit(
+    catalogue: Catalogue, answer: EligibilityAnswer, vaccine_code: str, now: datetime
+) -> FirstDoseDays:
+    """The first-dose days to keep to, or None when they are every day a first dose can be
+    booked at all (today to the window's end): the common case, which needs no filter and
+    shares one memo entry for everybody."""
+    days = answer.decision.first_dose_days.get(vaccine_code, ())
+    campaign = catalogue.campaign
+    bookable = window_days(campaign.booking_from, campaign.booking_until, local_day(now))
+    return None if days == (bookable,) else days
+
+
 def _on_days(days: tuple[DayRange, ...], day: date) -> bool:
     return any(day in r for r in days)
 
@@ -181,7 +200,7 @@ async def choice(
     memo = memo_of(inventory)
     vaccine = catalogue.vaccines[vaccine_code]
     allowed = answer.decision.centres
-    days = answer.decision.first_dose_days.get(vaccine_code, ())
+    days = _first_dose_limit(catalogue, answer, vaccine_code, inventory.clock.now())
     home = home_centre(catalogue, postcode, allowed)
     offers, release = await memo.offers(catalogue, home.id, vaccine, persons, HOME_OFFERS, days)
     cards = [

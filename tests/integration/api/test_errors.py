@@ -335,6 +335,26 @@ async def send(client: Client, method: str, url: str, body: Any, headers: dict[s
     return await client.request(method, url, json=body, headers=headers)
 
 
+REASONS = {
+    "slot_not_bookable": {"in_the_past", "not_released", "outside_booking_window"},
+    "invalid_offer": {
+        "wrong_slot_count",
+        "mixed_centres",
+        "mixed_vaccines",
+        "not_side_by_side",
+        "interval_outside_window",
+    },
+    "not_eligible": {
+        "too_young_on_that_day",
+        "too_old_for_cohort",
+        "vaccine_age_limit",
+        "vaccine_not_in_cohort",
+        "cohort_not_open",
+        "centre_outside_district",
+    },
+}
+
+
 def refused(response: httpx.Response, case: Case) -> None:
     try:
         error = error_of(response, case.status, case.code)
@@ -350,6 +370,9 @@ async def test_bad_bookings_are_refused_and_write_nothing(
     for case in BOOKING_CASES:
         response = await send(client, "POST", "/api/v1/bookings", case.body(ctx), case.headers(ctx))
         refused(response, case)
+        if case.code in REASONS:  # the refusals of an offer say which rule applies
+            reason = response.json()["error"]["details"].get("reason")
+            assert reason in REASONS[case.code], (case.name, reason)
         assert await db_counts(svc.db) == before, f"case {case.name!r} wrote something"
     # The same token and offer still book: the refusals used nothing up.
     good = await send(
@@ -370,7 +393,9 @@ async def test_unreleased_slots_cannot_be_booked(client: Client, svc: Services, 
         before = await db_counts(svc.db)
         body = {"persons": [person(0)], "slot_ids": ctx.moderna}
         headers = {"Authorization": f"Bearer {ctx.token}"}
-        refused(await send(client, "POST", "/api/v1/bookings", body, headers), case)
+        response = await send(client, "POST", "/api/v1/bookings", body, headers)
+        refused(response, case)
+        assert response.json()["error"]["details"]["reason"] == "not_released"
         assert await db_counts(svc.db) == before
 
 
@@ -388,7 +413,9 @@ async def test_slots_outside_the_booking_window_cannot_be_booked(
         before = await db_counts(svc.db)
         body = {"persons": [person(0)], "slot_ids": ids}
         headers = {"Authorization": f"Bearer {ctx.token}"}
-        refused(await send(client, "POST", "/api/v1/bookings", body, headers), case)
+        response = await send(client, "POST", "/api/v1/bookings", body, headers)
+        refused(response, case)
+        assert response.json()["error"]["details"]["reason"] == "outside_booking_window"
         assert await db_counts(svc.db) == before
 
 
