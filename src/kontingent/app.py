@@ -33,9 +33,13 @@ from kontingent.errors import KontingentError, RateLimited
 from kontingent.inventory import routes as inventory_routes
 from kontingent.inventory.invalidation import RedisInvalidation
 from kontingent.inventory.service import Inventory
+from kontingent.jobs.service import embedded_jobs
 from kontingent.notifications import routes as notification_routes
 from kontingent.notifications.service import Relay
 from kontingent.notifications.transports import relay_for
+from kontingent.observability import routes as observability_routes
+from kontingent.observability.metrics import Metrics, measured, multiprocess_dir, note_error_code
+from kontingent.observability.service import Observability
 from kontingent.ratelimit.service import RateLimits, rate_limits_for
 from kontingent.verification import routes as verification_routes
 from kontingent.verification.service import Verification
@@ -229,6 +233,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
                     await relay_task
             await services.db.dispose()
 
+    observability = Observability(services, Metrics(multiprocess_dir()))
     api_routes = [
         inventory_routes.router,
         eligibility_routes.router,
@@ -254,11 +259,13 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
         route_handlers=[
             Router("/api/v1", route_handlers=api_routes),
             *web_routes.handlers(settings),
+            *observability_routes.handlers(),
         ],
         template_config=web_routes.template_config(),
         csrf_config=web_routes.csrf_config(settings),
         dependencies=dependencies,
-        lifespan=[lifespan],
+        lifespan=[lifespan, observability.running, embedded_jobs(services)],
+        after_exception=[note_error_code],  # the booking outcome counted by `measured`
         exception_handlers={
             # JSON under /api/, HTML pages for the portal's paths.
             KontingentError: portal_or(on_domain_error),
@@ -277,5 +284,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
         debug=False,
     )
     app.state.services = services
+    app.state.observability = observability
+    app.asgi_handler = measured(app.asgi_handler, observability.metrics, settings.access_log)
     document_errors(app.openapi_schema)  # built now, so /api/v1/openapi.json carries it
     return app

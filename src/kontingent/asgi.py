@@ -6,7 +6,10 @@ from litestar import Litestar
 
 from kontingent.app import create_app
 from kontingent.config import load_settings
+from kontingent.observability.logs import configure_logging, log_format_for
 
 
 def from_environment() -> Litestar:
-    return create_app(load_settings().check())
+    settings = load_settings().check()
+    configure_logging(log_format_for(settings.log_format, settings.demo), settings.log_level)
+    return create_app(settings)

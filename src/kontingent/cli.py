@@ -23,6 +23,7 @@ from kontingent.config import Settings, SettingsError, ensure_sqlite_dir, load_s
 from kontingent.db import Database, make_engine
 
 if TYPE_CHECKING:
+    from kontingent.jobs.service import Scheduler
     from kontingent.notifications.service import Relay
 
 app = typer.Typer(help="Kontingent: vaccination appointment booking.", no_args_is_help=True)
@@ -137,6 +138,9 @@ def serve(
         _migrate(settings)
         _seed(settings)
     _export(settings)
+    from kontingent.observability.multiprocess import prepare_metrics_dir
+
+    prepare_metrics_dir(settings.metrics_dir, settings.port)  # before any worker starts
     from granian import Granian
     from granian.constants import Interfaces
     from granian.log import LogLevels
@@ -201,11 +205,16 @@ def worker(
         ),
     ] = None,
 ) -> None:
-    """Relay the outbox (SMS and e-mail) and queue day-before reminders until stopped."""
+    """Relay the outbox (SMS and e-mail), queue day-before reminders and run the scheduled
+    jobs (waitlist SMS when offers come free) until stopped."""
     settings = _settings(
         database_url=database_url, smtp_url=smtp_url, sms_gateway_url=sms_gateway_url
     )
     from kontingent.app import build_services
+    from kontingent.jobs.service import scheduler_for
+    from kontingent.observability.logs import configure_logging, log_format_for
+
+    configure_logging(log_format_for(settings.log_format, settings.demo), settings.log_level)
 
     async def main() -> None:
         try:
@@ -228,7 +237,7 @@ def worker(
                     f"{count} sent message(s) older than {purge_sent_days} day(s) deleted"
                 )
             else:
-                await _relay_until_stopped(services.relay)
+                await _relay_until_stopped(services.relay, scheduler_for(services))
         finally:
             await services.relay.aclose()
             await services.db.dispose()
@@ -251,18 +260,23 @@ def _event_loop_run(work: Coroutine[Any, Any, None]) -> None:
     uvloop.run(work)
 
 
-async def _relay_until_stopped(relay: Relay) -> None:
-    """Run the relay. SIGTERM or Ctrl+C lets the rounds in flight record what they delivered,
-    so a clean stop sends nothing twice; a second signal stops at once."""
+async def _relay_until_stopped(relay: Relay, scheduler: Scheduler | None = None) -> None:
+    """Run the relay (and the scheduler). SIGTERM or Ctrl+C lets the rounds in flight record
+    what they delivered, so a clean stop sends nothing twice; a second signal stops at once."""
     task = asyncio.create_task(relay.run_forever())
+    jobs = asyncio.create_task(scheduler.run_forever()) if scheduler else None
     signals = 0
 
     def on_signal() -> None:
         nonlocal signals
         signals += 1
         relay.stop()
+        if scheduler is not None:
+            scheduler.stop()
         if signals > 1:
             task.cancel()
+            if jobs is not None:
+                jobs.cancel()
 
     loop = asyncio.get_running_loop()
     with contextlib.suppress(NotImplementedError):  # no signal handlers on Windows
@@ -270,6 +284,8 @@ async def _relay_until_stopped(relay: Relay) -> None:
             loop.add_signal_handler(signum, on_signal)
     with contextlib.suppress(asyncio.CancelledError):
         await task
+        if jobs is not None:
+            await jobs
 
 
 async def _print_outbox(db: Database, now: datetime) -> None:

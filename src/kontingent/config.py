@@ -62,6 +62,13 @@ class Settings:
     port: int = 8000
     workers: int = 1
     log_level: str = "info"
+    # "json" (one object per line), "console" (for people) or "auto": console in demo mode.
+    log_format: str = "auto"
+    # One log line per request (method, route template, status, ms); off under load.
+    access_log: bool = False
+    # Where `kontingent serve` keeps the workers' metric files (emptied at start); default:
+    # PROMETHEUS_MULTIPROC_DIR if set, else a folder per port in the temporary directory.
+    metrics_dir: str = ""
     # Run the outbox relay inside the web process (embedded mode).
     embedded_relay: bool = True
     # Cache of free slots per centre and vaccine; a booking decides against the database.
@@ -142,6 +149,7 @@ _KINDS: dict[str, type] = {
     "db_pool_size": int,
     "availability_ttl_s": float,
     "rate_limits": bool,
+    "access_log": bool,
 }
 
 
@@ -165,6 +173,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
     settings = Settings(**values)
     _check_urls(settings)
     _check_waiting_room(settings)
+    _check_logging(settings)
     _check_rates(settings)
     return settings
 
@@ -224,3 +233,15 @@ def _check_waiting_room(settings: Settings) -> None:
     for name in ("admission_rate", "admission_ttl_s", "auto_threshold"):
         if getattr(settings, f"waiting_room_{name}") <= 0:
             raise SettingsError(f"KONTINGENT_WAITING_ROOM_{name.upper()} must be above 0")
+
+
+def _check_logging(settings: Settings) -> None:
+    if settings.log_format not in ("auto", "json", "console"):
+        raise SettingsError(
+            f"KONTINGENT_LOG_FORMAT must be auto, json or console, not {settings.log_format!r}"
+        )
+    if settings.log_level not in ("critical", "error", "warning", "info", "debug"):
+        raise SettingsError(
+            "KONTINGENT_LOG_LEVEL must be critical, error, warning, info or debug, "
+            f"not {settings.log_level!r}"
+        )
