@@ -67,8 +67,8 @@ local function advance()
     credit = credit + recycled
   end
   if not admitting then
-    redis.call('HSET', st, 'credit', string.format('%.6f', credit),
-               'at', string.format('%.6f', now))
+    redis.call('HSET', st, 'credit', string.format('%.17g', credit),
+               'at', string.format('%.17g', now))
     return
   end
   local start = at
@@ -77,12 +77,12 @@ local function advance()
   if now > start then credit = credit + (now - start) * rate end
   local cap = math.max(1, rate)
   if waiting == 0 then credit = math.min(credit, cap) end
-  local n = math.min(math.floor(credit), waiting, MAX)
+  local n = math.min(math.floor(credit + 1e-9), waiting, MAX)
   if n > 0 then
     local popped = redis.call('ZPOPMIN', q, n)
     local args = {{}}
     for i = 1, #popped, 2 do
-      args[#args + 1] = string.format('%.6f', now + ttl)
+      args[#args + 1] = string.format('%.17g', now + ttl)
       args[#args + 1] = popped[i]
     end
     redis.call('ZADD', adm, unpack(args))
@@ -91,8 +91,8 @@ local function advance()
   end
   credit = credit - n
   if waiting - n == 0 then credit = math.min(credit, cap) end
-  redis.call('HSET', st, 'credit', string.format('%.6f', credit),
-             'at', string.format('%.6f', math.max(now, start)))
+  redis.call('HSET', st, 'credit', string.format('%.17g', credit),
+             'at', string.format('%.17g', math.max(now, start)))
 end
 
 local function state(t)
@@ -185,7 +185,7 @@ if held then
   end
 end
 local until_ = tonumber(ARGV[2]) + tonumber(ARGV[3])
-redis.call('SET', KEYS[1], string.format('%.6f', until_) .. '|' .. ARGV[1],
+redis.call('SET', KEYS[1], string.format('%.17g', until_) .. '|' .. ARGV[1],
            'PX', math.ceil(tonumber(ARGV[3]) * 1000))
 return 'ok'
 """

@@ -274,9 +274,10 @@ class WaitingRoom:
     ) -> tokens.Admission | None:
         """The admission of a guarded call, or None when the room does not guard now."""
         await self._refresh()
+        if self.config.mode is Mode.AUTO:
+            self._attempts += 1  # the load auto mode watches, counted in every process
         if not self.guarding():
             return None
-        self._attempts += 1
         try:
             return tokens.verify(self._secret, token, self.clock.now().timestamp(), ticket)
         except tokens.AdmissionError as exc:

@@ -200,7 +200,7 @@ class MemoryWaitingRoom:
             return
         start = max(r.bucket.at, step.opens_at if step.opens_at is not None else -math.inf)
         bucket = accrue(Bucket(r.bucket.credit, start), step.now, step.rate, self.waiting)
-        count = min(math.floor(bucket.credit), self.waiting, MAX_PER_STEP)
+        count = min(math.floor(bucket.credit + 1e-9), self.waiting, MAX_PER_STEP)
         for _ in range(count):
             ticket = self._pop_front()
             r.admitted[ticket] = step.now + step.ttl_s

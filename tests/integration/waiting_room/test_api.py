@@ -1,0 +1,154 @@
+"""The waiting room over HTTP (API.md, "Waiting room"): join, poll, admission, and the
+X-Admission header that verification and booking require while the room is on."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from kontingent.app import Services, create_app
+from kontingent.clock import FixedClock
+from kontingent.config import Settings
+from kontingent.waiting_room import tokens
+from kontingent.waiting_room.redis_store import RedisWaitingRoom
+from tests.integration.waiting_room.conftest import DEAD_REDIS_URL
+from tests.support import BIELEFELD, T0, error_of, person, phone, read_pin
+
+pytestmark = pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
+Client = AsyncTestClient[Litestar]
+SHAPE = {"ticket", "position", "serving", "admitted", "poll_after_s", "estimated_wait_s"}
+
+
+@pytest.fixture
+def room_settings(settings: Settings) -> Settings:
+    return dataclasses.replace(
+        settings,
+        waiting_room=True,
+        waiting_room_opens_at=T0.isoformat(),
+        waiting_room_admission_rate=1.0,
+        waiting_room_admission_ttl_s=600.0,
+    )
+
+
+@pytest.fixture
+async def room_client(room_settings: Settings, clock: FixedClock) -> AsyncIterator[Client]:
+    async with AsyncTestClient(create_app(room_settings, clock)) as c:
+        yield c
+
+
+async def _admitted(client: Client, clock: FixedClock) -> dict[str, Any]:
+    joined = await client.post("/api/v1/queue")
+    assert joined.status_code == 201, joined.text
+    clock.advance(timedelta(seconds=2))
+    polled = await client.get(f"/api/v1/queue/{joined.json()['ticket']}")
+    assert polled.status_code == 200 and polled.json()["admitted"], polled.text
+    body: dict[str, Any] = polled.json()
+    return body
+
+
+async def test_join_and_poll_answer_the_documented_shape(
+    room_client: Client, clock: FixedClock
+) -> None:
+    first = (await room_client.post("/api/v1/queue")).json()
+    clock.advance(timedelta(milliseconds=1))
+    second = (await room_client.post("/api/v1/queue")).json()
+    assert set(first) >= SHAPE and first["admitted"] is False
+    assert first["ticket"] != second["ticket"] and first["poll_after_s"] > 0
+    polled = (await room_client.get(f"/api/v1/queue/{second['ticket']}")).json()
+    assert polled["position"] == 2 and polled["serving"] == 0 and "admission_token" in polled
+    clock.advance(timedelta(seconds=1.5))
+    admitted = (await room_client.get(f"/api/v1/queue/{first['ticket']}")).json()
+    assert admitted["admitted"] and admitted["admission_token"].startswith("v1.")
+    assert admitted["serving"] == 1
+    unknown = await room_client.get(f"/api/v1/queue/{tokens.new_ticket()}")
+    assert error_of(unknown, 404, "unknown_ticket")["message"].find("POST /api/v1/queue") > 0
+
+
+async def test_verification_and_booking_need_an_admission_while_the_room_is_on(
+    room_client: Client, clock: FixedClock, services: Services
+) -> None:
+    body = {"phone": phone(1)}
+    missing = await room_client.post("/api/v1/verifications", json=body)
+    assert "POST /api/v1/queue" in error_of(missing, 403, "admission_required")["message"]
+    forged = tokens.sign("not the server's key" * 2, tokens.new_ticket(), 2e9)
+    refused = await room_client.post(
+        "/api/v1/verifications", json=body, headers={"X-Admission": forged}
+    )
+    error_of(refused, 403, "admission_invalid")
+
+    admission = {"X-Admission": (await _admitted(room_client, clock))["admission_token"]}
+    started = await room_client.post("/api/v1/verifications", json=body, headers=admission)
+    assert started.status_code == 201, started.text
+    pin = await read_pin(services, phone(1))
+    confirm = f"/api/v1/verifications/{started.json()['verification_id']}"
+    assert error_of(await room_client.post(confirm, json={"pin": pin}), 403, "admission_required")
+    checked = await room_client.post(confirm, json={"pin": pin}, headers=admission)
+    assert checked.status_code == 200, checked.text
+    headers = {**admission, "Authorization": f"Bearer {checked.json()['token']}"}
+
+    url = f"/api/v1/centres/{BIELEFELD}/offers?vaccine=BNT&persons=1&limit=2"
+    offers = (await room_client.get(url)).json()["offers"]  # browsing stays open
+    slot_ids = [a["slot_id"] for a in offers[0]["appointments"]]
+    order = {"persons": [person(1, phone=phone(1))], "slot_ids": slot_ids}
+    bearer_only = {"Authorization": headers["Authorization"]}
+    no_admission = await room_client.post("/api/v1/bookings", json=order, headers=bearer_only)
+    error_of(no_admission, 403, "admission_required")
+    booked = await room_client.post(
+        "/api/v1/bookings", json=order, headers={**headers, "Idempotency-Key": "one"}
+    )
+    assert booked.status_code == 201, booked.text
+    again = await room_client.post(
+        "/api/v1/bookings", json=order, headers={**headers, "Idempotency-Key": "one"}
+    )
+    assert again.status_code == 201 and again.json()["code"] == booked.json()["code"]
+    other = [a["slot_id"] for a in offers[1]["appointments"]]
+    replay = await room_client.post(
+        "/api/v1/bookings", json={**order, "slot_ids": other}, headers=headers
+    )
+    assert "already used" in error_of(replay, 403, "admission_used")["message"]
+
+
+async def test_an_expired_admission_is_refused_and_its_ticket_says_so(
+    room_client: Client, clock: FixedClock
+) -> None:
+    admitted = await _admitted(room_client, clock)
+    clock.advance(timedelta(seconds=601))
+    headers = {"X-Admission": admitted["admission_token"]}
+    late = await room_client.post(
+        "/api/v1/verifications", json={"phone": phone(2)}, headers=headers
+    )
+    error_of(late, 403, "admission_expired")
+    gone = await room_client.get(f"/api/v1/queue/{admitted['ticket']}")
+    error_of(gone, 410, "admission_expired")
+
+
+async def test_with_the_room_off_joining_admits_at_once_and_nothing_is_required(
+    client: Client,
+) -> None:
+    joined = await client.post("/api/v1/queue")
+    assert joined.status_code == 201 and joined.json()["admitted"] is True
+    started = await client.post("/api/v1/verifications", json={"phone": phone(3)})
+    assert started.status_code == 201, started.text
+
+
+async def test_with_its_store_unreachable_the_queue_answers_503_with_retry_after(
+    room_settings: Settings, clock: FixedClock
+) -> None:
+    app = create_app(room_settings, clock)
+    room = app.state.services.waiting_room
+    await room.store.aclose()
+    room.store = RedisWaitingRoom.from_url(DEAD_REDIS_URL, "kt_test_dead:")
+    async with AsyncTestClient(app) as client:
+        joined = await client.post("/api/v1/queue")
+        assert "nobody is being let in" in error_of(joined, 503, "waiting_room_paused")["message"]
+        assert int(joined.headers["Retry-After"]) > 0
+        polled = await client.get(f"/api/v1/queue/{tokens.new_ticket()}")
+        error_of(polled, 503, "waiting_room_paused")
+        refused = await client.post("/api/v1/verifications", json={"phone": phone(4)})
+        error_of(refused, 403, "admission_required")
