@@ -313,5 +313,14 @@ async def _print_outbox(db: Database, now: datetime) -> None:
         )
 
 
+def _add_waiting_room_commands() -> None:
+    from kontingent.waiting_room.admin import commands
+
+    app.add_typer(commands, name="waiting-room")
+
+
+_add_waiting_room_commands()
+
+
 def main() -> None:
     app()
