@@ -546,4 +546,51 @@ M: dict[str, tuple[str, str]] = {
         "Please choose a vaccine from the list.",
     ),
     "err.generic": ("Bitte prüfen Sie die Eingabe: {message}", "Please check the input: {message}"),
+    # waiting room
+    "queue.title": ("Sie sind in der Warteschlange", "You are in the queue"),
+    "queue.intro": (
+        "Gerade möchten sehr viele Menschen buchen. Damit die Seite für alle funktioniert, "
+        "lassen wir nach und nach Menschen herein. Ihr Platz ist sicher.",
+        "Very many people want to book right now. So that the site works for everyone, we "
+        "let people in step by step. Your place is safe.",
+    ),
+    "queue.position": ("Ihre Nummer", "Your number"),
+    "queue.serving": ("Zuletzt hereingelassen", "Last let in"),
+    "queue.ahead": ("Menschen vor Ihnen", "People ahead of you"),
+    "queue.wait": ("Geschätzte Wartezeit", "Estimated wait"),
+    "queue.wait.minutes": ("etwa {minutes} Minuten", "about {minutes} minutes"),
+    "queue.wait.soon": ("weniger als eine Minute", "less than a minute"),
+    "queue.before.title": ("Die Buchung beginnt bald", "Booking opens soon"),
+    "queue.before": (
+        "Die Buchung beginnt {when}. Dann wird die Reihenfolge aller, die jetzt schon warten, "
+        "ausgelost: Wer früher kommt, hat keinen Nachteil und keinen Vorteil.",
+        "Booking opens {when}. Then the order of everyone already waiting is drawn by lot: "
+        "coming earlier is neither an advantage nor a disadvantage.",
+    ),
+    "queue.before.now": ("in Kürze", "shortly"),
+    "queue.refresh": (
+        "Diese Seite lädt sich von selbst neu (etwa alle {seconds} Sekunden). Bitte lassen "
+        "Sie sie offen. Sobald Sie an der Reihe sind, geht es automatisch weiter.",
+        "This page reloads by itself (about every {seconds} seconds). Please keep it open. "
+        "When it is your turn you continue automatically.",
+    ),
+    "queue.admitted_for": (
+        "Wenn Sie an der Reihe sind, haben Sie {minutes} Minuten Zeit für die Buchung.",
+        "When it is your turn you have {minutes} minutes to book.",
+    ),
+    "queue.reload": ("Jetzt neu laden", "Reload now"),
+    "queue.paused.title": ("Die Warteschlange ist kurz angehalten", "The queue is paused"),
+    "queue.paused": (
+        "Wir haben gerade eine technische Störung. Im Moment wird niemand hereingelassen, "
+        "auch nicht außer der Reihe. Ihr Platz bleibt erhalten. Die Seite versucht es in "
+        "{seconds} Sekunden von selbst wieder.",
+        "We have a technical problem right now. Nobody is being let in at the moment, not "
+        "even out of turn. Your place is kept. The page tries again by itself in {seconds} "
+        "seconds.",
+    ),
+    "queue.expired": (
+        "Sie waren an der Reihe, haben aber die Zeit zum Buchen nicht genutzt. Sie sind wieder "
+        "in der Warteschlange.",
+        "It was your turn, but the time to book ran out. You are back in the queue.",
+    ),
 }

@@ -26,6 +26,7 @@ from kontingent.verification.model import TokenClaims
 from kontingent.web import forms
 from kontingent.web.i18n import phone_display
 from kontingent.web.page import Portal
+from kontingent.web.queue import gate
 from kontingent.web.views import OfferCard, address_of, booking_card, choice, dose_lines
 
 AnyRequest = Request[Any, Any, Any]
@@ -195,6 +196,8 @@ async def details(request: AnyRequest) -> Response[Any]:
     slot_ids = forms.parse_offer(key)
     if slot_ids is None:
         return portal.redirect("/choose", note="offer_gone")
+    if (held := await gate(portal, f"/details?offer={key}")) is not None:
+        return held
     count = forms.persons_in(slot_ids)
     draft = portal.flow.draft if portal.flow.offer == key else None
     if draft:
@@ -223,18 +226,22 @@ async def book(request: AnyRequest) -> Response[Any]:
     if claims is None:  # the phone token ran out while the form was open: keep the typing
         portal.save(offer=key, draft=forms.shown(flat), token=None)
         return portal.redirect("/phone", note="expired")
+    # The waiting room's door: the typed data waits as a draft while the person queues.
+    held = await gate(portal, f"/details?offer={key}", offer=key, draft=forms.shown(flat))
+    if held is not None:
+        return held
     errors = forms.too_long(flat, portal.t)
     if errors:
         return await _details_page(portal, slot_ids, _kept(people), errors=errors, status=422)
     request_id = forms.text_of(form, "request_id")
+    idempotency_key = request_id if 0 < len(request_id) <= 100 else None
+    room, flow = portal.services.waiting_room, portal.flow
     try:
         await portal.services.limits.enforce(request.scope, "booking", claims.phone)
-        view = await portal.services.booking.book(
-            claims,
-            forms.for_domain(people),
-            slot_ids,
-            idempotency_key=request_id if 0 < len(request_id) <= 100 else None,
-        )
+        async with room.booking(flow.admission, idempotency_key, flow.queue):
+            view = await portal.services.booking.book(
+                claims, forms.for_domain(people), slot_ids, idempotency_key=idempotency_key
+            )
     except SlotTaken:
         return await _retake(portal, slot_ids, flat, status=409)
     except KontingentError as exc:
@@ -245,6 +252,8 @@ async def book(request: AnyRequest) -> Response[Any]:
         booked_born=forms.iso_date(people[0]["birth_date"]),
         offer=None,
         draft=None,
+        queue=None,  # the admission is spent: another booking queues again
+        admission=None,
     )
     return portal.redirect(f"/confirmation/{view.code}")
 

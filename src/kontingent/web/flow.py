@@ -16,13 +16,14 @@ from typing import Any
 from litestar import Request, Response, get, post
 
 from kontingent.eligibility.model import Cohort
-from kontingent.errors import KontingentError
+from kontingent.errors import KontingentError, RateLimited
 from kontingent.inventory.model import local_day
 from kontingent.verification.model import PIN_VALIDITY, normalise_phone
 from kontingent.verification.service import PinSent
 from kontingent.web import forms
 from kontingent.web.i18n import Translator, phone_display
 from kontingent.web.page import Portal
+from kontingent.web.queue import gate
 from kontingent.web.views import home_centre
 
 AnyRequest = Request[Any, Any, Any]
@@ -77,7 +78,8 @@ async def eligibility_check(request: AnyRequest) -> Response[Any]:
             await portal.services.limits.enforce(request.scope, "eligibility")
             await portal.services.eligibility.check(born, values["postcode"])
         except KontingentError as exc:
-            errors, status = forms.messages(exc, portal.t, "postcode"), exc.status
+            errors = forms.messages(exc, portal.t, "postcode")
+            status = exc.status if isinstance(exc, RateLimited) else 422
         else:
             portal.save(born=born, postcode=values["postcode"])
             return portal.redirect("/eligibility/result")
@@ -128,6 +130,8 @@ async def phone_form(request: AnyRequest) -> Response[Any]:
     portal = Portal(request)
     if not portal.flow.born:
         return portal.redirect("/eligibility", note="restart")
+    if (held := await gate(portal, "/phone")) is not None:  # the waiting room's door
+        return held
     values = {"phone": phone_display(portal.flow.phone)}
     return portal.render("phone.html", title=portal.t("phone.title"), values=values)
 
@@ -135,6 +139,8 @@ async def phone_form(request: AnyRequest) -> Response[Any]:
 @post("/phone")
 async def phone_send(request: AnyRequest) -> Response[Any]:
     portal = Portal(request)
+    if (held := await gate(portal, "/phone")) is not None:
+        return held
     values = forms.read(await request.form(), ("phone",))
     errors, status = forms.check(values, portal.t, ("phone",)), 422
     if not errors:
@@ -188,6 +194,8 @@ async def pin_form(request: AnyRequest) -> Response[Any]:
     portal = Portal(request)
     if not portal.flow.vid:
         return portal.redirect("/phone", note="phone")
+    if (held := await gate(portal, "/pin")) is not None:
+        return held
     return _pin_page(portal, {})
 
 
@@ -196,6 +204,8 @@ async def pin_check(request: AnyRequest) -> Response[Any]:
     portal = Portal(request)
     if not portal.flow.vid:
         return portal.redirect("/phone", note="phone")
+    if (held := await gate(portal, "/pin")) is not None:
+        return held
     values = forms.read(await request.form(), ("pin",))
     errors, status = forms.check(values, portal.t, ("pin",)), 422
     if not errors:
@@ -203,7 +213,8 @@ async def pin_check(request: AnyRequest) -> Response[Any]:
             await portal.services.limits.enforce(request.scope, "pin_check", portal.flow.vid)
             token = await portal.services.verification.check_pin(portal.flow.vid, values["pin"])
         except KontingentError as exc:
-            errors, status = forms.messages(exc, portal.t, "pin"), exc.status
+            errors = forms.messages(exc, portal.t, "pin")
+            status = exc.status if isinstance(exc, RateLimited) else 422
         else:
             portal.save(token=token)
             if portal.flow.offer:  # a form was waiting for a fresh confirmation
@@ -217,6 +228,8 @@ async def pin_resend(request: AnyRequest) -> Response[Any]:
     portal = Portal(request)
     if not portal.flow.phone:
         return portal.redirect("/phone", note="phone")
+    if (held := await gate(portal, "/pin")) is not None:
+        return held
     try:
         await portal.services.limits.enforce(request.scope, "pin_send", portal.flow.phone)
         sent = await portal.services.verification.send_pin(portal.flow.phone)

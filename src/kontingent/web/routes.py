@@ -25,7 +25,7 @@ from litestar.types import ControllerRouterHandler
 
 from kontingent.config import Settings
 from kontingent.ratelimit.service import retry_after_header
-from kontingent.web import choose, extras, flow, manage
+from kontingent.web import choose, extras, flow, manage, queue
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
@@ -35,6 +35,7 @@ CSRF_COOKIE = "kt_csrf"
 
 def handlers(settings: Settings) -> list[ControllerRouterHandler]:
     pages: list[Any] = [*flow.routes, *choose.routes, *manage.routes, *extras.routes]
+    pages += queue.routes  # the waiting room's page
     if settings.demo:
         pages += extras.demo_routes
     return [

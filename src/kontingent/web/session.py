@@ -41,6 +41,9 @@ class Flow(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=False):
     manage_born: str | None = None
     offer: str | None = None  # offer chosen when the token ran out mid-form
     draft: dict[str, str] | None = None  # the typed person data of that form
+    queue: str | None = None  # waiting-room ticket
+    admission: str | None = None  # its admission token, once admitted
+    queue_next: str | None = None  # the step to continue with when admitted
 
 
 def _key(secret: str) -> bytes:

@@ -1,0 +1,121 @@
+"""The waiting room in the portal: the door in front of the verification and booking steps,
+and the queue page (/warteschlange) that shows the place in line and lets people through.
+
+Invariants kept here:
+- Information pages (start, eligibility, offers, manage booking) never meet the door; the
+  steps that verify a phone or book call `gate` first.
+- Ticket and admission token live in the signed session cookie, so any server process can
+  serve the queue page; the page refreshes itself with a meta tag (no script), as often as
+  the room says (less often the further back a person stands).
+- When admitted, a person continues where they were sent from, which is only ever one of
+  the journey's own steps (`_NEXT`): the page is no open redirect.
+- While the room's store is unreachable the page says so plainly, answers 503 with
+  Retry-After, and lets nobody through.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from litestar import Request, Response, get
+from litestar.response import Template
+
+from kontingent.errors import NotFound
+from kontingent.ratelimit.service import RETRY_AFTER_SCOPE_KEY
+from kontingent.waiting_room.service import (
+    PAUSED_RETRY_AFTER_S,
+    AdmissionRefused,
+    QueueView,
+    TicketExpired,
+    WaitingRoom,
+    WaitingRoomPaused,
+)
+from kontingent.web.page import Portal
+
+QUEUE_PATH = "/warteschlange"
+_NEXT = ("/phone", "/pin", "/details", "/choose")
+
+
+def _safe_next(path: str | None) -> str:
+    if path and path.startswith(_NEXT) and not path.startswith("//"):
+        return path
+    return "/phone"
+
+
+async def gate(portal: Portal, next_path: str, **keep: Any) -> Response[Any] | None:
+    """None when the person may pass; else a redirect to the queue page, remembering where
+    to continue (`keep`: flow fields to save on the way, such as a typed draft)."""
+    room: WaitingRoom = portal.services.waiting_room
+    try:
+        await room.require(portal.flow.admission, portal.flow.queue)
+    except AdmissionRefused:
+        portal.save(queue_next=_safe_next(next_path), admission=None, **keep)
+        return portal.redirect(QUEUE_PATH)
+    return None
+
+
+async def _where(room: WaitingRoom, ticket: str | None) -> tuple[QueueView, str | None]:
+    """The person's place: their ticket's, or a new one (with a note why, if it ran out)."""
+    note = None
+    if ticket:
+        try:
+            return await room.status(ticket), None
+        except TicketExpired:
+            note = "queue.expired"
+        except NotFound:
+            pass
+    return await room.join(), note
+
+
+def _wait_text(portal: Portal, seconds: float | None) -> str | None:
+    if seconds is None:
+        return None
+    if seconds < 60:
+        return portal.t("queue.wait.soon")
+    return portal.t("queue.wait.minutes", minutes=round(seconds / 60))
+
+
+@get(QUEUE_PATH)
+async def queue_page(request: Request[Any, Any, Any]) -> Response[Any]:
+    portal = Portal(request)
+    room: WaitingRoom = portal.services.waiting_room
+    try:
+        view, note = await _where(room, portal.flow.queue)
+    except WaitingRoomPaused:
+        request.scope[RETRY_AFTER_SCOPE_KEY] = PAUSED_RETRY_AFTER_S  # type: ignore[literal-required]
+        return _page(portal, status=503, paused=True, refresh=PAUSED_RETRY_AFTER_S)
+    if view.admitted:
+        next_path = _safe_next(portal.flow.queue_next)
+        portal.save(queue=view.ticket, admission=view.admission_token, queue_next=None)
+        return portal.redirect(next_path)
+    portal.save(queue=view.ticket, admission=None)
+    opens = view.opens_at
+    return _page(
+        portal,
+        notice=portal.t(note) if note else None,
+        refresh=max(2, round(view.poll_after_s)),
+        before=view.status == "before_opening",
+        opens=portal.t.when(datetime.fromtimestamp(opens, UTC))
+        if opens and opens > portal.now.timestamp()
+        else portal.t("queue.before.now"),
+        position=view.position,
+        serving=view.serving,
+        ahead=max(0, (view.position or 0) - view.serving - 1),
+        wait=_wait_text(portal, view.estimated_wait_s),
+    )
+
+
+def _page(
+    portal: Portal, *, status: int = 200, notice: str | None = None, **context: Any
+) -> Template:
+    context.setdefault("paused", False)
+    context.setdefault("before", False)
+    minutes = round(portal.services.waiting_room.config.ttl_s / 60)
+    title = portal.t("queue.paused.title" if context["paused"] else "queue.title")
+    return portal.render(
+        "queue.html", title=title, status=status, notice=notice, minutes=minutes, **context
+    )
+
+
+routes = [queue_page]
