@@ -74,6 +74,7 @@ class RedisInvalidation:
         self._publish_failing = False
         self._down_logged = False
         inventory.announce = self.announce
+        inventory.invalidation_enabled = True
 
     @classmethod
     def from_url(cls, url: str, inventory: Inventory, channel: str = CHANNEL) -> RedisInvalidation:

@@ -93,8 +93,9 @@ class Inventory:
         self._slot_infos: dict[int, tuple[float, SlotInfo]] = {}
         # Where this process's slot changes go for the other processes; None: one process.
         self.announce: Callable[[SlotChange], None] | None = None
-        # Whether changes of other processes reach this cache now (set by the listener);
-        # while False, only the TTL bounds how stale a reading can be.
+        # Whether other processes' changes can reach this cache at all (Redis configured),
+        # and whether they do now (set by the listener); while not, the TTL bounds staleness.
+        self.invalidation_enabled = False
         self.invalidation_connected = False
         self.remote_changes = 0
 
