@@ -62,7 +62,7 @@ CODE_KEYS = frozenset({"code", "booking_code"})  # masked only when the value is
 
 _EMAIL = re.compile(r"[\w.+-]+@([\w-]+(?:\.[\w-]+)+)")
 # +49 170 1234567, 0049…, 0170/1234567, 0170-123 45 67: a leading + or 0 and at least 7 digits.
-_PHONE = re.compile(r"(?<![\w.:])(?:\+|00|0)[1-9](?:[ /()-]?\d){6,16}(?![\w.:])")
+_PHONE = re.compile(r"(?<![\w.:])(?:\+|00|0)[1-9](?:[ /()-]{0,2}\d){6,16}(?![\w.:])")
 # 1939-05-01 or 01.05.1939 not followed by a time (a timestamp is not a birth date).
 _DATE = re.compile(
     r"(?<![\w.-])(?:\d{4}-\d{2}-\d{2}|\d{1,2}\.\d{1,2}\.\d{4})(?![\w:.-]|[T ]\d{2}:)"
@@ -70,8 +70,9 @@ _DATE = re.compile(
 _CODE_SYMBOL = "[2-9A-HJ-NP-Z]"
 _BOOKING_CODE = re.compile(rf"\b({_CODE_SYMBOL}{{4}})-{_CODE_SYMBOL}{{4}}-{_CODE_SYMBOL}{{4}}\b")
 _BEARER = re.compile(r"(?i)\bbearer\s+[\w.~+/=-]+")
-# Signed tokens: base64url payload, a dot, a signature of 20+ characters.
-_SIGNED = re.compile(r"\b[\w-]{8,}\.[\w-]{20,}(?:\.[\w-]{8,})?\b")
+# Our signed tokens (phone and admission): dotted fields, an expiry in unix seconds, then a
+# base64url HMAC-SHA256 (43 characters); the phone token carries the number among its fields.
+_SIGNED = re.compile(r"[\w-]+(?:\.[\w-]+)*\.\d{9,11}\.[\w-]{40,}")
 _SQL_PARAMETERS = re.compile(r"\[parameters: .*?\](?=\s*(?:\(|$|\n))", re.DOTALL)
 
 

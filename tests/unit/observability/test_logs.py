@@ -95,7 +95,10 @@ def test_debug_is_filtered_at_info(out: io.StringIO) -> None:
 
 
 def test_timestamps_ids_and_numbers_are_kept() -> None:
-    text = "retry at 2026-01-12T09:00:00+01:00, outbox 1234567890, took 0.0123 s, 127.0.0.1:8000"
+    text = (
+        "retry at 2026-01-12T09:00:00+01:00, outbox 1234567890, took 0.0123 s, 127.0.0.1:8000, "
+        "return connection._execute_clauseelement(statement)"
+    )
     assert scrub_text(text) == text
     assert scrub_mapping({"count": 5, "ok": True, "ratio": 0.5, "none": None}) == {
         "count": 5,
@@ -115,6 +118,7 @@ def test_timestamps_ids_and_numbers_are_kept() -> None:
         "Authorization: Bearer abc.def-ghi_jkl",
         "a@b.de",
         "born 1.5.1939",
+        "token abc123XYZ.491701234567.1768208400.q0ANvYvNw0m2bJtXk4pZ9s1cM8fT7yQe3LhR5uWdG6o",
     ],
 )
 def test_free_text_forms_are_masked(text: str) -> None:
