@@ -233,6 +233,16 @@ def _check_waiting_room(settings: Settings) -> None:
     for name in ("admission_rate", "admission_ttl_s", "auto_threshold"):
         if getattr(settings, f"waiting_room_{name}") <= 0:
             raise SettingsError(f"KONTINGENT_WAITING_ROOM_{name.upper()} must be above 0")
+    room_on = settings.waiting_room_mode not in ("", "off") or (
+        settings.waiting_room and settings.waiting_room_mode == ""
+    )
+    if room_on and settings.workers > 1 and not settings.redis_url:
+        # Without Redis each process would keep a queue of its own: tickets got from one
+        # would be unknown to the others.
+        raise SettingsError(
+            "the waiting room with more than one worker needs KONTINGENT_REDIS_URL "
+            "(one queue for all processes); without Redis serve with --workers 1"
+        )
 
 
 def _check_logging(settings: Settings) -> None:
