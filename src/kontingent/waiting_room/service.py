@@ -243,7 +243,7 @@ class WaitingRoom:
         if state.status == "admitted" and state.deadline is not None:
             return QueueView(
                 ticket, "admitted", None, state.served, state.waiting, 0.0, 0.0,
-                tokens.sign(self._secret, ticket, state.deadline), state.deadline,
+                tokens.sign(self._secret, ticket, state.deadline), float(int(state.deadline)),
                 config.opens_at,
             )  # fmt: skip
         step = self._step(now)
