@@ -94,6 +94,11 @@ def test_debug_is_filtered_at_info(out: io.StringIO) -> None:
     assert out.getvalue() == ""
 
 
+def test_sql_parameters_without_digits_are_hidden() -> None:
+    masked = scrub_text("IntegrityError\n[parameters: ('Erika', 'Mustermann')]\n(Background")
+    assert "Erika" not in masked and "[parameters: (hidden)]" in masked
+
+
 def test_timestamps_ids_and_numbers_are_kept() -> None:
     text = (
         "retry at 2026-01-12T09:00:00+01:00, outbox 1234567890, took 0.0123 s, 127.0.0.1:8000, "
