@@ -102,6 +102,13 @@ class SharedState(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         yield from self._families
+        inventory = self.services.inventory
+        if getattr(inventory, "invalidation_enabled", False):  # only with Redis configured
+            yield _single(
+                "kontingent_cache_invalidation_connected",
+                "1 while the answering worker hears other processes' slot changes (Redis)",
+                1.0 if getattr(inventory, "invalidation_connected", False) else 0.0,
+            )
 
     async def _outbox(self) -> list[GaugeMetricFamily]:
         now = self.services.clock.now()
