@@ -212,9 +212,6 @@ def worker(
     )
     from kontingent.app import build_services
     from kontingent.jobs.service import scheduler_for
-    from kontingent.observability.logs import configure_logging, log_format_for
-
-    configure_logging(log_format_for(settings.log_format, settings.demo), settings.log_level)
 
     async def main() -> None:
         try:
@@ -243,6 +240,10 @@ def worker(
             await services.db.dispose()
 
     if not (status or requeue_parked or purge_sent_days is not None):
+        from kontingent.observability.logs import configure_logging, log_format_for
+
+        # Only the long-running relay logs; the one-shot commands print tables.
+        configure_logging(log_format_for(settings.log_format, settings.demo), settings.log_level)
         mail = "SMTP" if settings.smtp_url else "the dev mailbox"
         sms = "the SMS gateway" if settings.sms_gateway_url else "the dev mailbox"
         console.print(f"relaying e-mail to {mail} and SMS to {sms}; Ctrl+C stops")

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
+import signal
 import time
 from collections.abc import AsyncIterator
 
@@ -14,6 +16,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select, update
 
 from kontingent.app import Services, build_services, create_app
+from kontingent.cli import _relay_until_stopped
 from kontingent.clock import FixedClock
 from kontingent.config import Settings
 from kontingent.jobs.service import WAITLIST_EVERY, scheduler_for
@@ -91,3 +94,28 @@ async def test_embedded_mode_runs_the_jobs_in_the_web_process(
         while await sms_per_phone(services) != {phone(1): 1}:
             assert time.monotonic() < deadline, "the embedded scheduler sent no waitlist SMS"
             await asyncio.sleep(0.05)  # polling the database with a deadline
+
+
+async def test_the_worker_runs_relay_and_jobs_until_sigterm(
+    services: Services, clock: FixedClock
+) -> None:
+    """`kontingent worker`'s loop: the waitlist job queues the SMS, the relay delivers it, and
+    SIGTERM stops both cleanly."""
+    await services.waitlist.join(phone(1), BIELEFELD, "MOD", 1)
+    worker = asyncio.create_task(_relay_until_stopped(services.relay, scheduler_for(services)))
+    deadline = time.monotonic() + DEADLINE_S
+    while await delivered(services, phone(1)) == 0:
+        assert not worker.done(), worker
+        assert time.monotonic() < deadline, "the worker sent no waitlist SMS"
+        await asyncio.sleep(0.05)  # polling the database with a deadline
+    os.kill(os.getpid(), signal.SIGTERM)  # the worker's own handler takes it
+    await asyncio.wait_for(worker, timeout=DEADLINE_S)
+    assert await sms_per_phone(services) == {phone(1): 1}
+
+
+async def delivered(services: Services, number: str) -> int:
+    async with services.db.read() as conn:
+        query = select(func.count()).where(
+            outbox.c.recipient == number, outbox.c.sent_at.is_not(None)
+        )
+        return int((await conn.execute(query.select_from(outbox))).scalar_one())
