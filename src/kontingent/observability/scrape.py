@@ -8,8 +8,8 @@ Invariants kept here:
 - A process's in-memory counters reach the multiprocess files as increments (`sync`), every
   few seconds from each worker and once more by the scraping worker before it answers, so the
   sum over workers is right and a worker that was restarted keeps what it had counted.
-- A source that fails is left out of the answer (and logged), never
-  reported as zero: "no data" must not look like "no backlog".
+- A source that fails is left out of the answer (and logged), never reported as zero: "no
+  data" must not look like "no backlog".
 """
 
 from __future__ import annotations
@@ -44,14 +44,14 @@ PROCESS_COUNTERS: Mapping[str, str] = {
 
 
 def process_totals(services: Services) -> dict[str, int]:
-    """This process's running totals, from whatever the services expose."""
+    """This process's running totals, as the services count them in memory."""
     totals: dict[str, int] = {}
     stats = services.inventory.cache_stats()
     totals["kontingent_cache_hits"] = stats.hits
     totals["kontingent_cache_misses"] = stats.misses
     totals["kontingent_cache_remote_changes"] = stats.remote_changes
-    totals["kontingent_rate_limit_refusals"] = int(getattr(services.limits, "refused", 0))
-    totals["kontingent_rate_limit_unchecked"] = int(getattr(services.limits, "unavailable", 0))
+    totals["kontingent_rate_limit_refusals"] = services.limits.refused
+    totals["kontingent_rate_limit_unchecked"] = services.limits.unavailable
     if services.invalidation is not None:
         totals["kontingent_invalidation_published"] = services.invalidation.published
         totals["kontingent_invalidation_dropped"] = services.invalidation.dropped
