@@ -140,6 +140,7 @@ class Person(FastHttpUser):
         self.vaccine = "BNT" if rnd.random() < VACCINES[0][1] else "MOD"
         self.phone = f"+49151{self.uid:08d}"
         self.admission: str | None = None
+        self.retry_after: float | None = None
         self.rec: dict[str, Any] = {
             "uid": self.uid,
             "aggressive": self.aggressive,
@@ -206,6 +207,8 @@ class Person(FastHttpUser):
             error = data.get("error") if isinstance(data, dict) else None
             if status >= 300 and isinstance(error, dict):
                 code = str(error.get("code", ""))
+            retry_after = r.headers.get("retry-after") if status in (429, 503) else None
+            self.retry_after = float(retry_after) if (retry_after or "").isdigit() else None
             if 0 < status < 300 or status in expected:
                 r.success()
             else:
@@ -218,10 +221,15 @@ class Person(FastHttpUser):
         gevent.sleep(seconds * random.uniform(0.5, 1.5) * self.s.think_scale)
 
     def retry_pause(self, status: int) -> None:
-        """After a failure: someone pressing reload retries at once, others wait a little."""
+        """After a failure: someone pressing reload retries at once; others wait a little,
+        or as long as Retry-After asked (at most a minute)."""
         self.rec["failures"] += 1
-        low, high = AGGRESSIVE_RELOAD_S if self.aggressive else (1.0, 4.0)
-        gevent.sleep(random.uniform(low, high))
+        if self.aggressive:
+            gevent.sleep(random.uniform(*AGGRESSIVE_RELOAD_S))
+        elif self.retry_after is not None:
+            gevent.sleep(min(self.retry_after, 60.0) * random.uniform(1.0, 1.2))
+        else:
+            gevent.sleep(random.uniform(1.0, 4.0))
 
     # --- steps ---------------------------------------------------------------------------
 
@@ -276,7 +284,7 @@ class Person(FastHttpUser):
                 self.retry_pause(status)
                 continue
             data = fresh
-            if sent > self.s.opening and "open_position" not in self.rec:
+            if sent > self.s.opening and self.rec.get("open_position") is None:
                 self.rec["open_position"] = data.get("position")
                 self.rec["open_serving"] = data.get("serving")
         self.rec["admitted_at"] = time.time()
@@ -285,33 +293,48 @@ class Person(FastHttpUser):
         return True
 
     def _verify(self) -> str | None:
+        """Ask for a PIN, read it, confirm it. A PIN that cannot be used any more (its check
+        timed out but went through, or it expired) means asking for a new one, as people do."""
         self.pause(THINK["phone"])
-        for _ in range(STEP_TRIES):
+        for _ in range(3):
             sent = time.time()
-            status, data = self.call(
-                "POST", f"{API}/verifications", "verify: send PIN", {"phone": self.phone}
-            )
+            verification_id = self._send_pin()
+            if verification_id is None:
+                self.rec["outcome"] = "no PIN sent"
+                return None
+            pin = self._read_pin(sent)
+            if pin is None:
+                self.rec["outcome"] = "PIN never arrived"
+                return None
+            self.pause(THINK["pin"])
+            token = self._check_pin(verification_id, pin)
+            if token is not None:
+                return token
+        self.rec["outcome"] = "PIN refused"
+        return None
+
+    def _send_pin(self) -> str | None:
+        for _ in range(STEP_TRIES):
+            body = {"phone": self.phone}
+            status, data = self.call("POST", f"{API}/verifications", "verify: send PIN", body)
             if status == 201:
-                break
+                return str(data["verification_id"])
+            if status in (400, 422):
+                return None
             self.retry_pause(status)
-        else:
-            self.rec["outcome"] = "no PIN sent"
-            return None
-        pin = self._read_pin(sent)
-        if pin is None:
-            self.rec["outcome"] = "PIN never arrived"
-            return None
-        self.pause(THINK["pin"])
-        path = f"{API}/verifications/{data['verification_id']}"
+        return None
+
+    def _check_pin(self, verification_id: str, pin: str) -> str | None:
+        path = f"{API}/verifications/{verification_id}"
         for _ in range(STEP_TRIES):
             status, answer = self.call("POST", path, "verify: check PIN", {"pin": pin})
             if status == 200:
                 self.rec["verified_at"] = time.time()
                 return str(answer["token"])
-            if status in (400, 404, 409):
-                break
+            if status in (400, 404, 409) or (status == 429 and answer):
+                self.rec["pin_restarts"] = self.rec.get("pin_restarts", 0) + 1
+                return None  # used, expired or too many attempts: a new PIN is needed
             self.retry_pause(status)
-        self.rec["outcome"] = "PIN refused"
         return None
 
     def _read_pin(self, sent: float) -> str | None:
@@ -350,17 +373,17 @@ class Person(FastHttpUser):
         offers = self._offers()
         self.pause(THINK["offers"])
         self.pause(THINK["form_two" if self.couple else "form"])
-        key = str(uuid.uuid4())
+        key, offer = str(uuid.uuid4()), self._pick(offers)
         for attempt in range(STEP_TRIES):
-            if not offers:
+            if offer is None:
                 self.rec["outcome"] = "no offers"
                 return
-            offer = random.choice(offers[:5])  # people take one of the first few
             slot_ids = [a["slot_id"] for a in offer["appointments"]]
             body = {"persons": self._persons(), "slot_ids": slot_ids}
             auth = {"Authorization": f"Bearer {token}", "Idempotency-Key": key}
             status, data = self.call("POST", f"{API}/bookings", "book", body, (409,), auth)
             self.rec["booking_attempts"] = attempt + 1
+            error = (data or {}).get("error") or {}
             if status == 201:
                 self.rec.update(
                     outcome="booked",
@@ -371,16 +394,20 @@ class Person(FastHttpUser):
                     slot_ids=slot_ids,
                 )
                 return
-            if status == 409 and data and data["error"]["code"] == "slot_taken":
-                offers = list(data["error"]["details"].get("offers") or []) or self._offers()
-                key = str(uuid.uuid4())  # a new choice is a new request
+            if status == 409 and error.get("code") == "slot_taken":
+                offers = list(error.get("details", {}).get("offers") or []) or self._offers()
+                key, offer = str(uuid.uuid4()), self._pick(offers)  # a new choice, a new key
                 self.pause(THINK["offers"] / 4)
                 continue
-            if status in (400, 401, 403, 422) or (status == 409 and data):
-                self.rec["outcome"] = f"refused: {status} {data and data['error']['code']}"
+            if status in (400, 401, 403, 409, 422):
+                self.rec["outcome"] = f"refused: {status} {error.get('code')}"
                 return
-            self.retry_pause(status)  # 429, 5xx, timeouts: same request, same key
+            self.retry_pause(status)  # 429, 5xx, timeouts: the same request, the same key
         self.rec["outcome"] = "gave up booking"
+
+    @staticmethod
+    def _pick(offers: list[dict[str, Any]]) -> dict[str, Any] | None:
+        return random.choice(offers[:5]) if offers else None  # one of the first few
 
     # --- who this person is ----------------------------------------------------------------
 
