@@ -134,13 +134,14 @@ def serve(
     except SettingsError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
+    from kontingent.observability.multiprocess import prepare_metrics_dir
+
+    # First: prometheus_client picks file-backed values at import, in whichever process.
+    prepare_metrics_dir(settings.metrics_dir, settings.port)
     if settings.demo:
         _migrate(settings)
         _seed(settings)
     _export(settings)
-    from kontingent.observability.multiprocess import prepare_metrics_dir
-
-    prepare_metrics_dir(settings.metrics_dir, settings.port)  # before any worker starts
     from granian import Granian
     from granian.constants import Interfaces
     from granian.log import LogLevels
