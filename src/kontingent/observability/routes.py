@@ -15,6 +15,8 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from kontingent.observability.service import Observability
 
 AnyRequest = Request[Any, Any, Any]
+# Litestar's CSRF middleware would set its cookie on every probe and scrape: not for machines.
+NO_CSRF = {"exclude_from_csrf": True}
 
 
 def _observability(request: AnyRequest) -> Observability:
@@ -22,13 +24,13 @@ def _observability(request: AnyRequest) -> Observability:
     return found
 
 
-@get("/healthz", include_in_schema=False, sync_to_thread=False, cache_control=None)
+@get("/healthz", include_in_schema=False, sync_to_thread=False, opt=NO_CSRF)
 def healthz() -> Response[dict[str, str]]:
     """Alive: the process answers. Nothing else is asked."""
     return Response({"status": "ok"}, headers={"Cache-Control": "no-store"})
 
 
-@get("/readyz", include_in_schema=False)
+@get("/readyz", include_in_schema=False, opt=NO_CSRF)
 async def readyz(request: AnyRequest) -> Response[dict[str, Any]]:
     """Ready: the database (and Redis, when configured) answer now; else 503 naming them."""
     checks = await _observability(request).readiness.check()
@@ -49,7 +51,7 @@ async def readyz(request: AnyRequest) -> Response[dict[str, Any]]:
     return Response(body, status_code=503 if failed else 200, headers={"Cache-Control": "no-store"})
 
 
-@get("/metrics", include_in_schema=False)
+@get("/metrics", include_in_schema=False, opt=NO_CSRF)
 async def metrics(request: AnyRequest) -> Response[bytes]:
     """Prometheus text format, summed over every worker process of this host."""
     text = await _observability(request).render()

@@ -33,6 +33,7 @@ def sample(text: str, name: str, **labels: str) -> float | None:
 async def test_healthz_and_readyz(client: Client) -> None:
     alive = await client.get("/healthz")
     assert alive.status_code == 200 and alive.json() == {"status": "ok"}
+    assert "set-cookie" not in alive.headers  # no CSRF cookie for probes
     ready = await client.get("/readyz")
     assert ready.status_code == 200, ready.text
     assert ready.json()["status"] == "ready"
