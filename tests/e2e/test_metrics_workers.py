@@ -1,5 +1,6 @@
 """`kontingent serve --workers 2`: `/metrics`, answered by either worker, adds up the requests
-both workers served, and the folder of metric files is made and emptied by `serve` itself.
+both workers served, and the folder of metric files is made and emptied by `serve` itself;
+the workers log JSON lines (here the access log).
 
 Nothing here needs data: `/healthz` touches no database. Requests go out on fresh connections,
 many at once, until each worker's own file shows it served some (polled with a deadline), so
@@ -8,6 +9,7 @@ the sum is a sum over two processes and not one process's count.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import time
@@ -64,6 +66,7 @@ def test_metrics_add_up_the_requests_of_both_workers(
         "KONTINGENT_SECRET_KEY": "metrics-test-" + "x" * 32,
         "KONTINGENT_METRICS_DIR": str(folder),
         "KONTINGENT_EMBEDDED_RELAY": "false",
+        "KONTINGENT_ACCESS_LOG": "true",  # and see the workers log JSON lines
     }
     # /healthz as the readiness URL: this database is empty, nothing else would answer 200.
     server = start_server(
@@ -86,3 +89,7 @@ def test_metrics_add_up_the_requests_of_both_workers(
         assert sum(each.values()) == sent
         for _ in range(4):  # whichever worker answers, it reports both
             assert healthz_count(httpx.get(f"{server.url}/metrics").text) == sent
+        lines = [json.loads(x) for x in server.log_text().splitlines() if x.startswith("{")]
+        requests = [x for x in lines if x.get("event") == "request"]
+        assert len(requests) >= sent and {x["route"] for x in requests} >= {"/healthz"}
+        assert all(x["level"] == "info" and x["timestamp"].endswith("Z") for x in requests)
