@@ -43,6 +43,10 @@ BIN = Path(sys.executable).parent
 SERVICE_PORT, HELLO_PORT = 19100, 19101
 AIM_BOOKINGS, AIM_OFFERS, AIM_P99_MS, AIM_RAW_SHARE = 1000, 5000, 100, 1 / 3
 CONTENDED_PAIRS, CONTENDED_CAPACITY = 4, 25
+UNREACHABLE_LIMITS = {
+    f"KONTINGENT_RATE_{name.upper()}": "10000000/1s"
+    for name in ("booking_per_ip", "booking_per_phone", "offers_per_ip")
+}
 
 console = Console(width=200)
 
@@ -146,11 +150,18 @@ def _http(port: int, plans: Sequence[Sequence[bytes]], seconds: float, cycle: bo
     return Phase(http_worker, plans, port, cycle, seconds=seconds)
 
 
-def _start_servers(schema: str, secret: str, source: str | None) -> tuple[Server, Server]:
+def _start_servers(
+    schema: str, secret: str, source: str | None, rate_limits: bool
+) -> tuple[Server, Server]:
     env = {
         "KONTINGENT_DATABASE_URL": dataset.PG_URL,
         "KONTINGENT_DATABASE_SCHEMA": schema,
         "KONTINGENT_SECRET_KEY": secret,
+        # All clients come from one address here: the per-address limits would answer 429
+        # within a second. --rate-limits keeps the checks but with limits nobody reaches, to
+        # measure what checking costs.
+        "KONTINGENT_RATE_LIMITS": "true" if rate_limits else "false",
+        **(UNREACHABLE_LIMITS if rate_limits else {}),
     }
     if source:  # serve another source tree (an older checkout's src/) for before/after figures
         env["PYTHONPATH"] = source
@@ -357,6 +368,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="DIR",
         help="serve the kontingent package found in DIR (e.g. an older checkout's src/)",
     )
+    parser.add_argument(
+        "--rate-limits",
+        action="store_true",
+        help="check the rate limits on every request (limits set out of reach)",
+    )
     args = parser.parse_args(argv)
     plan = Plan.of(args.quick)
     schema = f"kt_bench_{secrets.token_hex(4)}"
@@ -366,7 +382,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with console.status("seeding and preparing bookings"):
             data = asyncio.run(_setup(schema, secret, plan, args.connections))
         with console.status("starting servers"):
-            servers = list(_start_servers(schema, secret, args.service_source))
+            servers = list(_start_servers(schema, secret, args.service_source, args.rate_limits))
         with console.status("measuring"):
             warm_booked, outcomes = _run_phases(data, plan, args.connections, schema, *servers)
         for server in servers:

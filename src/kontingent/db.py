@@ -7,17 +7,22 @@ Invariants kept here:
   again from the start, a bounded number of times, so no partial work survives a retry.
 - Reads on PostgreSQL run in autocommit (READ COMMITTED gives each statement its own snapshot
   either way); nothing may be written through `read()`.
+- The hot statement (a booking on PostgreSQL) may bypass SQLAlchemy through `driver()`: plain
+  asyncpg connections that are handed back only when they are outside any transaction, so no
+  reset query is needed between uses.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+import asyncpg
 from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
@@ -29,6 +34,10 @@ T = TypeVar("T")
 
 _RETRYABLE_PG = {"40001", "40P01"}  # serialization_failure, deadlock_detected
 _WRITE_OPTION = "kontingent_write"
+# How make_engine connected to PostgreSQL, so `Database.driver()` connects the same way.
+_DRIVER_ARGS: weakref.WeakKeyDictionary[Any, tuple[str, dict[str, Any], int]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -98,7 +107,7 @@ def make_engine(
     connect_args: dict[str, Any] = {}
     if schema:
         connect_args["server_settings"] = {"search_path": schema}
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         echo=echo,
         # A fixed set of connections and no overflow: under a rush, overflow connections are
@@ -113,6 +122,55 @@ def make_engine(
         # use case has closed; the asyncpg pool's reset query is never involved.
         pool_reset_on_return="rollback",
     )
+    if engine.dialect.name == "postgresql" and engine.dialect.driver == "asyncpg":
+        dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        _DRIVER_ARGS[engine.sync_engine] = (dsn, connect_args, pool_size)
+    return engine
+
+
+class DriverPool:
+    """A few plain asyncpg connections for the hot statement, opened when first needed.
+
+    Why not SQLAlchemy: its checkout, greenlet hop and transaction bookkeeping cost several
+    times the driver's own work for a one-statement use case (bench/README.md). Why not
+    asyncpg's own pool: it sends a reset query on every release. Here a connection goes back
+    to the idle list only when it is outside any transaction; after anything but an error
+    answered by PostgreSQL (a cancelled request, a broken connection) it is closed instead,
+    so no later user inherits a half-done protocol exchange.
+    """
+
+    def __init__(self, dsn: str, connect_args: dict[str, Any], size: int) -> None:
+        self._dsn = dsn
+        self._connect_args = connect_args
+        self._free = asyncio.Semaphore(size)
+        self._idle: list[asyncpg.Connection] = []
+
+    @asynccontextmanager
+    async def acquire(self) -> AsyncIterator[asyncpg.Connection]:
+        async with self._free:
+            conn = self._idle.pop() if self._idle else None
+            if conn is None or conn.is_closed():
+                conn = await asyncpg.connect(self._dsn, **self._connect_args)
+            try:
+                yield conn
+            except asyncpg.PostgresError:
+                self._release(conn)
+                raise
+            except BaseException:
+                conn.terminate()
+                raise
+            self._release(conn)
+
+    def _release(self, conn: asyncpg.Connection) -> None:
+        if conn.is_closed() or conn.is_in_transaction():
+            conn.terminate()
+        else:
+            self._idle.append(conn)
+
+    async def close(self) -> None:
+        idle, self._idle = self._idle, []
+        for conn in idle:
+            await conn.close()
 
 
 class Database:
@@ -121,6 +179,29 @@ class Database:
     def __init__(self, engine: AsyncEngine, *, max_attempts: int = 8) -> None:
         self.engine = engine
         self.max_attempts = max_attempts
+        args = _DRIVER_ARGS.get(engine.sync_engine)
+        self._driver = None if args is None else DriverPool(*args)
+
+    @property
+    def has_driver(self) -> bool:
+        """True when `driver()` is available (PostgreSQL through asyncpg)."""
+        return self._driver is not None
+
+    async def run_driver(self, work: Callable[[asyncpg.Connection], Awaitable[T]]) -> T:
+        """Run `work` on a plain asyncpg connection in autocommit, again from the start on a
+        serialization failure or deadlock. `work` must be one statement or its own
+        transaction: nothing it did may stay open when it returns."""
+        if self._driver is None:
+            raise RuntimeError("no asyncpg driver pool: PostgreSQL through asyncpg only")
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                async with self._driver.acquire() as conn:
+                    return await work(conn)
+            except asyncpg.PostgresError as exc:
+                if attempt == self.max_attempts or exc.sqlstate not in _RETRYABLE_PG:
+                    raise
+            await asyncio.sleep(random.uniform(0, 0.002 * 2**attempt))
+        raise AssertionError("unreachable")
 
     @property
     def dialect(self) -> str:
@@ -158,4 +239,6 @@ class Database:
         raise AssertionError("unreachable")
 
     async def dispose(self) -> None:
+        if self._driver is not None:
+            await self._driver.close()
         await self.engine.dispose()

@@ -1,18 +1,23 @@
 """A whole booking as one PostgreSQL statement: the hot path of the rush.
 
 Invariants kept here:
-- Seats come first, by one conditional UPDATE over every slot of the offer (`= ANY` makes the
-  primary-key index visit, and lock, them in ascending id order). Every insert reads from the
-  `booking` CTE, which holds a row only when every slot had room; so a lost race writes
-  nothing but the seats it got, and the caller's rollback returns those.
+- It runs alone, in autocommit: one statement is one transaction, all of it or nothing.
+- Seats come first, by one UPDATE over every slot of the offer (`= ANY` makes the primary-key
+  index visit, and lock, them in ascending id order), and only when every slot is released,
+  ahead and inside the window (the `bookable` CTE); else no seat is taken and nothing written.
+  A slot without room makes the CHECK `ck_slots_not_overbooked` fail, which aborts the whole
+  statement: a lost race writes nothing, with no BEGIN, ROLLBACK or COMMIT round trips.
+  `SLOT_FULL` names that constraint for the caller.
+- Every insert reads from the `booking` CTE, which holds a row only when every slot was
+  taken.
 - It writes the same rows as the step-by-step path (`take_seats`, `insert_booking`, the outbox
   and the idempotency record) under the same constraints: CHECK booked <= capacity, one
   active booking per person, one booking per verification, one answer per idempotency key.
 - Outbox rows come from the notifications repository's own row builder and the columns' own
   bind processing, so the two paths cannot drift apart on what a message row holds.
 
-One statement instead of six means one round trip and one pass through the driver per
-booking; measured in bench/README.md.
+One statement instead of eight (six plus BEGIN and COMMIT) means one round trip and one pass
+through the driver per booking; measured in bench/README.md.
 """
 
 from __future__ import annotations
@@ -33,13 +38,17 @@ from kontingent.schema import outbox
 
 _DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
 
+SLOT_FULL = "ck_slots_not_overbooked"
+
 _HEAD = """
-WITH taken AS (
-    UPDATE slots SET booked = booked + ($2::int[])[array_position($1::bigint[], id)]
+WITH bookable AS (
+    SELECT count(*) = cardinality($1::bigint[]) AS ok FROM slots
     WHERE id = ANY($1::bigint[])
-      AND booked + ($2::int[])[array_position($1::bigint[], id)] <= capacity
       AND bookable_from <= $3::timestamp AND starts_at > $3::timestamp
       AND starts_at < $4::timestamp
+), taken AS (
+    UPDATE slots SET booked = booked + ($2::int[])[array_position($1::bigint[], id)]
+    WHERE id = ANY($1::bigint[]) AND (SELECT ok FROM bookable)
     RETURNING id
 ), booking AS (
     INSERT INTO bookings

@@ -7,9 +7,11 @@ the CHECK constraint on `slots` backs it. If fewer rows matched than asked, noth
 written and the caller rolls the whole booking back.
 
 `book_seats` takes the seats and writes the booking with its persons, appointments,
-confirmations and idempotency record. On PostgreSQL that is one statement
-(`pg_statement.booking_statement`): one round trip instead of six, the same rows, the same
-constraints. SQLite runs the same steps as separate statements under its write lock.
+confirmations and idempotency record, step by step inside the caller's transaction (SQLite,
+under its write lock). On PostgreSQL `book_seats_pg` does the same in one autocommit statement
+(`pg_statement.booking_statement`) on a plain asyncpg connection: one round trip instead of
+eight, the same rows, the same constraints. Both report a unique constraint that refused the
+booking as `Clash`, naming it, so the service tells the cases apart the same way.
 """
 
 from __future__ import annotations
@@ -18,16 +20,27 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+import asyncpg
 from sqlalchemy import and_, select, update
 from sqlalchemy.engine import Row
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kontingent.booking.model import Person
-from kontingent.booking.pg_statement import Remembered, booking_statement
+from kontingent.booking.pg_statement import SLOT_FULL, Remembered, booking_statement
 from kontingent.inventory.model import Appointment
 from kontingent.notifications import repository as outbox
 from kontingent.notifications.model import Message
 from kontingent.schema import appointments, bookings, idempotency_keys, persons, slots
+
+
+class Clash(Exception):
+    """A unique constraint refused the booking; `constraint` names it (or holds the driver's
+    message, which names the columns, where the driver gives no name)."""
+
+    def __init__(self, constraint: str) -> None:
+        super().__init__(constraint)
+        self.constraint = constraint
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,15 +94,15 @@ async def book_seats(
     remembered: Remembered | None,
 ) -> int | None:
     """Take the seats and write the booking with its confirmations (and its idempotency
-    record); the booking's id, or None when a slot had no room left.
+    record), statement by statement; the booking's id, or None when a slot had no room left.
 
     On None some seats may be taken already: the caller must roll the transaction back.
     """
-    if conn.dialect.name == "postgresql":
-        sql, params = booking_statement(
-            seats=seats,
-            now=now,
-            until=until,
+    if not await take_seats(conn, seats, now, until):
+        return None
+    try:
+        booking_id = await insert_booking(
+            conn,
             code=code,
             campaign_id=campaign_id,
             centre_id=centre_id,
@@ -97,17 +110,45 @@ async def book_seats(
             phone=phone,
             verification_id=verification_id,
             channel=channel,
+            now=now,
             people=people,
             booked=booked,
-            messages=messages,
-            remembered=remembered,
         )
-        row = (await conn.exec_driver_sql(sql, params)).first()
-        return None if row is None else int(row[0])
-    if not await take_seats(conn, seats, now, until):
-        return None
-    booking_id = await insert_booking(
-        conn,
+        await outbox.enqueue(conn, messages, now)
+        if remembered is not None:
+            stored = StoredResponse(
+                remembered.request_hash, remembered.status_code, remembered.body
+            )
+            await store_response(conn, remembered.scope, remembered.key, stored, now)
+    except IntegrityError as exc:
+        raise Clash(str(exc.orig)) from exc
+    return booking_id
+
+
+async def book_seats_pg(
+    conn: asyncpg.Connection,
+    *,
+    seats: Mapping[int, int],
+    now: datetime,
+    until: datetime,
+    code: str,
+    campaign_id: int,
+    centre_id: int,
+    vaccine_code: str,
+    phone: str,
+    verification_id: str | None,
+    channel: str,
+    people: Sequence[Person],
+    booked: Sequence[Appointment],
+    messages: Sequence[Message],
+    remembered: Remembered | None,
+) -> int | None:
+    """`book_seats` as one autocommit statement on PostgreSQL: the booking's id, or None when
+    a slot had no room left (or was no longer bookable). Either way nothing is left to undo."""
+    sql, params = booking_statement(
+        seats=seats,
+        now=now,
+        until=until,
         code=code,
         campaign_id=campaign_id,
         centre_id=centre_id,
@@ -115,15 +156,20 @@ async def book_seats(
         phone=phone,
         verification_id=verification_id,
         channel=channel,
-        now=now,
         people=people,
         booked=booked,
+        messages=messages,
+        remembered=remembered,
     )
-    await outbox.enqueue(conn, messages, now)
-    if remembered is not None:
-        stored = StoredResponse(remembered.request_hash, remembered.status_code, remembered.body)
-        await store_response(conn, remembered.scope, remembered.key, stored, now)
-    return booking_id
+    try:
+        booking_id = await conn.fetchval(sql, *params)
+    except asyncpg.CheckViolationError as exc:
+        if exc.constraint_name == SLOT_FULL:
+            return None
+        raise
+    except asyncpg.UniqueViolationError as exc:
+        raise Clash(exc.constraint_name or str(exc)) from exc
+    return None if booking_id is None else int(booking_id)
 
 
 async def free_seats(conn: AsyncConnection, seats: Mapping[int, int]) -> None:

@@ -18,7 +18,6 @@ from functools import partial
 from typing import Any
 
 import msgspec
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kontingent.booking import model
@@ -82,8 +81,8 @@ def _request_hash(persons: Any, slot_ids: Any) -> str:
     return hashlib.sha256(canonical).hexdigest()
 
 
-def _violated(exc: IntegrityError) -> str:
-    text = str(exc.orig)
+def _violated(exc: repo.Clash) -> str:
+    text = exc.constraint
     for marker, name in (
         ("person_key", "person"),
         ("uq_persons_active_per_campaign", "person"),
@@ -118,10 +117,9 @@ class Booking:
                 return replay
         plan = await self._plan(claims, persons, slot_ids)
         for _ in range(3):  # a new code on the 1-in-2**60 chance of a clash
-            commit = partial(self._commit, plan=plan, code=model.new_code(), request=request)
             try:
-                view = await self.db.run_write(commit)
-            except IntegrityError as exc:
+                view = await self._store(plan, model.new_code(), request)
+            except repo.Clash as exc:
                 replay = await self._after_clash(exc, request)
                 if replay is None:
                     continue
@@ -167,7 +165,7 @@ class Booking:
             )
         return msgspec.json.decode(stored.body, type=BookingView)
 
-    async def _after_clash(self, exc: IntegrityError, request: _Request) -> BookingView | None:
+    async def _after_clash(self, exc: repo.Clash, request: _Request) -> BookingView | None:
         """Turn a unique-constraint clash into the answer it means; None to retry."""
         if request.key is not None:
             replay = await self._replay(request.claims.phone, request.key, request.hash)
@@ -286,11 +284,10 @@ class Booking:
                     reason=refusal.reason,
                 )
 
-    async def _commit(
-        self, conn: AsyncConnection, *, plan: _Plan, code: str, request: _Request
-    ) -> BookingView:
+    async def _store(self, plan: _Plan, code: str, request: _Request) -> BookingView:
+        """Take the seats and write everything, all or nothing: one autocommit statement on
+        PostgreSQL, one transaction of several statements on SQLite."""
         now, window = self.clock.now(), plan.catalogue.campaign
-        seats = model.seats_per_slot([a.slot_id for a in plan.booked])
         view = BookingView(
             code, "booked", plan.centre.id, plan.vaccine.code, plan.people, plan.booked
         )
@@ -298,28 +295,33 @@ class Booking:
         if request.key is not None:
             body = msgspec.json.encode(view)
             remembered = Remembered(request.claims.phone, request.key, request.hash, 201, body)
-        booking_id = await repo.book_seats(
-            conn,
-            seats=seats,
-            now=now,
-            until=window.booking_until,
-            code=code,
-            campaign_id=window.id,
-            centre_id=plan.centre.id,
-            vaccine_code=plan.vaccine.code,
-            phone=request.claims.phone,
-            verification_id=request.claims.verification_id,
-            channel=request.channel,
-            people=plan.people,
-            booked=plan.booked,
-            messages=self._confirmations(plan, code, request.claims.phone),
-            remembered=remembered,
-        )
-        if booking_id is None:
-            raise SlotTaken(
-                "an appointment of this offer was taken meanwhile: choose one of the fresh offers",
-                offers=[],
-            )
+        args: dict[str, Any] = {
+            "seats": model.seats_per_slot([a.slot_id for a in plan.booked]),
+            "now": now,
+            "until": window.booking_until,
+            "code": code,
+            "campaign_id": window.id,
+            "centre_id": plan.centre.id,
+            "vaccine_code": plan.vaccine.code,
+            "phone": request.claims.phone,
+            "verification_id": request.claims.verification_id,
+            "channel": request.channel,
+            "people": plan.people,
+            "booked": plan.booked,
+            "messages": self._confirmations(plan, code, request.claims.phone),
+            "remembered": remembered,
+        }
+        if self.db.has_driver:
+            booking_id = await self.db.run_driver(partial(repo.book_seats_pg, **args))
+            if booking_id is None:
+                raise _slot_taken()
+            return view
+
+        async def work(conn: AsyncConnection) -> None:
+            if await repo.book_seats(conn, **args) is None:
+                raise _slot_taken()  # rolls back the seats taken so far
+
+        await self.db.run_write(work)
         return view
 
     def _confirmations(self, plan: _Plan, code: str, phone: str) -> list[Any]:
@@ -483,6 +485,13 @@ class Booking:
             code, "booked", plan.centre.id, plan.vaccine.code, plan.people, plan.booked
         )
         return view, (row.centre_id, row.vaccine_code)
+
+
+def _slot_taken() -> SlotTaken:
+    return SlotTaken(
+        "an appointment of this offer was taken meanwhile: choose one of the fresh offers",
+        offers=[],
+    )
 
 
 def _address(centre: Centre) -> str:

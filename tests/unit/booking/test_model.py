@@ -70,15 +70,17 @@ def test_a_code_carries_at_least_60_bits_of_entropy_by_construction() -> None:
 
 
 def test_every_character_of_a_code_is_drawn_from_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
-    drawn: list[str] = []
+    drawn: list[int] = []
+    # Symbol i takes bits 5i..5i+4 of one 64-bit draw; here symbol i gets alphabet[i + 1].
+    bits = sum((i + 1) << (5 * i) for i in range(CODE_LENGTH))
 
-    def choice(alphabet: str) -> str:
-        drawn.append(alphabet)
-        return alphabet[len(drawn) % len(alphabet)]
+    def token_bytes(n: int) -> bytes:
+        drawn.append(n)
+        return bits.to_bytes(n, "big")
 
-    monkeypatch.setattr(model.secrets, "choice", choice)
+    monkeypatch.setattr(model.secrets, "token_bytes", token_bytes)
     assert new_code() == "3456-789A-BCDE"
-    assert drawn == [CODE_ALPHABET] * CODE_LENGTH
+    assert drawn == [8]  # 64 bits, at least the 60 the code carries
 
 
 def test_codes_do_not_repeat() -> None:
