@@ -31,6 +31,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -149,6 +150,18 @@ def _stop_when_done(proc: subprocess.Popen[bytes], out: Path, users: int, limit_
         time.sleep(0.5)  # polling the processes' counters, bounded by the deadline
 
 
+def settle(service: Iterable[int], limit_s: float = 120.0) -> None:
+    """Wait until the service has worked off what the crowd left queued (requests whose
+    clients gave up are still served), so the next phase measures only its own requests."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        with CpuWindow({"service": service}) as window:
+            time.sleep(1)  # one second's CPU reading, repeated until the service is idle
+        assert window.used is not None
+        if window.used["service"] < 0.05:
+            return
+
+
 def queue_throughput(
     args: argparse.Namespace, st: stack.Stack, schema: str, secret: str
 ) -> list[throughput.Measured]:
@@ -160,6 +173,7 @@ def queue_throughput(
         "postgres": Postgres(),
         "relay": st.relay.pids(),
     }
+    settle(groups["service"])
     count = args.loadgen_bookings
     bookings = asyncio.run(throughput.admitted_bookings(schema, secret, count)) if count else []
     plans = throughput.join_plans(args.connections)
@@ -235,7 +249,7 @@ def run_mode(args: argparse.Namespace, on: bool, schema: str, secret: str, out: 
 def parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--users", type=int, default=3000, help="simulated people per run")
-    p.add_argument("--admit-rate", type=float, default=150, help="admissions per second")
+    p.add_argument("--admit-rate", type=float, default=50, help="admissions per second")
     p.add_argument("--aggressive", type=float, default=0.2, help="share pressing reload")
     p.add_argument("--couples", type=float, default=0.2, help="share booking for two")
     p.add_argument("--think-scale", type=float, default=0.05, help="× realistic think times")
@@ -245,7 +259,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--weeks", type=int, default=2, help="weeks of first-dose slots seeded")
     p.add_argument("--throughput-s", type=float, default=8, help="0 skips the loadgen phases")
     p.add_argument("--connections", type=int, default=32, help="loadgen connections")
-    p.add_argument("--loadgen-bookings", type=int, default=12000, help="prepared; 0: no phase")
+    p.add_argument("--loadgen-bookings", type=int, default=6000, help="prepared; 0: no phase")
     p.add_argument("--poll-tickets", type=int, default=2000, help="tickets the polls cycle over")
     p.add_argument("--drain-s", type=float, default=60, help="wait this long for the outbox")
     p.add_argument("--keep-schema", action="store_true", help="leave the schema to inspect")
