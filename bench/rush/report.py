@@ -54,7 +54,8 @@ def render(meta: Meta, results: Sequence[ModeResult]) -> str:
         f"{a['users']:,} simulated people per run (Locust, one process), "
         f"{a['aggressive']:.0%} pressing reload, {a['couples']:.0%} couples, think times × "
         f"{a['think_scale']}, arrivals from {a['before_s']:.0f} s before the opening; admission "
-        f"rate {a['admit_rate']:.0f}/s; {a['weeks']} week(s) of slots seeded in {meta.seed_s:.0f} "
+        f"rate {a['admit_rate']:.0f}/s; availability cache {a['availability_ttl']:.0f} s; "
+        f"{a['weeks']} week(s) of slots seeded in {meta.seed_s:.0f} "
         f"s; whole benchmark {meta.total_s:.0f} s. Load average before "
         f"{meta.load_before[0]:.1f}, after {meta.load_after[0]:.1f} (2 cores).",
         "",

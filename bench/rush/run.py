@@ -87,6 +87,9 @@ PER_IP_LIMITS = (
 def room_env(args: argparse.Namespace, on: bool, opening: float) -> dict[str, str]:
     """Settings of the waiting room and the rate limits for this run."""
     env = {f"KONTINGENT_RATE_{name}_PER_IP": "off" for name in PER_IP_LIMITS}
+    # docs/operations.md, "Opening a cohort at 08:00": a longer availability cache when the
+    # Redis invalidation is connected, which it is here.
+    env["KONTINGENT_AVAILABILITY_TTL_S"] = str(args.availability_ttl)
     if on:
         env["KONTINGENT_WAITING_ROOM_MODE"] = "scheduled"
         env["KONTINGENT_WAITING_ROOM_OPENS_AT"] = datetime.fromtimestamp(opening, UTC).isoformat()
@@ -250,6 +253,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--users", type=int, default=3000, help="simulated people per run")
     p.add_argument("--admit-rate", type=float, default=50, help="admissions per second")
+    p.add_argument("--availability-ttl", type=float, default=10, help="seconds (default 1)")
     p.add_argument("--aggressive", type=float, default=0.2, help="share pressing reload")
     p.add_argument("--couples", type=float, default=0.2, help="share booking for two")
     p.add_argument("--think-scale", type=float, default=0.05, help="× realistic think times")
