@@ -226,7 +226,8 @@ def _extrapolation(meta: Meta, results: Sequence[ModeResult]) -> list[str]:
     lines = ["## Extrapolation to 350,000 people in the first hour", ""]
     lines.append(
         "CPU per booked person over the whole waiting-room run (join, polls, PIN, offers, "
-        "booking, relay): "
+        "booking, relay; an upper bound: work spent on requests whose clients gave up, and on "
+        "logging their errors, counts too): "
         + ", ".join(f"{k} {v:.1f} ms" for k, v in per_person.items() if k != "machine")
         + "."
     )

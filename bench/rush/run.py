@@ -258,7 +258,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--couples", type=float, default=0.2, help="share booking for two")
     p.add_argument("--think-scale", type=float, default=0.05, help="× realistic think times")
     p.add_argument("--before-s", type=float, default=15, help="arrivals this early before 08:00")
-    p.add_argument("--run-time", type=int, default=150, help="Locust stops each run after this")
+    p.add_argument("--run-time", type=int, default=120, help="Locust stops each run after this")
     p.add_argument("--locust-processes", type=int, default=1, help="Locust --processes")
     p.add_argument("--weeks", type=int, default=2, help="weeks of first-dose slots seeded")
     p.add_argument("--throughput-s", type=float, default=8, help="0 skips the loadgen phases")
