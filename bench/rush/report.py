@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import analysis
 
+from kontingent.waiting_room.model import poll_after
+
 if TYPE_CHECKING:
     from run import ModeResult
 
@@ -244,14 +246,15 @@ def _extrapolation(meta: Meta, results: Sequence[ModeResult]) -> list[str]:
 
 def sizing(per_person: dict[str, float], joins: Any, polls: Any) -> list[str]:
     """Cores for an admission rate A, plus the queue traffic of those still waiting."""
-    waiting, poll_interval_s, peak_joins = 300_000, 30.0, 1_500
+    waiting, peak_joins = 300_000, 1_500
     rows = []
     for rate in (PEOPLE_FIRST_HOUR / 3600, 200.0, 500.0):
+        polls_per_s = polls_of(waiting, rate)
         service = rate * per_person.get("service", 0) / 1000
         database = rate * per_person.get("postgres", 0) / 1000
         redis = rate * per_person.get("redis", 0) / 1000
         if joins and polls:
-            queue_rps = waiting / poll_interval_s
+            queue_rps = polls_per_s
             service += queue_rps * polls.ms_per_request("service") / 1000
             service += peak_joins * joins.ms_per_request("service") / 1000
             redis += queue_rps * polls.ms_per_request("redis") / 1000
@@ -261,18 +264,32 @@ def sizing(per_person: dict[str, float], joins: Any, polls: Any) -> list[str]:
             [
                 f"{rate:.0f}/s",
                 f"{minutes:.0f} min",
+                f"{polls_per_s:,.0f}",
                 f"{service:.1f}",
                 f"{database:.1f}",
                 f"{redis:.1f}",
                 f"{max(1, int(service / 1.6 + 0.999))} × 2-core",
             ]
         )
-    head = ["admitted people/s", "all 350,000 through in", "service cores", "PostgreSQL cores"]
+    head = ["admitted people/s", "all 350,000 through in", "polls/s", "service cores"]
+    head += ["PostgreSQL cores"]
     head += ["Redis cores", "service hosts (80% busy)"]
     note = (
-        f"Assumed: {waiting:,} people waiting at the peak, each polling every "
-        f"{poll_interval_s:.0f} s on average ({waiting / poll_interval_s:,.0f} polls/s), "
-        f"{peak_joins:,} joins/s in the opening minute. PostgreSQL is one primary: its cores "
-        "must fit one host."
+        f"Assumed: {waiting:,} people waiting at the peak, each polling as the room's "
+        f"`poll_after` tells them (summed over their places in line); {peak_joins:,} joins/s "
+        "in the opening minute. PostgreSQL is one primary: its cores must fit one host."
     )
     return [*_table(head, rows), note, ""]
+
+
+def polls_of(waiting: int, rate: float) -> float:
+    """Polls per second of `waiting` people who each come back after `poll_after`."""
+    middle = _NoJitter()
+    return sum(1 / poll_after(rank, rate, 0.0, middle) for rank in range(waiting))
+
+
+class _NoJitter:
+    """The middle of poll_after's +-20% jitter."""
+
+    def uniform(self, low: float, high: float) -> float:
+        return (low + high) / 2
