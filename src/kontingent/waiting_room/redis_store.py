@@ -219,8 +219,10 @@ class RedisWaitingRoom:
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "kontingent:wr:") -> RedisWaitingRoom:
+        # A blocking pool: a burst of polls beyond 128 in flight waits for a connection
+        # (up to 2 s) instead of failing, which would pause the room for no fault of Redis.
         pool = aioredis.BlockingConnectionPool.from_url(
-            url, max_connections=64, timeout=0.5, socket_connect_timeout=0.5, socket_timeout=1.0
+            url, max_connections=128, timeout=2.0, socket_connect_timeout=0.5, socket_timeout=1.0
         )
         return cls(aioredis.Redis(connection_pool=pool), prefix)
 
