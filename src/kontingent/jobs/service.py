@@ -7,6 +7,7 @@ Invariants kept here:
 - Running the scheduler in several processes at once is safe because each job claims its
   work in the database (the waitlist marks an entry notified with a conditional UPDATE in the
   transaction that queues its SMS), never because only one scheduler is expected to run.
+- Sent outbox rows are deleted after `SENT_RETENTION`; unsent and parked rows never are.
 - Day-before reminders are not here: the relay queues them (`Relay.run_forever`), claiming
   each appointment once through `appointments.reminded_at`.
 """
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING
 import structlog
 
 from kontingent.clock import Clock
+from kontingent.notifications.service import SENT_RETENTION, purge_sent
 
 if TYPE_CHECKING:
     from kontingent.app import Services
@@ -32,6 +34,9 @@ log = structlog.get_logger(__name__)
 
 # A contingent released at 08:00 reaches the waiting within this long.
 WAITLIST_EVERY = timedelta(seconds=30)
+# Sent messages are deleted in small batches once an hour, so the outbox stays the size of
+# its backlog plus the retention period instead of growing with every PIN of the rush.
+PURGE_EVERY = timedelta(hours=1)
 TICK_S = 1.0  # how often the loop looks at the clock; jobs run at their own intervals
 
 
@@ -80,7 +85,13 @@ class Scheduler:
 
 
 def scheduled_jobs(services: Services) -> list[Job]:
-    return [Job("waitlist_released", WAITLIST_EVERY, services.waitlist.notify_released)]
+    async def purge_outbox(now: datetime) -> int:
+        return await purge_sent(services.db, now - SENT_RETENTION)
+
+    return [
+        Job("waitlist_released", WAITLIST_EVERY, services.waitlist.notify_released),
+        Job("outbox_purged", PURGE_EVERY, purge_outbox),
+    ]
 
 
 def scheduler_for(services: Services) -> Scheduler:

@@ -18,6 +18,7 @@ from kontingent.app import Services, create_app
 from kontingent.cli import app as cli
 from kontingent.clock import FixedClock
 from kontingent.config import Settings
+from kontingent.jobs.service import PURGE_EVERY, scheduler_for
 from kontingent.notifications.model import Message
 from kontingent.notifications.service import SENT_RETENTION, purge_sent
 from tests.integration.notifications.conftest import MakeRelay, queue, rows
@@ -144,4 +145,17 @@ async def test_worker_purge_sent_flag_deletes_old_sent_rows(
 
     assert done.exit_code == 0, done.output
     assert "1 sent message(s) older than 30 day(s) deleted" in done.output
+    assert await rows(services) == []
+
+
+async def test_the_scheduler_purges_sent_rows_past_the_retention(
+    services: Services, clock: FixedClock, gateway: SmsGateway, make_relay: MakeRelay
+) -> None:
+    await queue(services, [Message("sms", phone(2), "alt")])
+    await make_relay(sms_url=gateway.url).run_once()  # sent at T0
+    scheduler = scheduler_for(services)
+    assert (await scheduler.run_due())["outbox_purged"] == 0  # not yet 30 days old
+
+    clock.advance(SENT_RETENTION + PURGE_EVERY)
+    assert (await scheduler.run_due())["outbox_purged"] == 1
     assert await rows(services) == []
