@@ -27,6 +27,7 @@ import itertools
 import json
 import os
 import random
+import signal
 import time
 import uuid
 from collections import Counter
@@ -107,11 +108,14 @@ def _start(environment: Environment, **_: Any) -> None:
 def _stop(environment: Environment, **_: Any) -> None:
     if SCENARIO is None or not RECORDS:
         return
-    path = SCENARIO.out / f"people-{os.getpid()}.jsonl"
-    with path.open("w") as f:
-        for rec in RECORDS:
-            f.write(json.dumps(rec) + "\n")
-    (SCENARIO.out / f"kinds-{os.getpid()}.json").write_text(json.dumps(KINDS))
+    # The benchmark's stop signal may come while Locust stops on its own: not mid-file.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        text = "".join(json.dumps(rec) + "\n" for rec in RECORDS)
+        (SCENARIO.out / f"people-{os.getpid()}.jsonl").write_text(text)
+        (SCENARIO.out / f"kinds-{os.getpid()}.json").write_text(json.dumps(KINDS))
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _letters(n: int) -> str:
