@@ -262,7 +262,7 @@ def _run_phases(
             "raw ceiling (asyncpg)",
             raw,
             {"postgres": pg},
-            ["BEGIN; the service's booking statement; COMMIT"],
+            ["the service's booking statement, alone in autocommit"],
         )
     )
     return warm_booked, out

@@ -124,7 +124,9 @@ def make_engine(
     )
     if engine.dialect.name == "postgresql" and engine.dialect.driver == "asyncpg":
         dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-        _DRIVER_ARGS[engine.sync_engine] = (dsn, connect_args, pool_size)
+        # Half the pool again: a booking holds its connection for one round trip, so a few
+        # serve a worker's bookings, and PostgreSQL's connection limit is shared.
+        _DRIVER_ARGS[engine.sync_engine] = (dsn, connect_args, max(2, pool_size // 2))
     return engine
 
 
