@@ -245,7 +245,7 @@ async def test_portal_shows_the_form_again_with_the_wait(
     page = await portal.post("/pin/resend", {})
     assert page.status_code == 429
     assert page.headers["retry-after"] == "1800"
-    assert "Versuchen Sie es in 1800 Sekunden noch einmal." in page.text
+    assert "Versuchen Sie es in 30 Minuten noch einmal." in page.text
     await portal.get("/phone")
     third = await portal.post("/phone", {"phone": phone(4)})
     assert third.status_code == 303  # the limiter's refusal above counted against nothing
@@ -255,7 +255,7 @@ async def test_portal_shows_the_form_again_with_the_wait(
     assert page.status_code == 429, "the address's three PIN requests are used up"
     assert f'value="{typed}"' in page.text, "what was typed stays in the form"
     assert messages(page.text) == [
-        "Gerade sind sehr viele Anfragen da. Versuchen Sie es in 200 Sekunden noch einmal."
+        "Gerade sind sehr viele Anfragen da. Versuchen Sie es in 4 Minuten noch einmal."
     ]
     assert page.headers["retry-after"] == "200"
 

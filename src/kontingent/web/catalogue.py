@@ -401,8 +401,8 @@ M: dict[str, tuple[str, str]] = {
     ),
     "page.429.title": ("Bitte warten Sie kurz", "Please wait a moment"),
     "page.429.text": (
-        "Gerade sind sehr viele Anfragen da. Versuchen Sie es in {seconds} Sekunden noch einmal.",
-        "There are very many requests right now. Try again in {seconds} seconds.",
+        "Gerade sind sehr viele Anfragen da. Versuchen Sie es in {wait} noch einmal.",
+        "There are very many requests right now. Try again in {wait}.",
     ),
     "page.500.title": ("Ein Fehler bei uns", "An error on our side"),
     "page.500.text": (

@@ -52,7 +52,7 @@ def _lines(portal: Portal, status: int, exc: Exception) -> tuple[str, list[str]]
         return t("page.404.title"), [t("page.404.text")]
     if status == 429:
         seconds = exc.retry_after_s if isinstance(exc, RateLimited) else 60
-        return t("page.429.title"), [t("page.429.text", seconds=seconds)]
+        return t("page.429.title"), [t("page.429.text", wait=t.wait(seconds))]
     if status < 500:
         return t("page.400.title"), [t("page.400.text")]
     return t("page.500.title"), [t("page.500.text")]

@@ -59,7 +59,7 @@ _CODE_TEXT = {
     "booking_cancelled": "err.booking_cancelled",
     "unknown_centre": "err.centre",
     "unknown_vaccine": "err.vaccine",
-    "rate_limited": "page.429.text",  # says in how many seconds to try again
+    "rate_limited": "page.429.text",  # says how long to wait before trying again
     "rate_limit_unavailable": "page.429.text",
 }
 _FORMAT_TEXT = {
@@ -211,7 +211,7 @@ def messages(exc: KontingentError, t: Translator, default_field: str = FORM) -> 
     if key is None:
         return {name: t("err.generic", message=exc.message)}
     seconds = exc.retry_after_s if isinstance(exc, RateLimited) else 0
-    return {name: t(key, seconds=seconds)}
+    return {name: t(key, seconds=seconds, wait=t.wait(seconds))}
 
 
 def summary(errors: Mapping[str, str], t: Translator, persons: int = 1) -> list[tuple[str, str]]:

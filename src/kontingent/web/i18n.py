@@ -98,6 +98,18 @@ class Translator:
         text = f"{value:.0f}" if value >= 10 else f"{value:.1f}"
         return text.replace(".", ",") if self.lang == "de" else text
 
+    def wait(self, seconds: int) -> str:
+        """How long to wait, as a person says it: seconds up to 90, then minutes up to two
+        hours, then hours; always rounded up, so nobody comes back too early."""
+        if seconds <= 90:
+            n, words = max(1, seconds), (("Sekunde", "Sekunden"), ("second", "seconds"))
+        elif seconds < 7200:
+            n, words = -(-seconds // 60), (("Minute", "Minuten"), ("minute", "minutes"))
+        else:
+            n, words = -(-seconds // 3600), (("Stunde", "Stunden"), ("hour", "hours"))
+        one, many = words[self._i]
+        return f"{n} {one if n == 1 else many}"
+
     def join(self, items: list[str]) -> str:
         """A, B and C / A, B und C."""
         if len(items) <= 1:
