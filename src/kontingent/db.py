@@ -26,16 +26,24 @@ import asyncpg
 from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 
+from kontingent.errors import Overloaded
+
 T = TypeVar("T")
 
 _RETRYABLE_PG = {"40001", "40P01"}  # serialization_failure, deadlock_detected
+# How long a request waits for a free database connection before it is answered 503 with
+# Retry-After. SQLAlchemy's default is 30 s, far beyond what any client waits: under overload
+# the queue then only grows, and every timeout became a 500 with a logged traceback.
+POOL_WAIT_S = 5.0
+OVERLOADED_RETRY_AFTER_S = 5
 _WRITE_OPTION = "kontingent_write"
 # How make_engine connected to PostgreSQL, so `Database.driver()` connects the same way.
-_DRIVER_ARGS: weakref.WeakKeyDictionary[Any, tuple[str, dict[str, Any], int]] = (
+_DRIVER_ARGS: weakref.WeakKeyDictionary[Any, tuple[str, dict[str, Any], int, float]] = (
     weakref.WeakKeyDictionary()
 )
 
@@ -93,7 +101,12 @@ def _setup_sqlite(engine: AsyncEngine) -> None:
 
 
 def make_engine(
-    url: str, *, pool_size: int = 10, schema: str | None = None, echo: bool = False
+    url: str,
+    *,
+    pool_size: int = 10,
+    schema: str | None = None,
+    echo: bool = False,
+    pool_wait_s: float = POOL_WAIT_S,
 ) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(
@@ -117,6 +130,7 @@ def make_engine(
         # in the pool's queue, which is where they should wait on 2 cores anyway.
         pool_size=pool_size,
         max_overflow=0,
+        pool_timeout=pool_wait_s,
         connect_args=connect_args,
         # SQLAlchemy's rollback-on-return is a no-op without an open transaction, which every
         # use case has closed; the asyncpg pool's reset query is never involved.
@@ -126,8 +140,16 @@ def make_engine(
         dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
         # Half the pool again: a booking holds its connection for one round trip, so a few
         # serve a worker's bookings, and PostgreSQL's connection limit is shared.
-        _DRIVER_ARGS[engine.sync_engine] = (dsn, connect_args, max(2, pool_size // 2))
+        _DRIVER_ARGS[engine.sync_engine] = (dsn, connect_args, max(2, pool_size // 2), pool_wait_s)
     return engine
+
+
+def overloaded() -> Overloaded:
+    return Overloaded(
+        "the service is very busy right now and nothing was done: "
+        f"try again in {OVERLOADED_RETRY_AFTER_S} seconds",
+        retry_after_s=OVERLOADED_RETRY_AFTER_S,
+    )
 
 
 class DriverPool:
@@ -141,15 +163,23 @@ class DriverPool:
     so no later user inherits a half-done protocol exchange.
     """
 
-    def __init__(self, dsn: str, connect_args: dict[str, Any], size: int) -> None:
+    def __init__(
+        self, dsn: str, connect_args: dict[str, Any], size: int, wait_s: float = POOL_WAIT_S
+    ) -> None:
         self._dsn = dsn
+        self._wait_s = wait_s
         self._connect_args = connect_args
         self._free = asyncio.Semaphore(size)
         self._idle: list[asyncpg.Connection] = []
 
     @asynccontextmanager
     async def acquire(self) -> AsyncIterator[asyncpg.Connection]:
-        async with self._free:
+        try:
+            async with asyncio.timeout(self._wait_s):
+                await self._free.acquire()
+        except TimeoutError:
+            raise overloaded() from None
+        try:
             conn = self._idle.pop() if self._idle else None
             if conn is None or conn.is_closed():
                 conn = await asyncpg.connect(self._dsn, **self._connect_args)
@@ -162,6 +192,8 @@ class DriverPool:
                 conn.terminate()
                 raise
             self._release(conn)
+        finally:
+            self._free.release()
 
     def _release(self, conn: asyncpg.Connection) -> None:
         if conn.is_closed() or conn.is_in_transaction():
@@ -214,7 +246,7 @@ class Database:
         """A connection for reading. On PostgreSQL it runs in autocommit: under READ COMMITTED
         each statement reads its own snapshot inside a transaction as well, so BEGIN and
         ROLLBACK would only add two round trips to every read."""
-        async with self.engine.connect() as conn:
+        async with self._connect() as conn:
             if self.dialect == "postgresql":
                 await conn.execution_options(isolation_level="AUTOCOMMIT")
             yield conn
@@ -223,10 +255,22 @@ class Database:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
-        async with self.engine.connect() as conn:
+        async with self._connect() as conn:
             await conn.execution_options(**{_WRITE_OPTION: True})
             async with conn.begin():
                 yield conn
+
+    @asynccontextmanager
+    async def _connect(self) -> AsyncIterator[AsyncConnection]:
+        conn = self.engine.connect()
+        try:
+            await conn.start()
+        except PoolTimeout:
+            raise overloaded() from None
+        try:
+            yield conn
+        finally:
+            await conn.close()
 
     async def run_write(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """Run `work` in one write transaction, again from the start when the database asks."""

@@ -50,3 +50,12 @@ class RateLimited(KontingentError):
     def __init__(self, message: str, *, retry_after_s: int, code: str | None = None) -> None:
         super().__init__(message, code=code, retry_after_s=retry_after_s)
         self.retry_after_s = retry_after_s
+
+
+class Overloaded(RateLimited):
+    """The service has no database connection free for this request within a few seconds.
+    Answered at once with 503 and Retry-After: a client that waits longer has given up
+    anyway, and a quick refusal costs the server far less than a queue that only grows."""
+
+    status = 503
+    code = "overloaded"

@@ -50,7 +50,7 @@ def _lines(portal: Portal, status: int, exc: Exception) -> tuple[str, list[str]]
         return t("page.403.title"), [t("page.403.text"), t("page.403.what")]
     if status in (404, 405):
         return t("page.404.title"), [t("page.404.text")]
-    if status == 429:
+    if status == 429 or isinstance(exc, RateLimited):  # 503s that say when to come back too
         seconds = exc.retry_after_s if isinstance(exc, RateLimited) else 60
         return t("page.429.title"), [t("page.429.text", wait=t.wait(seconds))]
     if status < 500:
