@@ -221,8 +221,17 @@ class RedisWaitingRoom:
     def from_url(cls, url: str, prefix: str = "kontingent:wr:") -> RedisWaitingRoom:
         # A blocking pool: a burst of polls beyond 128 in flight waits for a connection
         # (up to 2 s) instead of failing, which would pause the room for no fault of Redis.
+        # A Redis that is down refuses the connection at once; the 2 s read timeout is for a
+        # hung one only: the rush benchmark saw 1 s trip on a merely busy worker, pause the
+        # room and drop connections that then had to be made again. No CLIENT SETINFO on
+        # connect: redis-py looks its own version up for every new connection.
         pool = aioredis.BlockingConnectionPool.from_url(
-            url, max_connections=128, timeout=2.0, socket_connect_timeout=0.5, socket_timeout=1.0
+            url,
+            max_connections=128,
+            timeout=2.0,
+            socket_connect_timeout=0.5,
+            socket_timeout=2.0,
+            driver_info=None,
         )
         return cls(aioredis.Redis(connection_pool=pool), prefix)
 
