@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import re
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import structlog
@@ -22,82 +21,30 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 
 from kontingent import __version__
 from kontingent.booking import routes as booking_routes
-from kontingent.booking.service import Booking
-from kontingent.clock import Clock, SystemClock
+from kontingent.clock import Clock
 from kontingent.config import Settings
-from kontingent.db import Database, make_engine
 from kontingent.eligibility import routes as eligibility_routes
-from kontingent.eligibility.service import Eligibility
 from kontingent.error_docs import document_errors
 from kontingent.errors import KontingentError, RateLimited
 from kontingent.inventory import routes as inventory_routes
-from kontingent.inventory.invalidation import RedisInvalidation
-from kontingent.inventory.service import Inventory
 from kontingent.jobs.service import embedded_jobs
 from kontingent.notifications import routes as notification_routes
-from kontingent.notifications.service import Relay
-from kontingent.notifications.transports import relay_for
 from kontingent.observability import routes as observability_routes
 from kontingent.observability.metrics import Metrics, measured, multiprocess_dir, note_error_code
 from kontingent.observability.service import Observability
-from kontingent.ratelimit.service import RateLimits, rate_limits_for
+from kontingent.services import Services, build_services
 from kontingent.verification import routes as verification_routes
-from kontingent.verification.service import Verification
 from kontingent.waiting_room import routes as waiting_room_routes
-from kontingent.waiting_room.service import WaitingRoom, waiting_room_for
-from kontingent.waitlist.service import Waitlist
 from kontingent.web import routes as web_routes
 from kontingent.web.errors import portal_or
 
+__all__ = [
+    "Services",
+    "build_services",
+    "create_app",
+]  # Services and its builder live in services.py
+
 log = structlog.get_logger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class Services:
-    settings: Settings
-    db: Database
-    clock: Clock
-    inventory: Inventory
-    eligibility: Eligibility
-    verification: Verification
-    booking: Booking
-    relay: Relay
-    waitlist: Waitlist
-    limits: RateLimits
-    # Cross-process cache invalidation; None without Redis (one process, nothing to tell).
-    invalidation: RedisInvalidation | None
-    waiting_room: WaitingRoom
-
-
-def build_services(settings: Settings, clock: Clock | None = None) -> Services:
-    clock = clock or SystemClock()
-    db = Database(
-        make_engine(
-            settings.database_url,
-            pool_size=settings.db_pool_size,
-            schema=settings.database_schema,
-        )
-    )
-    inventory = Inventory(db, clock, ttl_s=settings.availability_ttl_s)
-    invalidation = (
-        RedisInvalidation.from_url(settings.redis_url, inventory, settings.redis_prefix + "slots")
-        if settings.redis_url
-        else None
-    )
-    return Services(
-        settings=settings,
-        db=db,
-        clock=clock,
-        inventory=inventory,
-        eligibility=Eligibility(inventory, clock),
-        verification=Verification(db, clock, settings.secret_key),
-        booking=Booking(db, clock, inventory),
-        relay=relay_for(settings, db, clock),
-        waitlist=Waitlist(db, clock, inventory),
-        limits=rate_limits_for(settings, clock, settings.redis_prefix + "rate:"),
-        invalidation=invalidation,
-        waiting_room=waiting_room_for(settings, clock),
-    )
 
 
 def _error(
@@ -255,6 +202,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
             "waiting_room",
         )
     }
+    # Handlers that need several services take them all as this one dependency.
+    dependencies["services"] = _provide(services)
     app = Litestar(
         route_handlers=[
             Router("/api/v1", route_handlers=api_routes),

@@ -11,22 +11,17 @@ from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
 from kontingent.booking.schemas import BookingIn, BookingOut
 from kontingent.booking.service import Booking
-from kontingent.ratelimit.service import RateLimits
+from kontingent.services import Services
 from kontingent.verification.routes import Admission
-from kontingent.verification.service import Verification
-from kontingent.waiting_room.service import WaitingRoom
 
 BirthDate = Annotated[str, QueryParameter(min_length=1, max_length=20, description="YYYY-MM-DD")]
 
 
 @post("/bookings", status_code=201)
 async def book(
-    booking: NamedDependency[Booking],
-    verification: NamedDependency[Verification],
+    services: NamedDependency[Services],
     data: JSONBody[BookingIn],
-    limits: NamedDependency[RateLimits],
     request: Request[Any, Any, Any],
-    waiting_room: NamedDependency[WaitingRoom],
     authorization: Annotated[
         str | None, HeaderParameter(name="Authorization", description="Bearer TOKEN")
     ] = None,
@@ -35,14 +30,14 @@ async def book(
     ] = None,
     x_admission: Admission = None,
 ) -> BookingOut:
-    claims = verification.read_token(authorization)
-    await limits.enforce(request.scope, "booking", claims.phone)
+    claims = services.verification.read_token(authorization)
+    await services.limits.enforce(request.scope, "booking", claims.phone)
     persons = [
         {k: v for k, v in msgspec.structs.asdict(p).items() if v is not None} for p in data.persons
     ]
     # Under the room the admission is checked and spent (once) before the booking runs.
-    async with waiting_room.booking(x_admission, idempotency_key):
-        view = await booking.book(claims, persons, data.slot_ids, idempotency_key)
+    async with services.waiting_room.booking(x_admission, idempotency_key):
+        view = await services.booking.book(claims, persons, data.slot_ids, idempotency_key)
     return BookingOut.of(view)
 
 

@@ -9,20 +9,18 @@ from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
 from kontingent.eligibility.schemas import EligibilityIn, EligibilityOut, FirstDoseDaysOut
-from kontingent.eligibility.service import Eligibility
 from kontingent.inventory.schemas import maybe_berlin
-from kontingent.ratelimit.service import RateLimits
+from kontingent.services import Services
 
 
 @post("/eligibility", status_code=200)
 async def check_eligibility(
-    eligibility: NamedDependency[Eligibility],
+    services: NamedDependency[Services],
     data: JSONBody[EligibilityIn],
-    limits: NamedDependency[RateLimits],
     request: Request[Any, Any, Any],
 ) -> EligibilityOut:
-    await limits.enforce(request.scope, "eligibility")
-    answer = await eligibility.check(data.birth_date, data.postcode)
+    await services.limits.enforce(request.scope, "eligibility")
+    answer = await services.eligibility.check(data.birth_date, data.postcode)
     d = answer.decision
     return EligibilityOut(
         eligible=d.eligible,

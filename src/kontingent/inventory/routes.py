@@ -20,7 +20,7 @@ from kontingent.inventory.schemas import (
     maybe_berlin,
 )
 from kontingent.inventory.service import Inventory
-from kontingent.ratelimit.service import RateLimits
+from kontingent.services import Services
 
 
 @get("/centres")
@@ -37,16 +37,15 @@ async def list_vaccines(inventory: NamedDependency[Inventory]) -> list[VaccineOu
 
 @get("/centres/{centre_id:int}/offers")
 async def centre_offers(
-    inventory: NamedDependency[Inventory],
+    services: NamedDependency[Services],
     centre_id: FromPath[int],
     vaccine: Annotated[str, QueryParameter(min_length=1, max_length=40)],
-    limits: NamedDependency[RateLimits],
     request: Request[Any, Any, Any],
     persons: Annotated[int, QueryParameter(ge=1, le=2)] = 1,
     limit: Annotated[int, QueryParameter(ge=1, le=50)] = 10,
 ) -> OffersOut:
-    await limits.enforce(request.scope, "offers")
-    view = await inventory.offers(centre_id, vaccine, persons, limit)
+    await services.limits.enforce(request.scope, "offers")
+    view = await services.inventory.offers(centre_id, vaccine, persons, limit)
     return OffersOut(
         centre=CentreOut.of(view.centre),
         vaccine=VaccineOut.of(view.vaccine),

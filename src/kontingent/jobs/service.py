@@ -28,7 +28,7 @@ from kontingent.clock import Clock
 from kontingent.notifications.service import SENT_RETENTION, purge_sent
 
 if TYPE_CHECKING:
-    from kontingent.app import Services
+    from kontingent.services import Services
 
 log = structlog.get_logger(__name__)
 

@@ -26,7 +26,7 @@ from prometheus_client.registry import Collector
 from kontingent.notifications import repository as outbox
 
 if TYPE_CHECKING:
-    from kontingent.app import Services
+    from kontingent.services import Services
 
 log = structlog.get_logger(__name__)
 SHARED_TTL_S = 5.0

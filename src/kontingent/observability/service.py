@@ -26,7 +26,7 @@ from kontingent.observability.metrics import Metrics
 from kontingent.observability.scrape import ProcessCounters, SharedState, process_totals
 
 if TYPE_CHECKING:
-    from kontingent.app import Services
+    from kontingent.services import Services
 
 log = structlog.get_logger(__name__)
 READY_TIMEOUT_S = 2.0

@@ -23,7 +23,7 @@ from kontingent.web import forms, session
 from kontingent.web.i18n import LANGUAGES, Translator, pick
 
 if TYPE_CHECKING:
-    from kontingent.app import Services
+    from kontingent.services import Services
 
 HEADERS = {
     "Cache-Control": "no-store",

@@ -1,0 +1,74 @@
+"""The services of one process, built once from the settings: what the routes, the worker
+and the tests work with. Kept apart from `app.py` so that routes can take the whole set as
+one dependency (Litestar resolves two or more dependencies of a handler in a task group,
+which cost an offer read about as much as the read itself) without importing the app.
+
+Nothing here connects at import; `build_services` makes engines and clients that connect
+when first used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kontingent.booking.service import Booking
+from kontingent.clock import Clock, SystemClock
+from kontingent.config import Settings
+from kontingent.db import Database, make_engine
+from kontingent.eligibility.service import Eligibility
+from kontingent.inventory.invalidation import RedisInvalidation
+from kontingent.inventory.service import Inventory
+from kontingent.notifications.service import Relay
+from kontingent.notifications.transports import relay_for
+from kontingent.ratelimit.service import RateLimits, rate_limits_for
+from kontingent.verification.service import Verification
+from kontingent.waiting_room.service import WaitingRoom, waiting_room_for
+from kontingent.waitlist.service import Waitlist
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    settings: Settings
+    db: Database
+    clock: Clock
+    inventory: Inventory
+    eligibility: Eligibility
+    verification: Verification
+    booking: Booking
+    relay: Relay
+    waitlist: Waitlist
+    limits: RateLimits
+    # Cross-process cache invalidation; None without Redis (one process, nothing to tell).
+    invalidation: RedisInvalidation | None
+    waiting_room: WaitingRoom
+
+
+def build_services(settings: Settings, clock: Clock | None = None) -> Services:
+    clock = clock or SystemClock()
+    db = Database(
+        make_engine(
+            settings.database_url,
+            pool_size=settings.db_pool_size,
+            schema=settings.database_schema,
+        )
+    )
+    inventory = Inventory(db, clock, ttl_s=settings.availability_ttl_s)
+    invalidation = (
+        RedisInvalidation.from_url(settings.redis_url, inventory, settings.redis_prefix + "slots")
+        if settings.redis_url
+        else None
+    )
+    return Services(
+        settings=settings,
+        db=db,
+        clock=clock,
+        inventory=inventory,
+        eligibility=Eligibility(inventory, clock),
+        verification=Verification(db, clock, settings.secret_key),
+        booking=Booking(db, clock, inventory),
+        relay=relay_for(settings, db, clock),
+        waitlist=Waitlist(db, clock, inventory),
+        limits=rate_limits_for(settings, clock, settings.redis_prefix + "rate:"),
+        invalidation=invalidation,
+        waiting_room=waiting_room_for(settings, clock),
+    )
