@@ -25,7 +25,7 @@ from kontingent.config import Settings
 from kontingent.db import Database, make_engine
 from kontingent.demo.seed import DemoSize, seed_demo
 from kontingent.migrations import upgrade
-from tests.support import PG_URL, T0
+from tests.support import PG_URL, T0, drop_schema
 
 TEST_SIZE = DemoSize(weeks=4, centres=3)
 MUTABLE_TABLES = (
@@ -92,21 +92,12 @@ async def _reset(url: str, schema: str | None) -> None:
         await db.dispose()
 
 
-async def _drop_schema(schema: str) -> None:
-    db = Database(make_engine(PG_URL))
-    try:
-        async with db.engine.begin() as conn:
-            await conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-    finally:
-        await db.dispose()
-
-
 @pytest.fixture(scope="session")
 def pg_schema() -> Iterator[str]:
     schema = f"kt_test_{secrets.token_hex(4)}"
     asyncio.run(_seed(PG_URL, schema))
     yield schema
-    asyncio.run(_drop_schema(schema))
+    asyncio.run(drop_schema(schema))
 
 
 @pytest.fixture(scope="session")

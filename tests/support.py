@@ -12,6 +12,7 @@ from sqlalchemy import Table, bindparam, select, update
 
 from kontingent.app import Services
 from kontingent.clock import BERLIN
+from kontingent.db import Database, make_engine
 from kontingent.inventory import repository as inventory_repo
 from kontingent.notifications import repository as mailbox_repo
 from kontingent.schema import contingents, slots
@@ -168,3 +169,13 @@ async def fill_centre(db: Any, centre_id: int, vaccine: str) -> None:
             .where(slots.c.centre_id == centre_id, slots.c.vaccine_code == vaccine)
             .values(booked=slots.c.capacity)
         )
+
+
+async def drop_schema(schema: str) -> None:
+    """Drop a PostgreSQL schema a test run or its servers worked in, with all it holds."""
+    db = Database(make_engine(PG_URL))
+    try:
+        async with db.engine.begin() as conn:
+            await conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    finally:
+        await db.dispose()

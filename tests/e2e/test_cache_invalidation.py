@@ -25,7 +25,7 @@ from kontingent.demo.seed import DemoSize, seed_demo
 from kontingent.migrations import upgrade
 from tests.integration.test_races import mint_tokens
 from tests.servers import Server, serve
-from tests.support import BIELEFELD, PG_URL, person, phone, set_free
+from tests.support import BIELEFELD, PG_URL, drop_schema, person, phone, set_free
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 PORTS = (18300, 18399)  # this family's range; other server tests use other ranges
@@ -56,15 +56,6 @@ async def _prepare(schema: str, secret: str) -> str:
         await db.dispose()
 
 
-async def _drop(schema: str) -> None:
-    db = Database(make_engine(PG_URL))
-    try:
-        async with db.engine.begin() as conn:
-            await conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-    finally:
-        await db.dispose()
-
-
 async def _leave_one_seat(schema: str, slot_ids: list[int]) -> None:
     db = Database(make_engine(PG_URL, schema=schema))
     try:
@@ -78,7 +69,7 @@ def pair(request: pytest.FixtureRequest) -> Iterator[Pair]:
     secret = secrets.token_urlsafe(32)
     schema = f"kt_inval_{secrets.token_hex(4)}"
     prefix = f"kt_test_{secrets.token_hex(4)}:"
-    request.addfinalizer(lambda: asyncio.run(_drop(schema)))  # runs after the servers stop
+    request.addfinalizer(lambda: asyncio.run(drop_schema(schema)))  # runs after the servers stop
     token = asyncio.run(_prepare(schema, secret))
     env = {
         "KONTINGENT_DATABASE_URL": PG_URL,

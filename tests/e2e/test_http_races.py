@@ -52,7 +52,7 @@ from tests.integration.test_races import (
     unconfirmed,
 )
 from tests.servers import Server, serve
-from tests.support import PG_URL
+from tests.support import PG_URL, drop_schema
 
 PORTS = (18100, 18199)  # this family's range; other server tests use other ranges
 REQUESTS_PER_KIND = 50
@@ -91,15 +91,6 @@ async def _prepare(url: str, schema: str | None, secret: str) -> tuple[Any, ...]
         await db.dispose()
 
 
-async def _drop_schema(schema: str) -> None:
-    db = Database(make_engine(PG_URL))
-    try:
-        async with db.engine.begin() as conn:
-            await conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-    finally:
-        await db.dispose()
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def deployment(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Deployment]:
     secret = secrets.token_urlsafe(32)
@@ -108,7 +99,7 @@ def deployment(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Deplo
     if request.param == "postgres":
         url, schema = PG_URL, f"kt_race_{secrets.token_hex(4)}"
         # Registered before the server's finaliser, so it runs after the server has stopped.
-        request.addfinalizer(lambda: asyncio.run(_drop_schema(schema)))
+        request.addfinalizer(lambda: asyncio.run(drop_schema(schema)))
         env["KONTINGENT_DATABASE_SCHEMA"] = schema
     else:
         url, schema = f"sqlite+aiosqlite:///{tmp_path / 'kontingent.sqlite3'}", None
