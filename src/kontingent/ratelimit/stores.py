@@ -20,6 +20,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from kontingent.ratelimit.model import Limit, Verdict, admit
+from kontingent.redis_pool import request_path_client
 
 MAX_MEMORY_KEYS = 200_000  # then keys at rest are swept out
 
@@ -97,21 +98,7 @@ class RedisRateLimiter:
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "kontingent:rate:") -> RedisRateLimiter:
-        # A blocking pool: a burst beyond 64 checks in flight waits for a connection instead
-        # of failing, which would refuse PIN requests for no fault of Redis. A Redis that is
-        # down refuses the connection at once; the 2 s read timeout is only for a hung one,
-        # because a shorter one fires when the worker itself is busy (the rush benchmark saw
-        # 0.5 s trip under load), and each timeout drops a connection that must be made again.
-        # No CLIENT SETINFO on connect: redis-py looks its own version up for every new one.
-        pool = aioredis.BlockingConnectionPool.from_url(
-            url,
-            max_connections=64,
-            timeout=2.0,
-            socket_connect_timeout=0.5,
-            socket_timeout=2.0,
-            driver_info=None,
-        )
-        return cls(aioredis.Redis(connection_pool=pool), prefix)
+        return cls(request_path_client(url, connections=64), prefix)
 
     async def check(self, keys: Sequence[str], limits: Sequence[Limit], now: float) -> Verdict:
         args: list[float] = [now]

@@ -21,6 +21,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from kontingent.redis_pool import request_path_client
 from kontingent.waiting_room.model import AUTO_WINDOW_S, KEEP_S, WINDOW_S, RoomConfig
 from kontingent.waiting_room.store import (
     EXPIRED_KEEP_S,
@@ -219,21 +220,8 @@ class RedisWaitingRoom:
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "kontingent:wr:") -> RedisWaitingRoom:
-        # A blocking pool: a burst of polls beyond 128 in flight waits for a connection
-        # (up to 2 s) instead of failing, which would pause the room for no fault of Redis.
-        # A Redis that is down refuses the connection at once; the 2 s read timeout is for a
-        # hung one only: the rush benchmark saw 1 s trip on a merely busy worker, pause the
-        # room and drop connections that then had to be made again. No CLIENT SETINFO on
-        # connect: redis-py looks its own version up for every new connection.
-        pool = aioredis.BlockingConnectionPool.from_url(
-            url,
-            max_connections=128,
-            timeout=2.0,
-            socket_connect_timeout=0.5,
-            socket_timeout=2.0,
-            driver_info=None,
-        )
-        return cls(aioredis.Redis(connection_pool=pool), prefix)
+        # 128 connections: polls come in bursts when a page refresh wave arrives.
+        return cls(request_path_client(url, connections=128), prefix)
 
     def _args(self, step: Step) -> list[Any]:
         opens = "" if step.opens_at is None else repr(step.opens_at)
