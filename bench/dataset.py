@@ -19,7 +19,7 @@ import asyncpg
 import msgspec
 
 from kontingent.booking.model import Person, new_code
-from kontingent.booking.pg_statement import booking_statement
+from kontingent.booking.pg_statement import NewBooking, booking_statement
 from kontingent.clock import BERLIN, SystemClock
 from kontingent.db import Database, make_engine
 from kontingent.demo.seed import DemoSize, seed_demo
@@ -191,20 +191,22 @@ def _statement(
         appointments=[BookedAppointment(a.starts_at, a.dose, name) for a in booked],
     )
     return booking_statement(
-        seats={pair.first[0]: 1, pair.second[0]: 1},
-        now=now,
-        until=campaign[1],
-        code=code,
-        campaign_id=campaign[0],
-        centre_id=pair.centre_id,
-        vaccine_code=VACCINE,
-        phone=person.phone,
-        verification_id=vid,
-        channel="web",
-        people=[person],
-        booked=booked,
-        messages=messages,
-        remembered=None,
+        NewBooking(
+            seats={pair.first[0]: 1, pair.second[0]: 1},
+            now=now,
+            until=campaign[1],
+            code=code,
+            campaign_id=campaign[0],
+            centre_id=pair.centre_id,
+            vaccine_code=VACCINE,
+            phone=person.phone,
+            verification_id=vid,
+            channel="web",
+            people=[person],
+            booked=booked,
+            messages=messages,
+            remembered=None,
+        )
     )
 
 

@@ -93,6 +93,29 @@ class Remembered:
     body: bytes
 
 
+@dataclass(frozen=True, slots=True)
+class NewBooking:
+    """Everything one booking writes: the seats it takes (slot id -> seats), the booking with
+    its persons and appointments, its confirmations and, under an idempotency key, the
+    answer to remember. Both write paths (`repository.book_seats` and `book_seats_pg`) and
+    the benchmark's raw ceiling take this one value."""
+
+    seats: Mapping[int, int]
+    now: datetime
+    until: datetime
+    code: str
+    campaign_id: int
+    centre_id: int
+    vaccine_code: str
+    phone: str
+    verification_id: str | None
+    channel: str
+    people: Sequence[Person]
+    booked: Sequence[Appointment]
+    messages: Sequence[Message]
+    remembered: Remembered | None
+
+
 @cache
 def _statement(columns: tuple[str, ...]) -> str:
     """The full statement for outbox rows with these columns (one text, so one prepared
@@ -124,39 +147,23 @@ def _naive_utc(at: datetime) -> datetime:
     return at.astimezone(UTC).replace(tzinfo=None)
 
 
-def booking_statement(
-    *,
-    seats: Mapping[int, int],
-    now: datetime,
-    until: datetime,
-    code: str,
-    campaign_id: int,
-    centre_id: int,
-    vaccine_code: str,
-    phone: str,
-    verification_id: str | None,
-    channel: str,
-    people: Sequence[Person],
-    booked: Sequence[Appointment],
-    messages: Sequence[Message],
-    remembered: Remembered | None,
-) -> tuple[str, tuple[Any, ...]]:
+def booking_statement(b: NewBooking) -> tuple[str, tuple[Any, ...]]:
     """The statement and its parameters; it answers the new booking's id, or no row."""
-    ids = sorted(seats)
-    columns, outbox_values = _outbox_arrays(messages, now)
-    r = remembered
+    ids = sorted(b.seats)
+    columns, outbox_values = _outbox_arrays(b.messages, b.now)
+    r, people, booked = b.remembered, b.people, b.booked
     params = (
         ids,
-        [seats[i] for i in ids],
-        _naive_utc(now),
-        _naive_utc(until),
-        code,
-        campaign_id,
-        centre_id,
-        vaccine_code,
-        phone,
-        verification_id,
-        channel,
+        [b.seats[i] for i in ids],
+        _naive_utc(b.now),
+        _naive_utc(b.until),
+        b.code,
+        b.campaign_id,
+        b.centre_id,
+        b.vaccine_code,
+        b.phone,
+        b.verification_id,
+        b.channel,
         list(range(len(people))),
         [p.key for p in people],
         [p.first_name for p in people],

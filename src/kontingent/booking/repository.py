@@ -27,10 +27,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kontingent.booking.model import Person
-from kontingent.booking.pg_statement import SLOT_FULL, Remembered, booking_statement
+from kontingent.booking.pg_statement import SLOT_FULL, NewBooking, booking_statement
 from kontingent.inventory.model import Appointment
 from kontingent.notifications import repository as outbox
-from kontingent.notifications.model import Message
 from kontingent.schema import appointments, bookings, idempotency_keys, persons, slots
 
 
@@ -75,92 +74,41 @@ async def take_seats(
     return True
 
 
-async def book_seats(
-    conn: AsyncConnection,
-    *,
-    seats: Mapping[int, int],
-    now: datetime,
-    until: datetime,
-    code: str,
-    campaign_id: int,
-    centre_id: int,
-    vaccine_code: str,
-    phone: str,
-    verification_id: str | None,
-    channel: str,
-    people: Sequence[Person],
-    booked: Sequence[Appointment],
-    messages: Sequence[Message],
-    remembered: Remembered | None,
-) -> int | None:
+async def book_seats(conn: AsyncConnection, b: NewBooking) -> int | None:
     """Take the seats and write the booking with its confirmations (and its idempotency
     record), statement by statement; the booking's id, or None when a slot had no room left.
 
     On None some seats may be taken already: the caller must roll the transaction back.
     """
-    if not await take_seats(conn, seats, now, until):
+    if not await take_seats(conn, b.seats, b.now, b.until):
         return None
     try:
         booking_id = await insert_booking(
             conn,
-            code=code,
-            campaign_id=campaign_id,
-            centre_id=centre_id,
-            vaccine_code=vaccine_code,
-            phone=phone,
-            verification_id=verification_id,
-            channel=channel,
-            now=now,
-            people=people,
-            booked=booked,
+            code=b.code,
+            campaign_id=b.campaign_id,
+            centre_id=b.centre_id,
+            vaccine_code=b.vaccine_code,
+            phone=b.phone,
+            verification_id=b.verification_id,
+            channel=b.channel,
+            now=b.now,
+            people=b.people,
+            booked=b.booked,
         )
-        await outbox.enqueue(conn, messages, now)
-        if remembered is not None:
-            stored = StoredResponse(
-                remembered.request_hash, remembered.status_code, remembered.body
-            )
-            await store_response(conn, remembered.scope, remembered.key, stored, now)
+        await outbox.enqueue(conn, b.messages, b.now)
+        if (r := b.remembered) is not None:
+            stored = StoredResponse(r.request_hash, r.status_code, r.body)
+            await store_response(conn, r.scope, r.key, stored, b.now)
     except IntegrityError as exc:
         raise Clash(str(exc.orig)) from exc
     return booking_id
 
 
-async def book_seats_pg(
-    conn: asyncpg.Connection,
-    *,
-    seats: Mapping[int, int],
-    now: datetime,
-    until: datetime,
-    code: str,
-    campaign_id: int,
-    centre_id: int,
-    vaccine_code: str,
-    phone: str,
-    verification_id: str | None,
-    channel: str,
-    people: Sequence[Person],
-    booked: Sequence[Appointment],
-    messages: Sequence[Message],
-    remembered: Remembered | None,
-) -> int | None:
+async def book_seats_pg(conn: asyncpg.Connection, b: NewBooking) -> int | None:
     """`book_seats` as one autocommit statement on PostgreSQL: the booking's id, or None when
     a slot had no room left (or was no longer bookable). Either way nothing is left to undo."""
-    sql, params = booking_statement(
-        seats=seats,
-        now=now,
-        until=until,
-        code=code,
-        campaign_id=campaign_id,
-        centre_id=centre_id,
-        vaccine_code=vaccine_code,
-        phone=phone,
-        verification_id=verification_id,
-        channel=channel,
-        people=people,
-        booked=booked,
-        messages=messages,
-        remembered=remembered,
-    )
+    sql, params = booking_statement(b)
     try:
         booking_id = await conn.fetchval(sql, *params)
     except asyncpg.CheckViolationError as exc:

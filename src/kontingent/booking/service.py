@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from kontingent.booking import model
 from kontingent.booking import repository as repo
 from kontingent.booking.people import check_person, parse_date
-from kontingent.booking.pg_statement import Remembered
+from kontingent.booking.pg_statement import NewBooking, Remembered
 from kontingent.clock import Clock
 from kontingent.db import Database
 from kontingent.eligibility.model import booking_refusal
@@ -295,30 +295,30 @@ class Booking:
         if request.key is not None:
             body = msgspec.json.encode(view)
             remembered = Remembered(request.claims.phone, request.key, request.hash, 201, body)
-        args: dict[str, Any] = {
-            "seats": model.seats_per_slot([a.slot_id for a in plan.booked]),
-            "now": now,
-            "until": window.booking_until,
-            "code": code,
-            "campaign_id": window.id,
-            "centre_id": plan.centre.id,
-            "vaccine_code": plan.vaccine.code,
-            "phone": request.claims.phone,
-            "verification_id": request.claims.verification_id,
-            "channel": request.channel,
-            "people": plan.people,
-            "booked": plan.booked,
-            "messages": self._confirmations(plan, code, request.claims.phone),
-            "remembered": remembered,
-        }
+        new = NewBooking(
+            seats=model.seats_per_slot([a.slot_id for a in plan.booked]),
+            now=now,
+            until=window.booking_until,
+            code=code,
+            campaign_id=window.id,
+            centre_id=plan.centre.id,
+            vaccine_code=plan.vaccine.code,
+            phone=request.claims.phone,
+            verification_id=request.claims.verification_id,
+            channel=request.channel,
+            people=plan.people,
+            booked=plan.booked,
+            messages=self._confirmations(plan, code, request.claims.phone),
+            remembered=remembered,
+        )
         if self.db.has_driver:
-            booking_id = await self.db.run_driver(partial(repo.book_seats_pg, **args))
+            booking_id = await self.db.run_driver(partial(repo.book_seats_pg, b=new))
             if booking_id is None:
                 raise _slot_taken()
             return view
 
         async def work(conn: AsyncConnection) -> None:
-            if await repo.book_seats(conn, **args) is None:
+            if await repo.book_seats(conn, new) is None:
                 raise _slot_taken()  # rolls back the seats taken so far
 
         await self.db.run_write(work)
