@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
+import redis.asyncio as aioredis
 from sqlalchemy import Table, bindparam, select, update
 
 from kontingent.app import Services
@@ -21,6 +22,7 @@ from kontingent.verification.model import TokenClaims
 # A Monday morning in the campaign; the demo data is seeded as of this minute.
 T0 = datetime(2026, 1, 12, 9, 0, tzinfo=BERLIN)
 PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+REDIS_URL = "redis://127.0.0.1:6379/0"
 BIELEFELD = 1  # centre id of the first demo centre; postcode 33602
 
 
@@ -179,3 +181,14 @@ async def drop_schema(schema: str) -> None:
             await conn.exec_driver_sql(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
     finally:
         await db.dispose()
+
+
+async def delete_redis_prefix(prefix: str) -> None:
+    """Delete the keys a test run made under its own prefix on the shared Redis."""
+    client = aioredis.Redis.from_url(REDIS_URL)
+    try:
+        keys = [k async for k in client.scan_iter(match=f"{prefix}*", count=500)]
+        if keys:
+            await client.delete(*keys)
+    finally:
+        await client.aclose()

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-import redis
 
 from kontingent.clock import SystemClock
 from kontingent.db import Database, make_engine
@@ -25,11 +24,19 @@ from kontingent.demo.seed import DemoSize, seed_demo
 from kontingent.migrations import upgrade
 from tests.integration.test_races import mint_tokens
 from tests.servers import Server, serve
-from tests.support import BIELEFELD, PG_URL, drop_schema, person, phone, set_free
+from tests.support import (
+    BIELEFELD,
+    PG_URL,
+    REDIS_URL,
+    delete_redis_prefix,
+    drop_schema,
+    person,
+    phone,
+    set_free,
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 PORTS = (18300, 18399)  # this family's range; other server tests use other ranges
-REDIS_URL = "redis://127.0.0.1:6379/0"
 TTL_S = 60
 DEADLINE_S = 10.0  # far below the TTL: only a message can make B change its mind so soon
 OFFERS = f"/api/v1/centres/{BIELEFELD}/offers?vaccine=BNT&limit=50"
@@ -84,13 +91,7 @@ def pair(request: pytest.FixtureRequest) -> Iterator[Pair]:
     a = serve(request, args, env, ports=PORTS, name="serve-a")
     b = serve(request, args, env, ports=(a.port + 1, PORTS[1]), name="serve-b")
     yield Pair(a, b, schema, token)
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        keys = list(client.scan_iter(match=f"{prefix}*"))
-        if keys:
-            client.delete(*keys)
-    finally:
-        client.close()
+    asyncio.run(delete_redis_prefix(prefix))
 
 
 def _shown(client: httpx.Client) -> set[int]:

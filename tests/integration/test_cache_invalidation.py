@@ -23,9 +23,17 @@ from kontingent.booking.service import Booking
 from kontingent.clock import FixedClock
 from kontingent.inventory.invalidation import RedisInvalidation
 from kontingent.inventory.service import Inventory
-from tests.support import BIELEFELD, T0, claims_for, person, phone, set_free, unreleased
+from tests.support import (
+    BIELEFELD,
+    REDIS_URL,
+    T0,
+    claims_for,
+    person,
+    phone,
+    set_free,
+    unreleased,
+)
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
 DEAD_REDIS_URL = "redis://127.0.0.1:9/0"
 TTL_S = 600.0
 DEADLINE_S = 10.0

@@ -14,7 +14,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-import redis.asyncio as aioredis
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
@@ -31,28 +30,17 @@ from kontingent.ratelimit.stores import (
     RedisRateLimiter,
 )
 from tests.integration.web.conftest import Portal, messages
-from tests.support import T0, phone
+from tests.support import REDIS_URL, T0, delete_redis_prefix, phone
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
 DEAD_REDIS_URL = "redis://127.0.0.1:9/0"  # discard port: nothing listens there
 NOW = T0.timestamp()
-
-
-async def _delete_prefix(prefix: str) -> None:
-    client = aioredis.Redis.from_url(REDIS_URL)
-    try:
-        keys = [k async for k in client.scan_iter(match=f"{prefix}*", count=500)]
-        if keys:
-            await client.delete(*keys)
-    finally:
-        await client.aclose()
 
 
 @pytest.fixture
 async def redis_prefix() -> AsyncIterator[str]:
     prefix = f"kt_test_rate_{secrets.token_hex(4)}:"
     yield prefix
-    await _delete_prefix(prefix)
+    await delete_redis_prefix(prefix)
 
 
 @pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])

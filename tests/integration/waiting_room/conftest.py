@@ -9,36 +9,24 @@ from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 
 import pytest
-import redis.asyncio as aioredis
 
 from kontingent.clock import FixedClock
 from kontingent.waiting_room.model import Mode, RoomConfig
 from kontingent.waiting_room.redis_store import RedisWaitingRoom
 from kontingent.waiting_room.service import WaitingRoom
 from kontingent.waiting_room.store import MemoryWaitingRoom, WaitingRoomStore
-from tests.support import T0
+from tests.support import REDIS_URL, T0, delete_redis_prefix
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
 DEAD_REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
 SECRET = "test-secret-" + "w" * 30
 OPENS = T0 + timedelta(minutes=10)
-
-
-async def delete_prefix(prefix: str) -> None:
-    client = aioredis.Redis.from_url(REDIS_URL)
-    try:
-        keys = [k async for k in client.scan_iter(match=f"{prefix}*", count=500)]
-        if keys:
-            await client.delete(*keys)
-    finally:
-        await client.aclose()
 
 
 @pytest.fixture
 async def redis_prefix() -> AsyncIterator[str]:
     prefix = f"kt_test_wr_{secrets.token_hex(4)}:"
     yield prefix
-    await delete_prefix(prefix)
+    await delete_redis_prefix(prefix)
 
 
 @pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])

@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
-import redis
 from typer.testing import CliRunner
 
 from kontingent.cli import app
@@ -19,8 +18,8 @@ from kontingent.waiting_room.admin import parse_opening
 from kontingent.waiting_room.model import Mode, RoomConfig
 from kontingent.waiting_room.redis_store import RedisWaitingRoom
 from kontingent.waiting_room.service import WaitingRoom
-from tests.integration.waiting_room.conftest import REDIS_URL, SECRET
-from tests.support import T0
+from tests.integration.waiting_room.conftest import SECRET
+from tests.support import REDIS_URL, T0, delete_redis_prefix
 
 pytestmark = pytest.mark.redis
 
@@ -44,13 +43,7 @@ def test_parse_opening_takes_the_next_such_minute_in_berlin_or_an_iso_time() -> 
 def prefix() -> Iterator[str]:
     made = f"kt_test_wr_cli_{secrets.token_hex(4)}:"
     yield made
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        keys = list(client.scan_iter(match=f"{made}*"))
-        if keys:
-            client.delete(*keys)
-    finally:
-        client.close()
+    asyncio.run(delete_redis_prefix(made))
 
 
 async def _stored(prefix: str) -> RoomConfig:
