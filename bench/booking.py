@@ -272,15 +272,7 @@ async def _verify(schema: str, booked_ok: int) -> list[tuple[str, int, int]]:
     """(check, found, expected) rows read from the database after the run."""
     conn = await dataset.connect(schema)
     try:
-        over = await conn.fetchval("SELECT count(*) FROM slots WHERE booked > capacity")
-        drift = await conn.fetchval(
-            """
-            SELECT count(*) FROM slots s
-            LEFT JOIN (SELECT slot_id, count(*) AS n FROM appointments
-                       WHERE status = 'booked' GROUP BY slot_id) a ON a.slot_id = s.id
-            WHERE s.booked <> coalesce(a.n, 0)
-            """
-        )
+        over, drift = await dataset.seat_invariants(conn)
         bookings = await conn.fetchval("SELECT count(*) FROM bookings WHERE status = 'booked'")
         half = await conn.fetchval(
             """

@@ -264,3 +264,18 @@ async def campaign_of(conn: asyncpg.Connection) -> tuple[int, datetime]:
     row = await conn.fetchrow("SELECT id, booking_until FROM campaigns ORDER BY id LIMIT 1")
     assert row is not None
     return row["id"], row["booking_until"].replace(tzinfo=UTC)
+
+
+async def seat_invariants(conn: asyncpg.Connection) -> tuple[int, int]:
+    """(slots over capacity, slots whose seat count differs from their booked appointments):
+    both must be 0 after any run."""
+    over = await conn.fetchval("SELECT count(*) FROM slots WHERE booked > capacity")
+    drift = await conn.fetchval(
+        """
+        SELECT count(*) FROM slots s
+        LEFT JOIN (SELECT slot_id, count(*) AS n FROM appointments
+                   WHERE status = 'booked' GROUP BY slot_id) a ON a.slot_id = s.id
+        WHERE s.booked <> coalesce(a.n, 0)
+        """
+    )
+    return int(over), int(drift)

@@ -160,15 +160,7 @@ async def check_database(
     the load generator, whose codes are not recorded."""
     conn = await dataset.connect(schema)
     try:
-        over = await conn.fetchval("SELECT count(*) FROM slots WHERE booked > capacity")
-        drift = await conn.fetchval(
-            """
-            SELECT count(*) FROM slots s
-            LEFT JOIN (SELECT slot_id, count(*) AS n FROM appointments
-                       WHERE status = 'booked' GROUP BY slot_id) a ON a.slot_id = s.id
-            WHERE s.booked <> coalesce(a.n, 0)
-            """
-        )
+        over, drift = await dataset.seat_invariants(conn)
         rows = await conn.fetch(BOOKINGS_SQL)
     finally:
         await conn.close()
