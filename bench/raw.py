@@ -5,7 +5,7 @@ that `kontingent.booking.pg_statement.booking_statement` makes (the very text an
 the service executes, confirmations included), alone in autocommit as the service runs it; a
 full slot aborts it (`ck_slots_not_overbooked`) and counts as a 409. No HTTP, no validation, no
 SQLAlchemy: what is left is the database's own cost and the driver's, the most the service
-could do.
+could do. Its connections get the service's driver-pool settings (the plan made once).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from multiprocessing.synchronize import Event
 import asyncpg
 import uvloop
 
+from kontingent.db import DRIVER_SERVER_SETTINGS
 from loadgen import WorkerResult
 
 Plan = Sequence[tuple[str, tuple[object, ...]]]  # (statement, parameters) per booking
@@ -51,7 +52,8 @@ async def _drive(
     schema: str,
 ) -> WorkerResult:
     out = WorkerResult()
-    conns = [await asyncpg.connect(dsn, server_settings={"search_path": schema}) for _ in plans]
+    settings = {**DRIVER_SERVER_SETTINGS, "search_path": schema}  # as the service's driver pool
+    conns = [await asyncpg.connect(dsn, server_settings=settings) for _ in plans]
     for conn, plan in zip(conns, plans, strict=True):  # prepared, as in a warm service
         if plan:
             await conn.prepare(plan[0][0])
