@@ -22,12 +22,13 @@ through the driver per booking; measured in bench/README.md.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
+import msgspec
 from sqlalchemy.dialects import postgresql
 
 from kontingent.booking.model import Person
@@ -64,22 +65,21 @@ WITH bookable AS (
          birth_date, postcode, city, street, house_number, phone, email)
     SELECT booking.id, p.position, $6::int, p.person_key, true, p.first_name, p.last_name,
            p.birth_date, p.postcode, p.city, p.street, p.house_number, p.phone, p.email
-    FROM booking, unnest($12::smallint[], $13::text[], $14::text[], $15::text[], $16::date[],
-                         $17::text[], $18::text[], $19::text[], $20::text[], $21::text[],
-                         $22::text[])
-        AS p(position, person_key, first_name, last_name, birth_date, postcode, city, street,
-             house_number, phone, email)
+    FROM booking, json_to_recordset($12::json)
+        AS p(position smallint, person_key text, first_name text, last_name text,
+             birth_date date, postcode text, city text, street text, house_number text,
+             phone text, email text)
 ), seats AS (
     INSERT INTO appointments (booking_id, person_position, slot_id, dose, status)
     SELECT booking.id, a.person_position, a.slot_id, a.dose, 'booked'
-    FROM booking, unnest($23::smallint[], $24::bigint[], $25::smallint[])
+    FROM booking, unnest($13::smallint[], $14::bigint[], $15::smallint[])
         AS a(person_position, slot_id, dose)
 ), remembered AS (
     INSERT INTO idempotency_keys (scope, key, request_hash, status_code, response, created_at)
-    SELECT $26::text, $27::text, $28::text, $29::int, $30::bytea, $3::timestamp
-    FROM booking WHERE $26::text IS NOT NULL
+    SELECT $16::text, $17::text, $18::text, $19::int, $20::bytea, $3::timestamp
+    FROM booking WHERE $16::text IS NOT NULL
 )"""
-_FIRST_OUTBOX_PARAM = 31
+_OUTBOX_PARAM = 21
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,27 +120,35 @@ class NewBooking:
 def _statement(columns: tuple[str, ...]) -> str:
     """The full statement for outbox rows with these columns (one text, so one prepared
     statement per connection)."""
-    arrays = ", ".join(
-        f"${_FIRST_OUTBOX_PARAM + i}::{outbox.c[c].type.compile(dialect=_DIALECT)}[]"
-        for i, c in enumerate(columns)
-    )
+    typed = ", ".join(f"{c} {outbox.c[c].type.compile(dialect=_DIALECT)}" for c in columns)
     names = ", ".join(columns)
     # Column names and types come from the table definition, never from a request.
-    queued = f"INSERT INTO outbox ({names}) SELECT m.* FROM booking, unnest({arrays}) AS m({names})"  # noqa: S608
+    queued = (
+        f"INSERT INTO outbox ({names}) SELECT m.* FROM booking, "  # noqa: S608
+        f"json_to_recordset(${_OUTBOX_PARAM}::json) AS m({typed})"
+    )
     return f"{_HEAD}, queued AS (\n    {queued}\n)\nSELECT id FROM booking"
 
 
-def _outbox_arrays(
-    messages: Sequence[Message], now: datetime
-) -> tuple[tuple[str, ...], list[list[Any]]]:
+@cache
+def _bind_processors(columns: tuple[str, ...]) -> tuple[Callable[[Any], Any] | None, ...]:
+    return tuple(outbox.c[c].type.bind_processor(_DIALECT) for c in columns)
+
+
+def _outbox_rows(messages: Sequence[Message], now: datetime) -> tuple[tuple[str, ...], bytes]:
+    """The columns the outbox rows fill and the rows as one JSON array, each value bound as
+    its column binds it (aware times become naive UTC)."""
     rows = outbox_rows(messages, now)
     columns = tuple(rows[0]) if rows else tuple(outbox_rows([Message("sms", "", "")], now)[0])
-    arrays = []
-    for c in columns:
-        process = outbox.c[c].type.bind_processor(_DIALECT)
-        values = [row[c] for row in rows]
-        arrays.append([process(v) for v in values] if process else values)
-    return columns, arrays
+    processors = _bind_processors(columns)
+    bound = [
+        {
+            c: process(row[c]) if process else row[c]
+            for c, process in zip(columns, processors, strict=True)
+        }
+        for row in rows
+    ]
+    return columns, msgspec.json.encode(bound)
 
 
 def _naive_utc(at: datetime) -> datetime:
@@ -150,8 +158,28 @@ def _naive_utc(at: datetime) -> datetime:
 def booking_statement(b: NewBooking) -> tuple[str, tuple[Any, ...]]:
     """The statement and its parameters; it answers the new booking's id, or no row."""
     ids = sorted(b.seats)
-    columns, outbox_values = _outbox_arrays(b.messages, b.now)
-    r, people, booked = b.remembered, b.people, b.booked
+    columns, outbox_json = _outbox_rows(b.messages, b.now)
+    r, booked = b.remembered, b.booked
+    # Persons and outbox rows travel as JSON record sets: one parameter each instead of one
+    # array per column, which the driver would encode element by element.
+    people = msgspec.json.encode(
+        [
+            {
+                "position": i,
+                "person_key": p.key,
+                "first_name": p.first_name,
+                "last_name": p.last_name,
+                "birth_date": p.birth_date,
+                "postcode": p.postcode,
+                "city": p.city,
+                "street": p.street,
+                "house_number": p.house_number,
+                "phone": p.phone,
+                "email": p.email,
+            }
+            for i, p in enumerate(b.people)
+        ]
+    )
     params = (
         ids,
         [b.seats[i] for i in ids],
@@ -164,17 +192,7 @@ def booking_statement(b: NewBooking) -> tuple[str, tuple[Any, ...]]:
         b.phone,
         b.verification_id,
         b.channel,
-        list(range(len(people))),
-        [p.key for p in people],
-        [p.first_name for p in people],
-        [p.last_name for p in people],
-        [p.birth_date for p in people],
-        [p.postcode for p in people],
-        [p.city for p in people],
-        [p.street for p in people],
-        [p.house_number for p in people],
-        [p.phone for p in people],
-        [p.email for p in people],
+        people.decode(),
         [a.person for a in booked],
         [a.slot_id for a in booked],
         [a.dose for a in booked],
@@ -183,6 +201,6 @@ def booking_statement(b: NewBooking) -> tuple[str, tuple[Any, ...]]:
         None if r is None else r.request_hash,
         None if r is None else r.status_code,
         None if r is None else r.body,
-        *outbox_values,
+        outbox_json.decode(),
     )
     return _statement(columns), params

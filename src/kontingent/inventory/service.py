@@ -274,12 +274,17 @@ class Inventory:
         """
         clock = time.monotonic()
         found = {i: e[1] for i in ids if (e := self._slot_infos.get(i)) and e[0] > clock}
-        readings = self.availability_cache.items_since(RELEASED_SLOT_INFO_TTL_S)
-        for (centre_id, vaccine_code), reading in readings:
-            for i in ids:
-                if i not in found and (info := reading.info(i, centre_id, vaccine_code)):
-                    found[i] = info
         missing = [i for i in ids if i not in found]
+        if missing:
+            for (centre_id, vaccine_code), reading in self.availability_cache.items_since(
+                RELEASED_SLOT_INFO_TTL_S
+            ):
+                for i in missing:
+                    if info := reading.info(i, centre_id, vaccine_code):
+                        found[i] = info
+                missing = [i for i in missing if i not in found]
+                if not missing:  # an offer's slots are usually all in one reading
+                    break
         if missing:
             async with self.db.read() as conn:
                 loaded = await repo.slot_infos(conn, missing)

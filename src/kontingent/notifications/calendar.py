@@ -65,7 +65,7 @@ def _time(at: datetime) -> str:
 
 def _fold(line: str) -> str:
     """Lines longer than 75 octets continue on the next line after a space (RFC 5545 3.1)."""
-    if len(line.encode()) <= 75:  # most lines: nothing to fold
+    if (len(line) <= 75 and line.isascii()) or len(line.encode()) <= 75:  # most: nothing to fold
         return line
     out: list[str] = []
     current = ""
