@@ -152,7 +152,7 @@ def make_engine(
 # plan always looks cheaper than the generic one), and planning was half of PostgreSQL's CPU
 # per booking: 1.05-1.11 ms with the default, 0.56-0.73 ms with the plan made once, side by
 # side on the bench data (bench/README.md). The generic plan is the same one: primary-key
-# index scans on slots, inserts from the parameter arrays.
+# index scans on slots, inserts from the parameters.
 DRIVER_SERVER_SETTINGS = {"plan_cache_mode": "force_generic_plan"}
 
 

@@ -135,7 +135,7 @@ def _bind_processors(columns: tuple[str, ...]) -> tuple[Callable[[Any], Any] | N
     return tuple(outbox.c[c].type.bind_processor(_DIALECT) for c in columns)
 
 
-def _outbox_rows(messages: Sequence[Message], now: datetime) -> tuple[tuple[str, ...], bytes]:
+def _outbox_json(messages: Sequence[Message], now: datetime) -> tuple[tuple[str, ...], bytes]:
     """The columns the outbox rows fill and the rows as one JSON array, each value bound as
     its column binds it (aware times become naive UTC)."""
     rows = outbox_rows(messages, now)
@@ -151,6 +151,27 @@ def _outbox_rows(messages: Sequence[Message], now: datetime) -> tuple[tuple[str,
     return columns, msgspec.json.encode(bound)
 
 
+def person_rows(people: Sequence[Person]) -> list[dict[str, Any]]:
+    """What each person's row holds from the request, in both write paths (the booking's
+    id, campaign and `active` come from the booking)."""
+    return [
+        {
+            "position": i,
+            "person_key": p.key,
+            "first_name": p.first_name,
+            "last_name": p.last_name,
+            "birth_date": p.birth_date,
+            "postcode": p.postcode,
+            "city": p.city,
+            "street": p.street,
+            "house_number": p.house_number,
+            "phone": p.phone,
+            "email": p.email,
+        }
+        for i, p in enumerate(people)
+    ]
+
+
 def _naive_utc(at: datetime) -> datetime:
     return at.astimezone(UTC).replace(tzinfo=None)
 
@@ -158,28 +179,11 @@ def _naive_utc(at: datetime) -> datetime:
 def booking_statement(b: NewBooking) -> tuple[str, tuple[Any, ...]]:
     """The statement and its parameters; it answers the new booking's id, or no row."""
     ids = sorted(b.seats)
-    columns, outbox_json = _outbox_rows(b.messages, b.now)
+    columns, outbox_json = _outbox_json(b.messages, b.now)
     r, booked = b.remembered, b.booked
     # Persons and outbox rows travel as JSON record sets: one parameter each instead of one
     # array per column, which the driver would encode element by element.
-    people = msgspec.json.encode(
-        [
-            {
-                "position": i,
-                "person_key": p.key,
-                "first_name": p.first_name,
-                "last_name": p.last_name,
-                "birth_date": p.birth_date,
-                "postcode": p.postcode,
-                "city": p.city,
-                "street": p.street,
-                "house_number": p.house_number,
-                "phone": p.phone,
-                "email": p.email,
-            }
-            for i, p in enumerate(b.people)
-        ]
-    )
+    people = msgspec.json.encode(person_rows(b.people))
     params = (
         ids,
         [b.seats[i] for i in ids],

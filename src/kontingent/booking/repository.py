@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kontingent.booking.model import Person
-from kontingent.booking.pg_statement import SLOT_FULL, NewBooking, booking_statement
+from kontingent.booking.pg_statement import SLOT_FULL, NewBooking, booking_statement, person_rows
 from kontingent.inventory.model import Appointment
 from kontingent.notifications import repository as outbox
 from kontingent.schema import appointments, bookings, idempotency_keys, persons, slots
@@ -161,23 +161,8 @@ async def insert_booking(
     await conn.execute(
         persons.insert(),
         [
-            {
-                "booking_id": booking_id,
-                "position": i,
-                "campaign_id": campaign_id,
-                "person_key": p.key,
-                "active": True,
-                "first_name": p.first_name,
-                "last_name": p.last_name,
-                "birth_date": p.birth_date,
-                "postcode": p.postcode,
-                "city": p.city,
-                "street": p.street,
-                "house_number": p.house_number,
-                "phone": p.phone,
-                "email": p.email,
-            }
-            for i, p in enumerate(people)
+            {"booking_id": booking_id, "campaign_id": campaign_id, "active": True, **row}
+            for row in person_rows(people)
         ],
     )
     await conn.execute(
