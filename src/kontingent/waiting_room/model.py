@@ -19,8 +19,10 @@ scenario against both adapters.
 
 from __future__ import annotations
 
+import bisect
 import math
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
@@ -46,6 +48,14 @@ SUSTAIN_FLOOR_SHARE = 0.25  # the cap never drops below this share of the operat
 # again only when nobody waits and the load fell below half of it.
 AUTO_WINDOW_S = 5
 POLL_MIN_S, POLL_MAX_S = 2.0, 120.0
+# The snapshot each process reads once a second holds the scores of every k-th waiting ticket
+# (at most this many), so that a poll from far back can be answered without the store.
+FRONT_SAMPLES = 1024
+# "Far back": at least this many people certainly ahead in the snapshot, and at least this
+# many seconds of admissions at the current rate. Nearer the front the store is asked, so
+# admissions, expiry and exact places near the front always come from the store.
+FAR_MIN_AHEAD = 100
+FAR_MIN_S = 4.0
 MAX_ESTIMATE_CV = 0.5  # per-second admissions vary more than this: no estimate
 
 
@@ -146,6 +156,28 @@ def poll_after(ahead: int | None, rate: float, until_open_s: float, rng: random.
             base = min(base, max(POLL_MIN_S, ahead / rate / 3))
         base = min(base, POLL_MAX_S)
     return round(base * rng.uniform(0.8, 1.2), 1)
+
+
+def far_ahead(rate: float) -> int:
+    """How many people must certainly be ahead for a poll to be answered from the snapshot."""
+    return max(FAR_MIN_AHEAD, math.ceil(rate * FAR_MIN_S))
+
+
+def rank_in(front: Sequence[float], every: int, waiting: int, score: float) -> tuple[int, int]:
+    """(fewest, most likely) waiting people ahead of a ticket with `score`, from a snapshot
+    holding the scores at ranks 0, every, 2 * every, ... of the `waiting` people in line.
+    The fewest is certain for a ticket in line; the likely one is interpolated between the
+    two samples around the score (scores of one group are spread evenly: uniform draws
+    before the opening, arrival times after it)."""
+    j = bisect.bisect_left(front, score)  # samples with a lower score
+    if j == 0:
+        return 0, 0
+    fewest = (j - 1) * every + 1  # the sample at rank (j - 1) * every is ahead, and all before it
+    if j == len(front):
+        return fewest, max(fewest, waiting - 1)
+    low, high = front[j - 1], front[j]
+    share = (score - low) / (high - low) if high > low else 0.5
+    return fewest, max(fewest, min(waiting - 1, (j - 1) * every + round(share * every)))
 
 
 def position_of(served: int, rank: int) -> int:

@@ -10,6 +10,8 @@ Invariants kept here:
   `q` waiting (score order), `adm` admitted (score = deadline), `gone` expired, `st` the
   bucket and counters, `ad`/`done`/`att` per-second counts, `cfg` the operator's settings,
   `sp:<ticket>` spent tickets.
+- `sync` samples every k-th waiting ticket with one ZRANGE each (at most FRONT_SAMPLES of
+  O(log n) reads), inside the same script, so the samples match the counts it returns.
 - Any Redis or socket error becomes `StoreUnavailable`; timeouts are short so a sick Redis
   costs a moment, and the service fails closed.
 """
@@ -22,7 +24,13 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from kontingent.redis_pool import request_path_client
-from kontingent.waiting_room.model import AUTO_WINDOW_S, KEEP_S, WINDOW_S, RoomConfig
+from kontingent.waiting_room.model import (
+    AUTO_WINDOW_S,
+    FRONT_SAMPLES,
+    KEEP_S,
+    WINDOW_S,
+    RoomConfig,
+)
 from kontingent.waiting_room.store import (
     EXPIRED_KEEP_S,
     MAX_PER_STEP,
@@ -169,8 +177,19 @@ for _, v in ipairs(window(done, sec - {WINDOW_S}, sec - 1)) do bookings = bookin
 local counts = {{}}
 for _, v in ipairs(window(ad, sec - {WINDOW_S}, sec - 1)) do counts[#counts + 1] = num(v, 0) end
 local s = redis.call('HMGET', st, 'auto_since', 'served', 'expired', 'recycled')
+local waiting = redis.call('ZCARD', q)
+local every = math.max(1, math.ceil(waiting / {FRONT_SAMPLES}))
+local front = {{}}
+if every == 1 then
+  local all = redis.call('ZRANGE', q, 0, -1, 'WITHSCORES')
+  for i = 2, #all, 2 do front[#front + 1] = all[i] end
+else
+  for r = 0, waiting - 1, every do
+    front[#front + 1] = redis.call('ZRANGE', q, r, r, 'WITHSCORES')[2]
+  end
+end
 return {{redis.call('HGETALL', P .. 'cfg'), on and 1 or 0, s[1] or '', counts, bookings,
-        redis.call('ZCARD', q), num(s[2], 0), num(s[3], 0), num(s[4], 0)}}
+        waiting, num(s[2], 0), num(s[3], 0), num(s[4], 0), front, every}}
 """
 )
 
@@ -258,6 +277,8 @@ class RedisWaitingRoom:
             served=int(raw[6]),
             expired=int(raw[7]),
             recycled=int(raw[8]),
+            front=tuple(float(v) for v in raw[9]),
+            front_every=int(raw[10]),
         )
 
     async def spend(self, ticket: str, key: str, now: float, keep_s: float) -> str:

@@ -7,6 +7,10 @@ Invariants kept here:
   until their expiry (they are checked with the key alone), but a booking under the room
   must spend its ticket in the store first, so while the store is down no booking passes
   the room either.
+- Only the front of the line is asked about in the store. A poll from far back (`_far_back`)
+  is answered from the snapshot: its ticket carries its score, signed (tokens.py), and the
+  snapshot holds the scores of every k-th waiting ticket. A ticket the queue did not hand
+  out is refused without asking the store. Admission tokens come only from the store.
 - The door (`require`) never asks the store: it checks the token's signature and expiry,
   and reads whether the room guards from a snapshot that each process refreshes from the
   store at most once per second (`_refresh`, which also hands over this process's counts of
@@ -36,10 +40,12 @@ from kontingent.waiting_room.model import (
     admits,
     effective_rate,
     estimate_wait,
+    far_ahead,
     guards,
     observed_rate,
     poll_after,
     position_of,
+    rank_in,
     score_for,
 )
 from kontingent.waiting_room.redis_store import RedisWaitingRoom
@@ -209,7 +215,8 @@ class WaitingRoom:
         if not self.guarding():  # nothing to wait for: admitted at once, nothing stored
             return self._view(ticket, TicketState("admitted", deadline=now + self.config.ttl_s))
         self._check_paused(now)
-        score = score_for(now, self.config.opens_at, self._rng.random())
+        score = tokens.quantize(score_for(now, self.config.opens_at, self._rng.random()))
+        ticket = tokens.scored_ticket(self._secret, score)
         try:
             state = await self.store.join(ticket, score, self._step(now))
         except StoreUnavailable as exc:
@@ -226,6 +233,12 @@ class WaitingRoom:
         if not self.guarding():  # as in `join`: nothing to wait for, nothing to ask
             return self._view(ticket, TicketState("admitted", deadline=now + self.config.ttl_s))
         self._check_paused(now)
+        score = tokens.ticket_score(self._secret, ticket)
+        if score is None:  # not one the queue handed out: it cannot be in the store
+            raise NotFound(f"this ticket is not in the queue: {JOIN_HINT}", code="unknown_ticket")
+        far = self._far_back(score, now)
+        if far is not None:
+            return self._view(ticket, far)
         try:
             state = await self.store.poll(ticket, self._step(now))
         except StoreUnavailable as exc:
@@ -235,6 +248,20 @@ class WaitingRoom:
         if state.status == "expired":
             raise TicketExpired(f"your admission was not used in time and has expired: {JOIN_HINT}")
         return self._view(ticket, state)
+
+    def _far_back(self, score: float, now: float) -> TicketState | None:
+        """The state of a ticket far back in line, from the snapshot alone; None when the
+        store must be asked. Far back means at least `far_ahead` people were certainly ahead
+        at the last refresh (at most about a second ago): nobody that far back can have been
+        admitted since, so the answer is "waiting", with the place estimated from the
+        snapshot's samples (exact while fewer than FRONT_SAMPLES wait)."""
+        shared = self._shared
+        if shared is None or not shared.front:
+            return None
+        fewest, likely = rank_in(shared.front, shared.front_every, shared.waiting, score)
+        if fewest < far_ahead(self._step(now).rate):
+            return None
+        return TicketState("waiting", likely, None, shared.served, shared.waiting)
 
     def _check_paused(self, now: float) -> None:
         if now < self._paused_until:

@@ -9,6 +9,8 @@ Invariants kept here (both adapters; the behaviour suite checks them against eac
 - Admission runs inside `join`, `poll` and `sync` (`_advance`): expired admissions first
   (their credit goes back unless the ticket was spent on a booking), then the bucket accrues
   and the front of the queue is admitted. Nothing runs in the background.
+- `sync` also hands back the scores of every k-th waiting ticket (`Shared.front`, at most
+  FRONT_SAMPLES), read in the same atomic step as the counts of waiting and served people.
 - Time comes only from the callers' `now`; the stores never read a clock.
 - A store that cannot be reached raises `StoreUnavailable`; the service fails closed on it.
 """
@@ -23,6 +25,7 @@ from typing import Literal, Protocol
 
 from kontingent.waiting_room.model import (
     AUTO_WINDOW_S,
+    FRONT_SAMPLES,
     KEEP_S,
     WINDOW_S,
     Bucket,
@@ -75,6 +78,14 @@ class Shared:
     served: int
     expired: int
     recycled: int
+    # Scores of the waiting tickets at ranks 0, front_every, 2 * front_every, ... (ascending).
+    front: tuple[float, ...] = ()
+    front_every: int = 1
+
+
+def sample_every(waiting: int) -> int:
+    """The rank distance between the samples of `Shared.front`."""
+    return max(1, -(-waiting // FRONT_SAMPLES))
 
 
 class WaitingRoomStore(Protocol):
@@ -251,6 +262,7 @@ class MemoryWaitingRoom:
                 r.auto_since = step.now
             r.auto_on = on
         self._advance(step)
+        every = sample_every(self.waiting)
         return Shared(
             config=r.config,
             auto_on=r.auto_on,
@@ -261,6 +273,8 @@ class MemoryWaitingRoom:
             served=r.served,
             expired=r.expired_total,
             recycled=r.recycled,
+            front=tuple(score for score, _ in r.order[r.head :: every]),
+            front_every=every,
         )
 
     async def spend(self, ticket: str, key: str, now: float, keep_s: float) -> str:

@@ -1,7 +1,12 @@
 """Tickets and admission tokens.
 
 Invariants kept here:
-- A ticket is 128 random bits (URL-safe text): it cannot be guessed, and it means nothing.
+- A ticket handed out while the room guards is 96 random bits, its queue score and a MAC of
+  both under a key derived from the secret key for this purpose only, as 43 characters of
+  URL-safe base64: it cannot be guessed, and its score cannot be changed. It carries the
+  score so that a poll from far back in the line can be answered from the process's
+  snapshot of the queue, without asking the store (service.py). The score says nothing
+  about the person. A ticket handed out while the room is off is 128 random bits only.
 - An admission token is `v1.<ticket>.<expiry>.<HMAC-SHA256>` under a key derived from the
   secret key for this purpose only (it can never pass as a session or booking token). It is
   checked with the key alone, no store and no database: a forged or altered token, one of
@@ -14,13 +19,19 @@ Invariants kept here:
 from __future__ import annotations
 
 import base64
+import binascii
+import functools
 import hashlib
 import hmac
 import secrets
+import struct
 from dataclasses import dataclass
 
 PREFIX = "v1"
 MAX_TOKEN_LENGTH = 200
+_TICKET_RANDOM, _TICKET_MAC = 12, 12
+_SCORE = struct.Struct(">Q")  # the score in whole microseconds
+_SCORED_LENGTH = 43  # characters: base64 of 12 + 8 + 12 bytes, unpadded
 
 
 class AdmissionError(Exception):
@@ -39,9 +50,45 @@ class Admission:
 
 
 def new_ticket() -> str:
+    """A ticket that is not in the queue (the room is off: admitted at once)."""
     return secrets.token_urlsafe(16)
 
 
+def quantize(score: float) -> float:
+    """The score as a ticket carries it: whole microseconds."""
+    return round(score * 1e6) / 1e6
+
+
+def scored_ticket(secret: str, score: float) -> str:
+    """A queue ticket carrying its `score` (quantized, see `quantize`), signed."""
+    body = secrets.token_bytes(_TICKET_RANDOM) + _SCORE.pack(round(score * 1e6))
+    mac = hmac.new(_ticket_key(secret), body, hashlib.sha256).digest()[:_TICKET_MAC]
+    return base64.urlsafe_b64encode(body + mac).rstrip(b"=").decode()
+
+
+def ticket_score(secret: str, ticket: str) -> float | None:
+    """The score a genuine queue ticket carries, or None for anything else."""
+    if len(ticket) != _SCORED_LENGTH or not ticket.isascii():
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(ticket + "=")
+    except (binascii.Error, ValueError):
+        return None
+    body, mac = raw[:-_TICKET_MAC], raw[-_TICKET_MAC:]
+    if len(body) != _TICKET_RANDOM + _SCORE.size:
+        return None
+    expected = hmac.new(_ticket_key(secret), body, hashlib.sha256).digest()[:_TICKET_MAC]
+    if not hmac.compare_digest(expected, mac):
+        return None
+    return int(_SCORE.unpack_from(body, _TICKET_RANDOM)[0]) / 1e6
+
+
+@functools.lru_cache(maxsize=8)
+def _ticket_key(secret: str) -> bytes:
+    return hashlib.sha256(b"kontingent-ticket:" + secret.encode()).digest()
+
+
+@functools.lru_cache(maxsize=8)
 def _key(secret: str) -> bytes:
     return hashlib.sha256(b"kontingent-admission:" + secret.encode()).digest()
 

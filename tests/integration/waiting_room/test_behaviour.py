@@ -3,19 +3,23 @@ RedisWaitingRoom (real Redis), with a fixed clock: nothing sleeps."""
 
 from __future__ import annotations
 
+import random
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
 from kontingent.clock import FixedClock
-from kontingent.errors import KontingentError
-from kontingent.waiting_room.model import WINDOW_S, Mode
+from kontingent.errors import KontingentError, NotFound
+from kontingent.waiting_room import tokens
+from kontingent.waiting_room.model import WINDOW_S, Mode, RoomConfig, far_ahead
 from kontingent.waiting_room.service import (
     AdmissionRefused,
     TicketExpired,
     WaitingRoom,
 )
-from tests.integration.waiting_room.conftest import OPENS, RoomFactory
+from kontingent.waiting_room.store import Step, TicketState, WaitingRoomStore
+from tests.integration.waiting_room.conftest import OPENS, SECRET, RoomFactory
 
 
 def _spearman(order: list[int]) -> float:
@@ -218,3 +222,56 @@ async def test_auto_mode_turns_the_room_on_under_load_and_off_when_calm(
         await room.stats()
     assert not room.guarding()
     assert await room.require(None) is None
+
+
+class CountingStore:
+    """The real store, with the polls that reach it counted."""
+
+    def __init__(self, store: WaitingRoomStore) -> None:
+        self._store = store
+        self.polls = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    async def poll(self, ticket: str, step: Step) -> TicketState:
+        self.polls += 1
+        return await self._store.poll(ticket, step)
+
+
+async def test_polls_from_far_back_are_answered_without_the_store(
+    store: WaitingRoomStore, clock: FixedClock
+) -> None:
+    counting = CountingStore(store)
+    config = RoomConfig(Mode.SCHEDULED, OPENS.timestamp(), rate=20.0, ttl_s=300.0)
+    room = WaitingRoom(counting, clock, SECRET, config, rng=random.Random(3))  # type: ignore[arg-type]
+    clock.set(OPENS - timedelta(seconds=60))
+    early = await _join(room, clock, 1500, gap_s=0.01)  # more than FRONT_SAMPLES: sampled
+    clock.set(OPENS + timedelta(seconds=1))
+    late = await _join(room, clock, 1500, gap_s=0.001)
+    clock.advance(timedelta(seconds=1))
+    truth = sorted((tokens.ticket_score(SECRET, t), t) for t in early + late)
+    served = (await room.stats()).serving
+    assert served == 70  # 3.5 s at 20/s, admitted by the joins and the syncs
+    place = {t: served + rank + 1 for rank, (_, t) in enumerate(truth[served:])}
+
+    views = [await room.status(t) for t in early + late]
+    asked = counting.polls
+    assert 0 < asked <= 2 * far_ahead(20.0)  # only the front of the line reached the store
+    for view in views:
+        if view.ticket in place:
+            assert view.status == "waiting" and view.position is not None
+            assert abs(place[view.ticket] - view.position) < 3  # 3: the samples' distance
+            assert view.poll_after_s > 0 and view.waiting == 3000 - served
+        else:
+            assert view.admitted  # the first 70 of the drawn order
+    near = [t for _, t in truth[served : served + 10]]
+    assert [(await room.status(t)).position for t in near] == list(range(71, 81))  # exact
+    assert counting.polls == asked + 10
+
+    forged = tokens.scored_ticket("not the server's key" * 2, OPENS.timestamp())
+    with pytest.raises(NotFound):
+        await room.status(forged)
+    with pytest.raises(NotFound):
+        await room.status(tokens.new_ticket())  # the room is on: not a queue ticket
+    assert counting.polls == asked + 10  # refused without asking the store

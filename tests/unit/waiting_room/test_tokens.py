@@ -43,3 +43,17 @@ def test_tickets_are_long_random_and_distinct() -> None:
     drawn = {tokens.new_ticket() for _ in range(1000)}
     assert len(drawn) == 1000
     assert all(len(t) >= 22 and "." not in t for t in drawn)
+
+
+def test_a_queue_ticket_carries_its_score_and_cannot_be_altered() -> None:
+    score = tokens.quantize(1_796_284_799.123456789)
+    ticket = tokens.scored_ticket(SECRET, score)
+    assert len(ticket) == 43 and "." not in ticket
+    assert tokens.ticket_score(SECRET, ticket) == score == 1_796_284_799.123457
+    assert tokens.ticket_score("another key" * 4, ticket) is None
+    for i in range(len(ticket)):  # any one character changed: not a ticket of ours
+        changed = ticket[:i] + ("A" if ticket[i] != "A" else "B") + ticket[i + 1 :]
+        assert tokens.ticket_score(SECRET, changed) is None
+    for other in ("", tokens.new_ticket(), "é" * 43, "*" * 43, ticket[:-1], ticket + "A"):
+        assert tokens.ticket_score(SECRET, other) is None
+    assert tokens.sign(SECRET, ticket, NOW + 60).count(".") == 3  # fits the admission token
