@@ -234,6 +234,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
     )
     app.state.services = services
     app.state.observability = observability
-    app.asgi_handler = measured(app.asgi_handler, observability.metrics, settings.access_log)
+    shortcut = waiting_room_routes.answering_queue_calls(app, services.waiting_room)
+    app.asgi_handler = measured(shortcut, observability.metrics, settings.access_log)
     document_errors(app.openapi_schema)  # built now, so /api/v1/openapi.json carries it
     return app

@@ -1,6 +1,8 @@
 """The queue in Redis, shared by every process and host (production mode).
 
 Invariants kept here:
+- Joins that arrive while one script is on its way go together in the next (at most
+  MAX_JOIN_BATCH), in the order they came: under a rush one round trip serves many.
 - Each call is one Lua script: one round trip, atomic across processes and hosts. The
   scripts run the rules of model.py and the steps of MemoryWaitingRoom, written again;
   the behaviour suite runs the same scenarios against both.
@@ -18,6 +20,8 @@ Invariants kept here:
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -42,6 +46,8 @@ from kontingent.waiting_room.store import (
     decode_config,
     encode_config,
 )
+
+MAX_JOIN_BATCH = 256
 
 # ARGV: 1 prefix, 2 now, 3 admitting (1/0), 4 rate, 5 ttl, 6 opens_at or '', then per script.
 _COMMON = f"""
@@ -122,13 +128,15 @@ local function window(h, from, to)
 end
 """
 
-# ARGV 7: ticket, 8: score.
-JOIN_LUA = (
+# ARGV 7, 8, ...: ticket, score of each join, in the order they came.
+JOIN_MANY_LUA = (
     _COMMON
     + """
-redis.call('ZADD', q, 'NX', ARGV[8], ARGV[7])
+for i = 7, #ARGV, 2 do redis.call('ZADD', q, 'NX', ARGV[i + 1], ARGV[i]) end
 advance()
-return state(ARGV[7])
+local out = {}
+for i = 7, #ARGV, 2 do out[#out + 1] = state(ARGV[i]) end
+return out
 """
 )
 
@@ -228,11 +236,16 @@ def _ticket_state(raw: list[Any]) -> TicketState:
     )
 
 
+Join = tuple[str, float, Step, "asyncio.Future[TicketState]"]
+
+
 class RedisWaitingRoom:
     def __init__(self, client: aioredis.Redis, prefix: str = "kontingent:wr:") -> None:
         self.client = client
         self.prefix = prefix
-        self._join = client.register_script(JOIN_LUA)
+        self._joins: list[Join] = []  # waiting for the next script
+        self._joining: asyncio.Task[None] | None = None
+        self._join_many = client.register_script(JOIN_MANY_LUA)
         self._poll = client.register_script(POLL_LUA)
         self._sync = client.register_script(SYNC_LUA)
         self._spend = client.register_script(SPEND_LUA)
@@ -254,8 +267,34 @@ class RedisWaitingRoom:
             raise StoreUnavailable(type(exc).__name__) from exc
 
     async def join(self, ticket: str, score: float, step: Step) -> TicketState:
-        raw = await self._call(self._join, [], [*self._args(step), ticket, repr(score)])
-        return _ticket_state(raw)
+        """Joins that arrive while a script is on its way go together in the next one (one
+        round trip and one admission step for all of them, in the order they came)."""
+        joined: asyncio.Future[TicketState] = asyncio.get_running_loop().create_future()
+        self._joins.append((ticket, score, step, joined))
+        if self._joining is None:
+            self._joining = asyncio.create_task(self._send_joins())
+        return await joined
+
+    async def _send_joins(self) -> None:
+        try:
+            while self._joins:
+                batch = self._joins[:MAX_JOIN_BATCH]
+                del self._joins[:MAX_JOIN_BATCH]
+                args = self._args(max((step for _, _, step, _ in batch), key=lambda s: s.now))
+                for ticket, score, _, _ in batch:
+                    args += [ticket, repr(score)]
+                try:
+                    raw = await self._call(self._join_many, [], args)
+                except StoreUnavailable as exc:
+                    for *_, joined in batch:
+                        if not joined.done():
+                            joined.set_exception(StoreUnavailable(*exc.args))
+                    continue
+                for (*_, joined), state in zip(batch, raw, strict=True):
+                    if not joined.done():  # its caller may have gone (a dropped request)
+                        joined.set_result(_ticket_state(state))
+        finally:
+            self._joining = None
 
     async def poll(self, ticket: str, step: Step) -> TicketState:
         return _ticket_state(await self._call(self._poll, [], [*self._args(step), ticket]))
@@ -299,5 +338,11 @@ class RedisWaitingRoom:
             raise StoreUnavailable(type(exc).__name__) from exc
 
     async def aclose(self) -> None:
+        if self._joining is not None:
+            self._joining.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._joining
+        for *_, joined in self._joins:
+            joined.cancel()
         await self.client.aclose()
         await self.client.connection_pool.disconnect()

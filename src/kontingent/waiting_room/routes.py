@@ -1,13 +1,27 @@
-"""HTTP: join the waiting room and ask where one stands (API.md, "Waiting room")."""
+"""HTTP: join the waiting room and ask where one stands (API.md, "Waiting room").
+
+Joins and polls are most of a rush's requests; polls from far back in line are answered from
+the snapshot without the store (service.py, `far_status`). `answering_queue_calls` answers
+joins and those polls in front of the framework: for them, routing, dependency injection and
+the response machinery cost more than the answer itself. It writes what `join_queue` and
+`queue_status` would write (the same QueueOut, status and headers; tests/integration/
+waiting_room/test_api.py compares them) and hands every other request, every poll the
+snapshot cannot answer and every refused join to the application unchanged.
+"""
 
 from __future__ import annotations
 
-from litestar import Router, get, post
+from typing import Any
+
+import msgspec
+from litestar import Litestar, Router, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
+from litestar.types import ASGIApp, Receive, Send
 
+from kontingent.errors import KontingentError
 from kontingent.waiting_room.schemas import QueueOut
-from kontingent.waiting_room.service import WaitingRoom
+from kontingent.waiting_room.service import QueueView, WaitingRoom
 
 
 @post("/queue", status_code=201)
@@ -25,3 +39,57 @@ async def queue_status(
 
 
 router = Router("/", route_handlers=[join_queue, queue_status], tags=["waiting room"])
+
+
+def answering_queue_calls(app: Litestar, room: WaitingRoom) -> ASGIApp:
+    """`app`'s ASGI handler with joins and far-back polls answered before it (see the module
+    doc). A join the room refuses (its store unreachable: nothing was stored) is handed to the
+    application too, which refuses it again, the documented way."""
+    handler = app.asgi_handler
+    join_path, poll_template = (
+        next(
+            route.path_format  # as Litestar names it in scope["path_template"]
+            for route in app.routes
+            for h in getattr(route, "route_handlers", ())
+            if h.fn is wanted.fn  # the app holds copies of the handlers
+        )
+        for wanted in (join_queue, queue_status)
+    )
+    poll_prefix = poll_template.split("{", 1)[0]
+    encode = msgspec.json.Encoder().encode
+
+    async def answer(send: Send, status: int, view: QueueView) -> None:
+        body = encode(QueueOut.of(view))
+        length = str(len(body)).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", length)],
+            }
+        )
+        await send({"type": "http.response.body", "body": body, "more_body": False})
+
+    async def shortcut(scope: Any, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path: str = scope["path"]
+            if scope["method"] == "GET" and path.startswith(poll_prefix):
+                ticket = path[len(poll_prefix) :]
+                view = await room.far_status(ticket) if "/" not in ticket else None
+                if view is not None:
+                    scope["path_template"] = poll_template  # the route's name in the metrics
+                    await answer(send, 200, view)
+                    return
+            elif scope["method"] == "POST" and path == join_path:
+                try:
+                    view = await room.join()
+                except KontingentError:
+                    pass
+                else:
+                    scope["path_template"] = join_path
+                    await answer(send, 201, view)
+                    return
+        await handler(scope, receive, send)
+
+    shortcut.__wrapped__ = handler  # type: ignore[attr-defined]  # the framework's way (tests)
+    return shortcut

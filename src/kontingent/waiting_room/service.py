@@ -249,6 +249,18 @@ class WaitingRoom:
             raise TicketExpired(f"your admission was not used in time and has expired: {JOIN_HINT}")
         return self._view(ticket, state)
 
+    async def far_status(self, ticket: str) -> QueueView | None:
+        """`status` when the snapshot alone can answer it (the room guards, its store is
+        reachable, and the ticket is genuine and far back in line); None otherwise, and then
+        `status` must be asked. For the HTTP layer's shortcut (routes.py)."""
+        await self._refresh()
+        now = self.clock.now().timestamp()
+        if now < self._paused_until or not self.guarding():
+            return None
+        score = tokens.ticket_score(self._secret, ticket)
+        far = None if score is None else self._far_back(score, now)
+        return None if far is None else self._view(ticket, far)
+
     def _far_back(self, score: float, now: float) -> TicketState | None:
         """The state of a ticket far back in line, from the snapshot alone; None when the
         store must be asked. Far back means at least `far_ahead` people were certainly ahead

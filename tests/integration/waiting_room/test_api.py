@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
+import httpx
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
@@ -16,7 +17,9 @@ from kontingent.app import Services, create_app
 from kontingent.clock import FixedClock
 from kontingent.config import Settings
 from kontingent.waiting_room import tokens
+from kontingent.waiting_room.model import far_ahead
 from kontingent.waiting_room.redis_store import RedisWaitingRoom
+from tests.integration.api.test_observability import sample
 from tests.integration.waiting_room.conftest import DEAD_REDIS_URL
 from tests.support import BIELEFELD, T0, error_of, person, phone, read_pin
 
@@ -154,3 +157,55 @@ async def test_with_its_store_unreachable_the_queue_answers_503_with_retry_after
         error_of(polled, 503, "waiting_room_paused")
         refused = await client.post("/api/v1/verifications", json={"phone": phone(4)})
         error_of(refused, 403, "admission_required")
+
+
+async def test_joins_and_far_back_polls_are_answered_in_front_of_the_framework_alike(
+    room_settings: Settings, clock: FixedClock
+) -> None:
+    app = create_app(room_settings, clock)
+    room = app.state.services.waiting_room
+    inner = app.asgi_handler.__wrapped__.__wrapped__  # type: ignore[attr-defined]
+
+    async def without_shortcut(scope: Any, receive: Any, send: Any) -> None:
+        scope["app"] = scope["litestar_app"] = app  # as Litestar.__call__ does
+        await inner(scope, receive, send)
+
+    transport = httpx.ASGITransport(app=without_shortcut)  # the same running app
+    async with (
+        AsyncTestClient(app) as client,
+        httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as framework,
+    ):
+        short_join, full_join = (
+            await client.post("/api/v1/queue"),
+            await framework.post("/api/v1/queue"),
+        )
+        assert short_join.status_code == full_join.status_code == 201
+        assert short_join.headers == full_join.headers
+        assert set(short_join.json()) == set(full_join.json()) >= SHAPE
+        tickets = [short_join.json()["ticket"], full_join.json()["ticket"]]
+        for _ in range(far_ahead(1.0) + 20):
+            tickets.append((await client.post("/api/v1/queue")).json()["ticket"])
+            clock.advance(timedelta(milliseconds=1))
+        clock.advance(timedelta(seconds=1))  # the next request refreshes the snapshot
+        last = f"/api/v1/queue/{tickets[-1]}"
+        short, full = await client.get(last), await framework.get(last)
+        assert await room.far_status(tickets[-1]) is not None  # so the shortcut answered
+        assert await room.far_status(tickets[0]) is None  # the front: the store answers
+        assert short.status_code == full.status_code == 200
+        assert short.headers == full.headers
+        one, other = short.json(), full.json()
+        assert one.pop("poll_after_s") > 0 and other.pop("poll_after_s") > 0  # jittered
+        assert one == other and one["status"] == "waiting"
+        assert one["position"] == len(tickets)  # the last to join: everyone else first
+
+        forged = tokens.scored_ticket("not the server's key" * 2, T0.timestamp())
+        for path in (f"/api/v1/queue/{forged}", "/api/v1/queue/a/b"):
+            assert (await client.get(path)).status_code == 404  # passed on, answered there
+        scraped = (await client.get("/metrics")).text
+        # Counted once each: the framework client bypasses the metrics as well.
+        for method, status, count in (("POST", "201", len(tickets) - 1), ("GET", "200", 1)):
+            route = "/api/v1/queue" + ("/{ticket}" if method == "GET" else "")
+            labels = {"route": route, "method": method, "status": status}
+            assert sample(scraped, "kontingent_http_requests_total", **labels) == count
+        labels = {"route": "/api/v1/queue/{ticket}", "method": "GET", "status": "404"}
+        assert sample(scraped, "kontingent_http_requests_total", **labels) == 1
