@@ -129,18 +129,29 @@ def observed_rate(counts: list[int]) -> float:
     return sum(counts) / len(counts) if counts else 0.0
 
 
-def estimate_wait(ahead: int, counts: list[int], rate_cap: float) -> float | None:
-    """Seconds until a person with `ahead` people in front is admitted, or None while the
-    admission rate is unstable (too little history, or too uneven to extrapolate)."""
+def steady_rate(counts: list[int]) -> float | None:
+    """The admission rate over the window (`counts`: one per second, oldest first), or None
+    while it is unstable (too little history, too uneven to extrapolate, or nobody let in)."""
     if len(counts) < WINDOW_S // 2:
         return None
     mean = observed_rate(counts)
     if mean <= 0:
         return None
     spread = math.sqrt(sum((c - mean) ** 2 for c in counts) / len(counts))
-    if spread / mean > MAX_ESTIMATE_CV:
+    return None if spread / mean > MAX_ESTIMATE_CV else mean
+
+
+def wait_at(ahead: int, steady: float | None, rate_cap: float) -> float | None:
+    """Seconds until a person with `ahead` people in front is admitted at the `steady` rate
+    (`steady_rate`), or None while there is none to go by."""
+    if steady is None or rate_cap <= 0:
         return None
-    return ahead / min(mean, rate_cap) if rate_cap > 0 else None
+    return ahead / min(steady, rate_cap)
+
+
+def estimate_wait(ahead: int, counts: list[int], rate_cap: float) -> float | None:
+    """`wait_at` the steady rate of `counts`."""
+    return wait_at(ahead, steady_rate(counts), rate_cap)
 
 
 def poll_after(ahead: int | None, rate: float, until_open_s: float, rng: random.Random) -> float:

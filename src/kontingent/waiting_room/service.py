@@ -39,7 +39,6 @@ from kontingent.waiting_room.model import (
     RoomConfig,
     admits,
     effective_rate,
-    estimate_wait,
     far_ahead,
     guards,
     observed_rate,
@@ -47,6 +46,8 @@ from kontingent.waiting_room.model import (
     position_of,
     rank_in,
     score_for,
+    steady_rate,
+    wait_at,
 )
 from kontingent.waiting_room.redis_store import RedisWaitingRoom
 from kontingent.waiting_room.store import (
@@ -151,8 +152,10 @@ class WaitingRoom:
         self.clock = clock
         self.default = default
         self._secret = secret_key
-        self._rng = rng or random.SystemRandom()
+        self._rng = rng or random.SystemRandom()  # the draws: unpredictable
+        self._jitter = random.Random(self._rng.random())  # spreading polls needs no more
         self._shared: Shared | None = None
+        self._steady: float | None = None  # steady_rate of the snapshot's admission counts
         self._next_sync = 0.0
         self._paused_until = 0.0
         self._attempts = 0
@@ -203,6 +206,7 @@ class WaitingRoom:
             self._shared = await self.store.sync(
                 self._step(now), attempts, bookings, config.threshold, config.mode is Mode.AUTO
             )
+            self._steady = steady_rate(self._shared.admit_counts)
         except StoreUnavailable as exc:
             self._failed(now, exc)
 
@@ -236,9 +240,10 @@ class WaitingRoom:
         score = tokens.ticket_score(self._secret, ticket)
         if score is None:  # not one the queue handed out: it cannot be in the store
             raise NotFound(f"this ticket is not in the queue: {JOIN_HINT}", code="unknown_ticket")
-        far = self._far_back(score, now)
+        step = self._step(now)
+        far = self._far_back(score, step)
         if far is not None:
-            return self._view(ticket, far)
+            return self._view(ticket, far, step)
         try:
             state = await self.store.poll(ticket, self._step(now))
         except StoreUnavailable as exc:
@@ -258,10 +263,11 @@ class WaitingRoom:
         if now < self._paused_until or not self.guarding():
             return None
         score = tokens.ticket_score(self._secret, ticket)
-        far = None if score is None else self._far_back(score, now)
-        return None if far is None else self._view(ticket, far)
+        step = self._step(now)
+        far = None if score is None else self._far_back(score, step)
+        return None if far is None else self._view(ticket, far, step)
 
-    def _far_back(self, score: float, now: float) -> TicketState | None:
+    def _far_back(self, score: float, step: Step) -> TicketState | None:
         """The state of a ticket far back in line, from the snapshot alone; None when the
         store must be asked. Far back means at least `far_ahead` people were certainly ahead
         at the last refresh (at most about a second ago): nobody that far back can have been
@@ -271,7 +277,7 @@ class WaitingRoom:
         if shared is None or not shared.front:
             return None
         fewest, likely = rank_in(shared.front, shared.front_every, shared.waiting, score)
-        if fewest < far_ahead(self._step(now).rate):
+        if fewest < far_ahead(step.rate):
             return None
         return TicketState("waiting", likely, None, shared.served, shared.waiting)
 
@@ -279,7 +285,7 @@ class WaitingRoom:
         if now < self._paused_until:
             raise _paused()
 
-    def _view(self, ticket: str, state: TicketState) -> QueueView:
+    def _view(self, ticket: str, state: TicketState, step: Step | None = None) -> QueueView:
         now, config = self.clock.now().timestamp(), self.config
         if state.status == "admitted" and state.deadline is not None:
             return QueueView(
@@ -287,23 +293,22 @@ class WaitingRoom:
                 tokens.sign(self._secret, ticket, state.deadline), float(int(state.deadline)),
                 config.opens_at,
             )  # fmt: skip
-        step = self._step(now)
-        counts = self._shared.admit_counts if self._shared else []
+        step = step or self._step(now)
         if not step.admitting or state.rank is None:
             until = (config.opens_at or now) - now
-            wait = poll_after(None, step.rate, until, self._rng)
+            wait = poll_after(None, step.rate, until, self._jitter)
             return QueueView(
                 ticket, "before_opening", None, state.served, state.waiting, wait, None,
                 opens_at=config.opens_at,
             )  # fmt: skip
-        estimate = estimate_wait(state.rank + 1, counts, step.rate)
+        estimate = wait_at(state.rank + 1, self._steady, step.rate)
         return QueueView(
             ticket,
             "waiting",
             position_of(state.served, state.rank),
             state.served,
             state.waiting,
-            poll_after(state.rank, step.rate, 0.0, self._rng),
+            poll_after(state.rank, step.rate, 0.0, self._jitter),
             None if estimate is None else round(estimate),
             opens_at=config.opens_at,
         )

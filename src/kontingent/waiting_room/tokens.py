@@ -1,12 +1,12 @@
 """Tickets and admission tokens.
 
 Invariants kept here:
-- A ticket handed out while the room guards is 96 random bits, its queue score and a MAC of
-  both under a key derived from the secret key for this purpose only, as 43 characters of
-  URL-safe base64: it cannot be guessed, and its score cannot be changed. It carries the
-  score so that a poll from far back in the line can be answered from the process's
-  snapshot of the queue, without asking the store (service.py). The score says nothing
-  about the person. A ticket handed out while the room is off is 128 random bits only.
+- A ticket handed out while the room guards is 96 random bits, its queue score and a MAC
+  of both (keyed BLAKE2b) under a key derived from the secret key for this purpose only, as
+  43 characters of URL-safe base64: it cannot be guessed, and its score cannot be changed.
+  It carries the score so that a poll from far back in the line can be answered from the
+  process's snapshot of the queue, without asking the store (service.py). The score says
+  nothing about the person. A ticket handed out while the room is off is 128 random bits.
 - An admission token is `v1.<ticket>.<expiry>.<HMAC-SHA256>` under a key derived from the
   secret key for this purpose only (it can never pass as a session or booking token). It is
   checked with the key alone, no store and no database: a forged or altered token, one of
@@ -62,7 +62,7 @@ def quantize(score: float) -> float:
 def scored_ticket(secret: str, score: float) -> str:
     """A queue ticket carrying its `score` (quantized, see `quantize`), signed."""
     body = secrets.token_bytes(_TICKET_RANDOM) + _SCORE.pack(round(score * 1e6))
-    mac = hmac.new(_ticket_key(secret), body, hashlib.sha256).digest()[:_TICKET_MAC]
+    mac = _ticket_mac(secret, body)
     return base64.urlsafe_b64encode(body + mac).rstrip(b"=").decode()
 
 
@@ -77,10 +77,15 @@ def ticket_score(secret: str, ticket: str) -> float | None:
     body, mac = raw[:-_TICKET_MAC], raw[-_TICKET_MAC:]
     if len(body) != _TICKET_RANDOM + _SCORE.size:
         return None
-    expected = hmac.new(_ticket_key(secret), body, hashlib.sha256).digest()[:_TICKET_MAC]
-    if not hmac.compare_digest(expected, mac):
+    if not hmac.compare_digest(_ticket_mac(secret, body), mac):
         return None
     return int(_SCORE.unpack_from(body, _TICKET_RANDOM)[0]) / 1e6
+
+
+def _ticket_mac(secret: str, body: bytes) -> bytes:
+    """Keyed BLAKE2b, a MAC in its own right: a few times cheaper per poll than HMAC-SHA256,
+    whose set-up dominates for a 20-byte body."""
+    return hashlib.blake2b(body, key=_ticket_key(secret), digest_size=_TICKET_MAC).digest()
 
 
 @functools.lru_cache(maxsize=8)
@@ -94,7 +99,7 @@ def _key(secret: str) -> bytes:
 
 
 def _mac(secret: str, body: str) -> str:
-    digest = hmac.new(_key(secret), body.encode(), hashlib.sha256).digest()
+    digest = hmac.digest(_key(secret), body.encode(), "sha256")
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
