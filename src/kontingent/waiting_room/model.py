@@ -7,8 +7,9 @@ Invariants kept here:
   to be first before the opening gains nothing. A ticket drawn at or after the opening gets
   its join time as score (>= opens_at): after everyone who came early, in order of arrival.
 - Admission is a token bucket: credit grows at the effective rate while the room admits,
-  never before the opening. With nobody waiting it is capped at one second's worth, so an
-  idle room does not save up a burst; an expired, unused admission gives its credit back.
+  never before the opening. It holds at most BURST_S seconds' worth (one second's with nobody
+  waiting), so neither an idle room nor a pause of the store saves up a burst of admissions;
+  an expired, unused admission gives its credit back (within the same cap).
 - The effective rate is the operator's rate, capped by what bookings show the service
   sustains once enough bookings were measured (SUSTAIN_FACTOR times the observed rate).
 - All times are unix seconds (floats) from the injected clock; nothing here reads the time.
@@ -47,6 +48,7 @@ SUSTAIN_FLOOR_SHARE = 0.25  # the cap never drops below this share of the operat
 # Auto mode: on above the threshold (guarded requests per second over AUTO_WINDOW_S), off
 # again only when nobody waits and the load fell below half of it.
 AUTO_WINDOW_S = 5
+BURST_S = 5.0  # the bucket holds at most this many seconds of admissions
 POLL_MIN_S, POLL_MAX_S = 2.0, 120.0
 # The snapshot each process reads once a second holds the scores of every k-th waiting ticket
 # (at most this many), so that a poll from far back can be answered without the store.
@@ -119,8 +121,7 @@ class Bucket:
 def accrue(bucket: Bucket, now: float, rate: float, waiting: int) -> Bucket:
     """Credit brought forward to `now` (callers only accrue while the room admits)."""
     credit = bucket.credit + max(0.0, now - bucket.at) * rate
-    if waiting == 0:
-        credit = min(credit, max(1.0, rate))
+    credit = min(credit, max(1.0, rate * (BURST_S if waiting else 1.0)))
     return Bucket(credit, max(now, bucket.at))
 
 

@@ -30,6 +30,7 @@ from redis.exceptions import RedisError
 from kontingent.redis_pool import request_path_client
 from kontingent.waiting_room.model import (
     AUTO_WINDOW_S,
+    BURST_S,
     FRONT_SAMPLES,
     KEEP_S,
     WINDOW_S,
@@ -91,7 +92,8 @@ local function advance()
   local waiting = redis.call('ZCARD', q)
   if now > start then credit = credit + (now - start) * rate end
   local cap = math.max(1, rate)
-  if waiting == 0 then credit = math.min(credit, cap) end
+  if waiting == 0 then credit = math.min(credit, cap)
+  else credit = math.min(credit, math.max(1, rate * {BURST_S})) end
   local n = math.min(math.floor(credit + 1e-9), waiting, MAX)
   if n > 0 then
     local popped = redis.call('ZPOPMIN', q, n)

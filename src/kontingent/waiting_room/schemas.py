@@ -3,6 +3,7 @@ admitted, poll_after_s, admission_token)."""
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 
 import msgspec
@@ -11,6 +12,7 @@ from kontingent.clock import BERLIN
 from kontingent.waiting_room.service import QueueView
 
 
+@functools.lru_cache(maxsize=256)  # mostly the one opening minute, asked for every poll
 def _at(seconds: float | None) -> datetime | None:
     return None if seconds is None else datetime.fromtimestamp(seconds, UTC).astimezone(BERLIN)
 

@@ -193,11 +193,12 @@ class WaitingRoom:
         log.warning("waiting_room_store_unavailable", error=str(exc))
         return _paused()
 
-    async def _refresh(self, force: bool = False) -> None:
-        """Bring the snapshot up to date once a second; hand over the local counts."""
+    async def _refresh(self, force: bool = False) -> float:
+        """Bring the snapshot up to date once a second; hand over the local counts. Returns
+        the time now (read once: a poll reads the clock once)."""
         now = self.clock.now().timestamp()
         if (now < self._next_sync and not force) or now < self._paused_until:
-            return
+            return now
         self._next_sync = now + SYNC_EVERY_S
         attempts, bookings = self._attempts, self._bookings
         self._attempts = self._bookings = 0
@@ -209,12 +210,12 @@ class WaitingRoom:
             self._steady = steady_rate(self._shared.admit_counts)
         except StoreUnavailable as exc:
             self._failed(now, exc)
+        return self.clock.now().timestamp()
 
     # --- the queue ------------------------------------------------------------------
 
     async def join(self) -> QueueView:
-        await self._refresh()
-        now = self.clock.now().timestamp()
+        now = await self._refresh()
         ticket = tokens.new_ticket()
         if not self.guarding():  # nothing to wait for: admitted at once, nothing stored
             return self._view(ticket, TicketState("admitted", deadline=now + self.config.ttl_s))
@@ -228,8 +229,7 @@ class WaitingRoom:
         return self._view(ticket, state)
 
     async def status(self, ticket: str) -> QueueView:
-        await self._refresh()
-        now = self.clock.now().timestamp()
+        now = await self._refresh()
         if not 10 <= len(ticket) <= 64:
             raise NotFound(
                 f"there is no ticket {ticket[:64]!r}: {JOIN_HINT}", code="unknown_ticket"
@@ -258,8 +258,7 @@ class WaitingRoom:
         """`status` when the snapshot alone can answer it (the room guards, its store is
         reachable, and the ticket is genuine and far back in line); None otherwise, and then
         `status` must be asked. For the HTTP layer's shortcut (routes.py)."""
-        await self._refresh()
-        now = self.clock.now().timestamp()
+        now = await self._refresh()
         if now < self._paused_until or not self.guarding():
             return None
         score = tokens.ticket_score(self._secret, ticket)
@@ -286,7 +285,8 @@ class WaitingRoom:
             raise _paused()
 
     def _view(self, ticket: str, state: TicketState, step: Step | None = None) -> QueueView:
-        now, config = self.clock.now().timestamp(), self.config
+        now = step.now if step else self.clock.now().timestamp()
+        config = self.config
         if state.status == "admitted" and state.deadline is not None:
             return QueueView(
                 ticket, "admitted", None, state.served, state.waiting, 0.0, 0.0,

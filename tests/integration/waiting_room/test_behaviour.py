@@ -12,7 +12,7 @@ import pytest
 from kontingent.clock import FixedClock
 from kontingent.errors import KontingentError, NotFound
 from kontingent.waiting_room import tokens
-from kontingent.waiting_room.model import WINDOW_S, Mode, RoomConfig, far_ahead
+from kontingent.waiting_room.model import BURST_S, WINDOW_S, Mode, RoomConfig, far_ahead
 from kontingent.waiting_room.service import (
     AdmissionRefused,
     TicketExpired,
@@ -81,7 +81,9 @@ async def test_people_are_let_in_at_the_rate_and_see_who_is_served(
     view = await room.status(tickets[99])
     assert view.serving == 35 and view.position == 100 and not view.admitted
     assert view.waiting == 65
-    clock.set(OPENS + timedelta(seconds=10))
+    for second in range(4, 11):  # the processes' syncs come every second
+        clock.set(OPENS + timedelta(seconds=second))
+        await room.stats()
     assert (await room.status(tickets[99])).admitted
 
 
@@ -275,3 +277,15 @@ async def test_polls_from_far_back_are_answered_without_the_store(
     with pytest.raises(NotFound):
         await room.status(tokens.new_ticket())  # the room is on: not a queue ticket
     assert counting.polls == asked + 10  # refused without asking the store
+
+
+async def test_a_long_silence_does_not_let_a_crowd_in_at_once(
+    make_room: RoomFactory, clock: FixedClock
+) -> None:
+    room = make_room(rate=10.0)
+    clock.set(OPENS)
+    tickets = await _join(room, clock, 300, gap_s=0.0)
+    clock.advance(timedelta(seconds=60))  # nobody asked (or the store was paused) for a minute
+    assert (await room.status(tickets[-1])).serving == 10 * BURST_S  # not 600
+    clock.advance(timedelta(seconds=1))
+    assert (await room.stats()).serving == 10 * BURST_S + 10  # then at the rate again

@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kontingent.waiting_room.model import (
+    BURST_S,
     POLL_MAX_S,
     POLL_MIN_S,
     SUSTAIN_WARMUP_S,
@@ -71,7 +72,8 @@ def test_auto_mode_turns_on_above_the_threshold_and_off_only_when_calm_and_empty
 
 
 def test_the_bucket_accrues_at_the_rate_but_saves_no_burst_while_nobody_waits() -> None:
-    assert accrue(Bucket(0.0, 0.0), 10.0, 5.0, waiting=100).credit == 50.0
+    assert accrue(Bucket(0.0, 0.0), 4.0, 5.0, waiting=100).credit == 20.0
+    assert accrue(Bucket(0.0, 0.0), 60.0, 5.0, waiting=100).credit == 5.0 * BURST_S  # a pause
     assert accrue(Bucket(0.0, 0.0), 10.0, 5.0, waiting=0).credit == 5.0
     assert accrue(Bucket(0.0, 0.0), 10.0, 0.5, waiting=0).credit == 1.0  # one person at least
     assert accrue(Bucket(3.0, 20.0), 10.0, 5.0, waiting=9).credit == 3.0  # time never runs back
