@@ -74,6 +74,7 @@ class ModeResult:
 # Every per-IP limit: the whole crowd comes from 127.0.0.1 here, where in production it comes
 # from a few hundred thousand addresses. The per-phone limits stay as configured.
 PER_IP_LIMITS = (
+    "QUEUE_DRAW",
     "PIN_SEND",
     "PIN_CHECK",
     "BOOKING",

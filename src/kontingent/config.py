@@ -88,6 +88,9 @@ class Settings:
     rate_booking_per_phone: str = "20/10m"
     rate_eligibility_per_ip: str = "600/10m"
     rate_offers_per_ip: str = "1200/10m"
+    # Queue joins before the opening minute: each draws a random place, so each extra join
+    # is one more lottery ticket. After the opening a join only queues at the back.
+    rate_queue_draw_per_ip: str = "60/10m"
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property

@@ -160,7 +160,14 @@ async def test_forwarded_for_counts_only_behind_a_trusted_proxy() -> None:
 
 def test_settings_name_the_actions_and_only_pin_sending_fails_closed() -> None:
     actions = actions_from(Settings(rate_booking_per_phone="off"))
-    assert set(actions) == {"pin_send", "pin_check", "booking", "eligibility", "offers"}
+    assert set(actions) == {
+        "pin_send",
+        "pin_check",
+        "booking",
+        "eligibility",
+        "offers",
+        "queue_draw",
+    }
     assert [a.name for a in actions.values() if a.fail_closed] == ["pin_send"]
     assert actions["booking"].per_subject is None
     assert actions["pin_send"].per_address == Limit(30, 600)

@@ -214,6 +214,8 @@ def actions_from(settings: Settings) -> dict[str, Action]:
                limit("booking_per_phone")),
         Action("eligibility", "eligibility checks", None, limit("eligibility_per_ip"), None),
         Action("offers", "offer requests", None, limit("offers_per_ip"), None),
+        Action("queue_draw", "queue joins before the opening", None,
+               limit("queue_draw_per_ip"), None),
     ]  # fmt: skip
     return {a.name: a for a in actions} if settings.rate_limits else {}
 

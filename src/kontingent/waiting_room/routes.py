@@ -6,7 +6,8 @@ joins and those polls in front of the framework: for them, routing, dependency i
 the response machinery cost more than the answer itself. It writes what `join_queue` and
 `queue_status` would write (the same QueueOut, status and headers; tests/integration/
 waiting_room/test_api.py compares them) and hands every other request, every poll the
-snapshot cannot answer and every refused join to the application unchanged.
+snapshot cannot answer, every join before the opening (limited per address there) and every
+refused join to the application unchanged.
 """
 
 from __future__ import annotations
@@ -14,20 +15,27 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from litestar import Litestar, Router, get, post
+from litestar import Litestar, Request, Router, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.types import ASGIApp, Receive, Send
 
 from kontingent.errors import KontingentError
+from kontingent.services import Services
 from kontingent.waiting_room.schemas import QueueOut
 from kontingent.waiting_room.service import QueueView, WaitingRoom
 
 
 @post("/queue", status_code=201)
-async def join_queue(waiting_room: NamedDependency[WaitingRoom]) -> QueueOut:
-    """A new ticket. While the room is off it comes back admitted at once."""
-    return QueueOut.of(await waiting_room.join())
+async def join_queue(
+    request: Request[Any, Any, Any], services: NamedDependency[Services]
+) -> QueueOut:
+    """A new ticket. While the room is off it comes back admitted at once. Before the opening
+    minute joins are limited per address (each one draws a place by lot)."""
+    room = services.waiting_room
+    if room.drawing():
+        await services.limits.enforce(request.scope, "queue_draw")
+    return QueueOut.of(await room.join())
 
 
 @get("/queue/{ticket:str}")
@@ -80,7 +88,7 @@ def answering_queue_calls(app: Litestar, room: WaitingRoom) -> ASGIApp:
                     scope["path_template"] = poll_template  # the route's name in the metrics
                     await answer(send, 200, view)
                     return
-            elif scope["method"] == "POST" and path == join_path:
+            elif scope["method"] == "POST" and path == join_path and not room.drawing():
                 try:
                     view = await room.join()
                 except KontingentError:

@@ -179,6 +179,12 @@ class WaitingRoom:
     def guarding(self) -> bool:
         return guards(self.config, self._auto_on())
 
+    def drawing(self) -> bool:
+        """Whether a join now draws a random place (before the opening minute): each extra
+        join is one more draw, so the HTTP layer limits them per address."""
+        opens = self.config.opens_at
+        return self.guarding() and opens is not None and self.clock.now().timestamp() < opens
+
     def _step(self, now: float) -> Step:
         config, shared = self.config, self._shared
         since = config.opens_at

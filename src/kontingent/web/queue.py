@@ -55,8 +55,10 @@ async def gate(portal: Portal, next_path: str, **keep: Any) -> Response[Any] | N
     return None
 
 
-async def _where(room: WaitingRoom, ticket: str | None) -> tuple[QueueView, str | None]:
-    """The person's place: their ticket's, or a new one (with a note why, if it ran out)."""
+async def _where(portal: Portal, ticket: str | None) -> tuple[QueueView, str | None]:
+    """The person's place: their ticket's, or a new one (with a note why, if it ran out).
+    Before the opening a new one is a draw, limited per address (429 page when over)."""
+    room: WaitingRoom = portal.services.waiting_room
     note = None
     if ticket:
         try:
@@ -65,6 +67,8 @@ async def _where(room: WaitingRoom, ticket: str | None) -> tuple[QueueView, str 
             note = "queue.expired"
         except NotFound:
             pass
+    if room.drawing():
+        await portal.services.limits.enforce(portal.request.scope, "queue_draw")
     return await room.join(), note
 
 
@@ -79,9 +83,8 @@ def _wait_text(portal: Portal, seconds: float | None) -> str | None:
 @get(QUEUE_PATH)
 async def queue_page(request: Request[Any, Any, Any]) -> Response[Any]:
     portal = Portal(request)
-    room: WaitingRoom = portal.services.waiting_room
     try:
-        view, note = await _where(room, portal.flow.queue)
+        view, note = await _where(portal, portal.flow.queue)
     except WaitingRoomPaused:
         request.scope[RETRY_AFTER_SCOPE_KEY] = PAUSED_RETRY_AFTER_S  # type: ignore[literal-required]
         return _page(portal, status=503, paused=True, refresh=PAUSED_RETRY_AFTER_S)

@@ -209,3 +209,23 @@ async def test_joins_and_far_back_polls_are_answered_in_front_of_the_framework_a
             assert sample(scraped, "kontingent_http_requests_total", **labels) == count
         labels = {"route": "/api/v1/queue/{ticket}", "method": "GET", "status": "404"}
         assert sample(scraped, "kontingent_http_requests_total", **labels) == 1
+
+
+async def test_joins_before_the_opening_draw_places_a_limited_number_of_times_per_address(
+    room_settings: Settings, clock: FixedClock
+) -> None:
+    limited = dataclasses.replace(
+        room_settings,
+        waiting_room_opens_at=(T0 + timedelta(minutes=10)).isoformat(),
+        rate_limits=True,
+        rate_queue_draw_per_ip="3/10m",
+    )
+    async with AsyncTestClient(create_app(limited, clock)) as client:
+        for _ in range(3):
+            assert (await client.post("/api/v1/queue")).status_code == 201
+        refused = await client.post("/api/v1/queue")
+        assert "too many queue joins before the opening" in error_of(refused, 429)["message"]
+        assert int(refused.headers["Retry-After"]) > 0
+        clock.advance(timedelta(minutes=10))  # open: a join queues at the back, no draw
+        for _ in range(5):
+            assert (await client.post("/api/v1/queue")).status_code == 201

@@ -143,3 +143,21 @@ async def test_with_the_store_unreachable_the_page_says_so_and_lets_nobody_throu
         assert page.status_code == 503 and int(page.headers["Retry-After"]) > 0
         assert "niemand hereingelassen" in page.text
         assert REFRESH.search(page.text)
+
+
+async def test_before_the_opening_new_places_are_drawn_a_limited_number_of_times_per_address(
+    settings: Settings, clock: FixedClock, services: Services
+) -> None:
+    limited = dataclasses.replace(
+        _room(settings, opens_in=timedelta(minutes=30)),
+        rate_limits=True,
+        rate_queue_draw_per_ip="2/10m",
+    )
+    async with AsyncTestClient(create_app(limited, clock)) as client:
+        for _ in range(2):  # a fresh session each time: a script throwing its cookie away
+            client.cookies.clear()
+            assert (await client.get("/warteschlange")).status_code == 200
+        client.cookies.clear()
+        refused = await client.get("/warteschlange")
+        assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
+        assert "Minuten" in refused.text  # says how long to wait
