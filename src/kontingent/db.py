@@ -19,6 +19,7 @@ import random
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -156,7 +157,19 @@ def make_engine(
 DRIVER_SERVER_SETTINGS = {"plan_cache_mode": "force_generic_plan"}
 
 
+@dataclass
+class OverloadCount:
+    """Requests this process refused as overloaded; the waiting room admits fewer people
+    while any process reports some (waiting_room/model.py, `effective_rate`)."""
+
+    total: int = 0
+
+
+OVERLOADS = OverloadCount()
+
+
 def overloaded() -> Overloaded:
+    OVERLOADS.total += 1
     return Overloaded(
         "the service is very busy right now and nothing was done: "
         f"try again in {OVERLOADED_RETRY_AFTER_S} seconds",

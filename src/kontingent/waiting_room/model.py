@@ -11,7 +11,8 @@ Invariants kept here:
   waiting), so neither an idle room nor a pause of the store saves up a burst of admissions;
   an expired, unused admission gives its credit back (within the same cap).
 - The effective rate is the operator's rate, capped by what bookings show the service
-  sustains once enough bookings were measured (SUSTAIN_FACTOR times the observed rate).
+  sustains once enough bookings were measured (SUSTAIN_FACTOR times the observed rate), and
+  cut to a quarter at once while any process refuses requests as overloaded.
 - All times are unix seconds (floats) from the injected clock; nothing here reads the time.
 
 The Redis adapter runs the same rules as Lua (stores/redis.py); the behaviour suite runs one
@@ -45,6 +46,9 @@ SUSTAIN_WARMUP_S = 60.0
 # and the service must be allowed to show it can do more.
 SUSTAIN_FACTOR = 2.0
 SUSTAIN_FLOOR_SHARE = 0.25  # the cap never drops below this share of the operator's rate
+# Requests refused as overloaded (a database pool wait ran out) in any process within this
+# many seconds cut admission to the floor at once: the bookings measure lags by a journey.
+OVERLOAD_WINDOW_S = 10
 # Auto mode: on above the threshold (guarded requests per second over AUTO_WINDOW_S), off
 # again only when nobody waits and the load fell below half of it.
 AUTO_WINDOW_S = 5
@@ -104,8 +108,14 @@ def auto_decision(on: bool, load_per_s: float, waiting: int, threshold: float) -
     return waiting > 0 or load_per_s > threshold / 2
 
 
-def effective_rate(rate: float, bookings_in_window: int, admitting_for_s: float) -> float:
-    """The operator's rate, capped by the booking rate the service has shown it sustains."""
+def effective_rate(
+    rate: float, bookings_in_window: int, admitting_for_s: float, overloads: int = 0
+) -> float:
+    """The operator's rate, capped by the booking rate the service has shown it sustains, and
+    cut to its floor while the service refuses requests as overloaded (`overloads` in the
+    last OVERLOAD_WINDOW_S seconds)."""
+    if overloads > 0:
+        return rate * SUSTAIN_FLOOR_SHARE
     if bookings_in_window < SUSTAIN_MIN_BOOKINGS or admitting_for_s < SUSTAIN_WARMUP_S:
         return rate
     sustained = SUSTAIN_FACTOR * bookings_in_window / WINDOW_S

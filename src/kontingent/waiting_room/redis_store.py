@@ -10,7 +10,7 @@ Invariants kept here:
   real Redis with a fixed clock and every process agrees on one timeline.
 - Keys live under one prefix and are named by the script from it (one Redis, not a cluster):
   `q` waiting (score order), `adm` admitted (score = deadline), `gone` expired, `st` the
-  bucket and counters, `ad`/`done`/`att` per-second counts, `cfg` the operator's settings,
+  bucket and counters, `ad`/`done`/`att`/`ovl` per-second counts, `cfg` the operator's settings,
   `sp:<ticket>` spent tickets.
 - `sync` samples every k-th waiting ticket with one ZRANGE each (at most FRONT_SAMPLES of
   O(log n) reads), inside the same script, so the samples match the counts it returns.
@@ -33,6 +33,7 @@ from kontingent.waiting_room.model import (
     BURST_S,
     FRONT_SAMPLES,
     KEEP_S,
+    OVERLOAD_WINDOW_S,
     WINDOW_S,
     RoomConfig,
 )
@@ -151,15 +152,16 @@ return state(ARGV[7])
 """
 )
 
-# ARGV 7: attempts, 8: bookings, 9: threshold, 10: auto (1/0).
+# ARGV 7: attempts, 8: bookings, 9: threshold, 10: auto (1/0), 11: overloads.
 SYNC_LUA = (
     _COMMON
     + f"""
 local sec = math.floor(now)
-local att, done, ad = P .. 'att', P .. 'done', P .. 'ad'
+local att, done, ad, ovl = P .. 'att', P .. 'done', P .. 'ad', P .. 'ovl'
 if tonumber(ARGV[7]) > 0 then redis.call('HINCRBY', att, sec, ARGV[7]) end
 if tonumber(ARGV[8]) > 0 then redis.call('HINCRBY', done, sec, ARGV[8]) end
-for _, h in ipairs({{att, done, ad}}) do
+if tonumber(ARGV[11]) > 0 then redis.call('HINCRBY', ovl, sec, ARGV[11]) end
+for _, h in ipairs({{att, done, ad, ovl}}) do
   for _, f in ipairs(redis.call('HKEYS', h)) do
     if tonumber(f) < sec - {KEEP_S} then redis.call('HDEL', h, f) end
   end
@@ -186,6 +188,10 @@ local bookings = 0
 for _, v in ipairs(window(done, sec - {WINDOW_S}, sec - 1)) do bookings = bookings + num(v, 0) end
 local counts = {{}}
 for _, v in ipairs(window(ad, sec - {WINDOW_S}, sec - 1)) do counts[#counts + 1] = num(v, 0) end
+local overloads = 0
+for _, v in ipairs(window(ovl, sec - {OVERLOAD_WINDOW_S} + 1, sec)) do
+  overloads = overloads + num(v, 0)
+end
 local s = redis.call('HMGET', st, 'auto_since', 'served', 'expired', 'recycled')
 local waiting = redis.call('ZCARD', q)
 local every = math.max(1, math.ceil(waiting / {FRONT_SAMPLES}))
@@ -199,7 +205,7 @@ else
   end
 end
 return {{redis.call('HGETALL', P .. 'cfg'), on and 1 or 0, s[1] or '', counts, bookings,
-        waiting, num(s[2], 0), num(s[3], 0), num(s[4], 0), front, every}}
+        waiting, num(s[2], 0), num(s[3], 0), num(s[4], 0), front, every, overloads}}
 """
 )
 
@@ -302,9 +308,16 @@ class RedisWaitingRoom:
         return _ticket_state(await self._call(self._poll, [], [*self._args(step), ticket]))
 
     async def sync(
-        self, step: Step, attempts: int, bookings: int, threshold: float, auto: bool
+        self,
+        step: Step,
+        attempts: int,
+        bookings: int,
+        threshold: float,
+        auto: bool,
+        overloads: int = 0,
     ) -> Shared:
         args = [*self._args(step), attempts, bookings, repr(threshold), "1" if auto else "0"]
+        args.append(overloads)
         raw = await self._call(self._sync, [], args)
         flat = [_text(v) for v in raw[0]]
         since = _text(raw[2])
@@ -320,6 +333,7 @@ class RedisWaitingRoom:
             recycled=int(raw[8]),
             front=tuple(float(v) for v in raw[9]),
             front_every=int(raw[10]),
+            overloads_in_window=int(raw[11]),
         )
 
     async def spend(self, ticket: str, key: str, now: float, keep_s: float) -> str:

@@ -24,12 +24,13 @@ from __future__ import annotations
 
 import contextlib
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 import structlog
 
+from kontingent import db
 from kontingent.clock import Clock
 from kontingent.config import Settings
 from kontingent.errors import Forbidden, KontingentError, NotFound, RateLimited
@@ -147,6 +148,7 @@ class WaitingRoom:
         secret_key: str,
         default: RoomConfig,
         rng: random.Random | None = None,
+        overloads: Callable[[], int] | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -160,6 +162,9 @@ class WaitingRoom:
         self._paused_until = 0.0
         self._attempts = 0
         self._bookings = 0
+        # How many requests this process has refused as overloaded so far (db.OVERLOADS).
+        self._overloads = overloads or (lambda: 0)
+        self._overloads_told = self._overloads()
         self._started = clock.now().timestamp()
 
     # --- the snapshot ---------------------------------------------------------------
@@ -191,7 +196,8 @@ class WaitingRoom:
         if config.mode is Mode.AUTO:
             since = shared.auto_since if shared else None
         bookings = shared.bookings_in_window if shared else 0
-        rate = effective_rate(config.rate, bookings, now - (since or self._started))
+        overloads = shared.overloads_in_window if shared else 0
+        rate = effective_rate(config.rate, bookings, now - (since or self._started), overloads)
         return Step(now, admits(config, self._auto_on(), now), rate, config.ttl_s, config.opens_at)
 
     def _failed(self, now: float, exc: StoreUnavailable) -> WaitingRoomPaused:
@@ -208,10 +214,19 @@ class WaitingRoom:
         self._next_sync = now + SYNC_EVERY_S
         attempts, bookings = self._attempts, self._bookings
         self._attempts = self._bookings = 0
+        overloads, self._overloads_told = (
+            self._overloads() - self._overloads_told,
+            self._overloads(),
+        )
         config = self.config
         try:
             self._shared = await self.store.sync(
-                self._step(now), attempts, bookings, config.threshold, config.mode is Mode.AUTO
+                self._step(now),
+                attempts,
+                bookings,
+                config.threshold,
+                config.mode is Mode.AUTO,
+                overloads,
             )
             self._steady = steady_rate(self._shared.admit_counts)
         except StoreUnavailable as exc:
@@ -418,10 +433,18 @@ class WaitingRoom:
 
 
 def waiting_room_for(settings: Settings, clock: Clock) -> WaitingRoom:
-    """Redis when `redis_url` is set (one queue for all processes), else in this process."""
+    """Redis when `redis_url` is set (one queue for all processes), else in this process.
+    The room slows admission while any process refuses requests as overloaded
+    (db.OVERLOADS)."""
     store: WaitingRoomStore = (
         RedisWaitingRoom.from_url(settings.redis_url, settings.redis_prefix + "wr:")
         if settings.redis_url
         else MemoryWaitingRoom()
     )
-    return WaitingRoom(store, clock, settings.secret_key, config_from(settings))
+    return WaitingRoom(
+        store,
+        clock,
+        settings.secret_key,
+        config_from(settings),
+        overloads=lambda: db.OVERLOADS.total,
+    )

@@ -27,6 +27,7 @@ from kontingent.waiting_room.model import (
     AUTO_WINDOW_S,
     FRONT_SAMPLES,
     KEEP_S,
+    OVERLOAD_WINDOW_S,
     WINDOW_S,
     Bucket,
     Mode,
@@ -81,6 +82,7 @@ class Shared:
     # Scores of the waiting tickets at ranks 0, front_every, 2 * front_every, ... (ascending).
     front: tuple[float, ...] = ()
     front_every: int = 1
+    overloads_in_window: int = 0  # refused as overloaded, all processes, OVERLOAD_WINDOW_S
 
 
 def sample_every(waiting: int) -> int:
@@ -94,7 +96,13 @@ class WaitingRoomStore(Protocol):
     async def poll(self, ticket: str, step: Step) -> TicketState: ...
 
     async def sync(
-        self, step: Step, attempts: int, bookings: int, threshold: float, auto: bool
+        self,
+        step: Step,
+        attempts: int,
+        bookings: int,
+        threshold: float,
+        auto: bool,
+        overloads: int = 0,
     ) -> Shared:
         """Add this process's counts, decide auto mode, admit, and read the shared state."""
         ...
@@ -157,6 +165,7 @@ class _Room:
     admissions: dict[int, int] = field(default_factory=dict)
     bookings: dict[int, int] = field(default_factory=dict)
     attempts: dict[int, int] = field(default_factory=dict)
+    overloads: dict[int, int] = field(default_factory=dict)
     config: RoomConfig | None = None
 
 
@@ -246,12 +255,19 @@ class MemoryWaitingRoom:
         return self._state(ticket)
 
     async def sync(
-        self, step: Step, attempts: int, bookings: int, threshold: float, auto: bool
+        self,
+        step: Step,
+        attempts: int,
+        bookings: int,
+        threshold: float,
+        auto: bool,
+        overloads: int = 0,
     ) -> Shared:
         r, second = self._r, math.floor(step.now)
-        for counts, added in ((r.attempts, attempts), (r.bookings, bookings)):
-            counts[second] = counts.get(second, 0) + added
-        for counts in (r.attempts, r.bookings, r.admissions):
+        added = ((r.attempts, attempts), (r.bookings, bookings), (r.overloads, overloads))
+        for counts, count in added:
+            counts[second] = counts.get(second, 0) + count
+        for counts in (r.attempts, r.bookings, r.admissions, r.overloads):
             for old in [s for s in counts if s < second - KEEP_S]:
                 del counts[old]
         self._forget_old(step.now)
@@ -275,6 +291,7 @@ class MemoryWaitingRoom:
             recycled=r.recycled,
             front=tuple(score for score, _ in r.order[r.head :: every]),
             front_every=every,
+            overloads_in_window=sum(window(r.overloads, step.now + 1, OVERLOAD_WINDOW_S)),
         )
 
     async def spend(self, ticket: str, key: str, now: float, keep_s: float) -> str:

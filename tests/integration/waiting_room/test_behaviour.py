@@ -12,7 +12,14 @@ import pytest
 from kontingent.clock import FixedClock
 from kontingent.errors import KontingentError, NotFound
 from kontingent.waiting_room import tokens
-from kontingent.waiting_room.model import BURST_S, WINDOW_S, Mode, RoomConfig, far_ahead
+from kontingent.waiting_room.model import (
+    BURST_S,
+    OVERLOAD_WINDOW_S,
+    WINDOW_S,
+    Mode,
+    RoomConfig,
+    far_ahead,
+)
 from kontingent.waiting_room.service import (
     AdmissionRefused,
     TicketExpired,
@@ -289,3 +296,28 @@ async def test_a_long_silence_does_not_let_a_crowd_in_at_once(
     assert (await room.status(tickets[-1])).serving == 10 * BURST_S  # not 600
     clock.advance(timedelta(seconds=1))
     assert (await room.stats()).serving == 10 * BURST_S + 10  # then at the rate again
+
+
+async def test_one_process_refusing_requests_as_overloaded_slows_admission_everywhere(
+    store: WaitingRoomStore, clock: FixedClock
+) -> None:
+    refused = [0]  # requests the first process has refused as overloaded so far
+    config = RoomConfig(Mode.SCHEDULED, OPENS.timestamp(), rate=40.0)
+    busy = WaitingRoom(
+        store, clock, SECRET, config, rng=random.Random(1), overloads=lambda: refused[0]
+    )
+    other = WaitingRoom(store, clock, SECRET, config, rng=random.Random(2))
+    clock.set(OPENS)
+    await _join(other, clock, 500, gap_s=0.0)
+    for room in (busy, other):
+        assert (await room.stats()).effective_rate == 40.0
+    refused[0] = 3
+    clock.advance(timedelta(seconds=1))
+    assert (await busy.stats()).effective_rate == 10.0  # told at its next refresh
+    served = (await other.stats()).serving
+    assert (await other.stats()).effective_rate == 10.0  # and the other process sees it
+    clock.advance(timedelta(seconds=1))
+    assert (await other.stats()).serving == served + 10  # a quarter of the rate
+    clock.advance(timedelta(seconds=OVERLOAD_WINDOW_S))  # no more refusals: full rate again
+    await busy.stats()
+    assert (await other.stats()).effective_rate == 40.0

@@ -129,3 +129,9 @@ def test_before_the_opening_pages_come_back_around_the_opening() -> None:
     assert poll_after(None, 10.0, 30.0, _Middle()) == 30.0
     assert poll_after(None, 10.0, 3600.0, _Middle()) == 60.0
     assert poll_after(None, 10.0, -5.0, _Middle()) == POLL_MIN_S
+
+
+def test_requests_refused_as_overloaded_cut_admission_to_the_floor_at_once() -> None:
+    assert effective_rate(100.0, 0, admitting_for_s=1.0, overloads=1) == 25.0  # no warm-up
+    assert effective_rate(100.0, 60 * WINDOW_S, 600.0, overloads=3) == 25.0
+    assert effective_rate(100.0, 0, admitting_for_s=1.0, overloads=0) == 100.0
