@@ -6,6 +6,8 @@ Invariants kept here:
 - Cancelling takes two steps (a page that says what will happen, then a POST).
 - Rebooking keeps the old appointments until the new ones are booked (one transaction in the
   booking service); a taken slot shows fresh offers again.
+- Rebooking takes seats, so while the waiting room guards it passes the room's door like a
+  booking (cancelling frees seats and stays open).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from kontingent.eligibility.service import EligibilityAnswer
 from kontingent.errors import KontingentError
 from kontingent.web import forms
 from kontingent.web.page import Portal
+from kontingent.web.queue import gate
 from kontingent.web.views import booking_card, choice
 
 AnyRequest = Request[Any, Any, Any]
@@ -163,6 +166,8 @@ async def rebook_choose(request: AnyRequest, code: FromPath[str]) -> Response[An
         return portal.redirect("/manage", note="manage")
     if view.status != "booked":
         return portal.redirect(f"/manage/{view.code}")
+    if (held := await gate(portal, f"/manage/{view.code}/rebook")) is not None:
+        return held  # taking other seats is a booking: it waits its turn in a rush
     return await _rebook_page(portal, view)
 
 
@@ -172,6 +177,8 @@ async def rebook(request: AnyRequest, code: FromPath[str]) -> Response[Any]:
     view = await _managed(portal, code)
     if view is None:
         return portal.redirect("/manage", note="manage")
+    if (held := await gate(portal, f"/manage/{view.code}/rebook")) is not None:
+        return held
     slot_ids = forms.parse_offer(forms.text_of(await request.form(), "offer"))
     if slot_ids is None:
         errors = {forms.FORM: portal.t("err.offer_gone")}

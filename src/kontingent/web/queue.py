@@ -34,7 +34,7 @@ from kontingent.waiting_room.service import (
 from kontingent.web.page import Portal
 
 QUEUE_PATH = "/warteschlange"
-_NEXT = ("/phone", "/pin", "/details", "/choose")
+_NEXT = ("/phone", "/pin", "/details", "/choose", "/manage/")
 
 
 def _safe_next(path: str | None) -> str:

@@ -18,7 +18,7 @@ from kontingent.config import Settings
 from kontingent.waiting_room.redis_store import RedisWaitingRoom
 from tests.integration.waiting_room.conftest import DEAD_REDIS_URL
 from tests.integration.web.conftest import Portal, person_form
-from tests.support import T0, person, phone, read_pin
+from tests.support import BIELEFELD, T0, claims_for, person, phone, read_pin
 
 pytestmark = pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
 REFRESH = re.compile(r'<meta http-equiv="refresh" content="(\d+)">')
@@ -161,3 +161,24 @@ async def test_before_the_opening_new_places_are_drawn_a_limited_number_of_times
         refused = await client.get("/warteschlange")
         assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0
         assert "Minuten" in refused.text  # says how long to wait
+
+
+async def test_rebooking_waits_its_turn_like_a_booking_but_cancelling_does_not(
+    settings: Settings, clock: FixedClock, services: Services
+) -> None:
+    old = (await services.inventory.offers(BIELEFELD, "BNT", 1, limit=2)).offers[0]
+    claims = await claims_for(services, phone(7))
+    code = (await services.booking.book(claims, [person(7)], old.slot_ids)).code
+    async with AsyncTestClient(create_app(_room(settings), clock)) as client:
+        browser = Portal(client, services)
+        await browser.get("/manage")
+        answer = await browser.post("/manage", {"code": code, "birth_date": "1.5.1939"})
+        assert answer.headers["location"] == f"/manage/{code}"
+        shown = await client.get(f"/manage/{code}/rebook", follow_redirects=False)
+        sent = await browser.post(f"/manage/{code}/rebook", {"offer": "1-2"})
+        for door in (shown, sent):
+            assert door.status_code == 303 and door.headers["location"] == "/warteschlange"
+        assert (await browser.get(f"/manage/{code}/cancel")).status_code == 200  # stays open
+        await _through_queue(browser, clock, f"/manage/{code}/rebook")
+        page = await browser.get(f"/manage/{code}/rebook")
+        assert page.status_code == 200 and 'name="offer"' in page.text
