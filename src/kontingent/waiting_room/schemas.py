@@ -29,6 +29,8 @@ class QueueOut(msgspec.Struct):
     # Seconds until admission, null while the admission rate is too young or too uneven.
     estimated_wait_s: float | None
     opens_at: datetime | None
+    # Once admitted while the room guards: send it as X-Admission. Null while the room is
+    # off (nothing is checked then; a ticket of that time is not in the queue).
     admission_token: str | None = msgspec.field(default=None)
     admission_expires_at: datetime | None = msgspec.field(default=None)
 

@@ -239,7 +239,7 @@ class WaitingRoom:
         now = await self._refresh()
         ticket = tokens.new_ticket()
         if not self.guarding():  # nothing to wait for: admitted at once, nothing stored
-            return self._view(ticket, TicketState("admitted", deadline=now + self.config.ttl_s))
+            return self._open_door(ticket)
         self._check_paused(now)
         score = tokens.quantize(score_for(now, self.config.opens_at, self._rng.random()))
         ticket = tokens.scored_ticket(self._secret, score)
@@ -256,7 +256,7 @@ class WaitingRoom:
                 f"there is no ticket {ticket[:64]!r}: {JOIN_HINT}", code="unknown_ticket"
             )
         if not self.guarding():  # as in `join`: nothing to wait for, nothing to ask
-            return self._view(ticket, TicketState("admitted", deadline=now + self.config.ttl_s))
+            return self._open_door(ticket)
         self._check_paused(now)
         score = tokens.ticket_score(self._secret, ticket)
         if score is None:  # not one the queue handed out: it cannot be in the store
@@ -304,6 +304,12 @@ class WaitingRoom:
     def _check_paused(self, now: float) -> None:
         if now < self._paused_until:
             raise _paused()
+
+    def _open_door(self, ticket: str) -> QueueView:
+        """Admitted while the room does not guard: no admission token, because the door checks
+        none now, and a token minted now must not pass the door once the room guards (an
+        auto-mode room turning on under load would otherwise meet a stock of them)."""
+        return QueueView(ticket, "admitted", None, 0, 0, 0.0, 0.0, opens_at=self.config.opens_at)
 
     def _view(self, ticket: str, state: TicketState, step: Step | None = None) -> QueueView:
         now = step.now if step else self.clock.now().timestamp()

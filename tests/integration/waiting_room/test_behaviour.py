@@ -321,3 +321,19 @@ async def test_one_process_refusing_requests_as_overloaded_slows_admission_every
     clock.advance(timedelta(seconds=OVERLOAD_WINDOW_S))  # no more refusals: full rate again
     await busy.stats()
     assert (await other.stats()).effective_rate == 40.0
+
+
+async def test_while_the_room_is_off_no_token_is_handed_out_to_hoard_for_when_it_guards(
+    make_room: RoomFactory, clock: FixedClock
+) -> None:
+    room = make_room(mode=Mode.OFF, opens_at=None)
+    joined = await room.join()
+    polled = await room.status("any-string-at-all")
+    for view in (joined, polled):
+        assert view.admitted and view.admission_token is None  # the door checks nothing now
+    assert await room.require(None) is None
+    await room.configure(mode=Mode.SCHEDULED)  # the room guards from now on
+    with pytest.raises(AdmissionRefused):
+        await room.require(None)
+    with pytest.raises(NotFound):
+        await room.status(joined.ticket)  # that ticket was never in the queue: join now
