@@ -28,6 +28,7 @@ async def test_joins_arriving_together_share_a_script_and_keep_their_places(
     room = WaitingRoom(store, clock, SECRET, config, rng=random.Random(5))
     try:
         clock.set(OPENS - timedelta(seconds=30))
+        await room.stats()  # connected and synced before the burst
         views = await asyncio.gather(*(room.join() for _ in range(300)))
         assert len({v.ticket for v in views}) == 300
         assert len({v.waiting for v in views}) < 100  # many joins per script
