@@ -160,11 +160,6 @@ def wait_at(ahead: int, steady: float | None, rate_cap: float) -> float | None:
     return ahead / min(steady, rate_cap)
 
 
-def estimate_wait(ahead: int, counts: list[int], rate_cap: float) -> float | None:
-    """`wait_at` the steady rate of `counts`."""
-    return wait_at(ahead, steady_rate(counts), rate_cap)
-
-
 def poll_after(ahead: int | None, rate: float, until_open_s: float, rng: random.Random) -> float:
     """How long a waiting person's page should wait before asking again: short near the
     front, growing with the square root of the distance (a million waiting ask about

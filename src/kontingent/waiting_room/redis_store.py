@@ -40,6 +40,7 @@ from kontingent.waiting_room.model import (
 from kontingent.waiting_room.store import (
     EXPIRED_KEEP_S,
     MAX_PER_STEP,
+    Handover,
     Shared,
     Status,
     Step,
@@ -307,17 +308,10 @@ class RedisWaitingRoom:
     async def poll(self, ticket: str, step: Step) -> TicketState:
         return _ticket_state(await self._call(self._poll, [], [*self._args(step), ticket]))
 
-    async def sync(
-        self,
-        step: Step,
-        attempts: int,
-        bookings: int,
-        threshold: float,
-        auto: bool,
-        overloads: int = 0,
-    ) -> Shared:
-        args = [*self._args(step), attempts, bookings, repr(threshold), "1" if auto else "0"]
-        args.append(overloads)
+    async def sync(self, step: Step, counts: Handover, threshold: float, auto: bool) -> Shared:
+        auto_flag = "1" if auto else "0"
+        args = [*self._args(step), counts.attempts, counts.bookings, repr(threshold), auto_flag]
+        args.append(counts.overloads)
         raw = await self._call(self._sync, [], args)
         flat = [_text(v) for v in raw[0]]
         since = _text(raw[2])

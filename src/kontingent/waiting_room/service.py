@@ -52,6 +52,7 @@ from kontingent.waiting_room.model import (
 )
 from kontingent.waiting_room.redis_store import RedisWaitingRoom
 from kontingent.waiting_room.store import (
+    Handover,
     MemoryWaitingRoom,
     Shared,
     Step,
@@ -212,21 +213,14 @@ class WaitingRoom:
         if (now < self._next_sync and not force) or now < self._paused_until:
             return now
         self._next_sync = now + SYNC_EVERY_S
-        attempts, bookings = self._attempts, self._bookings
+        refused = self._overloads()
+        counts = Handover(self._attempts, self._bookings, refused - self._overloads_told)
         self._attempts = self._bookings = 0
-        overloads, self._overloads_told = (
-            self._overloads() - self._overloads_told,
-            self._overloads(),
-        )
+        self._overloads_told = refused
         config = self.config
         try:
             self._shared = await self.store.sync(
-                self._step(now),
-                attempts,
-                bookings,
-                config.threshold,
-                config.mode is Mode.AUTO,
-                overloads,
+                self._step(now), counts, config.threshold, config.mode is Mode.AUTO
             )
             self._steady = steady_rate(self._shared.admit_counts)
         except StoreUnavailable as exc:
@@ -237,9 +231,8 @@ class WaitingRoom:
 
     async def join(self) -> QueueView:
         now = await self._refresh()
-        ticket = tokens.new_ticket()
         if not self.guarding():  # nothing to wait for: admitted at once, nothing stored
-            return self._open_door(ticket)
+            return self._open_door(tokens.new_ticket())
         self._check_paused(now)
         score = tokens.quantize(score_for(now, self.config.opens_at, self._rng.random()))
         ticket = tokens.scored_ticket(self._secret, score)
@@ -262,11 +255,11 @@ class WaitingRoom:
         if score is None:  # not one the queue handed out: it cannot be in the store
             raise NotFound(f"this ticket is not in the queue: {JOIN_HINT}", code="unknown_ticket")
         step = self._step(now)
-        far = self._far_back(score, step)
+        far = self._far_back(ticket, score, step)
         if far is not None:
-            return self._view(ticket, far, step)
+            return far
         try:
-            state = await self.store.poll(ticket, self._step(now))
+            state = await self.store.poll(ticket, step)
         except StoreUnavailable as exc:
             raise self._failed(now, exc) from exc
         if state.status == "unknown":
@@ -283,12 +276,10 @@ class WaitingRoom:
         if now < self._paused_until or not self.guarding():
             return None
         score = tokens.ticket_score(self._secret, ticket)
-        step = self._step(now)
-        far = None if score is None else self._far_back(score, step)
-        return None if far is None else self._view(ticket, far, step)
+        return None if score is None else self._far_back(ticket, score, self._step(now))
 
-    def _far_back(self, score: float, step: Step) -> TicketState | None:
-        """The state of a ticket far back in line, from the snapshot alone; None when the
+    def _far_back(self, ticket: str, score: float, step: Step) -> QueueView | None:
+        """The view of a ticket far back in line, from the snapshot alone; None when the
         store must be asked. Far back means at least `far_ahead` people were certainly ahead
         at the last refresh (at most about a second ago): nobody that far back can have been
         admitted since, so the answer is "waiting", with the place estimated from the
@@ -299,7 +290,9 @@ class WaitingRoom:
         fewest, likely = rank_in(shared.front, shared.front_every, shared.waiting, score)
         if fewest < far_ahead(step.rate):
             return None
-        return TicketState("waiting", likely, None, shared.served, shared.waiting)
+        return self._view(
+            ticket, TicketState("waiting", likely, None, shared.served, shared.waiting), step
+        )
 
     def _check_paused(self, now: float) -> None:
         if now < self._paused_until:

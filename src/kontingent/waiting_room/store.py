@@ -85,6 +85,15 @@ class Shared:
     overloads_in_window: int = 0  # refused as overloaded, all processes, OVERLOAD_WINDOW_S
 
 
+@dataclass(frozen=True, slots=True)
+class Handover:
+    """What one process counted since its last sync, added to the shared per-second counts."""
+
+    attempts: int = 0  # guarded requests: the load auto mode watches
+    bookings: int = 0  # finished bookings: the sustained-rate cap
+    overloads: int = 0  # requests refused as overloaded: the overload cut
+
+
 def sample_every(waiting: int) -> int:
     """The rank distance between the samples of `Shared.front`."""
     return max(1, -(-waiting // FRONT_SAMPLES))
@@ -95,15 +104,7 @@ class WaitingRoomStore(Protocol):
 
     async def poll(self, ticket: str, step: Step) -> TicketState: ...
 
-    async def sync(
-        self,
-        step: Step,
-        attempts: int,
-        bookings: int,
-        threshold: float,
-        auto: bool,
-        overloads: int = 0,
-    ) -> Shared:
+    async def sync(self, step: Step, counts: Handover, threshold: float, auto: bool) -> Shared:
         """Add this process's counts, decide auto mode, admit, and read the shared state."""
         ...
 
@@ -254,22 +255,18 @@ class MemoryWaitingRoom:
         self._advance(step)
         return self._state(ticket)
 
-    async def sync(
-        self,
-        step: Step,
-        attempts: int,
-        bookings: int,
-        threshold: float,
-        auto: bool,
-        overloads: int = 0,
-    ) -> Shared:
+    async def sync(self, step: Step, counts: Handover, threshold: float, auto: bool) -> Shared:
         r, second = self._r, math.floor(step.now)
-        added = ((r.attempts, attempts), (r.bookings, bookings), (r.overloads, overloads))
-        for counts, count in added:
-            counts[second] = counts.get(second, 0) + count
-        for counts in (r.attempts, r.bookings, r.admissions, r.overloads):
-            for old in [s for s in counts if s < second - KEEP_S]:
-                del counts[old]
+        handed = (
+            (r.attempts, counts.attempts),
+            (r.bookings, counts.bookings),
+            (r.overloads, counts.overloads),
+        )
+        for per_second, count in handed:
+            per_second[second] = per_second.get(second, 0) + count
+        for per_second in (r.attempts, r.bookings, r.admissions, r.overloads):
+            for old in [s for s in per_second if s < second - KEEP_S]:
+                del per_second[old]
         self._forget_old(step.now)
         if auto:
             load = sum(window(r.attempts, step.now, AUTO_WINDOW_S)) / AUTO_WINDOW_S

@@ -20,10 +20,11 @@ from kontingent.waiting_room.model import (
     admits,
     auto_decision,
     effective_rate,
-    estimate_wait,
     guards,
     poll_after,
     score_for,
+    steady_rate,
+    wait_at,
 )
 
 OPENS = 1_000_000.0
@@ -93,11 +94,11 @@ def test_the_measured_booking_rate_caps_admission_only_once_it_means_something()
 
 def test_the_wait_is_estimated_only_from_a_steady_admission_rate() -> None:
     steady = [10] * WINDOW_S
-    assert estimate_wait(100, steady, rate_cap=50.0) == 10.0
-    assert estimate_wait(100, steady, rate_cap=5.0) == 20.0  # the cap is what will happen
-    assert estimate_wait(100, [10] * 5, rate_cap=50.0) is None  # too little history
-    assert estimate_wait(100, [0, 30] * (WINDOW_S // 2), rate_cap=50.0) is None  # uneven
-    assert estimate_wait(100, [0] * WINDOW_S, rate_cap=50.0) is None  # nobody let in
+    assert wait_at(100, steady_rate(steady), 50.0) == 10.0
+    assert wait_at(100, steady_rate(steady), 5.0) == 20.0  # the cap is what will happen
+    assert wait_at(100, steady_rate([10] * 5), 50.0) is None  # too little history
+    assert wait_at(100, steady_rate([0, 30] * (WINDOW_S // 2)), 50.0) is None  # uneven
+    assert wait_at(100, steady_rate([0] * WINDOW_S), 50.0) is None  # nobody let in
 
 
 @given(st.integers(min_value=0, max_value=10_000_000), st.floats(min_value=0.1, max_value=5000))
