@@ -29,6 +29,7 @@ import structlog
 from redis.exceptions import RedisError
 
 from kontingent.inventory.service import Inventory, SlotChange
+from kontingent.redis_pool import close_client
 
 log = structlog.get_logger(__name__)
 CHANNEL = "kontingent:slots"
@@ -105,7 +106,7 @@ class RedisInvalidation:
             self.inventory.invalidation_connected = False
 
     async def aclose(self) -> None:
-        await self.client.aclose()
+        await close_client(self.client)
 
     # --- publishing ----------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ from prometheus_client import generate_latest
 from kontingent.db import Database
 from kontingent.observability.metrics import Metrics
 from kontingent.observability.scrape import ProcessCounters, SharedState, process_totals
+from kontingent.redis_pool import close_client
 
 if TYPE_CHECKING:
     from kontingent.services import Services
@@ -87,7 +88,7 @@ class Readiness:
 
     async def aclose(self) -> None:
         if self.redis is not None:
-            await self.redis.aclose()
+            await close_client(self.redis)
 
 
 class Observability:

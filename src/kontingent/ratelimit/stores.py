@@ -20,7 +20,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from kontingent.ratelimit.model import Limit, Verdict, admit
-from kontingent.redis_pool import request_path_client
+from kontingent.redis_pool import close_client, request_path_client
 
 MAX_MEMORY_KEYS = 200_000  # then keys at rest are swept out
 
@@ -114,5 +114,4 @@ class RedisRateLimiter:
         return Verdict(float(wait), index - 1)
 
     async def aclose(self) -> None:
-        await self.client.aclose()
-        await self.client.connection_pool.disconnect()
+        await close_client(self.client)

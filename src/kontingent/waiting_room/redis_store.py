@@ -27,7 +27,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from kontingent.redis_pool import request_path_client
+from kontingent.redis_pool import close_client, request_path_client
 from kontingent.waiting_room.model import (
     AUTO_WINDOW_S,
     BURST_S,
@@ -354,5 +354,4 @@ class RedisWaitingRoom:
                 await self._joining
         for *_, joined in self._joins:
             joined.cancel()
-        await self.client.aclose()
-        await self.client.connection_pool.disconnect()
+        await close_client(self.client)
