@@ -77,6 +77,10 @@ def ticket_score(secret: str, ticket: str) -> float | None:
     body, mac = raw[:-_TICKET_MAC], raw[-_TICKET_MAC:]
     if len(body) != _TICKET_RANDOM + _SCORE.size:
         return None
+    # One spelling per ticket: the decoder also takes "+" and "/", skips characters outside
+    # the alphabet, and ignores the 2 unused bits of the last character.
+    if base64.urlsafe_b64encode(raw).rstrip(b"=") != ticket.encode():
+        return None
     if not hmac.compare_digest(_ticket_mac(secret, body), mac):
         return None
     return int(_SCORE.unpack_from(body, _TICKET_RANDOM)[0]) / 1e6

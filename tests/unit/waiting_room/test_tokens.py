@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import string
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kontingent.waiting_room import tokens
 
@@ -56,4 +60,20 @@ def test_a_queue_ticket_carries_its_score_and_cannot_be_altered() -> None:
         assert tokens.ticket_score(SECRET, changed) is None
     for other in ("", tokens.new_ticket(), "é" * 43, "*" * 43, ticket[:-1], ticket + "A"):
         assert tokens.ticket_score(SECRET, other) is None
+
+
+@given(st.integers(0, 63), st.sampled_from(["+", "/", "*", "="]))
+def test_a_queue_ticket_has_one_spelling_only(last: int, odd: str) -> None:
+    alphabet = string.ascii_uppercase + string.ascii_lowercase + string.digits + "-_"
+    ticket = tokens.scored_ticket(SECRET, 1_796_284_799.5)
+    # The last character holds 4 bits of the MAC and 2 unused bits: another last character
+    # that decodes to the same bytes is not the ticket.
+    respelled = ticket[:-1] + alphabet[last]
+    if respelled != ticket:
+        assert tokens.ticket_score(SECRET, respelled) is None
+    # The standard alphabet's "+" and "/" for "-" and "_", or a stray character, neither.
+    swapped = ticket.replace("-", "+").replace("_", "/")
+    if swapped != ticket:
+        assert tokens.ticket_score(SECRET, swapped) is None
+    assert tokens.ticket_score(SECRET, ticket[:20] + odd + ticket[21:]) is None
     assert tokens.sign(SECRET, ticket, NOW + 60).count(".") == 3  # fits the admission token
