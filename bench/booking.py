@@ -178,6 +178,7 @@ def _start_servers(
         ],
         env,
         HERE.parent,
+        port=SERVICE_PORT,
     )
     hello = Server(
         "hello",
@@ -195,6 +196,7 @@ def _start_servers(
         ],
         {},
         HERE,
+        port=HELLO_PORT,
     )
     service.wait_ready(f"http://127.0.0.1:{SERVICE_PORT}/api/v1/vaccines")
     hello.wait_ready(f"http://127.0.0.1:{HELLO_PORT}/")

@@ -166,7 +166,7 @@ def _start(
     else:
         env["KONTINGENT_DATABASE_URL"] = f"sqlite+aiosqlite:///{folder / 'pages.sqlite3'}"
     command = [str(BIN / "kontingent"), "serve", "--demo", "--port", str(PORT)]
-    server = Server("portal", [*command, "--workers", str(args.workers)], env, folder)
+    server = Server("portal", [*command, "--workers", str(args.workers)], env, folder, port=PORT)
     server.wait_ready(f"http://127.0.0.1:{PORT}/api/v1/vaccines", timeout=180)
     return server, env, schema
 

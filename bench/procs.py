@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -117,7 +118,18 @@ class CpuWindow:
 class Server:
     """A server started as a subprocess in its own process group, stopped with it."""
 
-    def __init__(self, name: str, args: list[str], env: Mapping[str, str], cwd: Path) -> None:
+    def __init__(
+        self, name: str, args: list[str], env: Mapping[str, str], cwd: Path, port: int | None = None
+    ) -> None:
+        """`port`: the port it will listen on, refused if anything listens there already.
+        Granian binds with SO_REUSEPORT, so a server left over from an interrupted run would
+        silently share the port and answer part of the requests, with its own settings."""
+        if port is not None:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
+                raise RuntimeError(
+                    f"port {port} is taken: a server left over from an earlier run? "
+                    f"(see `ss -ltnp 'sport = :{port}'`)"
+                )
         self.name = name
         self.log = Path(tempfile.mkdtemp(prefix="kontingent-bench-")) / f"{name}.log"
         self._log_file = self.log.open("wb")

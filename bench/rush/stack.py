@@ -192,6 +192,7 @@ class Stack:
             ],
             env,
             ROOT,
+            port=self.port,
         )
         self.relay = Server("relay", [str(BIN / "kontingent"), "worker"], env, ROOT)
         self.service.wait_ready(f"{self.url}/api/v1/vaccines")
