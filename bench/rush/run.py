@@ -213,7 +213,7 @@ def run_mode(args: argparse.Namespace, on: bool, schema: str, secret: str, out: 
     asyncio.run(stack.open_cohort_at(schema, datetime.fromtimestamp(opening, UTC)))
     extra = room_env(args, on, opening)
     env = stack.base_env(schema, secret, args.redis_db, extra, args.source)
-    st = stack.Stack(schema, PORT, on, env)
+    st = stack.Stack(schema, PORT, on, env, relay_nice=args.relay_nice)
     folder = out / ("room-on" if on else "room-off")
     try:
         st.start()
@@ -269,6 +269,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--drain-s", type=float, default=60, help="wait this long for the outbox")
     p.add_argument("--keep-schema", action="store_true", help="leave the schema to inspect")
     p.add_argument("--source", help="serve this src/ (e.g. a `git archive` snapshot)")
+    p.add_argument(
+        "--relay-nice",
+        type=int,
+        default=10,
+        help="kontingent worker --nice (0-19): the relay yields the shared cores to requests",
+    )
     p.add_argument("--redis-db", type=int, default=11, help="an empty Redis database to use")
     p.add_argument("--seed", type=int, default=8, help="the crowd's random seed")
     p.add_argument("--modes", default="on,off", help="which runs: on,off | on | off")

@@ -6,7 +6,8 @@ What runs (every part a process of its own, as in production):
   hours and lanes: about 6,000 BNT first-dose seats per centre and week);
 - Redis 127.0.0.1:6379, a database number of the run's own (emptied at the end);
 - `kontingent serve --workers 2 --no-relay` (Granian), the waiting room on or off;
-- `kontingent worker`: the outbox relay, delivering to
+- `kontingent worker --nice 10` (`--relay-nice`): the outbox relay, yielding the shared cores
+  to requests as docs/operations.md advises on a shared host, delivering to
 - the SMS box (bench/rush/smsbox.py), from which simulated people read their PINs, and the
   SMTP sink of the relay tests (tests/integration/notifications/servers.py, counting only).
 
@@ -153,6 +154,7 @@ class Stack:
     port: int
     waiting_room: bool
     env: Mapping[str, str]
+    relay_nice: int = 0  # `kontingent worker --nice`: how far the relay yields the CPU
     sms: Sidecar | None = None
     smtp: Sidecar | None = None
     service: Server | None = None
@@ -194,7 +196,10 @@ class Stack:
             ROOT,
             port=self.port,
         )
-        self.relay = Server("relay", [str(BIN / "kontingent"), "worker"], env, ROOT)
+        relay = [str(BIN / "kontingent"), "worker"]
+        if self.relay_nice:  # (a `--source` snapshot older than the option runs without)
+            relay += ["--nice", str(self.relay_nice)]
+        self.relay = Server("relay", relay, env, ROOT)
         self.service.wait_ready(f"{self.url}/api/v1/vaccines")
         if self.relay.proc.poll() is not None:
             raise RuntimeError(f"the relay exited: see {self.relay.log}")

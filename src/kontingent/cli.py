@@ -12,6 +12,7 @@ import os
 import signal
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
@@ -205,6 +206,15 @@ def worker(
             help="delete outbox rows sent more than DAYS days ago (30 is the advice), then exit",
         ),
     ] = None,
+    nice: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            max=19,
+            help="lower the relay's CPU priority by this much (0-19), so that on a host it "
+            "shares with `serve` requests go first; PINs still go first within the relay",
+        ),
+    ] = 0,
 ) -> None:
     """Relay the outbox (SMS and e-mail), queue day-before reminders and run the scheduled
     jobs (waitlist SMS when offers come free) until stopped."""
@@ -235,6 +245,8 @@ def worker(
                     f"{count} sent message(s) older than {purge_sent_days} day(s) deleted"
                 )
             else:
+                if nice:
+                    console.print(f"CPU priority lowered by {nice} ({lower_cpu_priority(nice)})")
                 await _relay_until_stopped(services.relay, scheduler_for(services))
         finally:
             await services.relay.aclose()
@@ -250,6 +262,26 @@ def worker(
         console.print(f"relaying e-mail to {mail} and SMS to {sms}; Ctrl+C stops")
     with contextlib.suppress(KeyboardInterrupt):
         _event_loop_run(main())
+
+
+def lower_cpu_priority(by: int) -> str:
+    """Lower this process's CPU priority by `by` (0-19); which scope it took effect in.
+
+    On Linux with autogroups (the default), `nice` orders processes only within their session:
+    each session shares the CPU equally with every other, whatever its processes' nice values.
+    So a process that leads its own session (as under systemd, or `setsid`) lowers its
+    session's share as well; one inside a shared session (a terminal running `serve` too)
+    only its own priority there, which is all that counts in that case.
+    """
+    os.nice(by)
+    autogroup = Path("/proc/self/autogroup")
+    if os.getsid(0) == os.getpid() and autogroup.exists():
+        try:
+            autogroup.write_text(str(by))
+        except OSError:
+            return "nice only: the session's CPU share could not be lowered"
+        return "nice and the session's CPU share"
+    return "nice"
 
 
 def _event_loop_run(work: Coroutine[Any, Any, None]) -> None:

@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from litestar.testing import AsyncTestClient
@@ -109,6 +110,42 @@ async def test_kontingent_worker_relays_until_sigterm_and_exits_cleanly(
     assert worker.returncode == 0, stderr.decode()
     assert sorted(s.to for s in gateway.accepted) == [phone(i) for i in range(3)]
     assert all(r["sent_at"] is not None for r in await rows(services))
+
+
+def _nice_of(pid: int) -> int:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[16])  # the 19th field of stat, counted after the command's name
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/autogroup"), reason="Linux autogroups only")
+async def test_worker_with_nice_yields_the_cpu_in_its_session_and_still_relays(
+    services: Services, gateway: SmsGateway
+) -> None:
+    await queue(services, [Message("sms", phone(i), f"Nachricht {i}") for i in range(2)])
+    env = {**os.environ, **environment(services.settings, KONTINGENT_SMS_GATEWAY_URL=gateway.url)}
+    worker = await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "kontingent", "worker", "--nice", "7"),
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        start_new_session=True,  # its own session, as under systemd: its own autogroup
+    )
+    try:
+        await gateway.wait_for(2)
+        assert _nice_of(worker.pid) == _nice_of(os.getpid()) + 7
+        autogroup = Path(f"/proc/{worker.pid}/autogroup").read_text()  # noqa: ASYNC240
+        assert autogroup.split()[-2:] == ["nice", "7"]
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        _, stderr = await asyncio.wait_for(worker.communicate(), timeout=15)
+    assert worker.returncode == 0, stderr.decode()
+    assert "CPU priority lowered by 7 (nice and the session's CPU share)" in stderr.decode()
+
+
+def test_worker_nice_is_refused_outside_0_to_19() -> None:
+    result = CliRunner().invoke(cli, ["worker", "--nice", "20"])
+    assert result.exit_code == 2
+    assert "--nice" in result.output and "less than or equal to 19" in result.output
 
 
 async def test_purge_sent_deletes_only_sent_rows_past_the_retention(
