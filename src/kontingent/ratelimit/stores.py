@@ -20,7 +20,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from kontingent.ratelimit.model import Limit, Verdict, admit
-from kontingent.redis_pool import close_client, request_path_client
+from kontingent.redis_pool import ScriptBatcher, close_client, request_path_client
 
 MAX_MEMORY_KEYS = 200_000  # then keys at rest are swept out
 
@@ -95,6 +95,7 @@ class RedisRateLimiter:
         self.client = client
         self.prefix = prefix
         self._script = client.register_script(GCRA_LUA)
+        self._batcher = ScriptBatcher(client)  # concurrent requests' checks: one round trip
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "kontingent:rate:") -> RedisRateLimiter:
@@ -105,7 +106,8 @@ class RedisRateLimiter:
         for limit in limits:
             args += [limit.interval_s, limit.span_s]
         try:
-            wait, refused = await self._script(keys=[self.prefix + k for k in keys], args=args)
+            keyed = [self.prefix + k for k in keys]
+            wait, refused = await self._batcher.run(self._script, keyed, args)
         except (RedisError, OSError) as exc:
             raise LimiterUnavailable(type(exc).__name__) from exc
         index = int(refused)
@@ -114,4 +116,5 @@ class RedisRateLimiter:
         return Verdict(float(wait), index - 1)
 
     async def aclose(self) -> None:
+        await self._batcher.aclose()
         await close_client(self.client)

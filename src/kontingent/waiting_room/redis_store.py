@@ -27,7 +27,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from kontingent.redis_pool import close_client, request_path_client
+from kontingent.redis_pool import ScriptBatcher, close_client, request_path_client
 from kontingent.waiting_room.model import (
     AUTO_WINDOW_S,
     BURST_S,
@@ -258,6 +258,7 @@ class RedisWaitingRoom:
         self._poll = client.register_script(POLL_LUA)
         self._sync = client.register_script(SYNC_LUA)
         self._spend = client.register_script(SPEND_LUA)
+        self._batcher = ScriptBatcher(client)  # concurrent requests' scripts: one round trip
 
     @classmethod
     def from_url(cls, url: str, prefix: str = "kontingent:wr:") -> RedisWaitingRoom:
@@ -271,7 +272,7 @@ class RedisWaitingRoom:
 
     async def _call(self, script: Any, keys: list[str], args: list[Any]) -> Any:
         try:
-            return await script(keys=keys, args=args)
+            return await self._batcher.run(script, keys, args)
         except (RedisError, OSError) as exc:
             raise StoreUnavailable(type(exc).__name__) from exc
 
@@ -354,4 +355,5 @@ class RedisWaitingRoom:
                 await self._joining
         for *_, joined in self._joins:
             joined.cancel()
+        await self._batcher.aclose()
         await close_client(self.client)
