@@ -12,7 +12,8 @@ Invariants kept here:
   an expired, unused admission gives its credit back (within the same cap).
 - The effective rate is the operator's rate, capped by what bookings show the service
   sustains once enough bookings were measured (SUSTAIN_FACTOR times the observed rate), and
-  cut to a quarter at once while any process refuses requests as overloaded.
+  cut to a quarter at once when any process refuses requests as overloaded, climbing back
+  over OVERLOAD_WINDOW_S quiet seconds.
 - All times are unix seconds (floats) from the injected clock; nothing here reads the time.
 
 The Redis adapter runs the same rules as Lua (stores/redis.py); the behaviour suite runs one
@@ -46,8 +47,10 @@ SUSTAIN_WARMUP_S = 60.0
 # and the service must be allowed to show it can do more.
 SUSTAIN_FACTOR = 2.0
 SUSTAIN_FLOOR_SHARE = 0.25  # the cap never drops below this share of the operator's rate
-# Requests refused as overloaded (a database pool wait ran out) in any process within this
-# many seconds cut admission to the floor at once: the bookings measure lags by a journey.
+# A request refused as overloaded (a database pool wait ran out) in any process cuts
+# admission to the floor at once (the bookings measure lags by a whole journey); from there
+# it climbs back in a straight line over this many quiet seconds, so that it does not jump
+# back to the full rate and overload the service again.
 OVERLOAD_WINDOW_S = 10
 # Auto mode: on above the threshold (guarded requests per second over AUTO_WINDOW_S), off
 # again only when nobody waits and the load fell below half of it.
@@ -109,17 +112,32 @@ def auto_decision(on: bool, load_per_s: float, waiting: int, threshold: float) -
 
 
 def effective_rate(
-    rate: float, bookings_in_window: int, admitting_for_s: float, overloads: int = 0
+    rate: float,
+    bookings_in_window: int,
+    admitting_for_s: float,
+    overload_quiet_s: int | None = None,
 ) -> float:
     """The operator's rate, capped by the booking rate the service has shown it sustains, and
-    cut to its floor while the service refuses requests as overloaded (`overloads` in the
-    last OVERLOAD_WINDOW_S seconds)."""
-    if overloads > 0:
-        return rate * SUSTAIN_FLOOR_SHARE
-    if bookings_in_window < SUSTAIN_MIN_BOOKINGS or admitting_for_s < SUSTAIN_WARMUP_S:
-        return rate
-    sustained = SUSTAIN_FACTOR * bookings_in_window / WINDOW_S
-    return min(rate, max(sustained, rate * SUSTAIN_FLOOR_SHARE))
+    cut after the service refused requests as overloaded: to the floor in the second it did,
+    back up in a straight line over OVERLOAD_WINDOW_S seconds without (`overload_quiet_s`:
+    whole seconds since the last such second; None: none that recent)."""
+    capped = rate
+    if bookings_in_window >= SUSTAIN_MIN_BOOKINGS and admitting_for_s >= SUSTAIN_WARMUP_S:
+        sustained = SUSTAIN_FACTOR * bookings_in_window / WINDOW_S
+        capped = min(rate, max(sustained, rate * SUSTAIN_FLOOR_SHARE))
+    if overload_quiet_s is None or overload_quiet_s >= OVERLOAD_WINDOW_S:
+        return capped
+    back = SUSTAIN_FLOOR_SHARE + (1 - SUSTAIN_FLOOR_SHARE) * overload_quiet_s / OVERLOAD_WINDOW_S
+    return min(capped, rate * back)
+
+
+def quiet_seconds(counts: list[int]) -> int | None:
+    """Whole seconds since the last second with a count (`counts`: one per second, oldest
+    first, the current second last); None when all are 0."""
+    for age, count in enumerate(reversed(counts)):
+        if count > 0:
+            return age
+    return None
 
 
 @dataclass(frozen=True, slots=True)

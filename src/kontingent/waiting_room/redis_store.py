@@ -189,9 +189,10 @@ local bookings = 0
 for _, v in ipairs(window(done, sec - {WINDOW_S}, sec - 1)) do bookings = bookings + num(v, 0) end
 local counts = {{}}
 for _, v in ipairs(window(ad, sec - {WINDOW_S}, sec - 1)) do counts[#counts + 1] = num(v, 0) end
-local overloads = 0
-for _, v in ipairs(window(ovl, sec - {OVERLOAD_WINDOW_S} + 1, sec)) do
-  overloads = overloads + num(v, 0)
+local quiet = -1
+local recent = window(ovl, sec - {OVERLOAD_WINDOW_S} + 1, sec)
+for i, v in ipairs(recent) do
+  if num(v, 0) > 0 then quiet = #recent - i end
 end
 local s = redis.call('HMGET', st, 'auto_since', 'served', 'expired', 'recycled')
 local waiting = redis.call('ZCARD', q)
@@ -206,7 +207,7 @@ else
   end
 end
 return {{redis.call('HGETALL', P .. 'cfg'), on and 1 or 0, s[1] or '', counts, bookings,
-        waiting, num(s[2], 0), num(s[3], 0), num(s[4], 0), front, every, overloads}}
+        waiting, num(s[2], 0), num(s[3], 0), num(s[4], 0), front, every, quiet}}
 """
 )
 
@@ -328,7 +329,7 @@ class RedisWaitingRoom:
             recycled=int(raw[8]),
             front=tuple(float(v) for v in raw[9]),
             front_every=int(raw[10]),
-            overloads_in_window=int(raw[11]),
+            overload_quiet_s=None if int(raw[11]) < 0 else int(raw[11]),
         )
 
     async def spend(self, ticket: str, key: str, now: float, keep_s: float) -> str:

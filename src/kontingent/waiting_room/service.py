@@ -197,8 +197,8 @@ class WaitingRoom:
         if config.mode is Mode.AUTO:
             since = shared.auto_since if shared else None
         bookings = shared.bookings_in_window if shared else 0
-        overloads = shared.overloads_in_window if shared else 0
-        rate = effective_rate(config.rate, bookings, now - (since or self._started), overloads)
+        quiet = shared.overload_quiet_s if shared else None
+        rate = effective_rate(config.rate, bookings, now - (since or self._started), quiet)
         return Step(now, admits(config, self._auto_on(), now), rate, config.ttl_s, config.opens_at)
 
     def _failed(self, now: float, exc: StoreUnavailable) -> WaitingRoomPaused:

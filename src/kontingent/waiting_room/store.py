@@ -34,6 +34,7 @@ from kontingent.waiting_room.model import (
     RoomConfig,
     accrue,
     auto_decision,
+    quiet_seconds,
 )
 
 EXPIRED_KEEP_S = 3600.0
@@ -82,7 +83,9 @@ class Shared:
     # Scores of the waiting tickets at ranks 0, front_every, 2 * front_every, ... (ascending).
     front: tuple[float, ...] = ()
     front_every: int = 1
-    overloads_in_window: int = 0  # refused as overloaded, all processes, OVERLOAD_WINDOW_S
+    # Whole seconds since any process last refused a request as overloaded, if that was
+    # within OVERLOAD_WINDOW_S seconds (`model.quiet_seconds`).
+    overload_quiet_s: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,7 +291,7 @@ class MemoryWaitingRoom:
             recycled=r.recycled,
             front=tuple(score for score, _ in r.order[r.head :: every]),
             front_every=every,
-            overloads_in_window=sum(window(r.overloads, step.now + 1, OVERLOAD_WINDOW_S)),
+            overload_quiet_s=quiet_seconds(window(r.overloads, step.now + 1, OVERLOAD_WINDOW_S)),
         )
 
     async def spend(self, ticket: str, key: str, now: float, keep_s: float) -> str:

@@ -317,8 +317,13 @@ async def test_one_process_refusing_requests_as_overloaded_slows_admission_every
     served = (await other.stats()).serving
     assert (await other.stats()).effective_rate == 10.0  # and the other process sees it
     clock.advance(timedelta(seconds=1))
-    assert (await other.stats()).serving == served + 10  # a quarter of the rate
-    clock.advance(timedelta(seconds=OVERLOAD_WINDOW_S))  # no more refusals: full rate again
+    now = await other.stats()
+    assert now.serving == served + 10  # a quarter of the rate
+    assert now.effective_rate == 13.0  # climbing back by 3 a second: a tenth of the other 30
+    clock.advance(timedelta(seconds=4))  # 5 s without refusals: halfway back
+    await busy.stats()
+    assert (await other.stats()).effective_rate == 25.0
+    clock.advance(timedelta(seconds=OVERLOAD_WINDOW_S - 5))  # no more refusals: full rate again
     await busy.stats()
     assert (await other.stats()).effective_rate == 40.0
 

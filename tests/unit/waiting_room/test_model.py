@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from kontingent.waiting_room.model import (
     BURST_S,
+    OVERLOAD_WINDOW_S,
     POLL_MAX_S,
     POLL_MIN_S,
     SUSTAIN_WARMUP_S,
@@ -22,6 +25,7 @@ from kontingent.waiting_room.model import (
     effective_rate,
     guards,
     poll_after,
+    quiet_seconds,
     score_for,
     steady_rate,
     wait_at,
@@ -133,6 +137,28 @@ def test_before_the_opening_pages_come_back_around_the_opening() -> None:
 
 
 def test_requests_refused_as_overloaded_cut_admission_to_the_floor_at_once() -> None:
-    assert effective_rate(100.0, 0, admitting_for_s=1.0, overloads=1) == 25.0  # no warm-up
-    assert effective_rate(100.0, 60 * WINDOW_S, 600.0, overloads=3) == 25.0
-    assert effective_rate(100.0, 0, admitting_for_s=1.0, overloads=0) == 100.0
+    assert effective_rate(100.0, 0, admitting_for_s=1.0, overload_quiet_s=0) == 25.0
+    assert effective_rate(100.0, 60 * WINDOW_S, 600.0, overload_quiet_s=0) == 25.0
+    assert effective_rate(100.0, 0, admitting_for_s=1.0, overload_quiet_s=None) == 100.0
+
+
+def test_after_the_last_overload_admission_climbs_back_in_a_straight_line() -> None:
+    rates = [effective_rate(100.0, 0, 1.0, quiet) for quiet in range(OVERLOAD_WINDOW_S + 2)]
+    assert rates[0] == 25.0
+    assert rates[OVERLOAD_WINDOW_S // 2] == pytest.approx(62.5)  # halfway back
+    assert rates[OVERLOAD_WINDOW_S:] == [100.0, 100.0]
+    steps = [b - a for a, b in itertools.pairwise(rates[: OVERLOAD_WINDOW_S + 1])]
+    assert steps == pytest.approx([75.0 / OVERLOAD_WINDOW_S] * OVERLOAD_WINDOW_S)
+    # The lower of the two cuts holds: a low measured booking rate is not lifted by the climb.
+    capped = effective_rate(100.0, 10 * WINDOW_S, 600.0, overload_quiet_s=9)  # sustains 20/s
+    assert capped == 25.0  # the bookings cap (its floor, 25) is below the climb (92.5)
+
+
+@given(st.lists(st.integers(0, 5), min_size=1, max_size=30))
+def test_quiet_seconds_counts_back_from_the_current_second(counts: list[int]) -> None:
+    quiet = quiet_seconds(counts)
+    if not any(counts):
+        assert quiet is None
+    else:
+        assert quiet is not None and counts[len(counts) - 1 - quiet] > 0
+        assert not any(counts[len(counts) - quiet :])
