@@ -89,6 +89,8 @@ class ScriptBatcher:
 
     def _flush(self) -> None:
         self._flush_scheduled = False
+        # A caller cancelled before its call left (its client went away) does not run it.
+        self._calls = [call for call in self._calls if not call.answer.done()]
         while self._calls:
             batch, self._calls = self._calls[:MAX_BATCH], self._calls[MAX_BATCH:]
             task = asyncio.ensure_future(self._send(batch))

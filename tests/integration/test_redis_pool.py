@@ -114,12 +114,29 @@ async def test_scripts_redis_forgot_are_loaded_again(batcher: ScriptBatcher, key
     assert batcher.pipelines == 3  # the first call; the five refused, then sent again
 
 
+async def test_a_call_cancelled_before_it_left_is_not_sent(
+    batcher: ScriptBatcher, key: str
+) -> None:
+    script = await _loaded(batcher)
+    calls = [asyncio.ensure_future(batcher.run(script, [key], [1, "ok"])) for _ in range(3)]
+    await asyncio.sleep(0)  # all three have queued their call; the pipeline leaves after this
+    calls[1].cancel()
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    assert isinstance(results[1], asyncio.CancelledError)
+    assert sorted(results[::2]) == [1, 2]  # type: ignore[type-var]
+    assert int(await batcher.client.get(key)) == 2  # the cancelled one's script never ran
+
+
 async def test_a_cancelled_caller_leaves_the_others_their_answers(
     batcher: ScriptBatcher, key: str
 ) -> None:
     script = await _loaded(batcher)
     calls = [asyncio.ensure_future(batcher.run(script, [key], [1, "ok"])) for _ in range(3)]
-    await asyncio.sleep(0)  # all three are in the pipeline on its way
+    for _ in range(10):  # until the pipeline has left with all three
+        await asyncio.sleep(0)
+        if batcher.pipelines:
+            break
+    assert batcher.pipelines == 1
     calls[1].cancel()
     results = await asyncio.gather(*calls, return_exceptions=True)
     assert isinstance(results[1], asyncio.CancelledError)
