@@ -53,9 +53,6 @@ def _shared() -> list[Processor]:
     ]
 
 
-CHATTY_LIBRARIES = ("httpx", "httpcore")
-
-
 def configure_logging(fmt: str = "json", level: str = "info", stream: TextIO | None = None) -> None:
     """Set up structlog and the standard library's root logger to write to `stream`."""
     out = stream or sys.stdout
@@ -83,10 +80,6 @@ def configure_logging(fmt: str = "json", level: str = "info", stream: TextIO | N
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(numeric)
-    # Libraries that log every request at info: the relay would write a line per SMS sent.
-    # The relay records each outcome itself; their warnings and errors still come through.
-    for chatty in CHATTY_LIBRARIES:
-        logging.getLogger(chatty).setLevel(max(numeric, logging.WARNING))
 
 
 def reset_logging() -> None:

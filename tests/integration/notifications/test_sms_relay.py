@@ -17,6 +17,7 @@ from kontingent.clock import FixedClock
 from kontingent.notifications import repository as repo
 from kontingent.notifications.model import Message, RetryPolicy, pin_sms
 from kontingent.notifications.service import Relay
+from kontingent.notifications.transports import HttpSmsGateway
 from tests.integration.notifications.conftest import MakeRelay, queue, rows
 from tests.integration.notifications.servers import SmsGateway
 from tests.support import BIELEFELD, person, phone
@@ -186,3 +187,56 @@ async def test_a_booking_succeeds_while_the_gateway_is_down_and_is_confirmed_lat
     clock.advance(timedelta(minutes=5))
     assert (await relay.run_channel("sms")).sent == 2  # the PIN (still valid) and the booking
     assert any(view.code in s.text for s in gateway.accepted)
+
+
+# --- the gateway client alone ---------------------------------------------------------------
+
+
+async def test_the_gateway_client_sends_each_sms_once_and_classes_the_answers(
+    gateway: SmsGateway,
+) -> None:
+    gateway.refuse = {phone(3)}
+    gateway.fail_next = 1  # the first request that arrives gets 503
+    client = HttpSmsGateway(gateway.url, connections=1)  # one at a time: the 503 is the first's
+    messages = [Message("sms", phone(i), f"Text {i}", message_id=f"m{i}") for i in (1, 2, 3)]
+    try:
+        outcomes = await client.deliver(messages)
+    finally:
+        await client.aclose()
+    first, second, third = outcomes
+    assert first is not None and not first.permanent and "503" in first.reason
+    assert second is None
+    assert third is not None and third.permanent and "400" in third.reason
+    assert [(s.to, s.text, s.message_id, s.idempotency_key) for s in gateway.accepted] == [
+        (phone(2), "Text 2", "m2", "m2")
+    ]
+    assert gateway.connections == 1  # kept alive across the three
+
+
+async def test_an_unreachable_gateway_fails_each_sms_for_another_try() -> None:
+    client = HttpSmsGateway("http://127.0.0.1:1/sms")  # nothing listens there
+    try:
+        outcomes = await client.deliver([Message("sms", phone(1), "x")] * 3)
+    finally:
+        await client.aclose()
+    assert all(o is not None and not o.permanent and "Connect" in o.reason for o in outcomes)
+
+
+async def test_a_gateway_that_does_not_answer_times_out_for_another_try() -> None:
+    accepted: list[asyncio.StreamWriter] = []
+
+    async def silent(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(writer)  # reads nothing, answers nothing
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    client = HttpSmsGateway(f"http://127.0.0.1:{port}/sms", timeout_s=0.3)
+    try:
+        [outcome] = await client.deliver([Message("sms", phone(1), "x")])
+    finally:
+        await client.aclose()
+        for writer in accepted:
+            writer.close()
+        server.close()
+        await server.wait_closed()
+    assert outcome is not None and not outcome.permanent and "Timeout" in outcome.reason

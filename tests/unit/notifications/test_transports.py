@@ -1,15 +1,13 @@
 """Transports and delivery rules without a network: URL parsing, the e-mail as sent, how
-failures are classed, the SMS request as sent (httpx's in-memory transport), the per-domain
-budget, backoff, the iCalendar attachment and the reminder schedule."""
+failures are classed, the per-domain budget, backoff, the iCalendar attachment and the
+reminder schedule. (The SMS request as sent: tests/integration/notifications.)"""
 
 from __future__ import annotations
 
-import json
 import random
 from datetime import UTC, datetime, timedelta
 
 import aiosmtplib
-import httpx
 import pytest
 
 from kontingent.clock import BERLIN, FixedClock
@@ -126,47 +124,6 @@ def test_only_a_5xx_from_the_mail_server_is_final() -> None:
 def test_only_a_client_error_from_the_gateway_is_final(status: int, permanent: bool) -> None:
     failure = http_failure(status, "x")
     assert failure.permanent is permanent and str(status) in failure.reason
-
-
-# --- the SMS request as sent (httpx in-memory transport, no network) ----------------------------
-
-
-async def test_the_sms_request_is_json_with_the_message_id_twice() -> None:
-    seen: list[httpx.Request] = []
-
-    def answer(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(202 if "1" in request.headers["X-Message-Id"] else 503)
-
-    gateway = HttpSmsGateway("http://gateway.test/send", transport=httpx.MockTransport(answer))
-    messages = [
-        Message("sms", "+491701", "PIN 123456", message_id="m1"),
-        Message("sms", "+491702", "Code", message_id="m2"),
-    ]
-    try:
-        outcomes = await gateway.deliver(messages)
-    finally:
-        await gateway.aclose()
-
-    assert outcomes[0] is None
-    assert outcomes[1] is not None and not outcomes[1].permanent
-    first = next(r for r in seen if r.headers["X-Message-Id"] == "m1")
-    assert first.method == "POST" and str(first.url) == "http://gateway.test/send"
-    assert first.headers["Idempotency-Key"] == "m1"
-    assert first.headers["Content-Type"] == "application/json"
-    assert json.loads(first.content) == {"to": "+491701", "text": "PIN 123456"}
-
-
-async def test_an_unreachable_gateway_fails_each_message_for_another_try() -> None:
-    def unreachable(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("connection refused", request=request)
-
-    gateway = HttpSmsGateway("http://gateway.test/send", transport=httpx.MockTransport(unreachable))
-    try:
-        outcomes = await gateway.deliver([Message("sms", "+491701", "x")] * 3)
-    finally:
-        await gateway.aclose()
-    assert all(o is not None and not o.permanent and "ConnectError" in o.reason for o in outcomes)
 
 
 # --- choosing transports from settings ----------------------------------------------------------

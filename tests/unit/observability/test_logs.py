@@ -9,7 +9,6 @@ import logging
 from collections.abc import Iterator
 from datetime import date, datetime
 
-import httpx
 import pytest
 import structlog
 
@@ -137,14 +136,3 @@ def test_auto_format_is_console_in_demo_and_json_otherwise() -> None:
     assert log_format_for("auto", demo=True) == "console"
     assert log_format_for("auto", demo=False) == "json"
     assert log_format_for("json", demo=True) == "json"
-
-
-async def test_an_http_request_of_the_relay_writes_no_line_at_info(out: io.StringIO) -> None:
-    def answer(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200)
-
-    async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as client:
-        await client.post("http://gateway.test/sms", content=b"{}")
-    assert out.getvalue() == ""
-    logging.getLogger("httpx").warning("gateway refused")  # warnings still come through
-    assert json.loads(out.getvalue())["event"] == "gateway refused"
