@@ -5,7 +5,11 @@ centre's slot, and the organizer the mail transport adds."""
 
 from __future__ import annotations
 
+import email
+import email.policy
 from datetime import datetime, timedelta
+
+from aiosmtplib.email import flatten_message
 
 from kontingent.clock import BERLIN
 from kontingent.notifications import calendar
@@ -113,7 +117,8 @@ def test_the_transport_names_the_sender_as_organizer_and_the_method_in_the_mime_
         )
         if m.channel == "email"
     ]
-    mail = mime(cancel_mail, "Impftermine <termine@example.org>")
+    raw = flatten_message(mime(cancel_mail, "Impftermine <termine@example.org>"))
+    mail = email.message_from_bytes(raw, policy=email.policy.default)
     [attachment] = list(mail.iter_attachments())
     assert attachment.get_param("method") == "CANCEL"
     text = attachment.get_content()

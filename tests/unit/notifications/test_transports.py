@@ -4,11 +4,15 @@ reminder schedule. (The SMS request as sent: tests/integration/notifications.)""
 
 from __future__ import annotations
 
+import email
+import email.message
+import email.policy
 import random
 from datetime import UTC, datetime, timedelta
 
 import aiosmtplib
 import pytest
+from aiosmtplib.email import flatten_message
 
 from kontingent.clock import BERLIN, FixedClock
 from kontingent.config import Settings, SettingsError
@@ -86,11 +90,16 @@ def test_an_sms_gateway_url_must_be_http() -> None:
 # --- the e-mail as sent -------------------------------------------------------------------------
 
 
+def as_sent(mail: email.message.Message) -> email.message.EmailMessage:
+    """The mail as the SMTP server receives it, read back with the standard policy."""
+    return email.message_from_bytes(flatten_message(mail), policy=email.policy.default)
+
+
 def test_the_mail_carries_the_stable_message_id_and_the_calendar() -> None:
     message = Message(
         "email", "erika@example.org", "Guten Tag", subject="Ihre Impftermine", calendar="X"
     )
-    mail = mime(message, "Impftermine <termine@example.org>")
+    mail = as_sent(mime(message, "Impftermine <termine@example.org>"))
 
     assert mail["Message-ID"] == f"<{message.message_id}@example.org>"
     assert (mail["To"], mail["Subject"]) == ("erika@example.org", "Ihre Impftermine")
@@ -101,8 +110,22 @@ def test_the_mail_carries_the_stable_message_id_and_the_calendar() -> None:
 
 
 def test_a_mail_without_calendar_has_no_attachment() -> None:
-    mail = mime(Message("email", "a@example.org", "Text", subject="S"), "x@example.org")
+    mail = as_sent(mime(Message("email", "a@example.org", "Text", subject="S"), "x@example.org"))
     assert list(mail.iter_attachments()) == []
+    assert mail.get_content_type() == "text/plain" and mail.get_content() == "Text"
+
+
+def test_german_text_subject_and_sender_name_arrive_unchanged() -> None:
+    body = "Guten Tag,\nIhr Termin im Impfzentrum Münster, Hafenstraße 12 – bitte pünktlich.\n"
+    message = Message("email", "a@example.org", body, subject="Ihre Impftermine – Code X")
+    mail = as_sent(mime(message, "Impfzentren Münster <termine@example.org>"))
+    assert mail["Subject"] == "Ihre Impftermine – Code X"
+    assert mail["From"].addresses[0].display_name == "Impfzentren Münster"
+    assert mail["From"].addresses[0].addr_spec == "termine@example.org"
+    assert mail.get_content() == body
+    raw = flatten_message(mime(message, "termine@example.org"))
+    assert raw.isascii()  # quoted-printable and encoded words: any server takes it
+    assert b"Hafenstra=C3=9Fe 12" in raw  # and the text stays readable in the raw mail
 
 
 # --- failures: final or worth another try -------------------------------------------------------
