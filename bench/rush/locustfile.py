@@ -11,7 +11,8 @@ passes the scenario in RUSH_* environment variables. Journey of one person:
 4. asks for a PIN, reads it from the local SMS box (as a person reads the SMS), confirms it;
 5. reads the offers of the home centre (another centre's if the home one has none), picks
    one of the first few, fills in the form and books (one person, or a couple); a 409 brings
-   fresh offers and the person picks again.
+   fresh offers and the person picks again, and so does a 422 `slot_not_bookable` (the
+   slot's start passed while they chose) after reading the offers again.
 A share of people (RUSH_AGGRESSIVE) reload like someone pressing F5: they poll without
 waiting for `poll_after_s` and retry failed calls at once. Think times are realistic journey
 times multiplied by RUSH_THINK_SCALE, which shortens each person's stay but not the number or
@@ -401,6 +402,11 @@ class Person(FastHttpUser):
             if status == 409 and error.get("code") == "slot_taken":
                 offers = list(error.get("details", {}).get("offers") or []) or self._offers()
                 key, offer = str(uuid.uuid4()), self._pick(offers)  # a new choice, a new key
+                self.pause(THINK["offers"] / 4)
+                continue
+            if status == 422 and error.get("code") == "slot_not_bookable":
+                # The slot's start passed while they chose: "take a current offer", they do.
+                key, offer = str(uuid.uuid4()), self._pick(self._offers())
                 self.pause(THINK["offers"] / 4)
                 continue
             if status in (400, 401, 403, 409, 422):
