@@ -110,12 +110,13 @@ def mime(message: Message, sender: str) -> email.message.Message:
     Built with the compat32 MIME classes, which take headers as given: the default policy's
     `EmailMessage` parses every header it is given and took 1.2 ms of the relay's CPU per
     e-mail, these 0.2 ms (bench/README.md, "Outbox relay")."""
+    name, address = email.utils.parseaddr(sender)
     body = MIMENonMultipart("text", "plain")
     body.set_payload(message.body, _TEXT_CHARSET)  # (MIMEText takes a charset's name only)
     mail: email.message.Message = body
     if message.calendar:
         # A REQUEST or CANCEL needs an organizer, and only the transport knows the sender.
-        text = with_organizer(message.calendar, email.utils.parseaddr(sender)[1])
+        text = with_organizer(message.calendar, address)
         attachment = MIMEBase("text", "calendar", method=method_of(text), charset="utf-8")
         attachment.set_payload(text.encode())  # base64: the calendar's CRLFs arrive as sent
         email.encoders.encode_base64(attachment)
@@ -123,11 +124,11 @@ def mime(message: Message, sender: str) -> email.message.Message:
         for part in (body, attachment):
             del part["MIME-Version"]  # once, on the whole mail
         mail = MIMEMultipart("mixed", _subparts=[body, attachment])
-    mail["From"] = email.utils.formataddr(email.utils.parseaddr(sender), charset="utf-8")
+    mail["From"] = email.utils.formataddr((name, address), charset="utf-8")
     mail["To"] = message.recipient
     mail["Subject"] = _header(message.subject)
     mail["Date"] = email.utils.formatdate(localtime=False)
-    mail["Message-ID"] = message_id_header(message.message_id, sender)
+    mail["Message-ID"] = message_id_header(message.message_id, address)
     mail["Auto-Submitted"] = "auto-generated"  # no vacation replies to a no-reply sender
     mail["Content-Language"] = "de"
     return mail
@@ -138,8 +139,9 @@ def _header(text: str) -> str:
     return text if text.isascii() else Header(text, "utf-8").encode()
 
 
-def message_id_header(message_id: str, sender: str) -> str:
-    domain = email.utils.parseaddr(sender)[1].rpartition("@")[2] or "kontingent.invalid"
+def message_id_header(message_id: str, address: str) -> str:
+    """`<id@domain>`, the domain of the sender's `address` (a bare address, already parsed)."""
+    domain = address.rpartition("@")[2] or "kontingent.invalid"
     return f"<{message_id}@{domain}>"
 
 

@@ -18,7 +18,7 @@ import msgspec
 from litestar import Litestar, Request, Router, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath
-from litestar.types import ASGIApp, Receive, Send
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from kontingent.errors import KontingentError
 from kontingent.services import Services
@@ -26,16 +26,21 @@ from kontingent.waiting_room.schemas import QueueOut
 from kontingent.waiting_room.service import QueueView, WaitingRoom
 
 
+async def limit_draw(services: Services, scope: Scope) -> None:
+    """Before the opening minute each join draws a place by lot, so joins are limited per
+    address then (429 when over). The API's and the portal's joins both pass here."""
+    if services.waiting_room.drawing():
+        await services.limits.enforce(scope, "queue_draw")
+
+
 @post("/queue", status_code=201)
 async def join_queue(
     request: Request[Any, Any, Any], services: NamedDependency[Services]
 ) -> QueueOut:
     """A new ticket. While the room is off it comes back admitted at once. Before the opening
-    minute joins are limited per address (each one draws a place by lot)."""
-    room = services.waiting_room
-    if room.drawing():
-        await services.limits.enforce(request.scope, "queue_draw")
-    return QueueOut.of(await room.join())
+    minute joins are limited per address (`limit_draw`)."""
+    await limit_draw(services, request.scope)
+    return QueueOut.of(await services.waiting_room.join())
 
 
 @get("/queue/{ticket:str}")

@@ -208,7 +208,8 @@ class WaitingRoom:
 
     async def _refresh(self, force: bool = False) -> float:
         """Bring the snapshot up to date once a second; hand over the local counts. Returns
-        the time now (read once: a poll reads the clock once)."""
+        the time now: read once when no sync is due, read again after one (it waits on the
+        store)."""
         now = self.clock.now().timestamp()
         if (now < self._next_sync and not force) or now < self._paused_until:
             return now

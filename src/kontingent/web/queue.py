@@ -23,6 +23,7 @@ from litestar.response import Template
 
 from kontingent.errors import NotFound
 from kontingent.ratelimit.service import RETRY_AFTER_SCOPE_KEY
+from kontingent.waiting_room.routes import limit_draw
 from kontingent.waiting_room.service import (
     PAUSED_RETRY_AFTER_S,
     AdmissionRefused,
@@ -67,8 +68,7 @@ async def _where(portal: Portal, ticket: str | None) -> tuple[QueueView, str | N
             note = "queue.expired"
         except NotFound:
             pass
-    if room.drawing():
-        await portal.services.limits.enforce(portal.request.scope, "queue_draw")
+    await limit_draw(portal.services, portal.request.scope)
     return await room.join(), note
 
 

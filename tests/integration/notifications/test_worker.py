@@ -10,6 +10,7 @@ import signal
 import sys
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from litestar.testing import AsyncTestClient
@@ -92,22 +93,38 @@ async def test_the_embedded_relay_delivers_a_pin_while_the_app_serves(
     assert sms.to == phone(3) and "PIN" in sms.text
 
 
+async def start_worker(
+    services: Services, gateway: SmsGateway, *options: str, **popen: Any
+) -> asyncio.subprocess.Process:
+    """`kontingent worker` in a process of its own, relaying to `gateway`; stderr piped."""
+    env = {**os.environ, **environment(services.settings, KONTINGENT_SMS_GATEWAY_URL=gateway.url)}
+    return await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "kontingent", "worker", *options),
+        env=env,
+        stderr=asyncio.subprocess.PIPE,
+        **popen,
+    )
+
+
+async def stop_worker(worker: asyncio.subprocess.Process) -> str:
+    """SIGTERM, as an operator stops it; what it wrote to stderr."""
+    worker.send_signal(signal.SIGTERM)
+    _, stderr = await asyncio.wait_for(worker.communicate(), timeout=15)
+    return stderr.decode()
+
+
 @pytest.mark.slow
 async def test_kontingent_worker_relays_until_sigterm_and_exits_cleanly(
     services: Services, gateway: SmsGateway
 ) -> None:
     await queue(services, [Message("sms", phone(i), f"Nachricht {i}") for i in range(3)])
-    env = {**os.environ, **environment(services.settings, KONTINGENT_SMS_GATEWAY_URL=gateway.url)}
-    worker = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "kontingent", "worker", env=env, stderr=asyncio.subprocess.PIPE
-    )
+    worker = await start_worker(services, gateway)
     try:
         await gateway.wait_for(3)
     finally:
-        worker.send_signal(signal.SIGTERM)
-        _, stderr = await asyncio.wait_for(worker.communicate(), timeout=15)
+        stderr = await stop_worker(worker)
 
-    assert worker.returncode == 0, stderr.decode()
+    assert worker.returncode == 0, stderr
     assert sorted(s.to for s in gateway.accepted) == [phone(i) for i in range(3)]
     assert all(r["sent_at"] is not None for r in await rows(services))
 
@@ -122,12 +139,11 @@ async def test_worker_with_nice_yields_the_cpu_in_its_session_and_still_relays(
     services: Services, gateway: SmsGateway
 ) -> None:
     await queue(services, [Message("sms", phone(i), f"Nachricht {i}") for i in range(2)])
-    env = {**os.environ, **environment(services.settings, KONTINGENT_SMS_GATEWAY_URL=gateway.url)}
-    worker = await asyncio.create_subprocess_exec(
-        *(sys.executable, "-m", "kontingent", "worker", "--nice", "7"),
-        env=env,
+    worker = await start_worker(
+        services,
+        gateway,
+        *("--nice", "7"),
         stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
         start_new_session=True,  # its own session, as under systemd: its own autogroup
     )
     try:
@@ -136,10 +152,9 @@ async def test_worker_with_nice_yields_the_cpu_in_its_session_and_still_relays(
         autogroup = Path(f"/proc/{worker.pid}/autogroup").read_text()  # noqa: ASYNC240
         assert autogroup.split()[-2:] == ["nice", "7"]
     finally:
-        worker.send_signal(signal.SIGTERM)
-        _, stderr = await asyncio.wait_for(worker.communicate(), timeout=15)
-    assert worker.returncode == 0, stderr.decode()
-    assert "CPU priority lowered by 7 (nice and the session's CPU share)" in stderr.decode()
+        stderr = await stop_worker(worker)
+    assert worker.returncode == 0, stderr
+    assert "CPU priority lowered by 7 (nice and the session's CPU share)" in stderr
 
 
 def test_worker_nice_is_refused_outside_0_to_19() -> None:
