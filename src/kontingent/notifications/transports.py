@@ -107,9 +107,10 @@ _TEXT_CHARSET.body_encoding = email.charset.QP
 def mime(message: Message, sender: str) -> email.message.Message:
     """The e-mail for `message`: German plain text, stable Message-ID, calendar attached.
 
-    Built with the compat32 MIME classes, which take headers as given: the default policy's
-    `EmailMessage` parses every header it is given and took 1.2 ms of the relay's CPU per
-    e-mail, these 0.2 ms (bench/README.md, "Outbox relay")."""
+    Built with the compat32 MIME classes, which take headers as given: with the default
+    policy's `EmailMessage`, which parses every header it is given, building and flattening a
+    confirmation took 1.68-1.76 ms of the relay's CPU, with these 0.43 ms (`bench/clients.py
+    mime`)."""
     name, address = email.utils.parseaddr(sender)
     body = MIMENonMultipart("text", "plain")
     body.set_payload(message.body, _TEXT_CHARSET)  # (MIMEText takes a charset's name only)
@@ -257,9 +258,9 @@ def http_failure(status: int, text: str) -> Failure:
 class HttpSmsGateway:
     """POSTs `{"to", "text"}` as JSON; any 2xx means delivered. Keep-alive connections.
 
-    aiohttp, not httpx: posting SMS to a local gateway cost httpx 0.95-0.97 ms of CPU per
-    message and aiohttp 0.10 ms (a throwaway comparison, 16 connections, 20,000 posts each;
-    see bench/README.md, "Outbox relay"), and the relay's CPU is what PINs wait for."""
+    aiohttp, not httpx: posting SMS to a local gateway cost httpx 0.65-0.71 ms of CPU per
+    message and aiohttp 0.10 ms (`bench/clients.py sms`, 16 connections, 20,000 posts
+    each), and the relay's CPU is what PINs wait for."""
 
     def __init__(self, url: str, *, connections: int = 16, timeout_s: float = 15.0) -> None:
         parts = urlsplit(url)
