@@ -15,6 +15,7 @@ from kontingent.app import Services
 from kontingent.booking import repository as repo
 from kontingent.booking.model import Person
 from kontingent.booking.pg_statement import NewBooking, Remembered
+from kontingent.inventory import repository as inventory_repo
 from kontingent.notifications.model import BookedAppointment, booking_messages, pin_sms
 from kontingent.schema import appointments, bookings, idempotency_keys, outbox, persons, slots
 from tests.support import BIELEFELD, T0
@@ -130,3 +131,26 @@ async def test_both_write_paths_write_the_same_rows(services: Services) -> None:
     assert len(by_statement["outbox"]) == len(b.messages)
     assert {r["expires_at"] is None for r in by_statement["outbox"]} == {True, False}
     assert any(r["calendar"] and "\r\n" in r["calendar"] for r in by_statement["outbox"])
+
+
+async def test_both_slot_info_reads_agree(services: Services) -> None:
+    """What a booking checks about slots outside the availability readings: the driver's
+    prepared statement reads what SQLAlchemy reads, released or not, unknown ids left out."""
+    if not services.db.has_driver:
+        pytest.skip("the driver path exists on PostgreSQL only")
+    async with services.db.write() as conn:
+        ids = [r[0] for r in await conn.execute(select(slots.c.id).order_by(slots.c.id).limit(3))]
+        await conn.execute(update(slots).where(slots.c.id == ids[0]).values(bookable_from=None))
+    wanted = [*ids, 10**9, -1]
+
+    by_driver = await services.db.run_driver(
+        lambda conn: inventory_repo.slot_infos_pg(conn, wanted)
+    )
+    async with services.db.read() as conn:
+        by_sqlalchemy = await inventory_repo.slot_infos(conn, wanted)
+
+    assert by_driver == by_sqlalchemy
+    assert set(by_driver) == set(ids)
+    assert by_driver[ids[0]].bookable_from is None
+    assert all(i.starts_at.tzinfo is not None for i in by_driver.values())
+    assert any(i.bookable_from is not None and i.bookable_from.tzinfo for i in by_driver.values())

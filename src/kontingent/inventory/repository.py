@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
+import asyncpg
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
@@ -209,6 +210,7 @@ async def seats_left(
 
 
 async def slot_infos(conn: AsyncConnection, ids: Iterable[int]) -> dict[int, SlotInfo]:
+    """Centre, vaccine, start and release of the slots that exist among `ids`."""
     query = select(
         slots.c.id,
         slots.c.centre_id,
@@ -220,6 +222,24 @@ async def slot_infos(conn: AsyncConnection, ids: Iterable[int]) -> dict[int, Slo
         r.id: SlotInfo(r.id, r.centre_id, r.vaccine_code, r.starts_at, r.bookable_from)
         for r in (await conn.execute(query)).all()
     }
+
+
+SLOT_INFOS_PG = """
+SELECT id, centre_id, vaccine_code, starts_at, bookable_from
+FROM slots WHERE id = ANY($1::bigint[])
+"""
+
+
+async def slot_infos_pg(conn: asyncpg.Connection, ids: Iterable[int]) -> dict[int, SlotInfo]:
+    """`slot_infos` on a plain asyncpg connection: the statement is prepared once per
+    connection, where SQLAlchemy compiled its IN list anew for every booking whose slots
+    were not in a recent availability reading."""
+    rows = await conn.fetch(SLOT_INFOS_PG, storable(ids))
+    return {r[0]: SlotInfo(r[0], r[1], r[2], r[3].replace(tzinfo=UTC), _aware(r[4])) for r in rows}
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    return None if value is None else value.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)

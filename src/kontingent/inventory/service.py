@@ -286,8 +286,11 @@ class Inventory:
                 if not missing:  # an offer's slots are usually all in one reading
                     break
         if missing:
-            async with self.db.read() as conn:
-                loaded = await repo.slot_infos(conn, missing)
+            if self.db.has_driver:
+                loaded = await self.db.run_driver(partial(repo.slot_infos_pg, ids=missing))
+            else:
+                async with self.db.read() as conn:
+                    loaded = await repo.slot_infos(conn, missing)
             found.update(loaded)
             self._remember_slot_infos(loaded.values())
         return found
