@@ -171,3 +171,34 @@ async def test_a_release_minute_passing_reads_again_despite_a_long_ttl(
         clock.advance(timedelta(minutes=1))
         assert (await inventory.offers(BIELEFELD, "BNT")).offers, "released at this minute"
         assert inventory.cache_stats().misses == reads + 1
+
+
+async def test_shutdown_ends_even_when_the_publisher_does_not_stop(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A publisher that outlives its cancellation (as one was seen to on Python 3.11, parked
+    on its queue) costs the shutdown at most STOP_WAIT_S, not the rest of the process's life."""
+    monkeypatch.setattr("kontingent.inventory.invalidation.STOP_WAIT_S", 0.2)
+    parked = asyncio.Event()
+
+    async def stubborn() -> None:
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            parked.set()
+            await asyncio.Event().wait()  # the cancellation is lost: parked for good
+
+    inventory = Inventory(services.db, services.clock, ttl_s=TTL_S)
+    listener = RedisInvalidation.from_url(REDIS_URL, inventory, f"kt_test_{secrets.token_hex(4)}")
+    monkeypatch.setattr(listener, "_publish_forever", stubborn)
+    task = asyncio.create_task(listener.run())
+    try:
+        await until(lambda: inventory.invalidation_connected, "subscribed")
+        task.cancel()
+        started = time.monotonic()
+        await asyncio.wait({task}, timeout=DEADLINE_S)
+        assert task.done(), "the listener's shutdown waited on the publisher for good"
+        assert parked.is_set() and time.monotonic() - started < DEADLINE_S
+        assert not inventory.invalidation_connected
+    finally:
+        await listener.aclose()
