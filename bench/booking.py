@@ -35,7 +35,7 @@ from rich.table import Table
 
 import dataset
 from loadgen import LoadResult, Phase, get, http_worker, post_json
-from procs import CpuWindow, Postgres, Server
+from procs import CpuWindow, Postgres, Server, hello_server
 from raw import sql_worker
 
 HERE = Path(__file__).resolve().parent
@@ -180,26 +180,8 @@ def _start_servers(
         HERE.parent,
         port=SERVICE_PORT,
     )
-    hello = Server(
-        "hello",
-        [
-            str(BIN / "granian"),
-            "--interface",
-            "asgi",
-            "--workers",
-            "2",
-            "--port",
-            str(HELLO_PORT),
-            "--backlog",
-            "4096",
-            "hello:app",
-        ],
-        {},
-        HERE,
-        port=HELLO_PORT,
-    )
     service.wait_ready(f"http://127.0.0.1:{SERVICE_PORT}/api/v1/vaccines")
-    hello.wait_ready(f"http://127.0.0.1:{HELLO_PORT}/")
+    hello = hello_server(HELLO_PORT)
     return service, hello
 
 

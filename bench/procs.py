@@ -12,6 +12,7 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -166,3 +167,14 @@ class Server:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(timeout=5)
         self._log_file.close()
+
+
+def hello_server(port: int) -> Server:
+    """The plain Granian hello-world of bench/hello.py with the Granian settings of
+    `kontingent serve` (ASGI, 2 workers, backlog 4096), ready to answer."""
+    here = Path(__file__).resolve().parent
+    granian = str(Path(sys.executable).parent / "granian")
+    args = ["--interface", "asgi", "--workers", "2", "--backlog", "4096"]
+    hello = Server("hello", [granian, *args, "--port", str(port), "hello:app"], {}, here, port)
+    hello.wait_ready(f"http://127.0.0.1:{port}/")
+    return hello

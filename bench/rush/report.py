@@ -74,6 +74,7 @@ def render(meta: Meta, results: Sequence[ModeResult]) -> str:
 def _throughput(results: Sequence[ModeResult]) -> list[str]:
     rows = []
     for r in results:
+        hello = next((m.result.rate for m in r.throughput if m.name.startswith("hello")), None)
         for m in r.throughput:
             res = m.result
             statuses = ", ".join(f"{k}: {v:,}" for k, v in sorted(res.statuses.items()))
@@ -81,6 +82,7 @@ def _throughput(results: Sequence[ModeResult]) -> list[str]:
                 [
                     m.name,
                     f"**{_f(res.rate)}**",
+                    _f(res.rate / hello, 3) if hello else "–",
                     f"{res.percentile(50):.1f} / {res.percentile(99):.1f}",
                     statuses + (f", broken: {res.errors}" if res.errors else ""),
                     _f(m.ms_per_request("service"), 3),
@@ -90,7 +92,7 @@ def _throughput(results: Sequence[ModeResult]) -> list[str]:
             )
     if not rows:
         return []
-    head = ["phase (bench/loadgen.py)", "per second", "p50 / p99 ms", "answers"]
+    head = ["phase (bench/loadgen.py)", "per second", "÷ hello world", "p50 / p99 ms", "answers"]
     head += ["service CPU ms/req", "Redis CPU ms/req", "cores used"]
     return ["## Queue throughput (bench/loadgen.py, waiting room on)", "", *_table(head, rows)]
 

@@ -50,6 +50,7 @@ from procs import CpuWindow, Postgres  # noqa: E402
 
 BIN = Path(sys.executable).parent
 PORT = 19200
+HELLO_PORT = 19201  # the plain Granian hello-world of the reference phase
 STARTUP_S = 15.0  # seconds allowed for the stack to start before the first arrivals
 
 
@@ -180,8 +181,9 @@ def queue_throughput(
     settle(groups["service"])
     count = args.loadgen_bookings
     bookings = asyncio.run(throughput.admitted_bookings(schema, secret, count)) if count else []
+    out = [throughput.hello_world(HELLO_PORT, args.connections, args.throughput_s)]
     plans = throughput.join_plans(args.connections)
-    out = [throughput.measure("queue joins", PORT, plans, args.throughput_s, groups)]
+    out.append(throughput.measure("queue joins", PORT, plans, args.throughput_s, groups))
     tickets = asyncio.run(throughput.join_many(st.url, args.poll_tickets))
     plans = throughput.poll_plans(tickets, args.connections)
     out.append(throughput.measure("queue polls", PORT, plans, args.throughput_s, groups))

@@ -12,6 +12,8 @@ own `tokens.sign`, one ticket per booking, as after `GET /api/v1/queue/{ticket}`
 "admitted". So the phase measures the booking path of production mode (admission check,
 rate limits in Redis, cache invalidation through Redis, the relay running) at its limit.
 CPU per request is read per process group (service, Redis, PostgreSQL, load generator).
+A plain Granian hello-world under the same load generator goes first (`hello_world`): the
+report divides each rate by its rate, which stays comparable from one hour to the next.
 """
 
 from __future__ import annotations
@@ -26,9 +28,10 @@ import httpx
 import dataset
 from kontingent.waiting_room import tokens
 from loadgen import LoadResult, Phase, get, http_worker, post_json
-from procs import CpuWindow
+from procs import CpuWindow, hello_server
 
 JOIN = "/api/v1/queue"
+HELLO = "hello world (reference)"
 
 
 @dataclass
@@ -39,7 +42,9 @@ class Measured:
 
     def ms_per_request(self, group: str) -> float:
         rate = self.result.rate
-        return 1000 * self.cpu.get(group, 0.0) / rate if rate else float("nan")
+        if not rate or group not in self.cpu:  # (the hello-world phase reads no service)
+            return float("nan")
+        return 1000 * self.cpu[group] / rate
 
 
 def measure(
@@ -61,6 +66,19 @@ def measure(
         phase.close()
     assert window.used is not None
     return Measured(name, result, {**window.used, "load generator": result.cpu_s / result.seconds})
+
+
+def hello_world(port: int, connections: int, seconds: float) -> Measured:
+    """The reference phase: a plain Granian hello-world (bench/hello.py, 2 workers, served
+    as `kontingent serve` serves) under the same load generator, just before the others.
+    Absolute rates on this shared machine drift by up to 2x between hours; the service's
+    rates divided by this one, measured minutes apart, do not."""
+    hello = hello_server(port)
+    try:
+        plans = [[get("/")] for _ in range(connections)]
+        return measure(HELLO, port, plans, seconds, {"hello": hello.pids()})
+    finally:
+        hello.stop()
 
 
 def join_plans(connections: int) -> list[list[bytes]]:
