@@ -39,6 +39,8 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 IN_FLIGHT = 32
 WARM_UP = 200  # bookings sent before the measured ones: pools filled, statements prepared
+CHILD_S = 90  # a round's process is killed after this long
+RESULT = "inprocess_result"  # marks the child's result line among its log lines
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -48,9 +50,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--warm", action="store_true", help="read every centre's offers first")
     p.add_argument("--compare", help="another tree's src/ to measure alternately")
     p.add_argument("--redis-db", type=int, default=7, help="an empty Redis database")
-    p.add_argument(
-        "--child", nargs=3, metavar=("SCHEMA", "SECRET", "FIRST"), help=argparse.SUPPRESS
-    )
+    p.add_argument("--child", nargs=2, metavar=("SCHEMA", "FIRST"), help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
 
@@ -113,7 +113,7 @@ async def _call(
     return status
 
 
-async def _child(schema: str, secret: str, first: int, args: argparse.Namespace) -> dict[str, Any]:
+async def _child(schema: str, secret: str, first: int, args: argparse.Namespace) -> None:
     import dataset
     from kontingent.asgi import from_environment
     from kontingent.waiting_room import tokens
@@ -166,11 +166,9 @@ async def _child(schema: str, secret: str, first: int, args: argparse.Namespace)
         cpu, wall = time.process_time(), time.perf_counter()
         await send_all(requests[WARM_UP:])
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-    return {
-        "cpu_ms": 1000 * cpu / args.bookings,
-        "rate": args.bookings / wall,
-        "statuses": statuses,
-    }
+        result = {"cpu_ms": 1000 * cpu / args.bookings, "rate": args.bookings / wall}
+        # Told before the shutdown: trees before 59685ce could hang in it (see _round).
+        print(json.dumps({RESULT: {**result, "statuses": statuses}}), flush=True)
 
 
 def _round(
@@ -187,22 +185,32 @@ def _round(
         "--redis-db",
         str(args.redis_db),
     ]
-    command += ["--child", schema, secret, str(first)] + (["--warm"] if args.warm else [])
-    out = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    if out.returncode:
-        raise RuntimeError(f"a round failed:\n{out.stderr[-3000:]}")
-    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
-    return result
+    command += ["--child", schema, str(first)] + (["--warm"] if args.warm else [])
+    try:
+        out = subprocess.run(command, env=env, capture_output=True, text=True, timeout=CHILD_S)
+        stdout, stderr = out.stdout, out.stderr
+    except subprocess.TimeoutExpired as exc:  # killed; an older tree may hang at shutdown
+        stdout, stderr = _text(exc.stdout), _text(exc.stderr)
+    for line in stdout.splitlines():
+        if line.startswith(f'{{"{RESULT}"'):
+            result: dict[str, Any] = json.loads(line)[RESULT]
+            return result
+    raise RuntimeError(f"a round gave no result:\n{stderr[-3000:]}")
+
+
+def _text(output: bytes | str | None) -> str:
+    return output.decode() if isinstance(output, bytes) else output or ""
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     sys.path[:0] = [str(HERE), str(HERE / "rush")]
     if args.child:
-        schema, secret, first = args.child
+        schema, first = args.child
+        secret = os.environ["KONTINGENT_SECRET_KEY"]  # (a secret may begin with "-")
         import uvloop
 
-        print(json.dumps(uvloop.run(_child(schema, secret, int(first), args))))
+        uvloop.run(_child(schema, secret, int(first), args))
         return 0
     import stack
 
