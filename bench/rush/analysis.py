@@ -5,7 +5,10 @@ Fairness: among people whose queue join was answered before the opening, the wai
 shuffles, so the rank correlation between arrival order and admission order should be near
 0; among those who joined after the opening it queues in order of arrival, so it should be
 near 1. Joins in flight across the opening instant belong to neither group and are counted
-apart.
+apart. The admission order is read three ways: the ticket's score (the store admits lowest
+score first, so this is the order itself), and two views of it from the client, which also
+depend on when it polled: its place when first seen after the opening, and the time it saw
+its admission.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import dataset
+from kontingent.waiting_room import tokens
 
 Person = dict[str, Any]
 
@@ -98,6 +102,14 @@ class Fairness:
     people: int
     spearman: float
     kendall: float
+
+
+def add_scores(people: Sequence[Person], secret: str) -> None:
+    """Each person's ticket score as `score`: the store admits in the order of the scores,
+    so this is the admission order itself, free of when each client happened to poll."""
+    for p in people:
+        if p.get("ticket"):
+            p["score"] = tokens.ticket_score(secret, p["ticket"])
 
 
 def fairness(

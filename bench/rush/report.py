@@ -198,6 +198,7 @@ def _fairness(results: Sequence[ModeResult]) -> list[str]:
         return []
     lines = ["## Fairness of the admission order (waiting room on)", ""]
     for label, key in (
+        ("the ticket's score, by which the store admits", "score"),
         ("position when first seen after the opening", "open_position"),
         ("time admission was seen by the client", "admitted_at"),
     ):

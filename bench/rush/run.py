@@ -236,6 +236,7 @@ def run_mode(args: argparse.Namespace, on: bool, schema: str, secret: str, out: 
             locust_cpu = locust(args, st, on, opening, folder)
         seconds = time.monotonic() - started
         people, kinds = analysis.load_people(folder)
+        analysis.add_scores(people, secret)
         assert window.used is not None
         cpu = {**window.used, "locust": locust_cpu / seconds}
         measured = queue_throughput(args, st, schema, secret) if on and args.throughput_s else []
