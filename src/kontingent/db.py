@@ -70,6 +70,16 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
 
 
+def aware_utc(value: Any) -> datetime | None:
+    """A timestamp read past `UtcDateTime` (an aggregate, or a row through the plain driver)
+    as an aware UTC datetime: stored naive in UTC, and handed back as text by SQLite."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value  # type: ignore[no-any-return]
+
+
 def is_retryable(exc: BaseException) -> bool:
     if not isinstance(exc, DBAPIError):
         return False

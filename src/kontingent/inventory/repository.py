@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from kontingent.booking.model import SlotInfo
+from kontingent.db import aware_utc
 from kontingent.eligibility.model import Cohort
 from kontingent.inventory.model import Centre, FreeSlot, Vaccine, day_bounds
 from kontingent.schema import (
@@ -235,11 +236,9 @@ async def slot_infos_pg(conn: asyncpg.Connection, ids: Iterable[int]) -> dict[in
     connection, where SQLAlchemy compiled its IN list anew for every booking whose slots
     were not in a recent availability reading."""
     rows = await conn.fetch(SLOT_INFOS_PG, storable(ids))
-    return {r[0]: SlotInfo(r[0], r[1], r[2], r[3].replace(tzinfo=UTC), _aware(r[4])) for r in rows}
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    return None if value is None else value.replace(tzinfo=UTC)
+    return {
+        r[0]: SlotInfo(r[0], r[1], r[2], r[3].replace(tzinfo=UTC), aware_utc(r[4])) for r in rows
+    }
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,13 +20,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from kontingent.db import aware_utc
 from kontingent.notifications.model import DueReminder, Message, reminder_window_end
 from kontingent.schema import (
     appointments,
@@ -283,7 +284,9 @@ async def backlog(conn: AsyncConnection, now: datetime) -> list[Backlog]:
         .group_by(outbox.c.channel)
     )
     parked_count: dict[str, int] = {str(c): int(n) for c, n in parked_rows.all()}
-    waiting = {str(c): (int(n), int(d), _aware(oldest)) for c, n, d, oldest in pending_rows.all()}
+    waiting = {
+        str(c): (int(n), int(d), aware_utc(oldest)) for c, n, d, oldest in pending_rows.all()
+    }
     return [
         Backlog(
             channel,
@@ -293,15 +296,6 @@ async def backlog(conn: AsyncConnection, now: datetime) -> list[Backlog]:
         )
         for channel in ("sms", "email")
     ]
-
-
-def _aware(value: Any) -> datetime | None:
-    """An aggregate's timestamp, which SQLite hands back as text, as an aware UTC datetime."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value  # type: ignore[no-any-return]
 
 
 async def requeue_parked(conn: AsyncConnection, now: datetime) -> int:
