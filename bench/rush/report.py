@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import analysis
+import throughput
 
 from kontingent.waiting_room.model import poll_after
 
@@ -74,7 +75,7 @@ def render(meta: Meta, results: Sequence[ModeResult]) -> str:
 def _throughput(results: Sequence[ModeResult]) -> list[str]:
     rows = []
     for r in results:
-        hello = next((m.result.rate for m in r.throughput if m.name.startswith("hello")), None)
+        hello = next((m.result.rate for m in r.throughput if m.name == throughput.HELLO), None)
         for m in r.throughput:
             res = m.result
             statuses = ", ".join(f"{k}: {v:,}" for k, v in sorted(res.statuses.items()))
