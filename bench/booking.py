@@ -10,7 +10,8 @@ What it does (see bench/README.md for the figures):
 3. starts `kontingent serve --workers 2` on PostgreSQL and a plain Granian hello-world app
    with 2 workers, and drives them with a small multi-process HTTP load generator;
 4. measures, one after the other on the same machine: hello-world requests, offer reads
-   across all centres, bookings each of a different offer, bookings all fighting over four
+   across all centres, public feed reads (whole answers, then 304 polls with the ETag),
+   bookings each of a different offer, bookings all fighting over four
    offers (contended), and the raw ceiling: the service's own booking SQL through asyncpg
    at the same concurrency;
 5. checks the database afterwards (no slot over capacity, seat counts equal appointments,
@@ -26,6 +27,7 @@ import asyncio
 import secrets
 import sys
 import time
+import urllib.request
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +45,7 @@ BIN = Path(sys.executable).parent
 SERVICE_PORT, HELLO_PORT = 19100, 19101
 AIM_BOOKINGS, AIM_OFFERS, AIM_P99_MS, AIM_RAW_SHARE = 1000, 5000, 100, 1 / 3
 CONTENDED_PAIRS, CONTENDED_CAPACITY = 4, 25
+FEED_TTL_S = 5  # the service's default feed_ttl_s
 UNREACHABLE_LIMITS = {
     f"KONTINGENT_RATE_{name.upper()}": "10000000/1s"
     for name in ("booking_per_ip", "booking_per_phone", "offers_per_ip")
@@ -192,6 +195,14 @@ def _offer_plans(connections: int, centres: int = 27) -> list[list[bytes]]:
     ]
 
 
+def _feed_poll() -> bytes:
+    """A feed request carrying the ETag the service gives now (304 while nothing changes)."""
+    url = f"http://127.0.0.1:{SERVICE_PORT}/api/v1/availability"
+    with urllib.request.urlopen(url, timeout=10) as answer:
+        etag = answer.headers["ETag"]
+    return get("/api/v1/availability", headers={"if-none-match": etag})
+
+
 def _run_phases(
     data: Data, plan: Plan, connections: int, schema: str, service: Server, hello: Server
 ) -> tuple[int, list[Outcome]]:
@@ -215,6 +226,18 @@ def _run_phases(
             _http(SERVICE_PORT, _offer_plans(connections), plan.get_s, True),
             srv,
             ["27 centres round-robin, availability cache on (TTL 1 s)"],
+        ),
+        _measure(
+            "feed reads GET /availability",
+            _http(SERVICE_PORT, [[get("/api/v1/availability")]] * connections, plan.get_s, True),
+            srv,
+            [f"whole answers; rebuilt at most every {FEED_TTL_S} s per worker"],
+        ),
+        _measure(
+            "feed polls (304)",
+            _http(SERVICE_PORT, [[_feed_poll()]] * connections, plan.get_s, True),
+            srv,
+            ["If-None-Match with the current ETag"],
         ),
         _measure(
             "bookings POST /bookings",

@@ -27,8 +27,9 @@ from typing import Any
 import uvloop
 
 
-def get(path: str, host: str = "127.0.0.1") -> bytes:
-    return f"GET {path} HTTP/1.1\r\nhost: {host}\r\n\r\n".encode()
+def get(path: str, host: str = "127.0.0.1", headers: dict[str, str] | None = None) -> bytes:
+    head = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
+    return f"GET {path} HTTP/1.1\r\nhost: {host}\r\n{head}\r\n".encode()
 
 
 def post_json(path: str, body: bytes, headers: dict[str, str], host: str = "127.0.0.1") -> bytes:
@@ -94,14 +95,17 @@ class _Connection(asyncio.Protocol):
                 if end < 0:
                     return
                 head = self.buf[:end].lower()
+                self.status = int(self.buf[9:12])
                 at = head.find(b"content-length:")
-                if at < 0:  # every response here has a length; anything else is an error
+                if at < 0 and self.status in (204, 304):  # answers that never carry a body
+                    length = 0
+                elif at < 0:  # every other response here has a length; else it is an error
                     self.out.errors += 1
                     self._finish()
                     return
-                stop = head.find(b"\r\n", at)
-                length = int(head[at + 15 : stop if stop >= 0 else len(head)])
-                self.status = int(self.buf[9:12])
+                else:
+                    stop = head.find(b"\r\n", at)
+                    length = int(head[at + 15 : stop if stop >= 0 else len(head)])
                 self.need = end + 4 + length
             if len(self.buf) < self.need:
                 return
@@ -113,7 +117,7 @@ class _Connection(asyncio.Protocol):
     def _record(self, response: bytes) -> None:
         self.out.latencies_us.append(int((time.monotonic() - self.sent_at) * 1e6))
         self.out.statuses[self.status] += 1
-        if self.status >= 300 and self.status not in self.out.samples:
+        if self.status >= 300 and self.status != 304 and self.status not in self.out.samples:
             self.out.samples[self.status] = response[-600:]
 
     def connection_lost(self, exc: Exception | None) -> None:

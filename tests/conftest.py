@@ -122,6 +122,7 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
         database_schema=schema,
         demo=True,
         availability_ttl_s=0,
+        feed_ttl_s=0,
         embedded_relay=False,
         secret_key="test-secret-" + "x" * 20,
         rate_limits=False,  # on in tests/integration/test_rate_limits.py

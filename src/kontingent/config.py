@@ -73,6 +73,8 @@ class Settings:
     embedded_relay: bool = True
     # Cache of free slots per centre and vaccine; a booking decides against the database.
     availability_ttl_s: float = 1.0
+    # How long the public availability feed is kept (and may be cached by its readers).
+    feed_ttl_s: float = 5.0
     db_pool_size: int = 10
     # Rate limits of the expensive endpoints, "N/period": N at once, then N per period
     # (docs/operations.md, "Rate limits", explains the numbers); "off" drops one limit,
@@ -151,6 +153,7 @@ _KINDS: dict[str, type] = {
     "workers": int,
     "db_pool_size": int,
     "availability_ttl_s": float,
+    "feed_ttl_s": float,
     "rate_limits": bool,
     "access_log": bool,
 }

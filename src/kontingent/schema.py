@@ -7,6 +7,9 @@ Invariants the schema itself keeps, on SQLite and PostgreSQL alike:
 - A verification authorises at most one booking (unique `bookings.verification_id`).
 - An idempotency key is stored once per scope (primary key), so a retried request finds
   the first answer instead of booking again.
+- `slot_days` holds, per centre, vaccine, local day and release minute, the sums of capacity
+  and booked seats of the released slots: triggers on `slots` (migration 0005) change it in
+  the same transaction as the slots, whichever code path writes them.
 """
 
 from __future__ import annotations
@@ -161,6 +164,8 @@ slots = Table(
     Column("centre_id", ForeignKey("centres.id"), nullable=False),
     Column("vaccine_code", ForeignKey("vaccines.code"), nullable=False),
     Column("starts_at", UtcDateTime, nullable=False),
+    # The local calendar day (Europe/Berlin) of `starts_at`: what `slot_days` adds up by.
+    Column("day", Date, nullable=False),
     Column("capacity", SmallInteger, nullable=False),
     Column("booked", SmallInteger, nullable=False, server_default="0"),
     Column("contingent_id", ForeignKey("contingents.id")),
@@ -170,8 +175,24 @@ slots = Table(
     CheckConstraint("booked >= 0", name="booked_not_negative"),
     CheckConstraint("capacity >= 0", name="capacity_not_negative"),
     UniqueConstraint("centre_id", "vaccine_code", "starts_at", name="uq_slots_centre_time"),
+    Index("ix_slots_day", "day"),
     # Room on each page, so a booking's update of `booked` (in no index) stays HOT.
     postgresql_with={"fillfactor": 85},
+)
+
+# Seats per centre, vaccine, local day and release minute, kept by triggers on `slots`
+# (migration 0005) in the transaction of every change to a slot, so the public feed reads a
+# few thousand rows instead of every slot. Slots with no release (`bookable_from` NULL) are
+# not counted: they cannot be booked.
+slot_days = Table(
+    "slot_days",
+    metadata,
+    Column("centre_id", Integer, primary_key=True),
+    Column("vaccine_code", String(40), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("bookable_from", UtcDateTime, primary_key=True),
+    Column("capacity", Integer, nullable=False),
+    Column("booked", Integer, nullable=False),
 )
 
 bookings = Table(

@@ -52,7 +52,9 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
             schema=settings.database_schema,
         )
     )
-    inventory = Inventory(db, clock, ttl_s=settings.availability_ttl_s)
+    inventory = Inventory(
+        db, clock, ttl_s=settings.availability_ttl_s, feed_ttl_s=settings.feed_ttl_s
+    )
     invalidation = (
         RedisInvalidation.from_url(settings.redis_url, inventory, settings.redis_prefix + "slots")
         if settings.redis_url

@@ -122,7 +122,8 @@ async def test_alternatives_leave_out_centres_that_are_full_too(services: Servic
 async def test_feed_counts_free_offers_per_centre_and_vaccine(services: Services) -> None:
     await fill_centre(services.db, BOCHUM, "AZ")
     feed = {
-        (c.id, v.code): (free, release) for c, v, free, release in await services.inventory.feed()
+        (r.centre.id, r.vaccine.code): (r.free_offers, r.next_release_at)
+        for r in (await services.inventory.feed()).rows
     }
     assert set(feed) == {(c, v) for c in (1, 2, 3) for v in ("AZ", "BNT", "JNJ", "MOD")}
     assert feed[(BOCHUM, "AZ")] == (0, None)
@@ -161,7 +162,10 @@ async def test_contingent_is_offered_from_its_release_minute(
         assert before.offers == []
         assert before.next_release_at == release_at
         assert [a.centre.id for a in before.alternatives] == [BOCHUM, BIELEFELD]
-        feed = {(c.id, v.code): (n, r) for c, v, n, r in await services.inventory.feed()}
+        feed = {
+            (r.centre.id, r.vaccine.code): (r.free_offers, r.next_release_at)
+            for r in (await services.inventory.feed()).rows
+        }
         assert feed[(BOTTROP, "MOD")] == (0, release_at)
 
         clock.advance(timedelta(minutes=30) - timedelta(seconds=1))

@@ -14,14 +14,14 @@ from tests.support import BIELEFELD, claims_for, fill_centre, person, phone, set
 
 
 async def _count(inventory: Inventory, centre_id: int, vaccine: str) -> int:
-    rows = {(c.id, v.code): free for c, v, free, _ in await inventory.feed()}
+    rows = {(r.centre.id, r.vaccine.code): r.free_offers for r in (await inventory.feed()).rows}
     return rows[(centre_id, vaccine)]
 
 
 async def test_the_feed_counts_every_seat_once_and_follows_each_booking(
     services: Services, clock: FixedClock
 ) -> None:
-    cached = Inventory(services.db, clock, ttl_s=60)
+    cached = Inventory(services.db, clock, ttl_s=60, feed_ttl_s=0)
     booking = Booking(services.db, clock, cached)
     reading = await cached.availability_of(BIELEFELD, "JNJ")
     seats = sum(s.free for s in reading.free)

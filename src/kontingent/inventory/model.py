@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -193,6 +193,40 @@ def count_offers(free: Sequence[FreeSlot], vaccine: Vaccine, persons: int = 1) -
             left[i] -= persons
             left[j] -= persons
             count += 1
+    return count
+
+
+def count_day_offers(free_by_day: Mapping[int, int], vaccine: Vaccine) -> int:
+    """`count_offers` for one person from free seats per local day (keyed by the day's
+    `date.toordinal()`) instead of per slot: the public feed reads a few rows per centre and
+    vaccine (`slot_days`), never the slots.
+
+    The same greedy matching: first-dose days in order, each seat taking a seat on the
+    earliest day of its second-dose window that has one left, and a day's seats going to
+    earlier first doses before they serve as first doses themselves. With a minimum interval
+    of a day or more this gives what `count_offers` gives for the same seats, since every
+    slot of a day has the same window; with a zero-day minimum a first dose may pair inside
+    its own day, which this counts without asking whether a later slot is free that day.
+    """
+    if vaccine.doses == 1:
+        return sum(n for n in free_by_day.values() if n > 0)
+    days = sorted(d for d, n in free_by_day.items() if n > 0)
+    left = [free_by_day[d] for d in days]
+    shortest, longest = vaccine.interval_min_days, vaccine.interval_max_days
+    count = j = 0
+    for i, day in enumerate(days):
+        while j < len(days) and days[j] < day + shortest:
+            j += 1
+        while left[i] > 0:
+            # Days skipped never come back: seats only get fewer, windows only move later.
+            while j < len(days) and days[j] <= day + longest and left[j] < (2 if j == i else 1):
+                j += 1
+            if j == len(days) or days[j] > day + longest:
+                break
+            taken = min(left[i], left[j]) if j != i else left[i] // 2
+            left[i] -= taken
+            left[j] -= taken
+            count += taken
     return count
 
 

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import asyncpg
-from sqlalchemy import func, select, update
+from sqlalchemy import String, func, select, type_coerce, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from kontingent.booking.model import SlotInfo
 from kontingent.db import aware_utc
 from kontingent.eligibility.model import Cohort
-from kontingent.inventory.model import Centre, FreeSlot, Vaccine, day_bounds
+from kontingent.inventory.model import Centre, FreeSlot, Vaccine, day_bounds, local_day
 from kontingent.schema import (
     campaigns,
     centres,
@@ -23,6 +24,7 @@ from kontingent.schema import (
     contingents,
     districts,
     postcodes,
+    slot_days,
     slots,
     vaccines,
 )
@@ -266,9 +268,11 @@ async def slot_state(conn: AsyncConnection, slot_id: int) -> SlotState | None:
     return None if row is None else SlotState(*row)
 
 
-async def insert_slots(conn: AsyncConnection, rows: Sequence[Mapping[str, object]]) -> None:
+async def insert_slots(conn: AsyncConnection, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert slots, each with the local day of its start (`slots.day`, which `slot_days`
+    adds up by), worked out here so no caller can get it wrong."""
     if rows:
-        await conn.execute(slots.insert(), list(rows))
+        await conn.execute(slots.insert(), [{**r, "day": local_day(r["starts_at"])} for r in rows])
 
 
 async def add_contingent(
@@ -310,3 +314,74 @@ async def add_contingent(
         .returning(slots.c.id)
     )
     return contingent_id, len(result.all())
+
+
+async def free_seats_by_day(
+    conn: AsyncConnection, now: datetime, window: Campaign
+) -> list[tuple[int, str, date, int]]:
+    """(centre, vaccine, local day, seats free) of the bookable days with a free seat; a day
+    may come in several rows (one per release minute), to be added up by the caller.
+
+    Whole days come from `slot_days` (a few rows per centre and vaccine, kept by triggers).
+    The first and the last day of what can be booked are partial (today's past slots, the
+    edges of the booking window), so they are added up from their slots, found through
+    `ix_slots_day`, under the same conditions a booking checks.
+    """
+    start = max(now, window.booking_from)
+    first, last = local_day(start), local_day(window.booking_until - timedelta(microseconds=1))
+    if first > last:
+        return []
+    # The day as the driver gives it (text on SQLite): parsed once per distinct day below,
+    # where the column's own type would parse every row.
+    raw_day = type_coerce(slot_days.c.day, String)
+    whole = select(
+        slot_days.c.centre_id,
+        slot_days.c.vaccine_code,
+        raw_day,
+        slot_days.c.capacity - slot_days.c.booked,
+    ).where(
+        slot_days.c.day > first,
+        slot_days.c.day < last,
+        slot_days.c.bookable_from <= now,
+        slot_days.c.capacity > slot_days.c.booked,
+    )
+    edges = (
+        select(
+            slots.c.centre_id,
+            slots.c.vaccine_code,
+            type_coerce(slots.c.day, String),
+            func.sum(slots.c.capacity - slots.c.booked),
+        )
+        .where(
+            slots.c.day.in_(sorted({first, last})),
+            slots.c.starts_at >= start,
+            slots.c.booked < slots.c.capacity,
+            *_bookable(now, window.booking_until),
+        )
+        .group_by(slots.c.centre_id, slots.c.vaccine_code, slots.c.day)
+    )
+    days: dict[object, date] = {}
+    found = []
+    for query in (whole, edges):
+        for centre_id, vaccine_code, raw, seats in (await conn.execute(query)).all():
+            day = days.get(raw)
+            if day is None:
+                day = days[raw] = raw if isinstance(raw, date) else date.fromisoformat(raw)
+            found.append((centre_id, vaccine_code, day, int(seats)))
+    return found
+
+
+async def next_releases(conn: AsyncConnection, now: datetime) -> dict[tuple[int, str], datetime]:
+    """The next release minute of every centre and vaccine that has one ahead."""
+    query = (
+        select(
+            contingents.c.centre_id, contingents.c.vaccine_code, func.min(contingents.c.release_at)
+        )
+        .where(contingents.c.release_at > now)
+        .group_by(contingents.c.centre_id, contingents.c.vaccine_code)
+    )
+    found = {}
+    for centre_id, vaccine_code, at in (await conn.execute(query)).all():
+        if (release := aware_utc(at)) is not None:
+            found[(centre_id, vaccine_code)] = release
+    return found

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from litestar import Request, Router, get
+from litestar import Request, Response, Router, get
 from litestar.di import NamedDependency
-from litestar.params import FromPath, QueryParameter
+from litestar.openapi import ResponseSpec
+from litestar.params import FromPath, HeaderParameter, QueryParameter
 
 from kontingent.clock import BERLIN
 from kontingent.inventory.schemas import (
@@ -58,12 +59,37 @@ async def centre_offers(
     )
 
 
-@get("/availability")
-async def availability(inventory: NamedDependency[Inventory]) -> list[AvailabilityOut]:
-    return [
-        AvailabilityOut(centre.id, centre.name, vaccine.code, free, maybe_berlin(release))
-        for centre, vaccine, free, release in await inventory.feed()
+@get(
+    "/availability",
+    responses={304: ResponseSpec(None, description="Unchanged since the ETag in If-None-Match")},
+)
+async def availability(
+    services: NamedDependency[Services],
+    if_none_match: Annotated[
+        str | None, HeaderParameter(name="If-None-Match", max_length=200)
+    ] = None,
+) -> Response[list[AvailabilityOut]]:
+    """Free offers per centre and vaccine, rebuilt at most every `feed_ttl_s` seconds from
+    seats per day; poll it with If-None-Match (304 while nothing changed)."""
+    reading = await services.inventory.feed()
+    max_age = max(1, round(services.settings.feed_ttl_s))
+    headers = {"ETag": reading.etag, "Cache-Control": f"public, max-age={max_age}"}
+    if if_none_match is not None and reading.etag in if_none_match.split(","):
+        # A 304 carries no body at all (Litestar refuses even an empty list for it).
+        return Response(None, status_code=304, headers=headers)  # type: ignore[arg-type]
+    body = [
+        AvailabilityOut(
+            r.centre.id,
+            r.centre.name,
+            r.vaccine.code,
+            r.free_offers,
+            r.free_seats,
+            r.first_free_day,
+            maybe_berlin(r.next_release_at),
+        )
+        for r in reading.rows
     ]
+    return Response(body, headers=headers)
 
 
 @get("/slots/{slot_id:int}")

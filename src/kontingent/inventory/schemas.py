@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 import msgspec
 
@@ -89,7 +89,9 @@ class AvailabilityOut(msgspec.Struct):
     centre_id: int
     centre: str
     vaccine: str
-    free_offers: int
+    free_offers: int  # offers for one person that could all be booked at once
+    free_seats: int
+    first_free_day: date | None
     next_release_at: datetime | None
 
 

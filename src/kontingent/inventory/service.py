@@ -15,6 +15,9 @@ Invariants kept here:
   applied the same way (`apply_change`) without being announced again.
 - A reading whose next release minute has passed is read again, however long its TTL: a
   scheduled release changes slots without any process doing anything.
+- The public feed is built from seats per day (feed.py), one build at a time, and kept for
+  `feed_ttl_s` whatever bookings happen meanwhile: its readers are told how old it may be
+  (Cache-Control), and rebuilding it per booking would put its cost on the booking path.
 - Offers and offer counts are computed once per reading and kept with it: pairing thousands of
   free slots costs milliseconds, reading a memo microseconds. A memo survives a booking's
   subtraction only when no slot crossed the line between seating two persons, one and none,
@@ -35,6 +38,7 @@ from kontingent.db import Database
 from kontingent.errors import InvalidInput, NotFound
 from kontingent.inventory import repository as repo
 from kontingent.inventory.cache import Availability, TtlCache
+from kontingent.inventory.feed import FeedReading, read_feed
 from kontingent.inventory.model import Centre, Offer, Vaccine, distance_km, pair_offers
 from kontingent.inventory.repository import Catalogue
 
@@ -84,12 +88,19 @@ class OffersView:
 
 class Inventory:
     def __init__(
-        self, db: Database, clock: Clock, *, ttl_s: float = 1.0, catalogue_ttl_s: float = 5.0
+        self,
+        db: Database,
+        clock: Clock,
+        *,
+        ttl_s: float = 1.0,
+        catalogue_ttl_s: float = 5.0,
+        feed_ttl_s: float = 5.0,
     ) -> None:
         self.db = db
         self.clock = clock
         self._catalogue: TtlCache[Catalogue] = TtlCache(catalogue_ttl_s)
         self.availability_cache: TtlCache[Availability] = TtlCache(ttl_s)
+        self._feed: TtlCache[FeedReading] = TtlCache(feed_ttl_s)
         self._slot_infos: dict[int, tuple[float, SlotInfo]] = {}
         # Where this process's slot changes go for the other processes; None: one process.
         self.announce: Callable[[SlotChange], None] | None = None
@@ -248,18 +259,19 @@ class Inventory:
                     break
         return found
 
-    async def feed(self) -> list[tuple[Centre, Vaccine, int, datetime | None]]:
-        """Free offers and next release for every centre and open vaccine: the public feed."""
-        catalogue = await self.catalogue()
-        rows = []
-        for centre in catalogue.centres.values():
-            for vaccine in catalogue.vaccines.values():
-                if not self.vaccine_open(catalogue, vaccine.code):
-                    continue
-                availability = await self.availability_of(centre.id, vaccine.code)
-                free = availability.offer_count(vaccine, 1)
-                rows.append((centre, vaccine, free, availability.next_release_at))
-        return rows
+    async def feed(self) -> FeedReading:
+        """The public feed: one build at a time, kept `feed_ttl_s` (see feed.py)."""
+
+        async def build() -> FeedReading:
+            catalogue = await self.catalogue()
+            return await read_feed(
+                self.db,
+                catalogue,
+                self.clock.now(),
+                partial(self.vaccine_open, catalogue),
+            )
+
+        return await self._feed.get("feed", build)
 
     async def slot_infos(self, ids: Sequence[int]) -> dict[int, SlotInfo]:
         """What a booking checks about its slots before it writes: centre, vaccine, start and

@@ -85,6 +85,25 @@ async def test_eligibility_answers_who_may_book_what(client: Client) -> None:
     assert days["BNT"]["first_day"] == "2026-01-22" and days["AZ"]["first_day"] == "2026-01-12"
 
 
+async def test_hardening_5_the_feed_is_cacheable_and_answers_304_while_unchanged(
+    client: Client, svc: Services
+) -> None:
+    """Notifiers poll with If-None-Match instead of reading the whole feed each time."""
+    first = await client.get("/api/v1/availability")
+    assert first.status_code == 200
+    etag = first.headers["etag"]
+    # The fixture keeps no feed (feed_ttl_s=0); readers may still keep it a second.
+    assert first.headers["cache-control"] == "public, max-age=1"
+    again = await client.get("/api/v1/availability", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b""
+    assert again.headers["etag"] == etag
+    await fill_centre(svc.db, BIELEFELD, "JNJ")  # the feed changes: a new ETag and a body
+    changed = await client.get("/api/v1/availability", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["etag"] != etag
+    row = next(r for r in changed.json() if (r["centre_id"], r["vaccine"]) == (BIELEFELD, "JNJ"))
+    assert (row["free_offers"], row["free_seats"], row["first_free_day"]) == (0, 0, None)
+
+
 async def test_availability_feed_and_slots(client: Client, svc: Services) -> None:
     await fill_centre(svc.db, BIELEFELD, "JNJ")
     feed = (await client.get("/api/v1/availability")).json()

@@ -20,6 +20,7 @@ from kontingent.inventory.model import (
     FreeSlot,
     Offer,
     Vaccine,
+    count_day_offers,
     count_offers,
     day_bounds,
     distance_km,
@@ -426,3 +427,36 @@ def test_offers_come_earliest_first_and_a_limit_keeps_a_prefix(
     starts = [o.appointments[0].starts_at for o in offers]
     assert starts == sorted(starts)
     assert pair_offers(free, vaccine, persons, limit) == offers[:limit]
+
+
+# --- Counting from seats per day (the public feed) -------------------------------------------
+
+
+def seats_by_day(free: list[FreeSlot]) -> dict[int, int]:
+    days: dict[int, int] = {}
+    for s in free:
+        day = local_day(s.starts_at).toordinal()
+        days[day] = days.get(day, 0) + s.free
+    return days
+
+
+@PROPERTY
+@given(free_slots(), vaccines())
+def test_counting_by_day_matches_counting_by_slot_for_one_person(
+    free: list[FreeSlot], vaccine: Vaccine
+) -> None:
+    """The feed adds seats up per day; for one person and a minimum interval of a day or more
+    that must count exactly what the slot-level matching counts."""
+    by_day = count_day_offers(seats_by_day(free), vaccine)
+    if vaccine.doses == 1 or vaccine.interval_min_days >= 1:
+        assert by_day == count_offers(free, vaccine)
+    else:  # same-day pairs: never more than the seats allow
+        assert by_day <= sum(s.free for s in free) // 2
+
+
+def test_counting_by_day_pairs_inside_the_window_only() -> None:
+    monday = date(2026, 1, 12).toordinal()
+    days = {monday: 3, monday + 21: 2, monday + 43: 5}
+    assert count_day_offers(days, BNT) == 2  # the third day is past 42 days from the first
+    assert count_day_offers(days, JNJ) == 10
+    assert count_day_offers({}, BNT) == 0

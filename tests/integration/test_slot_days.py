@@ -1,0 +1,138 @@
+"""`slot_days` and the public feed built from it, on SQLite and PostgreSQL.
+
+What these tests hold the service to: whatever writes slots (the booking statement, the
+step-by-step path, cancelling, rebooking, a release, new or deleted slots, a hand-made
+UPDATE), the seats per centre, vaccine, day and release in `slot_days` equal the sums over the
+slots themselves; and the feed's free seats equal what a booking could take now, today's
+past slots and unreleased ones left out.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+
+from kontingent.app import Services
+from kontingent.clock import FixedClock
+from kontingent.inventory import repository as inventory_repo
+from kontingent.schema import slot_days, slots
+from tests.support import T0, claims_for, fill_centre, person, phone, unreleased
+
+BIELEFELD, BOCHUM = 1, 2
+
+
+async def sums_over_slots(db: Any) -> dict[tuple[Any, ...], tuple[int, int]]:
+    key = (slots.c.centre_id, slots.c.vaccine_code, slots.c.day, slots.c.bookable_from)
+    query = (
+        select(*key, func.sum(slots.c.capacity), func.sum(slots.c.booked))
+        .where(slots.c.bookable_from.is_not(None))
+        .group_by(*key)
+    )
+    async with db.read() as conn:
+        return {tuple(r[:4]): (int(r[4]), int(r[5])) for r in (await conn.execute(query)).all()}
+
+
+async def kept_sums(db: Any) -> dict[tuple[Any, ...], tuple[int, int]]:
+    async with db.read() as conn:
+        rows = (await conn.execute(select(slot_days))).all()
+    return {
+        (r.centre_id, r.vaccine_code, r.day, r.bookable_from): (r.capacity, r.booked)
+        for r in rows
+        if (r.capacity, r.booked) != (0, 0)  # a key all of whose slots moved elsewhere
+    }
+
+
+async def assert_kept(db: Any) -> None:
+    assert await kept_sums(db) == await sums_over_slots(db)
+
+
+async def test_hardening_5_slot_days_follow_every_kind_of_slot_change(
+    services: Services, clock: FixedClock
+) -> None:
+    """The feed's aggregates never drift from the slots, whatever path changed them."""
+    db = services.db
+    await assert_kept(db)
+    offer = (await services.inventory.offers(BIELEFELD, "BNT", persons=2, limit=3)).offers
+    claims = await claims_for(services, phone(0))
+    booked = await services.booking.book(
+        claims, [person(0), person(1)], offer[0].slot_ids, idempotency_key="k1"
+    )
+    await assert_kept(db)
+    born = person(0)["birth_date"]
+    await services.booking.rebook(booked.code, born, offer[1].slot_ids)
+    await assert_kept(db)
+    await services.booking.cancel(booked.code, born)
+    await assert_kept(db)
+    await fill_centre(db, BOCHUM, "AZ")
+    await assert_kept(db)
+    async with unreleased(db, BOCHUM, "MOD", T0 + timedelta(hours=1)):
+        await assert_kept(db)
+    await assert_kept(db)
+    async with db.write() as conn:
+        await inventory_repo.insert_slots(
+            conn,
+            [{"centre_id": BIELEFELD, "vaccine_code": "JNJ", "starts_at": T0 + timedelta(
+                days=3, minutes=7), "capacity": 4, "booked": 1,
+              "bookable_from": T0 - timedelta(hours=1)}],
+        )  # fmt: skip
+        await conn.execute(
+            update(slots)
+            .where(slots.c.centre_id == BIELEFELD, slots.c.vaccine_code == "AZ")
+            .values(capacity=slots.c.capacity + 1)
+        )
+        await conn.execute(
+            delete(slots).where(
+                slots.c.centre_id == BIELEFELD,
+                slots.c.vaccine_code == "JNJ",
+                slots.c.booked == 1,
+            )
+        )
+    await assert_kept(db)
+
+
+async def test_hardening_5_the_feed_counts_what_a_booking_could_take_now(
+    services: Services, clock: FixedClock
+) -> None:
+    """Today's past slots, unreleased slots and full slots are not counted as free."""
+    clock.advance(timedelta(hours=3))  # midday: the morning's slots are past
+    now = clock.now()
+    async with unreleased(services.db, BOCHUM, "MOD", now + timedelta(days=1)) as _:
+        await fill_centre(services.db, BIELEFELD, "AZ")
+        catalogue = await services.inventory.catalogue()
+        free = (slots.c.capacity - slots.c.booked).label("free")
+        query = (
+            select(slots.c.centre_id, slots.c.vaccine_code, func.sum(free), func.min(slots.c.day))
+            .where(
+                slots.c.bookable_from <= now,
+                slots.c.starts_at > now,
+                slots.c.starts_at < catalogue.campaign.booking_until,
+                slots.c.booked < slots.c.capacity,
+            )
+            .group_by(slots.c.centre_id, slots.c.vaccine_code)
+        )
+        async with services.db.read() as conn:
+            expected = {(r[0], r[1]): (int(r[2]), r[3]) for r in (await conn.execute(query)).all()}
+        feed = {
+            (r.centre.id, r.vaccine.code): (r.free_seats, r.first_free_day)
+            for r in (await services.inventory.feed()).rows
+            if r.free_seats
+        }
+        assert feed == expected
+        assert (BOCHUM, "MOD") not in feed and (BIELEFELD, "AZ") not in feed
+        assert feed[(BIELEFELD, "BNT")][1] == now.date()  # this afternoon still has seats
+
+
+async def test_a_slot_without_its_day_is_refused(services: Services) -> None:
+    async with services.db.write() as conn:
+        row = (await conn.execute(select(slots).limit(1))).mappings().one()
+    values = {**row, "id": None, "day": None, "starts_at": row["starts_at"] + timedelta(seconds=1)}
+    values.pop("id")
+    try:
+        async with services.db.write() as conn:
+            await conn.execute(slots.insert().values(values))
+    except Exception as exc:  # IntegrityError on PostgreSQL, the trigger's abort on SQLite
+        assert "day" in str(exc)
+    else:
+        raise AssertionError("a slot without its day was stored")
