@@ -10,8 +10,10 @@ past slots and unreleased ones left out.
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
+import pytest
 from sqlalchemy import delete, func, select, update
 
 from kontingent.app import Services
@@ -136,3 +138,21 @@ async def test_a_slot_without_its_day_is_refused(services: Services) -> None:
         assert "day" in str(exc)
     else:
         raise AssertionError("a slot without its day was stored")
+
+
+async def test_both_reads_of_free_seats_agree_on_postgresql(
+    services: Services, clock: FixedClock
+) -> None:
+    if not services.db.has_driver:
+        pytest.skip("the plain asyncpg read exists on PostgreSQL only")
+    clock.advance(timedelta(hours=3))
+    await fill_centre(services.db, BIELEFELD, "AZ")
+    catalogue = await services.inventory.catalogue()
+    now, window = clock.now(), catalogue.campaign
+    async with services.db.read() as conn:
+        through_sqlalchemy = await inventory_repo.free_seats_by_day(conn, now, window)
+    through_driver = await services.db.run_driver(
+        partial(inventory_repo.free_seats_by_day_pg, now=now, window=window)
+    )
+    assert sorted(through_driver) == sorted(through_sqlalchemy)
+    assert through_driver

@@ -15,6 +15,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import partial
 
 import msgspec
 
@@ -54,8 +55,13 @@ async def read_feed(
 ) -> FeedReading:
     """Every centre with every vaccine `is_open` says may be booked now."""
     async with db.read() as conn:
-        days = await repo.free_seats_by_day(conn, now, catalogue.campaign)
         releases = await repo.next_releases(conn, now)
+        if not db.has_driver:
+            days = await repo.free_seats_by_day(conn, now, catalogue.campaign)
+    if db.has_driver:
+        days = await db.run_driver(
+            partial(repo.free_seats_by_day_pg, now=now, window=catalogue.campaign)
+        )
     free: dict[tuple[int, str], dict[int, int]] = {}
     for centre_id, vaccine_code, day, seats in days:
         by_day = free.setdefault((centre_id, vaccine_code), {})
