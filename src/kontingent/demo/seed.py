@@ -7,7 +7,7 @@ Seeding is idempotent: a database that already has a campaign is left as it is.
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from importlib import resources
@@ -166,13 +166,20 @@ def _horizon(days: int, interval_max_days: int) -> int:
     return days + interval_max_days
 
 
-def _slot_rows(centre_id: int, first_day: date, days: int) -> list[dict[str, Any]]:
+def _slot_rows(
+    centre_id: int,
+    first_day: date,
+    days: int,
+    released: Mapping[tuple[str, date], tuple[int, datetime]],
+) -> list[dict[str, Any]]:
+    """The slots of one centre, each in the contingent `released` gives for its vaccine and
+    day (none: not released)."""
     rows = []
     for code, _, _, _, hi, _, _, lanes in VACCINES:
         for offset in range(_horizon(days, hi)):
-            for start in slot_starts(
-                first_day + timedelta(days=offset), OPENS, CLOSES, SLOT_MINUTES
-            ):
+            day = first_day + timedelta(days=offset)
+            contingent_id, release_at = released.get((code, day), (None, None))
+            for start in slot_starts(day, OPENS, CLOSES, SLOT_MINUTES):
                 rows.append(
                     {
                         "centre_id": centre_id,
@@ -180,6 +187,8 @@ def _slot_rows(centre_id: int, first_day: date, days: int) -> list[dict[str, Any
                         "starts_at": start,
                         "capacity": lanes * SLOT_MINUTES // MINUTES_PER_JAB,
                         "booked": 0,
+                        "contingent_id": contingent_id,
+                        "bookable_from": release_at,
                     }
                 )
     return rows
@@ -214,10 +223,12 @@ async def seed_demo(
     today = local_day(now)
     for i in range(1, len(rows) + 1):
         async with db.write() as conn:
-            await inventory_repo.insert_slots(conn, _slot_rows(i, today, days))
+            # Contingents first, then their slots already attached: one bulk insert, where
+            # attaching inserted slots afterwards would update every slot a second time.
+            released: dict[tuple[str, date], tuple[int, datetime]] = {}
             for code, *_ in VACCINES:
                 for first, last, at in _releases(today, days, horizon, now):
-                    await inventory_repo.add_contingent(
+                    contingent_id, _ = await inventory_repo.add_contingent(
                         conn,
                         centre_id=i,
                         vaccine_code=code,
@@ -226,6 +237,9 @@ async def seed_demo(
                         release_at=at,
                         now=now,
                     )
+                    for offset in range((last - first).days + 1):
+                        released[(code, first + timedelta(days=offset))] = (contingent_id, at)
+            await inventory_repo.insert_slots(conn, _slot_rows(i, today, days, released))
         if progress is not None:
             progress("centres", i, len(rows))
     return True

@@ -4,18 +4,22 @@ Revision ID: 0005
 Revises: 0004
 Create Date: 2026-12-04 16:30:00.000000
 
-The public availability feed read every slot on file (about 650,000 in the demo) and
-converted each in Python, 5 to 9 s a call. From here on:
+The public availability feed read every slot on file (381,024 in the demo) and converted
+each in Python: 3.5 s a call on SQLite here, 5 to 9 s on a busy demo server. From here on:
 - `slots.day` holds the local day (Europe/Berlin) of `starts_at`, set by whoever inserts a
   slot (`inventory.repository.insert_slots`); existing rows are filled in here. On SQLite,
   which cannot add a NOT NULL column without a default, a trigger refuses a slot without it.
 - `slot_days` adds up capacity and booked seats of the released slots per centre, vaccine,
   day and release minute. Triggers on `slots` keep it in the transaction of every insert,
   update and delete of a slot, so no code path (booking statement, cancellation, release,
-  a hand-made UPDATE) can leave it behind. On PostgreSQL one trigger call per statement adds
-  up the statement's rows (transition tables) and upserts each key once, in key order, so
-  concurrent statements lock the rows of `slot_days` in the same order; on SQLite, whose
-  writers are serialised anyway, row triggers do the same per row.
+  a hand-made UPDATE) can leave it behind.
+- On PostgreSQL, inserts and deletes (which come in bulk) are added up per statement
+  (transition tables) and each key upserted once, in key order; updates (a booking's two
+  slots) are applied per row, which costs a booking far less. Row triggers fire after the
+  statement has locked its slots in ascending id order, so the rows of `slot_days` are
+  locked after them, in the slots' order; a deadlock that an odd id order could cause is
+  detected by PostgreSQL and retried by the service. On SQLite, whose writers are
+  serialised anyway, row triggers do all three.
 """
 
 # ruff: noqa: S608 (every SQL text here is put together from this file's own constants)
@@ -35,38 +39,82 @@ depends_on = None
 
 KEY = "centre_id, vaccine_code, day, bookable_from"
 
-_NEW_ROWS = f"SELECT {KEY}, capacity, booked FROM new_rows WHERE bookable_from IS NOT NULL"
-_OLD_ROWS = (
-    f"SELECT {KEY}, -capacity AS capacity, -booked AS booked FROM old_rows "
-    "WHERE bookable_from IS NOT NULL"
-)
-
-# A statement trigger sees the transition tables its event has (an INSERT has no old rows, a
-# DELETE no new ones), so each event gets a function that reads only what exists.
-PG_EVENTS = {
-    "insert": ("REFERENCING NEW TABLE AS new_rows", _NEW_ROWS),
-    "update": (
-        "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows",
-        f"{_NEW_ROWS} UNION ALL {_OLD_ROWS}",
-    ),
-    "delete": ("REFERENCING OLD TABLE AS old_rows", _OLD_ROWS),
-}
+# What a change of a slot's row may change in `slot_days`; an update of anything else (the
+# contingent id, say) leaves it alone.
+_COUNTED = ("booked", "capacity", "bookable_from", "day", "centre_id", "vaccine_code")
+_CHANGED = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in _COUNTED)
 
 
-def _pg_function(event: str, delta: str) -> str:
+def _pg_bulk_function(event: str, rows: str, sign: str, table: str) -> str:
+    """A statement trigger for inserts and deletes, which come in bulk (a seed, a centre's new
+    weeks): the statement's rows added up per key, each key upserted once, in key order."""
     return f"""
-CREATE FUNCTION slot_days_on_{event}() RETURNS trigger LANGUAGE plpgsql
-SET search_path FROM CURRENT AS $$
+CREATE FUNCTION slot_days_on_{event}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO slot_days AS d ({KEY}, capacity, booked)
-    SELECT {KEY}, sum(capacity), sum(booked) FROM ({delta}) AS delta
+    INSERT INTO {table} AS d ({KEY}, capacity, booked)
+    SELECT {KEY}, {sign}sum(capacity), {sign}sum(booked) FROM {rows}
+    WHERE bookable_from IS NOT NULL
     GROUP BY {KEY}
-    HAVING sum(capacity) <> 0 OR sum(booked) <> 0
     ORDER BY {KEY}
     ON CONFLICT ({KEY}) DO UPDATE
     SET capacity = d.capacity + EXCLUDED.capacity, booked = d.booked + EXCLUDED.booked;
     RETURN NULL;
 END $$"""
+
+
+def _pg_update_function(table: str) -> str:
+    """A row trigger for updates: a booking changes `booked` of two slots, and one UPDATE of
+    a row by its key costs a fraction of a statement trigger's transition tables and
+    grouping (bench/README.md). A slot that moved to another key leaves the old one and
+    joins the new one."""
+    where = "centre_id = {r}.centre_id AND vaccine_code = {r}.vaccine_code AND day = {r}.day"
+    where += " AND bookable_from = {r}.bookable_from"
+    return f"""
+CREATE FUNCTION slot_days_on_update() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF OLD.bookable_from IS NOT NULL AND NEW.bookable_from = OLD.bookable_from
+       AND NEW.day = OLD.day AND NEW.centre_id = OLD.centre_id
+       AND NEW.vaccine_code = OLD.vaccine_code THEN
+        UPDATE {table} SET capacity = capacity + NEW.capacity - OLD.capacity,
+                           booked = booked + NEW.booked - OLD.booked
+        WHERE {where.format(r="NEW")};
+        RETURN NULL;
+    END IF;
+    IF OLD.bookable_from IS NOT NULL THEN
+        UPDATE {table} SET capacity = capacity - OLD.capacity, booked = booked - OLD.booked
+        WHERE {where.format(r="OLD")};
+    END IF;
+    IF NEW.bookable_from IS NOT NULL THEN
+        INSERT INTO {table} AS d ({KEY}, capacity, booked)
+        VALUES (NEW.centre_id, NEW.vaccine_code, NEW.day, NEW.bookable_from, NEW.capacity,
+                NEW.booked)
+        ON CONFLICT ({KEY}) DO UPDATE
+        SET capacity = d.capacity + EXCLUDED.capacity, booked = d.booked + EXCLUDED.booked;
+    END IF;
+    RETURN NULL;
+END $$"""
+
+
+def _create_pg_triggers() -> None:
+    # The table named with its schema, so the functions find it whatever the search_path of
+    # the session that changes a slot (cheaper than a SET clause on every call).
+    schema = op.get_bind().exec_driver_sql("SELECT current_schema()").scalar_one()
+    table = f'"{schema}".slot_days'
+    op.execute(_pg_bulk_function("insert", "new_rows", "", table))
+    op.execute(_pg_bulk_function("delete", "old_rows", "-", table))
+    op.execute(_pg_update_function(table))
+    op.execute(
+        "CREATE TRIGGER slot_days_insert AFTER INSERT ON slots REFERENCING NEW TABLE AS "
+        "new_rows FOR EACH STATEMENT EXECUTE FUNCTION slot_days_on_insert()"
+    )
+    op.execute(
+        "CREATE TRIGGER slot_days_delete AFTER DELETE ON slots REFERENCING OLD TABLE AS "
+        "old_rows FOR EACH STATEMENT EXECUTE FUNCTION slot_days_on_delete()"
+    )
+    op.execute(
+        f"CREATE TRIGGER slot_days_update AFTER UPDATE ON slots FOR EACH ROW WHEN ({_CHANGED}) "
+        "EXECUTE FUNCTION slot_days_on_update()"
+    )
 
 
 _SUBTRACT_OLD = """
@@ -86,7 +134,8 @@ SQLITE_TRIGGERS = [
     """CREATE TRIGGER slots_day_required BEFORE INSERT ON slots WHEN NEW.day IS NULL
     BEGIN SELECT RAISE(ABORT, 'slots.day is required: the local day of starts_at'); END""",
     f"CREATE TRIGGER slot_days_insert AFTER INSERT ON slots BEGIN {_ADD_NEW} END",
-    f"CREATE TRIGGER slot_days_update AFTER UPDATE ON slots BEGIN {_SUBTRACT_OLD} {_ADD_NEW} END",
+    f"CREATE TRIGGER slot_days_update AFTER UPDATE ON slots WHEN {_CHANGED} "
+    f"BEGIN {_SUBTRACT_OLD} {_ADD_NEW} END",
     f"CREATE TRIGGER slot_days_delete AFTER DELETE ON slots BEGIN {_SUBTRACT_OLD} END",
 ]
 
@@ -136,12 +185,7 @@ def upgrade() -> None:
         f"WHERE bookable_from IS NOT NULL GROUP BY {KEY}"
     )
     if postgres:
-        for event, (tables, delta) in PG_EVENTS.items():
-            op.execute(_pg_function(event, delta))
-            op.execute(
-                f"CREATE TRIGGER slot_days_{event} AFTER {event.upper()} ON slots {tables} "
-                f"FOR EACH STATEMENT EXECUTE FUNCTION slot_days_on_{event}()"
-            )
+        _create_pg_triggers()
     else:
         for statement in SQLITE_TRIGGERS:
             op.execute(statement)
@@ -149,7 +193,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        for event in PG_EVENTS:
+        for event in ("insert", "update", "delete"):
             op.execute(f"DROP TRIGGER slot_days_{event} ON slots")
             op.execute(f"DROP FUNCTION slot_days_on_{event}()")
     else:
