@@ -9,6 +9,7 @@ deprecated in the OpenAPI document and, on every answer, by a `Deprecation` head
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -90,7 +91,7 @@ async def cancel_booking_with_body(
     return BookingOut.of(await services.lookups.cancel(request.scope, code, data.birth_date))
 
 
-def deprecated_for(successor: str) -> Any:
+def deprecated_for(successor: str) -> Callable[[ASGIApp], ASGIApp]:
     """Middleware: every answer of a deprecated query form (errors too: it sits inside the
     route's exception handling) says so and links the call replacing it."""
 
