@@ -173,6 +173,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
                     await listener
                 await invalidation.aclose()
             await services.limits.aclose()
+            await services.lookups.aclose()
             await services.waiting_room.aclose()
             if relay_task is not None:
                 relay_task.cancel()

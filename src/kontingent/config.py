@@ -93,6 +93,12 @@ class Settings:
     # Queue joins before the opening minute: each draws a random place, so each extra join
     # is one more lottery ticket. After the opening a join only queues at the back.
     rate_queue_draw_per_ip: str = "60/10m"
+    # Looking a booking up (or cancelling it) by code and birth date: every lookup counts per
+    # address; per code, "N/period" means N wrong birth dates, then a cool-down of `period`
+    # that doubles with each further wrong one (up to a day). The per-code lock-out is not a
+    # rate but an attempt cap, like a PIN's five tries: rate_limits=false leaves it on.
+    rate_booking_lookup_per_ip: str = "30/10m"
+    rate_booking_lookup_per_code: str = "5/1m"
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kontingent.booking.lookups import BookingLookups
 from kontingent.booking.service import Booking
 from kontingent.clock import Clock, SystemClock
 from kontingent.config import Settings
@@ -20,6 +21,7 @@ from kontingent.inventory.invalidation import RedisInvalidation
 from kontingent.inventory.service import Inventory
 from kontingent.notifications.service import Relay
 from kontingent.notifications.transports import relay_for
+from kontingent.ratelimit.lockouts import lockouts_for
 from kontingent.ratelimit.service import RateLimits, rate_limits_for
 from kontingent.verification.service import Verification
 from kontingent.waiting_room.service import WaitingRoom, waiting_room_for
@@ -35,6 +37,8 @@ class Services:
     eligibility: Eligibility
     verification: Verification
     booking: Booking
+    # Booking lookups by code and birth date from outside (API, portal): throttled.
+    lookups: BookingLookups
     relay: Relay
     waitlist: Waitlist
     limits: RateLimits
@@ -60,6 +64,9 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         if settings.redis_url
         else None
     )
+    booking = Booking(db, clock, inventory)
+    limits = rate_limits_for(settings, clock, settings.redis_prefix + "rate:")
+    guesses = lockouts_for(settings, clock, "booking_lookup", settings.redis_prefix + "lockout:")
     return Services(
         settings=settings,
         db=db,
@@ -67,10 +74,11 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         inventory=inventory,
         eligibility=Eligibility(inventory, clock),
         verification=Verification(db, clock, settings.secret_key),
-        booking=Booking(db, clock, inventory),
+        booking=booking,
+        lookups=BookingLookups(booking, limits, guesses),
         relay=relay_for(settings, db, clock),
         waitlist=Waitlist(db, clock, inventory),
-        limits=rate_limits_for(settings, clock, settings.redis_prefix + "rate:"),
+        limits=limits,
         invalidation=invalidation,
         waiting_room=waiting_room_for(settings, clock),
     )

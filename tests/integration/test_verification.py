@@ -3,11 +3,13 @@
 What these tests hold the service to: a PIN reaches the phone through the outbox; the right PIN
 gives a token for that phone, once; wrong PINs are counted and the sixth try is refused even
 with the right PIN; a PIN dies after 30 minutes; a new PIN needs a 60 s pause and a number gets
-at most five a day; the database holds only a keyed hash of the PIN.
+at most five a day, also when 20 requests for one number arrive at once; the database holds
+only a keyed hash of the PIN.
 """
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
@@ -17,6 +19,7 @@ from kontingent.app import Services
 from kontingent.clock import FixedClock
 from kontingent.errors import Conflict, KontingentError, NotFound, RateLimited
 from kontingent.schema import outbox, verifications
+from kontingent.verification import model
 from tests.support import T0, phone, read_pin
 
 
@@ -137,3 +140,55 @@ async def test_unknown_verification_is_not_found(services: Services) -> None:
     with pytest.raises(NotFound) as missing:
         await services.verification.check_pin("no-such-verification", "123456")
     assert missing.value.code == "unknown_verification"
+
+
+# --- races: the per-number limits hold under parallel requests -----------------------------
+
+
+async def _send_at_once(services: Services, number: str, n: int) -> list[object]:
+    """`n` PIN requests for one number released together by a barrier (no sleeps)."""
+    barrier = asyncio.Barrier(n + 1)
+
+    async def one() -> object:
+        await barrier.wait()
+        return await services.verification.send_pin(number)
+
+    tasks = [asyncio.create_task(one()) for _ in range(n)]
+    await barrier.wait()
+    return await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _pins_stored(services: Services, number: str) -> int:
+    async with services.db.read() as conn:
+        rows = await conn.execute(select(verifications.c.id).where(verifications.c.phone == number))
+        return len(rows.all())
+
+
+def _refusals(outcomes: list[object]) -> list[str]:
+    """The codes of the refused requests; anything else raised fails the test."""
+    codes = []
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            assert isinstance(outcome, RateLimited), repr(outcome)
+            codes.append(outcome.code)
+    return codes
+
+
+async def test_hardening_9_parallel_pin_requests_respect_the_resend_cool_down(
+    services: Services,
+) -> None:
+    """20 PIN requests for one number at once send one PIN, not one per request in flight."""
+    outcomes = await _send_at_once(services, phone(30), 20)
+    assert _refusals(outcomes) == ["resend_too_soon"] * 19
+    assert await _pins_stored(services, phone(30)) == 1
+
+
+async def test_hardening_9_parallel_pin_requests_respect_the_day_limit(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without the cool-down in the way, 20 parallel requests still get only the day's 5 PINs."""
+    monkeypatch.setattr(model, "RESEND_COOL_DOWN", timedelta(0))
+    outcomes = await _send_at_once(services, phone(31), 20)
+    refused = _refusals(outcomes)
+    assert refused == ["too_many_pins"] * (20 - model.MAX_PINS_PER_DAY)
+    assert await _pins_stored(services, phone(31)) == model.MAX_PINS_PER_DAY

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 import asyncpg
 from sqlalchemy import and_, select, update
@@ -183,6 +183,18 @@ async def insert_booking(
 
 async def find_booking(conn: AsyncConnection, code: str) -> Row[tuple[object, ...]] | None:
     return (await conn.execute(select(bookings).where(bookings.c.code == code))).first()
+
+
+async def find_booking_of(
+    conn: AsyncConnection, code: str, born: date
+) -> Row[tuple[object, ...]] | None:
+    """The booking with this code that holds a person born on `born`."""
+    holds = (
+        select(persons.c.id)
+        .where(persons.c.booking_id == bookings.c.id, persons.c.birth_date == born)
+        .exists()
+    )
+    return (await conn.execute(select(bookings).where(bookings.c.code == code, holds))).first()
 
 
 async def booking_persons(conn: AsyncConnection, booking_id: int) -> list[Person]:

@@ -1,27 +1,46 @@
-"""HTTP: book an offer, look a booking up, cancel it."""
+"""HTTP: book an offer, look a booking up, cancel it.
+
+Looking up and cancelling take the birth date in a JSON body (`POST .../lookup`,
+`POST .../cancel`): a query string lands in access logs and proxies. The older query forms
+(`GET`/`DELETE /bookings/{code}?birth_date=`) keep working for one more release, marked
+deprecated in the OpenAPI document and, on every answer, by a `Deprecation` header and a
+`Link` to the call that replaces them. Both forms pass the same throttle (booking/lookups.py).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import msgspec
 from litestar import Request, Router, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from kontingent.booking.schemas import BookingIn, BookingOut
-from kontingent.booking.service import Booking
+from kontingent.booking.schemas import BirthDateIn, BookingIn, BookingOut
 from kontingent.services import Services
 from kontingent.verification.routes import Admission
 
-BirthDate = Annotated[str, QueryParameter(min_length=1, max_length=20, description="YYYY-MM-DD")]
+AnyRequest = Request[Any, Any, Any]
+BirthDate = Annotated[
+    str,
+    QueryParameter(
+        min_length=1,
+        max_length=20,
+        description="YYYY-MM-DD. Deprecated: send it in the body of the POST form instead.",
+    ),
+]
+# RFC 9745: the query forms are deprecated since this date (2026-12-04), as a Unix time.
+DEPRECATED_SINCE = b"@1796342400"
 
 
 @post("/bookings", status_code=201)
 async def book(
     services: NamedDependency[Services],
     data: JSONBody[BookingIn],
-    request: Request[Any, Any, Any],
+    request: AnyRequest,
     authorization: Annotated[
         str | None, HeaderParameter(name="Authorization", description="Bearer TOKEN")
     ] = None,
@@ -41,18 +60,100 @@ async def book(
     return BookingOut.of(view)
 
 
-@get("/bookings/{code:str}")
+@post(
+    "/bookings/{code:str}/lookup",
+    status_code=200,
+    description="The booking, for its code and the birth date of a person in it. Five wrong "
+    "birth dates for one code start a cool-down that doubles with each further wrong one "
+    "(429 `lookup_locked` with Retry-After); a wrong code answers like a wrong date.",
+)
+async def look_up_booking(
+    services: NamedDependency[Services],
+    request: AnyRequest,
+    code: FromPath[str],
+    data: JSONBody[BirthDateIn],
+) -> BookingOut:
+    return BookingOut.of(await services.lookups.find(request.scope, code, data.birth_date))
+
+
+@post(
+    "/bookings/{code:str}/cancel",
+    status_code=200,
+    description="Cancel the booking and free its slots; code and birth date as for the "
+    "lookup, and the same throttle.",
+)
+async def cancel_booking_with_body(
+    services: NamedDependency[Services],
+    request: AnyRequest,
+    code: FromPath[str],
+    data: JSONBody[BirthDateIn],
+) -> BookingOut:
+    return BookingOut.of(await services.lookups.cancel(request.scope, code, data.birth_date))
+
+
+def deprecated_for(successor: str) -> Callable[[ASGIApp], ASGIApp]:
+    """Middleware: every answer of a deprecated query form (errors too: it sits inside the
+    route's exception handling) says so and links the call replacing it."""
+
+    def middleware(app: ASGIApp) -> ASGIApp:
+        async def handle(scope: Scope, receive: Receive, send: Send) -> None:
+            # Quoted: the path is decoded text and must not carry a line break into a header.
+            link = f'<{quote(scope["path"])}/{successor}>; rel="successor-version"'.encode()
+
+            async def send_noted(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    headers = [*message.get("headers", ()), (b"deprecation", DEPRECATED_SINCE)]
+                    message = {**message, "headers": [*headers, (b"link", link)]}
+                await send(message)
+
+            await app(scope, receive, send_noted)
+
+        return handle
+
+    return middleware
+
+
+@get(
+    "/bookings/{code:str}",
+    deprecated=True,
+    middleware=[deprecated_for("lookup")],
+    description="Deprecated: use `POST /api/v1/bookings/{code}/lookup` with "
+    '`{"birth_date": "YYYY-MM-DD"}`; this form puts the birth date into access logs.',
+)
 async def find_booking(
-    booking: NamedDependency[Booking], code: FromPath[str], birth_date: BirthDate
+    services: NamedDependency[Services],
+    request: AnyRequest,
+    code: FromPath[str],
+    birth_date: BirthDate,
 ) -> BookingOut:
-    return BookingOut.of(await booking.find(code, birth_date))
+    return BookingOut.of(await services.lookups.find(request.scope, code, birth_date))
 
 
-@delete("/bookings/{code:str}", status_code=200)
+@delete(
+    "/bookings/{code:str}",
+    status_code=200,
+    deprecated=True,
+    middleware=[deprecated_for("cancel")],
+    description="Deprecated: use `POST /api/v1/bookings/{code}/cancel` with "
+    '`{"birth_date": "YYYY-MM-DD"}`; this form puts the birth date into access logs.',
+)
 async def cancel_booking(
-    booking: NamedDependency[Booking], code: FromPath[str], birth_date: BirthDate
+    services: NamedDependency[Services],
+    request: AnyRequest,
+    code: FromPath[str],
+    birth_date: BirthDate,
 ) -> BookingOut:
-    return BookingOut.of(await booking.cancel(code, birth_date))
+    return BookingOut.of(await services.lookups.cancel(request.scope, code, birth_date))
 
 
-router = Router("/", route_handlers=[book, find_booking, cancel_booking], tags=["booking"])
+router = Router(
+    "/",
+    route_handlers=[
+        book,
+        look_up_booking,
+        cancel_booking_with_body,
+        find_booking,
+        cancel_booking,
+    ],
+    tags=["booking"],
+)

@@ -335,13 +335,13 @@ class Booking:
         )
 
     async def find(self, code_text: str, birth_date_text: str) -> BookingView:
-        code, born = self._identify(code_text, birth_date_text)
+        code, born = self.identify(code_text, birth_date_text)
         async with self.db.read() as conn:
             view = await self._load(conn, code, born)
         return view
 
     async def cancel(self, code_text: str, birth_date_text: str) -> BookingView:
-        code, born = self._identify(code_text, birth_date_text)
+        code, born = self.identify(code_text, birth_date_text)
         now = self.clock.now()
 
         async def work(conn: AsyncConnection) -> BookingView:
@@ -369,7 +369,8 @@ class Booking:
         self.inventory.slots_changed(view.centre_id, view.vaccine)
         return view
 
-    def _identify(self, code_text: str, birth_date_text: str) -> tuple[str, date]:
+    def identify(self, code_text: str, birth_date_text: str) -> tuple[str, date]:
+        """The code and birth date of a lookup, or InvalidInput (422) saying what to fix."""
         code = model.normalise_code(code_text)
         if code is None:
             raise InvalidInput(
@@ -384,12 +385,14 @@ class Booking:
         return code, born
 
     async def _load(self, conn: AsyncConnection, code: str, born: date) -> BookingView:
-        row = await repo.find_booking(conn, code)
-        people = [] if row is None else await repo.booking_persons(conn, row.id)
-        if row is None or not any(p.birth_date == born for p in people):
+        # One statement decides for a wrong code and a wrong date alike, so neither answers
+        # measurably sooner and tells a guesser whether the code exists.
+        row = await repo.find_booking_of(conn, code, born)
+        if row is None:
             raise NotFound(
                 "no booking with this code and birth date: check both", code="booking_not_found"
             )
+        people = await repo.booking_persons(conn, row.id)
         booked = [a for a, _ in await repo.booking_appointments(conn, row.id)]
         return BookingView(row.code, row.status, row.centre_id, row.vaccine_code, people, booked)
 
@@ -405,7 +408,7 @@ class Booking:
         slot was taken meanwhile nothing changes: SlotTaken carries fresh offers. Asking for
         the offer the booking already holds (a second click) changes nothing.
         """
-        code, born = self._identify(code_text, birth_date_text)
+        code, born = self.identify(code_text, birth_date_text)
         async with self.db.read() as conn:
             current = await self._load(conn, code, born)
         if current.status != "booked":

@@ -39,6 +39,7 @@ BOOKING_ROUTES: Mapping[tuple[str, str], str] = {
     ("POST", "/api/v1/bookings"): "book",
     ("POST", "/book"): "book",
     ("DELETE", "/api/v1/bookings/{code}"): "cancel",
+    ("POST", "/api/v1/bookings/{code}/cancel"): "cancel",
     ("POST", "/manage/{code}/cancel"): "cancel",
     ("POST", "/manage/{code}/rebook"): "rebook",
 }

@@ -216,6 +216,8 @@ def actions_from(settings: Settings) -> dict[str, Action]:
         Action("offers", "offer requests", None, limit("offers_per_ip"), None),
         Action("queue_draw", "queue joins before the opening", None,
                limit("queue_draw_per_ip"), None),
+        # Per code the lookup has a lock-out of its own (booking/lookups.py).
+        Action("booking_lookup", "booking lookups", None, limit("booking_lookup_per_ip"), None),
     ]  # fmt: skip
     return {a.name: a for a in actions} if settings.rate_limits else {}
 

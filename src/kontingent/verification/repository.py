@@ -1,14 +1,42 @@
-"""SQL for phone verifications. Repositories never commit."""
+"""SQL for phone verifications. Repositories never commit.
+
+Invariants kept here:
+- `lock_phone` serialises the write transactions about one number: the PIN limits are a count
+  followed by an insert, and under READ COMMITTED two transactions would both count before
+  either inserts.
+"""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kontingent.schema import verifications
+
+# Advisory lock keys are one bigint space shared by every user of the database: this salt
+# keeps the phone numbers' keys apart from any other lock taken by a hash.
+_LOCK_SALT = b"kontingent:verification:phone:"
+
+
+def _lock_key(phone: str) -> int:
+    digest = hashlib.blake2b(_LOCK_SALT + phone.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+async def lock_phone(conn: AsyncConnection, phone: str) -> None:
+    """Hold this number's lock until the transaction ends.
+
+    PostgreSQL: a transaction-scoped advisory lock keyed by the number (no row needs to exist
+    yet for a number never seen; two numbers sharing a key only wait for each other). SQLite
+    needs nothing: a write transaction opens with BEGIN IMMEDIATE (db.py), which already lets
+    one writer in at a time.
+    """
+    if conn.dialect.name == "postgresql":
+        await conn.execute(select(func.pg_advisory_xact_lock(_lock_key(phone))))
 
 
 async def recent_for_phone(

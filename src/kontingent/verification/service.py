@@ -3,6 +3,8 @@
 Invariants kept here:
 - At most one PIN per number per cool-down and at most five per day; the PIN SMS is queued in
   the same transaction that stores the PIN, so no PIN exists that was not sent, nor the reverse.
+- The limits are counted and the new PIN inserted under the number's lock (`repo.lock_phone`),
+  so parallel requests for one number cannot all pass the count before any of them inserts.
 - Five wrong attempts close a verification (fail closed); a verification is used once.
 """
 
@@ -66,6 +68,7 @@ class Verification:
         verification_id, pin = model.new_verification_id(), model.new_pin()
 
         async def work(conn: AsyncConnection) -> PinSent:
+            await repo.lock_phone(conn, phone)
             sent_today, resend_after = await repo.recent_for_phone(
                 conn, phone, now - model.PIN_LIMIT_WINDOW
             )

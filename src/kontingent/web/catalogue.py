@@ -533,6 +533,12 @@ M: dict[str, tuple[str, str]] = {
         "Wir finden keine Buchung mit diesem Code und diesem Geburtsdatum. Prüfen Sie beides.",
         "We find no booking with this code and this date of birth. Check both.",
     ),
+    "err.lookup_locked": (
+        "Für diesen Buchungscode wurden zu viele falsche Geburtsdaten eingegeben. Versuchen Sie "
+        "es in {wait} noch einmal oder rufen Sie die Hotline an.",
+        "Too many wrong dates of birth were entered for this booking code. Try again in {wait} "
+        "or call the hotline.",
+    ),
     "err.booking_cancelled": (
         "Diese Buchung ist abgesagt. Abgesagte Termine lassen sich nicht umbuchen.",
         "This booking is cancelled. Cancelled appointments cannot be changed.",

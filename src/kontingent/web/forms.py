@@ -56,6 +56,7 @@ _CODE_TEXT = {
     "invalid_code": "err.invalid_code",
     "invalid_birth_date": "err.date.format",
     "booking_not_found": "err.booking_not_found",
+    "lookup_locked": "err.lookup_locked",  # says how long to wait
     "booking_cancelled": "err.booking_cancelled",
     "unknown_centre": "err.centre",
     "unknown_vaccine": "err.vaccine",

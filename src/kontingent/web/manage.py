@@ -3,6 +3,8 @@
 Invariants kept here:
 - A booking is shown only to whoever gave its code and a birth date of a person in it; the
   flow cookie remembers that pair for the pages that follow, and nothing else is trusted.
+- The form's lookup passes the same throttle as the API's (booking/lookups.py): a code that
+  saw too many wrong birth dates cools down, and the page says for how long.
 - Cancelling takes two steps (a page that says what will happen, then a POST).
 - Rebooking keeps the old appointments until the new ones are booked (one transaction in the
   booking service); a taken slot shows fresh offers again.
@@ -44,7 +46,8 @@ async def manage_find(request: AnyRequest) -> Response[Any]:
     if not errors:
         born = forms.iso_date(values["birth_date"])
         try:
-            view = await portal.services.booking.find(values["code"], born)
+            # Throttled like the API: wrong birth dates per code, lookups per address.
+            view = await portal.services.lookups.find(request.scope, values["code"], born)
         except KontingentError as exc:
             errors, status = forms.messages(exc, portal.t, "code"), exc.status
         else:
