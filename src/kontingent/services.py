@@ -20,7 +20,7 @@ from kontingent.inventory.invalidation import RedisInvalidation
 from kontingent.inventory.service import Inventory
 from kontingent.notifications.service import Relay
 from kontingent.notifications.transports import relay_for
-from kontingent.ratelimit.service import RateLimits, rate_limits_for
+from kontingent.ratelimit.service import RateLimits, rate_limits_for, recipient_cap
 from kontingent.verification.service import Verification
 from kontingent.waiting_room.service import WaitingRoom, waiting_room_for
 from kontingent.waitlist.service import Waitlist
@@ -53,6 +53,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         )
     )
     inventory = Inventory(db, clock, ttl_s=settings.availability_ttl_s)
+    cap = recipient_cap(settings)  # every service that queues messages queues under it
     invalidation = (
         RedisInvalidation.from_url(settings.redis_url, inventory, settings.redis_prefix + "slots")
         if settings.redis_url
@@ -64,10 +65,10 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         clock=clock,
         inventory=inventory,
         eligibility=Eligibility(inventory, clock),
-        verification=Verification(db, clock, settings.secret_key),
-        booking=Booking(db, clock, inventory),
+        verification=Verification(db, clock, settings.secret_key, cap),
+        booking=Booking(db, clock, inventory, cap),
         relay=relay_for(settings, db, clock),
-        waitlist=Waitlist(db, clock, inventory),
+        waitlist=Waitlist(db, clock, inventory, cap),
         limits=rate_limits_for(settings, clock, settings.redis_prefix + "rate:"),
         invalidation=invalidation,
         waiting_room=waiting_room_for(settings, clock),

@@ -167,6 +167,9 @@ def test_settings_name_the_actions_and_only_pin_sending_fails_closed() -> None:
         "eligibility",
         "offers",
         "queue_draw",
+        "rebook",
+        "cancel",
+        "waitlist_join",
     }
     assert [a.name for a in actions.values() if a.fail_closed] == ["pin_send"]
     assert actions["booking"].per_subject is None

@@ -11,13 +11,14 @@ from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 
 from kontingent.booking.schemas import BookingIn, BookingOut
 from kontingent.booking.service import Booking
+from kontingent.ratelimit.service import limited
 from kontingent.services import Services
 from kontingent.verification.routes import Admission
 
 BirthDate = Annotated[str, QueryParameter(min_length=1, max_length=20, description="YYYY-MM-DD")]
 
 
-@post("/bookings", status_code=201)
+@post("/bookings", status_code=201, opt=limited("booking"))
 async def book(
     services: NamedDependency[Services],
     data: JSONBody[BookingIn],
@@ -48,11 +49,18 @@ async def find_booking(
     return BookingOut.of(await booking.find(code, birth_date))
 
 
-@delete("/bookings/{code:str}", status_code=200)
+@delete("/bookings/{code:str}", status_code=200, opt=limited("cancel"))
 async def cancel_booking(
-    booking: NamedDependency[Booking], code: FromPath[str], birth_date: BirthDate
+    services: NamedDependency[Services],
+    code: FromPath[str],
+    birth_date: BirthDate,
+    request: Request[Any, Any, Any],
 ) -> BookingOut:
-    return BookingOut.of(await booking.cancel(code, birth_date))
+    # The booking's budget counts only callers who proved they may cancel it (code and birth
+    # date): a stranger who knows the code must not use it up.
+    found = await services.booking.find(code, birth_date)
+    await services.limits.enforce(request.scope, "cancel", found.code)
+    return BookingOut.of(await services.booking.cancel(code, birth_date))
 
 
 router = Router("/", route_handlers=[book, find_booking, cancel_booking], tags=["booking"])
