@@ -39,10 +39,7 @@ async def manage_form(request: AnyRequest) -> Response[Any]:
     return portal.render("manage.html", title=portal.t("manage.title"), values=values)
 
 
-@post(
-    "/manage",
-    opt=unlimited("a lookup: sends nothing, changes nothing (guessing is item 2 of issue 11)"),
-)
+@post("/manage", opt=unlimited("a lookup: sends nothing and changes nothing"))
 async def manage_find(request: AnyRequest) -> Response[Any]:
     portal = Portal(request)
     values = forms.read(await request.form(), ("code", "birth_date"))
