@@ -25,7 +25,7 @@ from kontingent.db import Database, make_engine
 from kontingent.demo.seed import DemoSize, seed_demo
 from kontingent.inventory.model import Appointment
 from kontingent.migrations import upgrade
-from kontingent.notifications.model import BookedAppointment, booking_messages
+from kontingent.notifications.model import DEFAULT_CAP, BookedAppointment, booking_messages
 from kontingent.verification.model import issue_token
 
 PG_DSN = "postgresql://postgres@127.0.0.1:5432/test"
@@ -206,6 +206,7 @@ def _statement(
             booked=booked,
             messages=messages,
             remembered=None,
+            cap=DEFAULT_CAP,  # the service's default: the count is part of the statement
         )
     )
 

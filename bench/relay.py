@@ -39,7 +39,7 @@ from kontingent.config import Settings  # noqa: E402
 from kontingent.db import Database, make_engine  # noqa: E402
 from kontingent.migrations import upgrade  # noqa: E402
 from kontingent.notifications import repository as repo  # noqa: E402
-from kontingent.notifications.model import Message  # noqa: E402
+from kontingent.notifications.model import DEFAULT_CAP, Message  # noqa: E402
 from kontingent.notifications.service import Relay  # noqa: E402
 from kontingent.notifications.transports import relay_for  # noqa: E402
 from kontingent.schema import outbox  # noqa: E402
@@ -115,7 +115,7 @@ async def enqueue(db: Database, messages: Sequence[Message]) -> None:
         chunk = messages[start : start + 5000]
 
         async def work(conn: AsyncConnection, chunk: Sequence[Message] = chunk) -> None:
-            await repo.enqueue(conn, chunk, now)
+            await repo.enqueue(conn, chunk, now, DEFAULT_CAP)  # one message per recipient
 
         await db.run_write(work)
 

@@ -99,6 +99,17 @@ class Settings:
     # rate but an attempt cap, like a PIN's five tries: rate_limits=false leaves it on.
     rate_booking_lookup_per_ip: str = "30/10m"
     rate_booking_lookup_per_code: str = "5/1m"
+    # Changing a booking (portal and API): per address, and per booking once the caller gave
+    # its code and birth date. Joining the waitlist: per address and per verified phone.
+    rate_rebook_per_ip: str = "60/1h"
+    rate_rebook_per_booking: str = "3/1h"
+    rate_cancel_per_ip: str = "60/1h"
+    rate_cancel_per_booking: str = "3/1h"
+    rate_waitlist_join_per_ip: str = "60/1h"
+    rate_waitlist_join_per_phone: str = "10/1h"
+    # Messages other than PINs that one phone number or e-mail address may get within the
+    # period, whatever sends them (at most N in any such period, counted in the outbox).
+    rate_messages_per_recipient: str = "6/1h"
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property

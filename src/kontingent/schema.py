@@ -307,6 +307,9 @@ outbox = Table(
     Column("calendar", Text),
     # A message still undelivered at this time is parked as expired (a PIN past its validity).
     Column("expires_at", UtcDateTime),
+    # Whom the per-recipient cap counts this message against (notifications.model.recipient_key);
+    # NULL for PINs, which the cap leaves to their own rules.
+    Column("recipient_key", String(254)),
     CheckConstraint("channel IN ('sms', 'email')", name="channel_known"),
     # Relays claim per channel, in priority order: this index serves exactly that scan.
     Index(
@@ -323,6 +326,14 @@ outbox = Table(
         "parked_at",
         sqlite_where=text("parked_at IS NOT NULL"),
         postgresql_where=text("parked_at IS NOT NULL"),
+    ),
+    # The cap's count: one recipient's messages of the last period. PINs stay out of it.
+    Index(
+        "ix_outbox_recipient_recent",
+        "recipient_key",
+        "created_at",
+        sqlite_where=text("recipient_key IS NOT NULL"),
+        postgresql_where=text("recipient_key IS NOT NULL"),
     ),
 )
 

@@ -22,7 +22,7 @@ from kontingent.inventory.service import Inventory
 from kontingent.notifications.service import Relay
 from kontingent.notifications.transports import relay_for
 from kontingent.ratelimit.lockouts import lockouts_for
-from kontingent.ratelimit.service import RateLimits, rate_limits_for
+from kontingent.ratelimit.service import RateLimits, rate_limits_for, recipient_cap
 from kontingent.verification.service import Verification
 from kontingent.waiting_room.service import WaitingRoom, waiting_room_for
 from kontingent.waitlist.service import Waitlist
@@ -59,12 +59,13 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     inventory = Inventory(
         db, clock, ttl_s=settings.availability_ttl_s, feed_ttl_s=settings.feed_ttl_s
     )
+    cap = recipient_cap(settings)  # every service that queues messages queues under it
     invalidation = (
         RedisInvalidation.from_url(settings.redis_url, inventory, settings.redis_prefix + "slots")
         if settings.redis_url
         else None
     )
-    booking = Booking(db, clock, inventory)
+    booking = Booking(db, clock, inventory, cap)
     limits = rate_limits_for(settings, clock, settings.redis_prefix + "rate:")
     guesses = lockouts_for(settings, clock, "booking_lookup", settings.redis_prefix + "lockout:")
     return Services(
@@ -73,11 +74,11 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         clock=clock,
         inventory=inventory,
         eligibility=Eligibility(inventory, clock),
-        verification=Verification(db, clock, settings.secret_key),
+        verification=Verification(db, clock, settings.secret_key, cap),
         booking=booking,
         lookups=BookingLookups(booking, limits, guesses),
         relay=relay_for(settings, db, clock),
-        waitlist=Waitlist(db, clock, inventory),
+        waitlist=Waitlist(db, clock, inventory, cap),
         limits=limits,
         invalidation=invalidation,
         waiting_room=waiting_room_for(settings, clock),

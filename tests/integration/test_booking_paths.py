@@ -16,7 +16,12 @@ from kontingent.booking import repository as repo
 from kontingent.booking.model import Person
 from kontingent.booking.pg_statement import NewBooking, Remembered
 from kontingent.inventory import repository as inventory_repo
-from kontingent.notifications.model import BookedAppointment, booking_messages, pin_sms
+from kontingent.notifications.model import (
+    DEFAULT_CAP,
+    BookedAppointment,
+    booking_messages,
+    pin_sms,
+)
 from kontingent.schema import appointments, bookings, idempotency_keys, outbox, persons, slots
 from tests.support import BIELEFELD, T0
 
@@ -69,6 +74,7 @@ async def _new_booking(services: Services) -> NewBooking:
         booked=booked,
         messages=[*messages, pin_sms(people[0].phone, "123456", 30)],  # one with expires_at
         remembered=Remembered("+491701000001", "key-1", "f" * 64, 201, b'{"code":"\x00\xff"}'),
+        cap=DEFAULT_CAP,
     )
 
 

@@ -168,6 +168,9 @@ def test_settings_name_the_actions_and_only_pin_sending_fails_closed() -> None:
         "offers",
         "queue_draw",
         "booking_lookup",
+        "rebook",
+        "cancel",
+        "waitlist_join",
     }
     assert [a.name for a in actions.values() if a.fail_closed] == ["pin_send"]
     assert actions["booking"].per_subject is None

@@ -54,8 +54,12 @@ class BookingLookups:
         return await self._guarded(scope, code, birth_date, self.booking.find)
 
     async def cancel(self, scope: Mapping[str, Any], code: str, birth_date: str) -> BookingView:
-        """Cancel the booking, for whoever knows its code and a birth date in it."""
-        return await self._guarded(scope, code, birth_date, self.booking.cancel)
+        """Cancel the booking, for whoever knows its code and a birth date in it. The
+        booking's own budget of cancellations counts only callers who proved that much: a
+        stranger who knows the code must not use it up."""
+        view = await self._guarded(scope, code, birth_date, self.booking.find)
+        await self.limits.enforce(scope, "cancel", view.code)
+        return await self.booking.cancel(view.code, birth_date)
 
     async def _guarded(
         self, scope: Mapping[str, Any], code_text: str, birth_date: str, use: Use

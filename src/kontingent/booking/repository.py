@@ -96,7 +96,7 @@ async def book_seats(conn: AsyncConnection, b: NewBooking) -> int | None:
             people=b.people,
             booked=b.booked,
         )
-        await outbox.enqueue(conn, b.messages, b.now)
+        await outbox.enqueue(conn, b.messages, b.now, b.cap)
         if (r := b.remembered) is not None:
             stored = StoredResponse(r.request_hash, r.status_code, r.body)
             await store_response(conn, r.scope, r.key, stored, b.now)

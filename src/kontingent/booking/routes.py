@@ -20,6 +20,7 @@ from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from kontingent.booking.schemas import BirthDateIn, BookingIn, BookingOut
+from kontingent.ratelimit.service import limited
 from kontingent.services import Services
 from kontingent.verification.routes import Admission
 
@@ -36,7 +37,7 @@ BirthDate = Annotated[
 DEPRECATED_SINCE = b"@1796342400"
 
 
-@post("/bookings", status_code=201)
+@post("/bookings", status_code=201, opt=limited("booking"))
 async def book(
     services: NamedDependency[Services],
     data: JSONBody[BookingIn],
@@ -63,6 +64,7 @@ async def book(
 @post(
     "/bookings/{code:str}/lookup",
     status_code=200,
+    opt=limited("booking_lookup"),
     description="The booking, for its code and the birth date of a person in it. Five wrong "
     "birth dates for one code start a cool-down that doubles with each further wrong one "
     "(429 `lookup_locked` with Retry-After); a wrong code answers like a wrong date.",
@@ -79,6 +81,7 @@ async def look_up_booking(
 @post(
     "/bookings/{code:str}/cancel",
     status_code=200,
+    opt=limited("booking_lookup", "cancel"),
     description="Cancel the booking and free its slots; code and birth date as for the "
     "lookup, and the same throttle.",
 )
@@ -116,6 +119,7 @@ def deprecated_for(successor: str) -> Callable[[ASGIApp], ASGIApp]:
 @get(
     "/bookings/{code:str}",
     deprecated=True,
+    opt=limited("booking_lookup"),
     middleware=[deprecated_for("lookup")],
     description="Deprecated: use `POST /api/v1/bookings/{code}/lookup` with "
     '`{"birth_date": "YYYY-MM-DD"}`; this form puts the birth date into access logs.',
@@ -133,6 +137,7 @@ async def find_booking(
     "/bookings/{code:str}",
     status_code=200,
     deprecated=True,
+    opt=limited("booking_lookup", "cancel"),
     middleware=[deprecated_for("cancel")],
     description="Deprecated: use `POST /api/v1/bookings/{code}/cancel` with "
     '`{"birth_date": "YYYY-MM-DD"}`; this form puts the birth date into access logs.',

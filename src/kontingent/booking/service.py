@@ -35,7 +35,9 @@ from kontingent.inventory.schemas import OfferOut
 from kontingent.inventory.service import Inventory
 from kontingent.notifications import repository as outbox
 from kontingent.notifications.model import (
+    DEFAULT_CAP,
     BookedAppointment,
+    RecipientCap,
     booking_messages,
     cancellation_messages,
     moved_messages,
@@ -97,10 +99,13 @@ def _violated(exc: repo.Clash) -> str:
 
 
 class Booking:
-    def __init__(self, db: Database, clock: Clock, inventory: Inventory) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, inventory: Inventory, cap: RecipientCap = DEFAULT_CAP
+    ) -> None:
         self.db = db
         self.clock = clock
         self.inventory = inventory
+        self.cap = cap  # messages per recipient (notifications/repository.py)
 
     async def book(
         self,
@@ -310,6 +315,7 @@ class Booking:
             booked=plan.booked,
             messages=self._confirmations(plan, code, request.claims.phone),
             remembered=remembered,
+            cap=self.cap,
         )
         if self.db.has_driver:
             booking_id = await self.db.run_driver(partial(repo.book_seats_pg, b=new))
@@ -360,7 +366,7 @@ class Booking:
                     location=f"{centre.name}, {_address(centre)}",
                     appointments=_calendar_events(centre, view.persons, view.appointments),
                 )
-                await outbox.enqueue(conn, messages, now)
+                await outbox.enqueue(conn, messages, now, self.cap)
             return BookingView(
                 code, "cancelled", view.centre_id, view.vaccine, view.persons, view.appointments
             )
@@ -482,8 +488,8 @@ class Booking:
         await repo.free_seats(conn, give)
         await repo.replace_appointments(conn, row.id, plan.booked)
         await repo.move_booking(conn, row.id, plan.centre.id, plan.vaccine.code)
-        await outbox.enqueue(conn, self._confirmations(plan, code, row.phone), now)
-        await outbox.enqueue(conn, _moved(plan, code, before), now)
+        messages = self._confirmations(plan, code, row.phone) + _moved(plan, code, before)
+        await outbox.enqueue(conn, messages, now, self.cap)
         view = BookingView(
             code, "booked", plan.centre.id, plan.vaccine.code, plan.people, plan.booked
         )

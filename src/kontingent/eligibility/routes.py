@@ -10,10 +10,11 @@ from litestar.params import JSONBody
 
 from kontingent.eligibility.schemas import EligibilityIn, EligibilityOut, FirstDoseDaysOut
 from kontingent.inventory.schemas import maybe_berlin
+from kontingent.ratelimit.service import limited
 from kontingent.services import Services
 
 
-@post("/eligibility", status_code=200)
+@post("/eligibility", status_code=200, opt=limited("eligibility"))
 async def check_eligibility(
     services: NamedDependency[Services],
     data: JSONBody[EligibilityIn],

@@ -10,13 +10,19 @@ Invariants kept here:
 - Retries back off exponentially with jitter, and stop (park) after a bounded number of tries.
 - The per-domain e-mail budget never lets a domain take more than `rate` messages per second
   after an initial `burst`; a deferred message is not a failed one.
+- No recipient gets more than `RecipientCap.count` messages other than PINs within any
+  `RecipientCap.period` (the outbox applies it where messages are queued; see repository.py).
+  Spellings of one mailbox (case, a `+tag`, dots at Gmail) count as one recipient.
+- SMS go only to the number a PIN verified (the booking's phone); e-mail addresses are never
+  confirmed, so they get only their own booking's confirmation, cancellation and rebooking
+  messages: no reminders, no waitlist messages.
 """
 
 from __future__ import annotations
 
 import random
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
@@ -51,6 +57,75 @@ class Failure:
 
     reason: str
     permanent: bool = False
+
+
+# --- who may get how many messages -------------------------------------------------------------
+
+
+def recipient_key(channel: str, recipient: str) -> str:
+    """The mailbox or phone a message reaches, as the per-recipient cap counts it.
+
+    Phone numbers are stored normalised (E.164) already. An e-mail address is folded the way
+    mail providers deliver it, so that an attacker cannot multiply the cap by spelling one
+    address many ways: case, a `+tag` after the local part, and dots at Gmail.
+    """
+    if channel != "email":
+        return recipient
+    local, _, domain = recipient.strip().lower().rpartition("@")
+    local = local.split("+", 1)[0]
+    if domain in ("gmail.com", "googlemail.com"):
+        local, domain = local.replace(".", ""), "gmail.com"
+    return f"{local}@{domain}"
+
+
+def mailboxes(emails: Sequence[str]) -> list[str]:
+    """The addresses to write to: one per mailbox (the first spelling of each), in order."""
+    seen: dict[str, str] = {}
+    for address in emails:
+        seen.setdefault(recipient_key("email", address), address)
+    return list(seen.values())
+
+
+def is_capped(message: Message) -> bool:
+    """Whether a message counts against its recipient's cap: all but PINs, which have their
+    own, stricter rules per number (verification/model.py)."""
+    return message.priority != PRIORITY_PIN
+
+
+@dataclass(frozen=True, slots=True)
+class RecipientCap:
+    """At most `count` messages (PINs aside) to one recipient within any `period`; `count`
+    None: no cap (only when rate limits are switched off for a load test)."""
+
+    count: int | None
+    period: timedelta
+
+    def split(
+        self, recent: Mapping[str, int], messages: Sequence[Message]
+    ) -> tuple[list[Message], list[Message]]:
+        """(to queue, to drop): each recipient's messages in order, while `recent` (messages
+        queued to each key within the period) plus those queued here stay within the cap."""
+        if self.count is None:
+            return list(messages), []
+        counted = dict(recent)
+        queue: list[Message] = []
+        dropped: list[Message] = []
+        for message in messages:
+            if not is_capped(message):
+                queue.append(message)
+                continue
+            key = recipient_key(message.channel, message.recipient)
+            if counted.get(key, 0) >= self.count:
+                dropped.append(message)
+                continue
+            counted[key] = counted.get(key, 0) + 1
+            queue.append(message)
+        return queue, dropped
+
+
+# Six fit a booking, two rebookings (a confirmation and, by e-mail, the old dates' removal
+# each) and a cancellation within one hour; docs/operations.md, "Rate limits".
+DEFAULT_CAP = RecipientCap(6, timedelta(hours=1))
 
 
 def when(at: datetime) -> str:
@@ -111,7 +186,7 @@ def booking_messages(
     messages = [Message("sms", phone, sms)]
     messages += [
         Message("email", to, email_body, subject=f"Ihre Impftermine – Code {code}", calendar=ics)
-        for to in dict.fromkeys(emails)
+        for to in mailboxes(emails)
     ]
     return messages
 
@@ -130,7 +205,7 @@ def cancellation_messages(
     ics = _cancel(code, location, appointments, emails)
     return [Message("sms", phone, text)] + [
         Message("email", to, text, subject=f"Absage Ihrer Impftermine – Code {code}", calendar=ics)
-        for to in dict.fromkeys(emails)
+        for to in mailboxes(emails)
     ]
 
 
@@ -156,7 +231,7 @@ def moved_messages(
     ics = _cancel(code, location, appointments, emails)
     return [
         Message("email", to, body, subject=f"Alte Termine gestrichen – Code {code}", calendar=ics)
-        for to in dict.fromkeys(emails)
+        for to in mailboxes(emails)
     ]
 
 
@@ -180,7 +255,8 @@ def _event(a: BookedAppointment) -> calendar.Event:
 
 @dataclass(frozen=True, slots=True)
 class DueReminder:
-    """One booked appointment whose day-before reminder is due."""
+    """One booked appointment whose day-before reminder is due. `phone` is the booking's
+    verified number, whoever of the booking the appointment is for."""
 
     appointment_id: int
     code: str
@@ -188,7 +264,6 @@ class DueReminder:
     dose: int
     person_name: str
     phone: str
-    email: str | None
     centre: str
     address: str
     booked_at: datetime
@@ -213,25 +288,14 @@ def needs_reminder(due: DueReminder) -> bool:
 
 
 def reminder_messages(due: DueReminder) -> list[Message]:
+    """One SMS to the booking's verified number. No e-mail: the addresses a booking names
+    were never confirmed by their owners, so they get their booking's own messages only."""
     text = (
         f"Erinnerung: {due.dose}. Impfung {due.person_name} am {when(due.start)}, "
         f"{due.centre}, {due.address}. Code {due.code}. Bitte Ausweis mitbringen."
     )
     base = f"rem-{due.appointment_id}"
-    messages = [Message("sms", due.phone, text, priority=PRIORITY_REMINDER, message_id=base)]
-    if due.email:
-        subject = f"Erinnerung: Ihr Impftermin am {when(due.start)}"
-        messages.append(
-            Message(
-                "email",
-                due.email,
-                text,
-                subject=subject,
-                priority=PRIORITY_REMINDER,
-                message_id=f"{base}-mail",
-            )
-        )
-    return messages
+    return [Message("sms", due.phone, text, priority=PRIORITY_REMINDER, message_id=base)]
 
 
 # --- iCalendar (RFC 5545): see calendar.py ----------------------------------------------------

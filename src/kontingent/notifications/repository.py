@@ -14,21 +14,43 @@ Invariants kept here:
 - A reminder is queued once per appointment: `reminded_at` is set in the transaction that
   queues it, and its message id is derived from the appointment, so a second queueing is
   dropped by the outbox's unique constraint.
+- No recipient gets more than the cap's count of messages (PINs aside) within its period,
+  whatever queued them. The cap is kept here, where messages are queued, and not by the rate
+  limiter in front of the use cases: every message leaves through this table, so a use case
+  or job added later is capped without knowing it exists, while a limit on a route covers
+  only the routes someone remembered. The count is the outbox's own rows (one source of
+  truth for all processes, whether or not Redis is up), taken in the queueing transaction:
+  on SQLite that transaction holds the write lock, on PostgreSQL an advisory lock per
+  recipient serialises queueings to the same recipient. Messages over the cap are left out
+  (logged), never the use case refused: an attacker who fills a stranger's cap must not be
+  able to stop that person booking or cancelling. The booking statement of the rush
+  (booking/pg_statement.py) applies the same count inside its one statement, without the
+  lock: two bookings naming one address at the same instant may both pass.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, select, update
+import structlog
+from sqlalchemy import and_, bindparam, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kontingent.db import aware_utc
-from kontingent.notifications.model import DueReminder, Message, reminder_window_end
+from kontingent.notifications.model import (
+    DueReminder,
+    Message,
+    RecipientCap,
+    is_capped,
+    masked,
+    recipient_key,
+    reminder_window_end,
+)
 from kontingent.schema import (
     appointments,
     bookings,
@@ -38,6 +60,11 @@ from kontingent.schema import (
     persons,
     slots,
 )
+
+log = structlog.get_logger(__name__)
+# First half of the PostgreSQL advisory lock that serialises queueing to one recipient; the
+# second half is a hash of the recipient. No other advisory lock of this service uses it.
+CAP_LOCK_CLASS = 0x6B74  # "kt"
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,23 +122,94 @@ def _rows(messages: Sequence[Message], now: datetime) -> list[dict[str, Any]]:
             "attempts": 0,
             "calendar": m.calendar,
             "expires_at": None if m.valid_for is None else now + m.valid_for,
+            "recipient_key": recipient_key(m.channel, m.recipient) if is_capped(m) else None,
         }
         for m in messages
     ]
 
 
-async def enqueue(conn: AsyncConnection, messages: Sequence[Message], now: datetime) -> None:
-    if messages:
-        await conn.execute(outbox.insert(), _rows(messages, now))
+async def enqueue(
+    conn: AsyncConnection, messages: Sequence[Message], now: datetime, cap: RecipientCap
+) -> list[Message]:
+    """Queue `messages` but those over their recipient's cap; the messages queued."""
+    fitting = await _within_cap(conn, messages, now, cap)
+    if fitting:
+        await conn.execute(outbox.insert(), _rows(fitting, now))
+    return fitting
 
 
-async def enqueue_once(conn: AsyncConnection, messages: Sequence[Message], now: datetime) -> None:
-    """Queue messages whose id may be queued already; those are left as they are."""
+async def enqueue_once(
+    conn: AsyncConnection, messages: Sequence[Message], now: datetime, cap: RecipientCap
+) -> list[Message]:
+    """Queue messages whose id may be queued already (those are left as they are) and that
+    fit their recipient's cap; the messages that were new and fitted."""
     if not messages:
-        return
+        return []
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(outbox).on_conflict_do_nothing(index_elements=["message_id"])
-    await conn.execute(statement, _rows(messages, now))
+    known = set(
+        (
+            await conn.execute(
+                select(outbox.c.message_id).where(
+                    outbox.c.message_id.in_([m.message_id for m in messages])
+                )
+            )
+        )
+        .scalars()
+        .all()
+    )
+    fitting = await _within_cap(conn, [m for m in messages if m.message_id not in known], now, cap)
+    if fitting:
+        statement = dialect.insert(outbox).on_conflict_do_nothing(index_elements=["message_id"])
+        await conn.execute(statement, _rows(fitting, now))
+    return fitting
+
+
+async def _within_cap(
+    conn: AsyncConnection, messages: Sequence[Message], now: datetime, cap: RecipientCap
+) -> list[Message]:
+    """The messages that fit their recipients' cap, given what was queued to each within the
+    period (this transaction's own rows included); the others are logged and left out."""
+    keys = sorted({recipient_key(m.channel, m.recipient) for m in messages if is_capped(m)})
+    if cap.count is None or not keys:
+        return list(messages)
+    if conn.dialect.name == "postgresql":
+        await _lock_recipients(conn, keys)
+    counts = await conn.execute(
+        select(outbox.c.recipient_key, func.count())
+        .where(outbox.c.recipient_key.in_(keys), outbox.c.created_at > now - cap.period)
+        .group_by(outbox.c.recipient_key)
+    )
+    fitting, dropped = cap.split({str(k): int(n) for k, n in counts.all()}, messages)
+    for message in dropped:
+        log.warning(
+            "message_over_recipient_cap",
+            channel=message.channel,
+            to=masked(message.recipient),
+            subject=message.subject,
+            cap=cap.count,
+            period_s=int(cap.period.total_seconds()),
+        )
+    return fitting
+
+
+def _lock_id(key: str) -> int:
+    """A recipient as the signed 32-bit half of an advisory lock key."""
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=4).digest(), "big", signed=True)
+
+
+async def _lock_recipients(conn: AsyncConnection, keys: Sequence[str]) -> None:
+    """Advisory locks, held to the end of the transaction, on each recipient, taken in
+    ascending order so that two transactions never wait for each other in a circle (a
+    deadlock all the same would be retried by `Database.run_write`). Read committed: the
+    count that follows sees whatever the previous holder committed."""
+    ids = sorted({_lock_id(k) for k in keys})
+    await conn.execute(_LOCK_RECIPIENTS, {"cls": CAP_LOCK_CLASS, "ids": ids})
+
+
+# unnest hands the ids out in array order, so the locks are taken in ascending order.
+_LOCK_RECIPIENTS = text(
+    "SELECT pg_advisory_xact_lock(:cls, x)::text FROM unnest(CAST(:ids AS integer[])) AS t(x)"
+)
 
 
 async def claim(
@@ -335,8 +433,7 @@ async def due_reminders(
             appointments.c.dose,
             persons.c.first_name,
             persons.c.last_name,
-            persons.c.phone,
-            persons.c.email,
+            bookings.c.phone,  # the verified number, never a person's own unverified one
             centres.c.name,
             centres.c.street,
             centres.c.postcode,
@@ -373,10 +470,9 @@ async def due_reminders(
             dose=r[3],
             person_name=f"{r[4]} {r[5]}",
             phone=r[6],
-            email=r[7],
-            centre=r[8],
-            address=f"{r[9]}, {r[10]} {r[11]}".lstrip(", "),
-            booked_at=r[12],
+            centre=r[7],
+            address=f"{r[8]}, {r[9]} {r[10]}".lstrip(", "),
+            booked_at=r[11],
         )
         for r in (await conn.execute(query)).all()
     ]

@@ -31,9 +31,11 @@ from kontingent.clock import Clock
 from kontingent.db import Database
 from kontingent.notifications import repository as repo
 from kontingent.notifications.model import (
+    DEFAULT_CAP,
     DomainBudget,
     Failure,
     Message,
+    RecipientCap,
     RetryPolicy,
     masked,
     needs_reminder,
@@ -101,6 +103,7 @@ class Relay:
         email_budget: DomainBudget | None = None,
         lease: timedelta = LEASE,
         rng: random.Random | None = None,
+        cap: RecipientCap = DEFAULT_CAP,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -110,6 +113,7 @@ class Relay:
         self.email_budget = email_budget
         self.lease = lease
         self.rng = rng or random.Random()
+        self.cap = cap  # reminders count against their recipient's cap like any message
         self.wake = asyncio.Event()
         self._stopping = asyncio.Event()
 
@@ -210,10 +214,10 @@ class Relay:
         for reminder in due:
             if reminder.appointment_id in mine and needs_reminder(reminder):
                 messages += reminder_messages(reminder)
-        await repo.enqueue_once(conn, messages, now)
-        if messages:
-            log.info("reminders_queued", appointments=len(mine), messages=len(messages))
-        return len(due), len(messages)
+        queued = await repo.enqueue_once(conn, messages, now, self.cap)
+        if queued:
+            log.info("reminders_queued", appointments=len(mine), messages=len(queued))
+        return len(due), len(queued)
 
     async def requeue_parked(self) -> int:
         now = self.clock.now()

@@ -36,6 +36,7 @@ from kontingent.db import Database
 from kontingent.notifications.calendar import method_of, with_organizer
 from kontingent.notifications.model import DomainBudget, Failure, Message
 from kontingent.notifications.service import DevMailbox, Relay, Transport
+from kontingent.ratelimit.service import recipient_cap
 
 DEFAULT_SENDER = "Impftermine <termine@kontingent.invalid>"
 DEFAULT_DOMAIN_RATE = 50.0  # e-mails per second per recipient domain
@@ -330,4 +331,6 @@ def relay_for(settings: Settings, db: Database, clock: Clock) -> Relay:
         config = SmtpConfig.parse(settings.smtp_url)
         mail = SmtpMailer(config)
         budget = DomainBudget(config.per_domain)
-    return Relay(db, clock, {"sms": sms, "email": mail}, email_budget=budget)
+    return Relay(
+        db, clock, {"sms": sms, "email": mail}, email_budget=budget, cap=recipient_cap(settings)
+    )

@@ -2,16 +2,28 @@
 counters cannot be reached.
 
 Invariants kept here:
+- Every route that sends a message or changes state names the action it is limited by in its
+  handler's `opt` (`limited("rebook")`), or why it needs none (`unlimited("...")`); a test
+  walks the application's routes and fails on a handler that does neither or names an action
+  that is not configured here. Enforcing another action than the one named is a bug and
+  raises.
 - One call of `enforce` is one round trip to the store: the address limit and the subject
-  limit (phone number, verification) of an action are checked together, all or nothing.
+  limit (phone number, verification, booking) of an action are checked together, all or
+  nothing. A booking's budget is checked only once the caller proved they may change it
+  (code and birth date), so a stranger who knows a code cannot use it up.
+- These limits stop a caller hammering one action. What a recipient may receive is capped
+  apart from them, where messages are queued (`recipient_cap`, notifications/repository.py):
+  a limit here covers the routes that remember to ask, the cap every message whatever sent
+  it.
 - Subjects are stored as keyed hashes (BLAKE2b under the secret key), never as the phone
   number or the address itself: the store holds no personal data.
 - Each action names its failure policy. Sending a PIN fails closed: an SMS costs money and a
   flood of them is the abuse these limits exist for, so while the store is down no PIN is
   sent (503 with Retry-After, nothing stored). Everything else fails open: a PIN check is
   already capped at 5 attempts in the database, a booking needs a verified token and decides
-  against the database, and reads are served from the cache; refusing them all because
-  Redis hiccupped would turn a small failure into an outage at 08:00.
+  against the database, reads are served from the cache, and the messages that rebooking,
+  cancelling and the waitlist send stay capped per recipient in the database; refusing them
+  all because Redis hiccupped would turn a small failure into an outage at 08:00.
 - After a failure the store is not asked again for a short pause, so a dead Redis costs one
   timeout per pause, not one per request.
 """
@@ -30,6 +42,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from kontingent.clock import Clock
 from kontingent.config import Settings
 from kontingent.errors import RateLimited
+from kontingent.notifications.model import RecipientCap
 from kontingent.ratelimit.model import (
     IPNetwork,
     Limit,
@@ -50,6 +63,18 @@ STORE_PAUSE = timedelta(seconds=1)  # after a failure, the store is left alone t
 CLOSED_RETRY_AFTER_S = 30
 DEFAULT_PREFIX = "kontingent:rate:"
 RETRY_AFTER_SCOPE_KEY = "kontingent.retry_after_s"
+RATE_LIMIT_OPT = "rate_limit"  # a route handler's `opt` key: the actions it is limited by
+UNLIMITED_OPT = "rate_limit_exempt"  # ... or why it needs no limit
+
+
+def limited(*actions: str) -> dict[str, tuple[str, ...]]:
+    """A route handler's `opt`: the actions whose limits the handler enforces."""
+    return {RATE_LIMIT_OPT: actions}
+
+
+def unlimited(reason: str) -> dict[str, str]:
+    """A route handler's `opt`: it sends nothing and changes nothing worth a limit, and why."""
+    return {UNLIMITED_OPT: reason}
 
 
 class LimitsUnavailable(RateLimited):
@@ -151,6 +176,7 @@ class RateLimits:
         self, scope: Mapping[str, Any], action_name: str, subject: str | None = None
     ) -> None:
         """Count this request; raise RateLimited (429) when over a limit."""
+        _check_marker(scope, action_name)
         action = self.actions.get(action_name)
         if action is None:
             return
@@ -167,10 +193,13 @@ class RateLimits:
         whose = "from this network address" if kind == "address" else f"for this {action.subject}"
         seconds = verdict.retry_after_s
         _note_retry_after(scope, seconds)
-        raise RateLimited(
+        refusal = RateLimited(
             f"too many {action.what} {whose}: try again in {_duration(seconds)}",
             retry_after_s=seconds,
         )
+        per = "address" if kind == "address" else action.subject
+        refusal.details.update(action=action.name, per=per)
+        raise refusal
 
     async def _check(
         self, scope: Mapping[str, Any], action: Action, keys: list[str], limits: list[Limit]
@@ -198,6 +227,15 @@ class RateLimits:
         await self.store.aclose()
 
 
+def _check_marker(scope: Mapping[str, Any], action_name: str) -> None:
+    """A handler that enforces an action other than the one its `opt` names is a bug: the
+    route walk (tests) reads the marker, so the two must not drift apart."""
+    handler = scope.get("route_handler")
+    marked = getattr(handler, "opt", {}).get(RATE_LIMIT_OPT) if handler is not None else None
+    if marked is not None and action_name not in marked:
+        raise RuntimeError(f"{scope.get('path')} is marked {marked!r} but enforces {action_name!r}")
+
+
 def actions_from(settings: Settings) -> dict[str, Action]:
     """The limited actions and their limits as configured (docs/operations.md explains the
     defaults). Only sending a PIN fails closed."""
@@ -218,8 +256,23 @@ def actions_from(settings: Settings) -> dict[str, Action]:
                limit("queue_draw_per_ip"), None),
         # Per code the lookup has a lock-out of its own (booking/lookups.py).
         Action("booking_lookup", "booking lookups", None, limit("booking_lookup_per_ip"), None),
+        Action("rebook", "rebookings", "booking", limit("rebook_per_ip"),
+               limit("rebook_per_booking")),
+        Action("cancel", "cancellations", "booking", limit("cancel_per_ip"),
+               limit("cancel_per_booking")),
+        Action("waitlist_join", "waitlist sign-ups", "phone number",
+               limit("waitlist_join_per_ip"), limit("waitlist_join_per_phone")),
     ]  # fmt: skip
     return {a.name: a for a in actions} if settings.rate_limits else {}
+
+
+def recipient_cap(settings: Settings) -> RecipientCap:
+    """How many messages (PINs aside) one recipient may get per period, as configured; no cap
+    when rate limits are off as a whole (load tests)."""
+    limit = parse_limit(settings.rate_messages_per_recipient) if settings.rate_limits else None
+    if limit is None:
+        return RecipientCap(None, timedelta(hours=1))
+    return RecipientCap(limit.count, timedelta(seconds=limit.period_s))
 
 
 def rate_limits_for(settings: Settings, clock: Clock, prefix: str = DEFAULT_PREFIX) -> RateLimits:

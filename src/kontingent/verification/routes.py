@@ -9,6 +9,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, HeaderParameter, JSONBody
 
 from kontingent.inventory.schemas import berlin
+from kontingent.ratelimit.service import limited
 from kontingent.services import Services
 from kontingent.verification.model import PIN_VALIDITY, normalise_phone
 from kontingent.verification.schemas import PinIn, TokenOut, VerificationIn, VerificationOut
@@ -20,7 +21,7 @@ Admission = Annotated[
 ]
 
 
-@post("/verifications", status_code=201)
+@post("/verifications", status_code=201, opt=limited("pin_send"))
 async def start_verification(
     services: NamedDependency[Services],
     data: JSONBody[VerificationIn],
@@ -38,7 +39,7 @@ async def start_verification(
     )
 
 
-@post("/verifications/{verification_id:str}", status_code=200)
+@post("/verifications/{verification_id:str}", status_code=200, opt=limited("pin_check"))
 async def confirm_pin(
     services: NamedDependency[Services],
     verification_id: FromPath[str],

@@ -26,7 +26,7 @@ from kontingent.errors import (
     Unauthorized,
 )
 from kontingent.notifications import repository as outbox
-from kontingent.notifications.model import pin_sms
+from kontingent.notifications.model import DEFAULT_CAP, RecipientCap, pin_sms
 from kontingent.verification import model
 from kontingent.verification import repository as repo
 
@@ -51,10 +51,13 @@ def _in_words(seconds: int) -> str:
 
 
 class Verification:
-    def __init__(self, db: Database, clock: Clock, secret_key: str) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, secret_key: str, cap: RecipientCap = DEFAULT_CAP
+    ) -> None:
         self.db = db
         self.clock = clock
         self.secret_key = secret_key
+        self.cap = cap  # a PIN is not counted by it: its own rules are stricter
 
     async def send_pin(self, phone_text: str) -> PinSent:
         phone = model.normalise_phone(phone_text)
@@ -97,7 +100,7 @@ class Verification:
                 resend_after=sent.resend_after,
             )
             minutes = int(model.PIN_VALIDITY.total_seconds() // 60)
-            await outbox.enqueue(conn, [pin_sms(phone, pin, minutes)], now)
+            await outbox.enqueue(conn, [pin_sms(phone, pin, minutes)], now, self.cap)
             return sent
 
         return await self.db.run_write(work)

@@ -21,6 +21,7 @@ from litestar.params import FromPath
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from kontingent.errors import KontingentError
+from kontingent.ratelimit.service import limited
 from kontingent.services import Services
 from kontingent.waiting_room.schemas import QueueOut
 from kontingent.waiting_room.service import QueueView, WaitingRoom
@@ -33,7 +34,7 @@ async def limit_draw(services: Services, scope: Scope) -> None:
         await services.limits.enforce(scope, "queue_draw")
 
 
-@post("/queue", status_code=201)
+@post("/queue", status_code=201, opt=limited("queue_draw"))
 async def join_queue(
     request: Request[Any, Any, Any], services: NamedDependency[Services]
 ) -> QueueOut:

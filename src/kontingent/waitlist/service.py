@@ -22,16 +22,20 @@ from kontingent.db import Database
 from kontingent.errors import InvalidInput
 from kontingent.inventory.service import Inventory
 from kontingent.notifications import repository as outbox
+from kontingent.notifications.model import DEFAULT_CAP, RecipientCap
 from kontingent.verification.model import normalise_phone
 from kontingent.waitlist import repository as repo
 from kontingent.waitlist.model import MAX_PERSONS, Joined, released_sms
 
 
 class Waitlist:
-    def __init__(self, db: Database, clock: Clock, inventory: Inventory) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, inventory: Inventory, cap: RecipientCap = DEFAULT_CAP
+    ) -> None:
         self.db = db
         self.clock = clock
         self.inventory = inventory
+        self.cap = cap  # messages per recipient (notifications/repository.py)
 
     async def join(self, phone: str, centre_id: int, vaccine_code: str, persons: int) -> Joined:
         number = normalise_phone(phone)
@@ -124,5 +128,5 @@ class Waitlist:
         """Mark a pair's waiting entries notified and queue their SMS, in one transaction."""
         entries = await repo.claim_waiting(conn, pair[0], pair[1], room, now)
         messages = [released_sms(e.phone, names[0], names[1], e.persons) for e in entries]
-        await outbox.enqueue(conn, messages, now)
+        await outbox.enqueue(conn, messages, now, self.cap)
         return len(entries)

@@ -346,7 +346,24 @@ M: dict[str, tuple[str, str]] = {
         "Changed. The old appointments are released. A text message with the new ones is on "
         "its way.",
     ),
+    "rebook.too_often": (
+        "Diese Buchung wurde gerade schon mehrmals umgebucht. Versuchen Sie es in {wait} noch "
+        "einmal oder rufen Sie die Hotline 116 117 an.",
+        "This booking was changed several times just now. Try again in {wait} or call the "
+        "hotline 116 117.",
+    ),
+    "cancel.too_often": (
+        "Für diese Buchung kam gerade schon mehrmals eine Absage. Versuchen Sie es in {wait} "
+        "noch einmal oder rufen Sie die Hotline 116 117 an.",
+        "Cancelling was asked for this booking several times just now. Try again in {wait} or "
+        "call the hotline 116 117.",
+    ),
     # waitlist
+    "waitlist.too_often": (
+        "Mit dieser Nummer haben Sie sich gerade schon oft eingetragen. Versuchen Sie es in "
+        "{wait} noch einmal.",
+        "This number joined waiting lists many times just now. Try again in {wait}.",
+    ),
     "waitlist.title": ("Warteliste", "Waiting list"),
     "waitlist.intro": (
         "Sobald im gewählten Impfzentrum wieder Termine frei sind, schicken wir eine SMS an "

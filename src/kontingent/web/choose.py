@@ -22,6 +22,7 @@ from kontingent.booking.model import normalise_code
 from kontingent.booking.service import SlotTaken
 from kontingent.errors import KontingentError, NotFound, Unauthorized
 from kontingent.inventory.repository import Catalogue
+from kontingent.ratelimit.service import limited
 from kontingent.verification.model import TokenClaims
 from kontingent.web import forms
 from kontingent.web.i18n import phone_display
@@ -212,7 +213,7 @@ async def details(request: AnyRequest) -> Response[Any]:
         return portal.redirect("/choose", note="offer_gone")
 
 
-@post("/book")
+@post("/book", opt=limited("booking"))
 async def book(request: AnyRequest) -> Response[Any]:
     portal = Portal(request)
     form = await request.form()

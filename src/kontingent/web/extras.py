@@ -2,7 +2,8 @@
 
 Invariants kept here:
 - Only a phone number verified by PIN in this session can join the waitlist, so nobody can put
-  someone else's number on it.
+  someone else's number on it; joins are limited per address and per number (each entry may
+  cost one SMS later), a refusal shown on the form with the choices kept.
 - The dev mailbox exists in demo mode only (the route is not even mounted otherwise); it
   delivers what is queued before showing it, so it is never behind the outbox.
 """
@@ -16,6 +17,7 @@ from litestar import Request, Response, get, post
 from kontingent.errors import KontingentError
 from kontingent.inventory.schemas import berlin
 from kontingent.notifications import repository as mailbox_repo
+from kontingent.ratelimit.service import limited, unlimited
 from kontingent.web import forms
 from kontingent.web.choose import claims_of
 from kontingent.web.i18n import phone_display
@@ -64,7 +66,7 @@ async def waitlist_form(request: AnyRequest) -> Response[Any]:
     return await _waitlist_page(portal, values)
 
 
-@post("/waitlist")
+@post("/waitlist", opt=limited("waitlist_join"))
 async def waitlist_join(request: AnyRequest) -> Response[Any]:
     portal = Portal(request)
     claims = claims_of(portal)
@@ -78,6 +80,7 @@ async def waitlist_join(request: AnyRequest) -> Response[Any]:
         errors = {"centre": portal.t("err.centre")}
         return await _waitlist_page(portal, values, errors, status=422)
     try:
+        await portal.services.limits.enforce(request.scope, "waitlist_join", claims.phone)
         joined = await portal.services.waitlist.join(claims.phone, centre, raw["vaccine"], persons)
     except KontingentError as exc:
         return await _waitlist_page(portal, values, forms.messages(exc, portal.t), exc.status)
@@ -104,7 +107,7 @@ async def waitlist_join(request: AnyRequest) -> Response[Any]:
     )
 
 
-@get("/dev/mailbox")
+@get("/dev/mailbox", opt=unlimited("demo mode only; delivers what is queued, queues nothing"))
 async def dev_mailbox(request: AnyRequest) -> Response[Any]:
     portal = Portal(request)
     services = portal.services

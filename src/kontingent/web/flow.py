@@ -18,6 +18,7 @@ from litestar import Request, Response, get, post
 from kontingent.eligibility.model import Cohort
 from kontingent.errors import KontingentError, RateLimited
 from kontingent.inventory.model import local_day
+from kontingent.ratelimit.service import limited
 from kontingent.verification.model import PIN_VALIDITY, normalise_phone
 from kontingent.verification.service import PinSent
 from kontingent.web import forms
@@ -67,7 +68,7 @@ async def eligibility_form(request: AnyRequest) -> Response[Any]:
     return portal.render("eligibility.html", title=portal.t("elig.title"), values=values)
 
 
-@post("/eligibility")
+@post("/eligibility", opt=limited("eligibility"))
 async def eligibility_check(request: AnyRequest) -> Response[Any]:
     portal = Portal(request)
     values = forms.read(await request.form(), ("birth_date", "postcode"))
@@ -136,7 +137,7 @@ async def phone_form(request: AnyRequest) -> Response[Any]:
     return portal.render("phone.html", title=portal.t("phone.title"), values=values)
 
 
-@post("/phone")
+@post("/phone", opt=limited("pin_send"))
 async def phone_send(request: AnyRequest) -> Response[Any]:
     portal = Portal(request)
     if (held := await gate(portal, "/phone")) is not None:
@@ -199,7 +200,7 @@ async def pin_form(request: AnyRequest) -> Response[Any]:
     return _pin_page(portal, {})
 
 
-@post("/pin")
+@post("/pin", opt=limited("pin_check"))
 async def pin_check(request: AnyRequest) -> Response[Any]:
     portal = Portal(request)
     if not portal.flow.vid:
@@ -223,7 +224,7 @@ async def pin_check(request: AnyRequest) -> Response[Any]:
     return _pin_page(portal, errors, status=status)
 
 
-@post("/pin/resend")
+@post("/pin/resend", opt=limited("pin_send"))
 async def pin_resend(request: AnyRequest) -> Response[Any]:
     portal = Portal(request)
     if not portal.flow.phone:

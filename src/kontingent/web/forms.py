@@ -63,6 +63,13 @@ _CODE_TEXT = {
     "rate_limited": "page.429.text",  # says how long to wait before trying again
     "rate_limit_unavailable": "page.429.text",
 }
+# A limit per booking or per number says whose budget ran out; a limit per address (shared
+# with a whole network) says only that there are many requests.
+_SUBJECT_LIMIT_TEXT = {
+    "rebook": "rebook.too_often",
+    "cancel": "cancel.too_often",
+    "waitlist_join": "waitlist.too_often",
+}
 _FORMAT_TEXT = {
     "first_name": "err.chars.name",
     "last_name": "err.chars.name",
@@ -209,6 +216,8 @@ def messages(exc: KontingentError, t: Translator, default_field: str = FORM) -> 
     if name in ("slot_ids", "persons"):
         name = FORM
     key = _CODE_TEXT.get(exc.code)
+    if exc.code == "rate_limited" and exc.details.get("per") != "address":
+        key = _SUBJECT_LIMIT_TEXT.get(str(exc.details.get("action")), key)
     if key is None:
         return {name: t("err.generic", message=exc.message)}
     seconds = exc.retry_after_s if isinstance(exc, RateLimited) else 0

@@ -10,6 +10,8 @@ Invariants kept here:
   booking service); a taken slot shows fresh offers again.
 - Rebooking takes seats, so while the waiting room guards it passes the room's door like a
   booking (cancelling frees seats and stays open).
+- Rebooking and cancelling are limited per address and per booking (each sends messages);
+  a refusal comes back on the same page, saying when to try again.
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ from litestar.params import FromPath
 from kontingent.booking.model import normalise_code
 from kontingent.booking.service import BookingView, SlotTaken
 from kontingent.eligibility.service import EligibilityAnswer
-from kontingent.errors import KontingentError
+from kontingent.errors import KontingentError, RateLimited
+from kontingent.ratelimit.service import limited
 from kontingent.web import forms
 from kontingent.web.page import Portal
 from kontingent.web.queue import gate
@@ -38,7 +41,7 @@ async def manage_form(request: AnyRequest) -> Response[Any]:
     return portal.render("manage.html", title=portal.t("manage.title"), values=values)
 
 
-@post("/manage")
+@post("/manage", opt=limited("booking_lookup"))
 async def manage_find(request: AnyRequest) -> Response[Any]:
     portal = Portal(request)
     values = forms.read(await request.form(), ("code", "birth_date"))
@@ -104,13 +107,24 @@ async def cancel_confirm(request: AnyRequest, code: FromPath[str]) -> Response[A
     )
 
 
-@post("/manage/{code:str}/cancel")
+@post("/manage/{code:str}/cancel", opt=limited("cancel"))
 async def cancel(request: AnyRequest, code: FromPath[str]) -> Response[Any]:
     portal = Portal(request)
     view = await _managed(portal, code)
     if view is None:
         return portal.redirect("/manage", note="manage")
     assert portal.flow.manage_born is not None
+    try:
+        await portal.services.limits.enforce(request.scope, "cancel", view.code)
+    except RateLimited as exc:
+        catalogue = await portal.services.inventory.catalogue()
+        return portal.render(
+            "cancel_confirm.html",
+            title=portal.t("cancel.title"),
+            status=exc.status,
+            errors=forms.messages(exc, portal.t),
+            booking=booking_card(view, catalogue, portal.t),
+        )
     await portal.services.booking.cancel(view.code, portal.flow.manage_born)
     return portal.redirect(f"/manage/{view.code}", note="cancelled")
 
@@ -174,7 +188,7 @@ async def rebook_choose(request: AnyRequest, code: FromPath[str]) -> Response[An
     return await _rebook_page(portal, view)
 
 
-@post("/manage/{code:str}/rebook")
+@post("/manage/{code:str}/rebook", opt=limited("rebook"))
 async def rebook(request: AnyRequest, code: FromPath[str]) -> Response[Any]:
     portal = Portal(request)
     view = await _managed(portal, code)
@@ -188,6 +202,7 @@ async def rebook(request: AnyRequest, code: FromPath[str]) -> Response[Any]:
         return await _rebook_page(portal, view, status=422, errors=errors)
     assert portal.flow.manage_born is not None
     try:
+        await portal.services.limits.enforce(request.scope, "rebook", view.code)
         await portal.services.booking.rebook(view.code, portal.flow.manage_born, slot_ids)
     except SlotTaken:
         return await _rebook_page(portal, view, status=409, notice=portal.t("rebook.taken"))

@@ -22,7 +22,7 @@ from litestar import Request, Response, get
 from litestar.response import Template
 
 from kontingent.errors import NotFound
-from kontingent.ratelimit.service import RETRY_AFTER_SCOPE_KEY
+from kontingent.ratelimit.service import RETRY_AFTER_SCOPE_KEY, limited
 from kontingent.waiting_room.routes import limit_draw
 from kontingent.waiting_room.service import (
     PAUSED_RETRY_AFTER_S,
@@ -80,7 +80,7 @@ def _wait_text(portal: Portal, seconds: float | None) -> str | None:
     return portal.t("queue.wait.minutes", minutes=round(seconds / 60))
 
 
-@get(QUEUE_PATH)
+@get(QUEUE_PATH, opt=limited("queue_draw"))  # a GET that joins: a ticket per visit
 async def queue_page(request: Request[Any, Any, Any]) -> Response[Any]:
     portal = Portal(request)
     try:

@@ -69,7 +69,7 @@ async def make_relay(services: Services, clock: FixedClock) -> AsyncIterator[Mak
 
 async def queue(services: Services, messages: Sequence[Message]) -> None:
     async def work(conn: Any) -> None:
-        await repo.enqueue(conn, messages, services.clock.now())
+        await repo.enqueue(conn, messages, services.clock.now(), services.booking.cap)
 
     await services.db.run_write(work)
 

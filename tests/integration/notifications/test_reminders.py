@@ -1,6 +1,7 @@
 """Day-before reminders, on SQLite and PostgreSQL, with the clock moved instead of waiting.
 
-Proves: one reminder SMS (and e-mail) per booked appointment, from 09:00 Berlin on the day
+Proves: one reminder SMS per booked appointment, to the booking's verified number and never
+by e-mail (tests/integration/test_hardening_recipients.py shows why), from 09:00 Berlin on the day
 before, queued once however often and by however many relays the job runs; none for a
 cancelled booking; none on top of a confirmation sent after the reminder time.
 """
@@ -64,12 +65,12 @@ async def test_each_appointment_is_reminded_once_from_nine_on_the_day_before(
     clock.set(day_before(first.starts_at, 8, 59))
     assert await services.relay.send_reminders() == 0
     clock.set(day_before(first.starts_at, 9))
-    assert await services.relay.send_reminders() == 2  # SMS and e-mail for the first dose
+    assert await services.relay.send_reminders() == 1  # the SMS for the first dose
     assert await services.relay.send_reminders() == 0
 
     queued = await reminders(services)
-    assert sorted(str(r["message_id"]) for r in queued) == [f"rem-{ids[0]}", f"rem-{ids[0]}-mail"]
-    assert {r["recipient"] for r in queued} == {phone(1), "erika@example.org"}
+    assert [str(r["message_id"]) for r in queued] == [f"rem-{ids[0]}"]
+    assert {r["recipient"] for r in queued} == {phone(1)}
     assert all(view.code in str(r["body"]) and "1. Impfung" in str(r["body"]) for r in queued)
     await services.relay.run_once()
     async with services.db.read() as conn:
@@ -77,8 +78,8 @@ async def test_each_appointment_is_reminded_once_from_nine_on_the_day_before(
     assert view.code in sms["body"]
 
     clock.set(day_before(second.starts_at, 18))
-    assert await services.relay.send_reminders() == 2
-    assert len(await reminders(services)) == 4
+    assert await services.relay.send_reminders() == 1
+    assert len(await reminders(services)) == 2
 
 
 async def test_a_cancelled_booking_gets_no_reminder(services: Services, clock: FixedClock) -> None:
@@ -97,19 +98,17 @@ async def test_a_reminder_queued_before_the_cancellation_is_never_sent(
     view = await book(services, 1, await offer_from(services, days_ahead=2))
     keep = await book(services, 2, await next_offer(services, await offer_from(services, 2)))
     clock.set(day_before(min(view.appointments[0].starts_at, keep.appointments[0].starts_at), 9))
-    assert await services.relay.send_reminders() == 4  # queued for both bookings
+    assert await services.relay.send_reminders() == 2  # queued for both bookings
     await services.booking.cancel(view.code, "1939-05-01")
 
     await services.relay.run_once()
 
     async with services.db.read() as conn:
         delivered = [m for m in await repo.mailbox(conn, None) if "Erinnerung" in m["body"]]
-    assert {m["recipient"] for m in delivered} == {phone(2), "erika@example.org"}
+    assert {m["recipient"] for m in delivered} == {phone(2)}
     assert all(keep.code in m["body"] and view.code not in m["body"] for m in delivered)
     assert {str(r["message_id"]) for r in await reminders(services)} == {
-        f"rem-{i}{suffix}"
-        for i in (await appointment_ids(services, keep.code))[:1]
-        for suffix in ("", "-mail")
+        f"rem-{i}" for i in (await appointment_ids(services, keep.code))[:1]
     }  # the cancelled booking's reminders are gone from the outbox, not parked
 
 
@@ -119,7 +118,7 @@ async def test_a_reminder_for_a_moved_appointment_is_never_sent(
     first = await offer_from(services, days_ahead=2)
     view = await book(services, 1, first)
     clock.set(day_before(view.appointments[0].starts_at, 9))
-    assert await services.relay.send_reminders() == 2
+    assert await services.relay.send_reminders() == 1
     later = await offer_from(services, days_ahead=9)
     await services.booking.rebook(view.code, "1939-05-01", later.slot_ids)
 
@@ -158,8 +157,8 @@ async def test_two_relays_running_the_job_at_once_queue_each_reminder_once(
         await other.db.dispose()
 
     queued = await reminders(services)
-    assert sum(counts) == len(queued) == 4
-    assert len({r["message_id"] for r in queued}) == 4
+    assert sum(counts) == len(queued) == 2
+    assert len({r["message_id"] for r in queued}) == 2
 
 
 async def next_offer(services: Services, taken: Offer) -> Offer:

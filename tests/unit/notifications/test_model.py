@@ -152,7 +152,7 @@ def test_every_queued_message_has_its_own_id() -> None:
     assert all(len(i) == 32 for i in ids)
 
 
-def due(appointment_id: int, email: str | None = "erika@example.org") -> DueReminder:
+def due(appointment_id: int) -> DueReminder:
     return DueReminder(
         appointment_id=appointment_id,
         code=CODE,
@@ -160,7 +160,6 @@ def due(appointment_id: int, email: str | None = "erika@example.org") -> DueRemi
         dose=2,
         person_name="Erika Mustermann",
         phone=PHONE,
-        email=email,
         centre=CENTRE,
         address=ADDRESS,
         booked_at=FIRST,
@@ -172,11 +171,16 @@ def test_a_reminders_ids_are_derived_from_its_appointment() -> None:
     assert [m.message_id for m in once] == [m.message_id for m in again]
     other = {m.message_id for m in reminder_messages(due(8))}
     assert not other & {m.message_id for m in once}
-    assert len({m.message_id for m in once}) == 2  # SMS and e-mail differ
+
+
+def test_a_reminder_is_one_sms_to_the_verified_number_and_no_e_mail() -> None:
+    """Addresses are never confirmed: they get their booking's own messages only."""
+    (sms,) = reminder_messages(due(7))
+    assert (sms.channel, sms.recipient) == ("sms", PHONE)
 
 
 def test_a_reminder_says_dose_time_place_and_code() -> None:
-    (sms,) = reminder_messages(due(7, email=None))
+    (sms,) = reminder_messages(due(7))
     for part in ("2. Impfung", "Mo 02.02.2026 14:40 Uhr", CENTRE, CODE):
         assert part in sms.body, part
 

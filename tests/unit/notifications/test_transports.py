@@ -239,7 +239,7 @@ def test_the_calendar_has_one_folded_escaped_event_per_appointment() -> None:
 
 
 def due(start: datetime, booked_at: datetime) -> DueReminder:
-    return DueReminder(1, "CODE", start, 1, "Erika", "+49170", None, "Zentrum", "Str. 1", booked_at)
+    return DueReminder(1, "CODE", start, 1, "Erika", "+49170", "Zentrum", "Str. 1", booked_at)
 
 
 def test_a_reminder_is_due_from_nine_on_the_berlin_day_before_even_across_dst() -> None:
