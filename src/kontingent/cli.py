@@ -20,7 +20,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from kontingent.clock import SystemClock
-from kontingent.config import Settings, SettingsError, ensure_sqlite_dir, load_settings
+from kontingent.config import (
+    Settings,
+    SettingsError,
+    ensure_sqlite_dir,
+    load_settings,
+)
 from kontingent.db import Database, make_engine
 
 if TYPE_CHECKING:
@@ -115,10 +120,14 @@ def serve(
         bool | None,
         typer.Option("--relay/--no-relay", help="relay the outbox inside the web workers"),
     ] = None,
+    cors_origins: Annotated[str | None, typer.Option(help="KONTINGENT_CORS_ORIGINS")] = None,
+    metrics_token: Annotated[str | None, typer.Option(help="KONTINGENT_METRICS_TOKEN")] = None,
 ) -> None:
     """Serve the portal and the API with Granian."""
     settings = _settings(
         demo=demo or None,
+        cors_origins=cors_origins,
+        metrics_token=metrics_token,
         host=host,
         port=port,
         workers=workers,
@@ -172,6 +181,8 @@ def _export(settings: Settings) -> None:
         "sms_gateway_url",
         "secret_key",
         "demo",
+        "cors_origins",
+        "metrics_token",
         "waiting_room",
         "embedded_relay",
         "host",

@@ -14,12 +14,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from kontingent.ratelimit.model import LimitSyntaxError, parse_limit, parse_networks
 
 DEFAULT_SQLITE_URL = "sqlite+aiosqlite:///./var/kontingent.sqlite3"
 _DEV_SECRET = "dev-only-" + "insecure-secret-key"
 MIN_SECRET_LENGTH = 32  # characters; tokens and PIN hashes are HMACs under this key
+MIN_METRICS_TOKEN_LENGTH = 16  # characters; a short one could be guessed by trying
 # The schemes each URL setting can be served with; anything else fails later and less clearly.
 URL_SCHEMES = {
     "database_url": ("sqlite+aiosqlite", "postgresql+asyncpg"),
@@ -80,6 +82,12 @@ class Settings:
     rate_limits: bool = True
     # Proxies whose X-Forwarded-For is believed: comma-separated addresses or networks.
     trusted_proxies: str = ""
+    # Origins (https://host[:port], comma-separated) whose pages may call the API from a
+    # browser; "" = pages of this site only. Calls without an Origin header are not affected.
+    cors_origins: str = ""
+    # When set, /metrics and /readyz answer only requests with `Authorization: Bearer <it>`;
+    # "" = open, for a network where only the balancer and Prometheus reach the hosts.
+    metrics_token: str = ""
     rate_pin_send_per_ip: str = "30/10m"
     rate_pin_send_per_phone: str = "10/1h"
     rate_pin_check_per_ip: str = "60/10m"
@@ -178,6 +186,8 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
     _check_waiting_room(settings)
     _check_logging(settings)
     _check_rates(settings)
+    _check_origins(settings)
+    _check_metrics_token(settings)
     return settings
 
 
@@ -257,4 +267,50 @@ def _check_logging(settings: Settings) -> None:
         raise SettingsError(
             "KONTINGENT_LOG_LEVEL must be critical, error, warning, info or debug, "
             f"not {settings.log_level!r}"
+        )
+
+
+def cors_origins(setting: str) -> list[str]:
+    """The origins of KONTINGENT_CORS_ORIGINS as browsers send them (no trailing slash).
+    `*` in a host stands for any run of characters (`https://*.example.org`)."""
+    found = []
+    for item in setting.split(","):
+        origin = item.strip().lower().rstrip("/")
+        if origin and origin != "*" and not _is_origin(origin):
+            raise SettingsError(
+                f"KONTINGENT_CORS_ORIGINS: {item.strip()!r} is not an origin: write each as "
+                "scheme://host or scheme://host:port (http or https, no path), comma-separated, "
+                "for example https://termine.example.org"
+            )
+        if origin:
+            found.append(origin)
+    return found
+
+
+def _is_origin(text: str) -> bool:
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018  # raises ValueError on a port that is not a number
+    except ValueError:
+        return False
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.hostname)
+        and "@" not in parts.netloc
+        and not (parts.path or parts.query or parts.fragment)
+        and text == f"{parts.scheme}://{parts.netloc}"
+    )
+
+
+def _check_origins(settings: Settings) -> None:
+    cors_origins(settings.cors_origins)
+
+
+def _check_metrics_token(settings: Settings) -> None:
+    token = settings.metrics_token
+    if token and (len(token) < MIN_METRICS_TOKEN_LENGTH or not token.isprintable() or " " in token):
+        raise SettingsError(
+            f"KONTINGENT_METRICS_TOKEN must be at least {MIN_METRICS_TOKEN_LENGTH} characters "
+            f"without spaces, for example {secrets.token_urlsafe(24)!r}; leave it empty to "
+            "keep /metrics and /readyz open"
         )
