@@ -7,6 +7,7 @@ overrides, so the precedence is: option > environment > default.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -49,6 +50,9 @@ class Settings:
     sms_gateway_url: str | None = None
     secret_key: str = _DEV_SECRET
     demo: bool = False
+    # Demo mode on a host other than loopback: its secret is public and its dev mailbox shows
+    # every PIN, so `serve` refuses that unless this says it is meant (and warns loudly).
+    demo_public: bool = False
     waiting_room: bool = False
     # The waiting room (docs/operations.md, "Waiting room"): mode off|scheduled|auto ("" =
     # scheduled when waiting_room is true, else off); the opening minute as ISO 8601 ("" =
@@ -125,7 +129,24 @@ class Settings:
             )
         if self.workers < 1:
             raise SettingsError("workers must be 1 or more")
+        if self.demo and not self.demo_public and not is_loopback(self.host):
+            raise SettingsError(
+                f"--demo serves on 127.0.0.1 only, not on {self.host}: its secret key is "
+                "public and /api/v1/dev/messages shows every PIN to whoever asks. Leave out "
+                "--host (KONTINGENT_HOST), or add --demo-public (KONTINGENT_DEMO_PUBLIC=true) "
+                "if other machines must reach the demo and nothing real goes into it"
+            )
         return self
+
+
+def is_loopback(host: str) -> bool:
+    """Whether binding to `host` keeps the server reachable from this machine only."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a name other than localhost may resolve to anything
 
 
 _BOOL_TRUE = {"1", "true", "yes", "on"}
@@ -150,6 +171,7 @@ def _parse(name: str, raw: str, kind: type) -> Any:
 
 _KINDS: dict[str, type] = {
     "demo": bool,
+    "demo_public": bool,
     "waiting_room": bool,
     "waiting_room_admission_rate": float,
     "waiting_room_admission_ttl_s": float,

@@ -160,6 +160,20 @@ def test_at_least_one_worker_is_needed() -> None:
         load_settings({"KONTINGENT_WORKERS": "0"}, demo=True).check()
 
 
+def test_hardening_11_demo_mode_binds_to_loopback_unless_public_is_asked_for() -> None:
+    """Stops a demo (public secret, every PIN readable) from being served to a network."""
+    for host in ("127.0.0.1", "127.0.0.2", "::1", "[::1]", "localhost"):
+        assert load_settings({"KONTINGENT_HOST": host}, demo=True).check().host == host
+    for host in ("0.0.0.0", "::", "192.0.2.1", "demo.example.org"):  # noqa: S104
+        with pytest.raises(SettingsError, match="--demo-public") as caught:
+            load_settings({"KONTINGENT_HOST": host}, demo=True).check()
+        assert f"not on {host}" in str(caught.value)
+        public = {"KONTINGENT_HOST": host, "KONTINGENT_DEMO_PUBLIC": "true"}
+        assert load_settings(public, demo=True).check().demo_public
+        outside_demo = {"KONTINGENT_HOST": host, "KONTINGENT_SECRET_KEY": LONG_SECRET}
+        assert load_settings(outside_demo).check().host == host  # production binds anywhere
+
+
 def test_cors_origins_are_read_as_origins_and_anything_else_is_refused() -> None:
     settings = load_settings(
         {"KONTINGENT_CORS_ORIGINS": "https://app.example.org, http://localhost:3000/"}
