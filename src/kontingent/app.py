@@ -17,12 +17,13 @@ from litestar import Litestar, Request, Response, Router
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 
 from kontingent import __version__
 from kontingent.booking import routes as booking_routes
 from kontingent.clock import Clock
 from kontingent.config import Settings
+from kontingent.edge import protect
+from kontingent.edge.bodies import json_bodies
 from kontingent.eligibility import routes as eligibility_routes
 from kontingent.error_docs import document_errors
 from kontingent.errors import KontingentError, RateLimited
@@ -207,7 +208,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
     dependencies["services"] = _provide(services)
     app = Litestar(
         route_handlers=[
-            Router("/api/v1", route_handlers=api_routes),
+            Router("/api/v1", route_handlers=api_routes, middleware=[json_bodies]),
             *web_routes.handlers(settings),
             *observability_routes.handlers(),
         ],
@@ -229,13 +230,16 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
             openapi_router=Router(
                 "/api/v1", route_handlers=[], include_in_schema=False, after_request=json_not_found
             ),
-            render_plugins=[SwaggerRenderPlugin(path="/docs")],
+            render_plugins=[web_routes.swagger_plugin("/docs")],
         ),
         debug=False,
     )
     app.state.services = services
     app.state.observability = observability
     shortcut = waiting_room_routes.answering_queue_calls(app, services.waiting_room)
-    app.asgi_handler = measured(shortcut, observability.metrics, settings.access_log)
+    # The origin rule and the security headers hold for the shortcut's answers too.
+    app.asgi_handler = measured(
+        protect(shortcut, settings), observability.metrics, settings.access_log
+    )
     document_errors(app.openapi_schema)  # built now, so /api/v1/openapi.json carries it
     return app

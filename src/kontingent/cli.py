@@ -20,7 +20,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from kontingent.clock import SystemClock
-from kontingent.config import Settings, SettingsError, ensure_sqlite_dir, load_settings
+from kontingent.config import (
+    Settings,
+    SettingsError,
+    ensure_sqlite_dir,
+    is_loopback,
+    load_settings,
+)
 from kontingent.db import Database, make_engine
 
 if TYPE_CHECKING:
@@ -102,6 +108,14 @@ def serve(
     demo: Annotated[
         bool, typer.Option("--demo", help="migrate, seed and use the dev mailbox")
     ] = False,
+    demo_public: Annotated[
+        bool | None,
+        typer.Option(
+            "--demo-public",
+            help="KONTINGENT_DEMO_PUBLIC: let --demo serve on a host other than 127.0.0.1 "
+            "(anyone who reaches it reads every PIN)",
+        ),
+    ] = None,
     host: Annotated[str | None, typer.Option(help="KONTINGENT_HOST")] = None,
     port: Annotated[int | None, typer.Option(help="KONTINGENT_PORT")] = None,
     workers: Annotated[int | None, typer.Option(help="KONTINGENT_WORKERS")] = None,
@@ -115,10 +129,15 @@ def serve(
         bool | None,
         typer.Option("--relay/--no-relay", help="relay the outbox inside the web workers"),
     ] = None,
+    cors_origins: Annotated[str | None, typer.Option(help="KONTINGENT_CORS_ORIGINS")] = None,
+    metrics_token: Annotated[str | None, typer.Option(help="KONTINGENT_METRICS_TOKEN")] = None,
 ) -> None:
     """Serve the portal and the API with Granian."""
     settings = _settings(
         demo=demo or None,
+        demo_public=demo_public,
+        cors_origins=cors_origins,
+        metrics_token=metrics_token,
         host=host,
         port=port,
         workers=workers,
@@ -135,6 +154,8 @@ def serve(
     except SettingsError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
+    if settings.demo and not is_loopback(settings.host):
+        _warn_public_demo(settings)
     from kontingent.observability.multiprocess import prepare_metrics_dir
 
     # First: prometheus_client picks file-backed values at import, in whichever process.
@@ -162,6 +183,19 @@ def serve(
     ).serve()
 
 
+def _warn_public_demo(settings: Settings) -> None:
+    """Loud, on stderr before anything starts: check() let this through for --demo-public."""
+    console.rule("[bold red]WARNING: THE DEMO IS OPEN TO THE NETWORK", style="red")
+    console.print(
+        f"[bold red]Serving demo mode on {settings.host}:{settings.port}[/bold red]: anyone "
+        "who can reach this address reads every PIN at /api/v1/dev/messages and /dev/mailbox, "
+        "books and cancels with them, and can forge tokens (the demo's secret key is public). "
+        "Never enter real names, numbers or addresses into it.",
+        highlight=False,
+    )
+    console.rule(style="red")
+
+
 def _export(settings: Settings) -> None:
     """Hand the merged settings to the worker processes through their environment."""
     for name in (
@@ -172,6 +206,9 @@ def _export(settings: Settings) -> None:
         "sms_gateway_url",
         "secret_key",
         "demo",
+        "demo_public",
+        "cors_origins",
+        "metrics_token",
         "waiting_room",
         "embedded_relay",
         "host",

@@ -7,6 +7,7 @@ overrides, so the precedence is: option > environment > default.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import secrets
 from collections.abc import Mapping
@@ -14,12 +15,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from kontingent.ratelimit.model import LimitSyntaxError, parse_limit, parse_networks
 
 DEFAULT_SQLITE_URL = "sqlite+aiosqlite:///./var/kontingent.sqlite3"
 _DEV_SECRET = "dev-only-" + "insecure-secret-key"
 MIN_SECRET_LENGTH = 32  # characters; tokens and PIN hashes are HMACs under this key
+MIN_METRICS_TOKEN_LENGTH = 16  # characters; a short one could be guessed by trying
 # The schemes each URL setting can be served with; anything else fails later and less clearly.
 URL_SCHEMES = {
     "database_url": ("sqlite+aiosqlite", "postgresql+asyncpg"),
@@ -47,6 +50,9 @@ class Settings:
     sms_gateway_url: str | None = None
     secret_key: str = _DEV_SECRET
     demo: bool = False
+    # Demo mode on a host other than loopback: its secret is public and its dev mailbox shows
+    # every PIN, so `serve` refuses that unless this says it is meant (and warns loudly).
+    demo_public: bool = False
     waiting_room: bool = False
     # The waiting room (docs/operations.md, "Waiting room"): mode off|scheduled|auto ("" =
     # scheduled when waiting_room is true, else off); the opening minute as ISO 8601 ("" =
@@ -82,6 +88,12 @@ class Settings:
     rate_limits: bool = True
     # Proxies whose X-Forwarded-For is believed: comma-separated addresses or networks.
     trusted_proxies: str = ""
+    # Origins (https://host[:port], comma-separated) whose pages may call the API from a
+    # browser; "" = pages of this site only. Calls without an Origin header are not affected.
+    cors_origins: str = ""
+    # When set, /metrics and /readyz answer only requests with `Authorization: Bearer <it>`;
+    # "" = open, for a network where only the balancer and Prometheus reach the hosts.
+    metrics_token: str = ""
     rate_pin_send_per_ip: str = "30/10m"
     rate_pin_send_per_phone: str = "10/1h"
     rate_pin_check_per_ip: str = "60/10m"
@@ -136,7 +148,24 @@ class Settings:
             )
         if self.workers < 1:
             raise SettingsError("workers must be 1 or more")
+        if self.demo and not self.demo_public and not is_loopback(self.host):
+            raise SettingsError(
+                f"--demo serves on 127.0.0.1 only, not on {self.host}: its secret key is "
+                "public and /api/v1/dev/messages shows every PIN to whoever asks. Leave out "
+                "--host (KONTINGENT_HOST), or add --demo-public (KONTINGENT_DEMO_PUBLIC=true) "
+                "if other machines must reach the demo and nothing real goes into it"
+            )
         return self
+
+
+def is_loopback(host: str) -> bool:
+    """Whether binding to `host` keeps the server reachable from this machine only."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a name other than localhost may resolve to anything
 
 
 _BOOL_TRUE = {"1", "true", "yes", "on"}
@@ -161,6 +190,7 @@ def _parse(name: str, raw: str, kind: type) -> Any:
 
 _KINDS: dict[str, type] = {
     "demo": bool,
+    "demo_public": bool,
     "waiting_room": bool,
     "waiting_room_admission_rate": float,
     "waiting_room_admission_ttl_s": float,
@@ -198,6 +228,8 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
     _check_waiting_room(settings)
     _check_logging(settings)
     _check_rates(settings)
+    _check_origins(settings)
+    _check_metrics_token(settings)
     return settings
 
 
@@ -277,4 +309,50 @@ def _check_logging(settings: Settings) -> None:
         raise SettingsError(
             "KONTINGENT_LOG_LEVEL must be critical, error, warning, info or debug, "
             f"not {settings.log_level!r}"
+        )
+
+
+def cors_origins(setting: str) -> list[str]:
+    """The origins of KONTINGENT_CORS_ORIGINS as browsers send them (no trailing slash).
+    `*` in a host stands for any run of characters (`https://*.example.org`)."""
+    found = []
+    for item in setting.split(","):
+        origin = item.strip().lower().rstrip("/")
+        if origin and origin != "*" and not _is_origin(origin):
+            raise SettingsError(
+                f"KONTINGENT_CORS_ORIGINS: {item.strip()!r} is not an origin: write each as "
+                "scheme://host or scheme://host:port (http or https, no path), comma-separated, "
+                "for example https://termine.example.org"
+            )
+        if origin:
+            found.append(origin)
+    return found
+
+
+def _is_origin(text: str) -> bool:
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018  # raises ValueError on a port that is not a number
+    except ValueError:
+        return False
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.hostname)
+        and "@" not in parts.netloc
+        and not (parts.path or parts.query or parts.fragment)
+        and text == f"{parts.scheme}://{parts.netloc}"
+    )
+
+
+def _check_origins(settings: Settings) -> None:
+    cors_origins(settings.cors_origins)
+
+
+def _check_metrics_token(settings: Settings) -> None:
+    token = settings.metrics_token
+    if token and (len(token) < MIN_METRICS_TOKEN_LENGTH or not token.isprintable() or " " in token):
+        raise SettingsError(
+            f"KONTINGENT_METRICS_TOKEN must be at least {MIN_METRICS_TOKEN_LENGTH} characters "
+            f"without spaces, for example {secrets.token_urlsafe(24)!r}; leave it empty to "
+            "keep /metrics and /readyz open"
         )

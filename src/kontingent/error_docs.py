@@ -29,10 +29,12 @@ COMMON = {
     429: "rate limited: wait as long as the Retry-After header says",
     503: "overloaded or paused: wait as long as the Retry-After header says",
 }
+# What operations with a JSON body may answer on top.
+BODIES = {415: "the body was not sent as Content-Type: application/json"}
 # What changing operations may answer on top.
 WRITES = {
     401: "verify the phone first and send its token",
-    403: "not allowed (e.g. no admission from the waiting room)",
+    403: "not allowed (e.g. no admission from the waiting room, or a page of a foreign origin)",
     409: "a conflict with the current state (e.g. slot taken, already booked)",
 }
 
@@ -86,6 +88,8 @@ def document_errors(openapi: OpenAPI) -> None:
     ref = Reference(ref=f"#/components/schemas/{ERROR_SCHEMA}")
     for method, operation in _operations(openapi):
         statuses = dict(COMMON) if method == "get" else {**COMMON, **WRITES}
+        if operation.request_body is not None:
+            statuses.update(BODIES)
         responses = dict(operation.responses or {})
         for status, description in sorted(statuses.items()):
             responses[str(status)] = OpenAPIResponse(

@@ -7,9 +7,11 @@ import pytest
 
 from kontingent.config import (
     DEFAULT_SQLITE_URL,
+    MIN_METRICS_TOKEN_LENGTH,
     MIN_SECRET_LENGTH,
     Settings,
     SettingsError,
+    cors_origins,
     load_settings,
 )
 
@@ -156,3 +158,41 @@ def test_a_long_secret_passes_and_demo_mode_needs_none() -> None:
 def test_at_least_one_worker_is_needed() -> None:
     with pytest.raises(SettingsError, match="workers must be 1 or more"):
         load_settings({"KONTINGENT_WORKERS": "0"}, demo=True).check()
+
+
+def test_hardening_11_demo_mode_binds_to_loopback_unless_public_is_asked_for() -> None:
+    """Stops a demo (public secret, every PIN readable) from being served to a network."""
+    for host in ("127.0.0.1", "127.0.0.2", "::1", "[::1]", "localhost"):
+        assert load_settings({"KONTINGENT_HOST": host}, demo=True).check().host == host
+    for host in ("0.0.0.0", "::", "192.0.2.1", "demo.example.org"):  # noqa: S104
+        with pytest.raises(SettingsError, match="--demo-public") as caught:
+            load_settings({"KONTINGENT_HOST": host}, demo=True).check()
+        assert f"not on {host}" in str(caught.value)
+        public = {"KONTINGENT_HOST": host, "KONTINGENT_DEMO_PUBLIC": "true"}
+        assert load_settings(public, demo=True).check().demo_public
+        outside_demo = {"KONTINGENT_HOST": host, "KONTINGENT_SECRET_KEY": LONG_SECRET}
+        assert load_settings(outside_demo).check().host == host  # production binds anywhere
+
+
+def test_cors_origins_are_read_as_origins_and_anything_else_is_refused() -> None:
+    settings = load_settings(
+        {"KONTINGENT_CORS_ORIGINS": "https://app.example.org, http://localhost:3000/"}
+    )
+    assert cors_origins(settings.cors_origins) == [
+        "https://app.example.org",
+        "http://localhost:3000",
+    ]
+    assert cors_origins("") == []
+    for bad in ("app.example.org", "https://a.org/path", "ftp://a.org", "https://a.org:x", "null"):
+        with pytest.raises(SettingsError, match="KONTINGENT_CORS_ORIGINS") as caught:
+            load_settings({"KONTINGENT_CORS_ORIGINS": bad})
+        assert "scheme://host" in str(caught.value)
+
+
+def test_a_metrics_token_must_be_long_enough_to_resist_guessing() -> None:
+    assert load_settings({}).metrics_token == ""  # the default: open, as before
+    token = "t" * MIN_METRICS_TOKEN_LENGTH
+    assert load_settings({"KONTINGENT_METRICS_TOKEN": token}).metrics_token == token
+    for bad in ("short", "t" * MIN_METRICS_TOKEN_LENGTH + " x"):
+        with pytest.raises(SettingsError, match="KONTINGENT_METRICS_TOKEN must be at least"):
+            load_settings({"KONTINGENT_METRICS_TOKEN": bad})

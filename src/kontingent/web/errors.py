@@ -16,12 +16,11 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
 from kontingent.errors import KontingentError, RateLimited
-from kontingent.web.page import HEADERS, Portal
+from kontingent.web.page import GET_OF_POST, HEADERS, Portal, route_path
 
 log = structlog.get_logger(__name__)
 E = TypeVar("E", bound=Exception)
 Handler = Callable[[Request[Any, Any, Any], E], Response[Any]]
-_GET_OF_POST = {"/book": "/choose", "/pin/resend": "/pin"}
 _FALLBACK = (
     "<!doctype html><html lang=de><meta charset=utf-8><title>Fehler</title>"
     "<h1>Ein Fehler bei uns / An error on our side</h1>"
@@ -65,9 +64,10 @@ def error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
     try:
         portal = Portal(request)
         heading, lines = _lines(portal, status, exc)
-        back = request.url.path if request.method == "GET" else None
-        if status == 403 and request.method != "GET":
-            back = _GET_OF_POST.get(request.url.path, request.url.path)
+        here = route_path(request)  # never the path as sent: see page.py
+        back = here if request.method == "GET" else None
+        if status == 403 and request.method != "GET" and here is not None:
+            back = GET_OF_POST.get(here, here)
         return portal.render(
             "message.html",
             title=heading,

@@ -6,13 +6,17 @@ Invariants kept here:
   none, so injected markup could never run).
 - The flow cookie is HttpOnly and SameSite=Lax always, and Secure outside demo mode; it is
   re-issued when the flow changed or half its lifetime has passed (sliding expiry).
+- Links back to the page itself (the language switch, an error page's "back") are built from
+  the route that answered, its parameters percent-encoded, never from the path as sent: a
+  path such as `//evil.example/` would otherwise become a link to another site. Without a
+  route (a 404) such a link is a bare `?query`, which stays on the page it is on.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import msgspec
 from litestar import Request
@@ -49,7 +53,18 @@ NOTES = {
     "manage": "manage.again",
 }
 # Where the language switch of a page answering a POST leads (a GET page of the same step).
-_GET_OF_POST = {"/book": "/choose", "/pin/resend": "/pin"}
+GET_OF_POST = {"/book": "/choose", "/pin/resend": "/pin"}
+
+
+def route_path(request: Request[Any, Any, Any]) -> str | None:
+    """The path of the route that answers `request`, rebuilt from its template and its
+    parameters (each percent-encoded, so none can add a slash); None when no route matched."""
+    template = request.scope.get("path_template")
+    if not template or "route_handler" not in request.scope:
+        return None
+    params = {k: quote(str(v), safe="") for k, v in request.scope.get("path_params", {}).items()}
+    path = str(template).format_map(params)
+    return path if path.startswith("/") and not path.startswith("//") else "/"
 
 
 class Portal:
@@ -102,9 +117,9 @@ class Portal:
 
     def _switch_url(self) -> str:
         other = "en" if self.lang == "de" else "de"
-        path = self.request.url.path
+        path = route_path(self.request) or ""  # "": a bare ?query, this page again
         if self.request.method != "GET":
-            return f"{_GET_OF_POST.get(path, path)}?lang={other}"
+            return f"{GET_OF_POST.get(path, path)}?lang={other}"
         query = {k: v for k, v in self.request.query_params.items() if k not in ("lang", "note")}
         query["lang"] = other
         return f"{path}?{urlencode(query)}"

@@ -18,6 +18,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from litestar import Router
 from litestar.config.csrf import CSRFConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
@@ -31,6 +32,9 @@ HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
 STATIC = HERE / "static"
 CSRF_COOKIE = "kt_csrf"
+# Swagger UI's files ship in static/swagger-ui (see VENDORED.md there), never from a CDN.
+SWAGGER_UI_VERSION = "5.35.0"
+SWAGGER_UI = "/static/swagger-ui"
 
 
 def handlers(settings: Settings) -> list[ControllerRouterHandler]:
@@ -70,4 +74,16 @@ def csrf_config(settings: Settings) -> CSRFConfig:
         cookie_httponly=True,  # the token travels in a hidden field; no script needs the cookie
         cookie_samesite="lax",
         exclude=["^/api/", "^/static/"],
+    )
+
+
+def swagger_plugin(path: str) -> SwaggerRenderPlugin:
+    """The API's documentation page at `path`, its scripts, styles and icon served from here."""
+    return SwaggerRenderPlugin(
+        version=SWAGGER_UI_VERSION,
+        js_url=f"{SWAGGER_UI}/swagger-ui-bundle.js",
+        css_url=f"{SWAGGER_UI}/swagger-ui.css",
+        standalone_preset_js_url=f"{SWAGGER_UI}/swagger-ui-standalone-preset.js",
+        favicon=f"<link rel='icon' type='image/png' href='{SWAGGER_UI}/favicon-32x32.png'>",
+        path=path,
     )

@@ -4,6 +4,7 @@ X-Admission header that verification and booking require while the room is on.""
 from __future__ import annotations
 
 import dataclasses
+import inspect
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -16,6 +17,7 @@ from litestar.testing import AsyncTestClient
 from kontingent.app import Services, create_app
 from kontingent.clock import FixedClock
 from kontingent.config import Settings
+from kontingent.edge import protect
 from kontingent.waiting_room import tokens
 from kontingent.waiting_room.model import far_ahead
 from kontingent.waiting_room.redis_store import RedisWaitingRoom
@@ -165,13 +167,14 @@ async def test_joins_and_far_back_polls_are_answered_in_front_of_the_framework_a
 ) -> None:
     app = create_app(room_settings, clock)
     room = app.state.services.waiting_room
-    inner = app.asgi_handler.__wrapped__.__wrapped__  # type: ignore[attr-defined]
+    inner = inspect.unwrap(app.asgi_handler)  # Litestar's own, under every wrapper
 
     async def without_shortcut(scope: Any, receive: Any, send: Any) -> None:
         scope["app"] = scope["litestar_app"] = app  # as Litestar.__call__ does
         await inner(scope, receive, send)
 
-    transport = httpx.ASGITransport(app=without_shortcut)  # the same running app
+    # The same running app, behind the same edge (origin rule, headers) as the shortcut.
+    transport = httpx.ASGITransport(app=protect(without_shortcut, room_settings))
     async with (
         AsyncTestClient(app) as client,
         httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as framework,
