@@ -159,6 +159,13 @@ def serve(
         workers=settings.workers,
         log_level=LogLevels(settings.log_level),
         backlog=4096,
+        # A worker that dies (killed, out of memory, a crash in native code) is replaced; by
+        # default Granian shut the whole server down instead. The listening socket stays
+        # open in the main process, so connections not yet accepted go to the other workers
+        # or wait for the new one: only the requests in flight on the dead worker are lost.
+        # Granian still exits when the same worker dies again within 5.5 s of its respawn
+        # (a worker that cannot start), rather than looping.
+        respawn_failed_workers=True,
     ).serve()
 
 
