@@ -115,6 +115,24 @@ def serve(
         bool | None,
         typer.Option("--relay/--no-relay", help="relay the outbox inside the web workers"),
     ] = None,
+    db_statement_timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--db-statement-timeout",
+            min=0,
+            metavar="SECONDS",
+            help="KONTINGENT_DB_STATEMENT_TIMEOUT_S (PostgreSQL; 0: none)",
+        ),
+    ] = None,
+    db_lock_timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--db-lock-timeout",
+            min=0,
+            metavar="SECONDS",
+            help="KONTINGENT_DB_LOCK_TIMEOUT_S (PostgreSQL; 0: none)",
+        ),
+    ] = None,
 ) -> None:
     """Serve the portal and the API with Granian."""
     settings = _settings(
@@ -129,6 +147,8 @@ def serve(
         secret_key=secret_key,
         waiting_room=waiting_room,
         embedded_relay=relay,
+        db_statement_timeout_s=db_statement_timeout,
+        db_lock_timeout_s=db_lock_timeout,
     )
     try:
         settings.check()
@@ -181,6 +201,8 @@ def _export(settings: Settings) -> None:
         "demo",
         "waiting_room",
         "embedded_relay",
+        "db_statement_timeout_s",
+        "db_lock_timeout_s",
         "host",
         "port",
         "workers",

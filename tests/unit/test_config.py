@@ -156,3 +156,13 @@ def test_a_long_secret_passes_and_demo_mode_needs_none() -> None:
 def test_at_least_one_worker_is_needed() -> None:
     with pytest.raises(SettingsError, match="workers must be 1 or more"):
         load_settings({"KONTINGENT_WORKERS": "0"}, demo=True).check()
+
+
+def test_database_timeouts_are_read_and_refused_below_zero() -> None:
+    settings = load_settings(
+        {"KONTINGENT_DB_STATEMENT_TIMEOUT_S": "7.5", "KONTINGENT_DB_LOCK_TIMEOUT_S": "0"}
+    )
+    assert (settings.db_statement_timeout_s, settings.db_lock_timeout_s) == (7.5, 0.0)
+    assert (Settings().db_statement_timeout_s, Settings().db_lock_timeout_s) == (5.0, 2.0)
+    with pytest.raises(SettingsError, match="KONTINGENT_DB_LOCK_TIMEOUT_S must be 0"):
+        load_settings({"KONTINGENT_DB_LOCK_TIMEOUT_S": "-1"})

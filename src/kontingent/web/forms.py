@@ -61,6 +61,7 @@ _CODE_TEXT = {
     "unknown_vaccine": "err.vaccine",
     "rate_limited": "page.429.text",  # says how long to wait before trying again
     "rate_limit_unavailable": "page.429.text",
+    "database_unavailable": "page.503.text",
 }
 _FORMAT_TEXT = {
     "first_name": "err.chars.name",
