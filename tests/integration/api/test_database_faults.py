@@ -171,8 +171,7 @@ async def test_faults_5_connections_cut_by_a_restart_answer_503_and_are_replaced
 async def test_faults_5_a_statement_past_the_statement_timeout_answers_503(
     one_connection: Database,
 ) -> None:
-    """A slow statement is cut by the server at the timeout, in both pools, and retried by
-    nobody: the request is answered 503 at once."""
+    """A slow statement no longer holds its request: cut at the timeout in both pools, 503."""
     db = one_connection
     with pytest.raises(DatabaseUnavailable) as through_engine:
         async with db.read() as conn:
