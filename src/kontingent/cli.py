@@ -131,6 +131,24 @@ def serve(
     ] = None,
     cors_origins: Annotated[str | None, typer.Option(help="KONTINGENT_CORS_ORIGINS")] = None,
     metrics_token: Annotated[str | None, typer.Option(help="KONTINGENT_METRICS_TOKEN")] = None,
+    db_statement_timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--db-statement-timeout",
+            min=0,
+            metavar="SECONDS",
+            help="KONTINGENT_DB_STATEMENT_TIMEOUT_S (PostgreSQL; 0: none)",
+        ),
+    ] = None,
+    db_lock_timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--db-lock-timeout",
+            min=0,
+            metavar="SECONDS",
+            help="KONTINGENT_DB_LOCK_TIMEOUT_S (PostgreSQL; 0: none)",
+        ),
+    ] = None,
 ) -> None:
     """Serve the portal and the API with Granian."""
     settings = _settings(
@@ -148,6 +166,8 @@ def serve(
         secret_key=secret_key,
         waiting_room=waiting_room,
         embedded_relay=relay,
+        db_statement_timeout_s=db_statement_timeout,
+        db_lock_timeout_s=db_lock_timeout,
     )
     try:
         settings.check()
@@ -180,6 +200,13 @@ def serve(
         workers=settings.workers,
         log_level=LogLevels(settings.log_level),
         backlog=4096,
+        # A worker that dies (killed, out of memory, a crash in native code) is replaced; by
+        # default Granian shut the whole server down instead. The listening socket stays
+        # open in the main process, so connections not yet accepted go to the other workers
+        # or wait for the new one: only the requests in flight on the dead worker are lost.
+        # Granian still exits when the same worker dies again within 5.5 s of its respawn
+        # (a worker that cannot start), rather than looping.
+        respawn_failed_workers=True,
     ).serve()
 
 
@@ -211,6 +238,8 @@ def _export(settings: Settings) -> None:
         "metrics_token",
         "waiting_room",
         "embedded_relay",
+        "db_statement_timeout_s",
+        "db_lock_timeout_s",
         "host",
         "port",
         "workers",

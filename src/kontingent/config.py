@@ -82,6 +82,11 @@ class Settings:
     # How long the public availability feed is kept (and may be cached by its readers).
     feed_ttl_s: float = 5.0
     db_pool_size: int = 10
+    # Server-side limits on every PostgreSQL statement of the service (0: none), so that no
+    # request outlives its client's patience behind a lock or a slow query: it is answered
+    # 503 database_unavailable with Retry-After instead. Migrations and seeds run without.
+    db_statement_timeout_s: float = 5.0
+    db_lock_timeout_s: float = 2.0
     # Rate limits of the expensive endpoints, "N/period": N at once, then N per period
     # (docs/operations.md, "Rate limits", explains the numbers); "off" drops one limit,
     # rate_limits=false all of them (load tests from one machine).
@@ -199,6 +204,8 @@ _KINDS: dict[str, type] = {
     "port": int,
     "workers": int,
     "db_pool_size": int,
+    "db_statement_timeout_s": float,
+    "db_lock_timeout_s": float,
     "availability_ttl_s": float,
     "feed_ttl_s": float,
     "rate_limits": bool,
@@ -230,7 +237,14 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
     _check_rates(settings)
     _check_origins(settings)
     _check_metrics_token(settings)
+    _check_timeouts(settings)
     return settings
+
+
+def _check_timeouts(settings: Settings) -> None:
+    for name in ("db_statement_timeout_s", "db_lock_timeout_s"):
+        if getattr(settings, name) < 0:
+            raise SettingsError(f"KONTINGENT_{name.upper()} must be 0 (no limit) or more")
 
 
 def _check_urls(settings: Settings) -> None:

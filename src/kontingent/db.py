@@ -10,6 +10,11 @@ Invariants kept here:
 - The hot statement (a booking on PostgreSQL) may bypass SQLAlchemy through `driver()`: plain
   asyncpg connections that are handed back only when they are outside any transaction, so no
   reset query is needed between uses.
+- A database that cannot serve (unreachable, or a statement cut by the server-side
+  `statement_timeout` or `lock_timeout` that every connection of a service carries) ends a
+  use case with `DatabaseUnavailable` (503 with Retry-After), noted as an incident of
+  `Database.outages` (outage.py), never with a traceback per request. Nobody waits longer
+  than those timeouts for a lock, nor longer than the pool wait for a connection.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 
 from kontingent.errors import Overloaded
+from kontingent.outage import Outages, classify
 
 T = TypeVar("T")
 
@@ -41,6 +47,9 @@ _RETRYABLE_PG = {"40001", "40P01"}  # serialization_failure, deadlock_detected
 # Retry-After. SQLAlchemy's default is 30 s, far beyond what any client waits: under overload
 # the queue then only grows, and every timeout became a 500 with a logged traceback.
 POOL_WAIT_S = 5.0
+# How long connecting may take (asyncpg waits 60 s by default): a database host that drops
+# packets must not hold requests longer than a full pool would.
+CONNECT_TIMEOUT_S = 5.0
 OVERLOADED_RETRY_AFTER_S = 5
 _WRITE_OPTION = "kontingent_write"
 # How make_engine connected to PostgreSQL, so `Database.driver()` connects the same way.
@@ -118,7 +127,11 @@ def make_engine(
     schema: str | None = None,
     echo: bool = False,
     pool_wait_s: float = POOL_WAIT_S,
+    statement_timeout_s: float = 0,
+    lock_timeout_s: float = 0,
 ) -> AsyncEngine:
+    """The engine of `url`. On PostgreSQL every connection carries the server-side timeouts
+    given (0: none, the default, for migrations, seeds and tools that may run long)."""
     if url.startswith("sqlite"):
         engine = create_async_engine(
             url,
@@ -128,9 +141,11 @@ def make_engine(
         )
         _setup_sqlite(engine)
         return engine
-    connect_args: dict[str, Any] = {}
-    if schema:
-        connect_args["server_settings"] = {"search_path": schema}
+    server_settings = {"search_path": schema} if schema else {}
+    server_settings |= timeouts(statement_timeout_s, lock_timeout_s)
+    connect_args: dict[str, Any] = {"timeout": CONNECT_TIMEOUT_S}
+    if server_settings:
+        connect_args["server_settings"] = server_settings
     engine = create_async_engine(
         url,
         echo=echo,
@@ -152,10 +167,22 @@ def make_engine(
         # Half the pool again: a booking holds its connection for one round trip, so a few
         # serve a worker's bookings, and PostgreSQL's connection limit is shared.
         driver_args = {
-            "server_settings": {**connect_args.get("server_settings", {}), **DRIVER_SERVER_SETTINGS}
+            "timeout": CONNECT_TIMEOUT_S,
+            "server_settings": {**server_settings, **DRIVER_SERVER_SETTINGS},
         }
         _DRIVER_ARGS[engine.sync_engine] = (dsn, driver_args, max(2, pool_size // 2), pool_wait_s)
     return engine
+
+
+def timeouts(statement_s: float, lock_s: float) -> dict[str, str]:
+    """PostgreSQL's `statement_timeout` and `lock_timeout` (milliseconds) for the startup
+    packet, so they cost no round trip; a value of 0 leaves the server's default."""
+    settings = {}
+    if statement_s > 0:
+        settings["statement_timeout"] = str(max(1, round(statement_s * 1000)))
+    if lock_s > 0:
+        settings["lock_timeout"] = str(max(1, round(lock_s * 1000)))
+    return settings
 
 
 # The driver pool runs the booking statement only, prepared once per connection. Left to
@@ -199,10 +226,16 @@ class DriverPool:
     """
 
     def __init__(
-        self, dsn: str, connect_args: dict[str, Any], size: int, wait_s: float = POOL_WAIT_S
+        self,
+        dsn: str,
+        connect_args: dict[str, Any],
+        size: int,
+        wait_s: float = POOL_WAIT_S,
+        outages: Outages | None = None,
     ) -> None:
         self._dsn = dsn
         self._wait_s = wait_s
+        self._outages = outages or Outages()
         self._connect_args = connect_args
         self._free = asyncio.Semaphore(size)
         self._idle: list[asyncpg.Connection] = []
@@ -217,7 +250,7 @@ class DriverPool:
         try:
             conn = self._idle.pop() if self._idle else None
             if conn is None or conn.is_closed():
-                conn = await asyncpg.connect(self._dsn, **self._connect_args)
+                conn = await self._connect()
             try:
                 yield conn
             except asyncpg.PostgresError:
@@ -229,6 +262,12 @@ class DriverPool:
             self._release(conn)
         finally:
             self._free.release()
+
+    async def _connect(self) -> asyncpg.Connection:
+        try:
+            return await asyncpg.connect(self._dsn, **self._connect_args)
+        except Exception as exc:
+            raise self._outages.failed(exc, "unreachable") from exc
 
     def _release(self, conn: asyncpg.Connection) -> None:
         if conn.is_closed() or conn.is_in_transaction():
@@ -248,8 +287,9 @@ class Database:
     def __init__(self, engine: AsyncEngine, *, max_attempts: int = 8) -> None:
         self.engine = engine
         self.max_attempts = max_attempts
+        self.outages = Outages()
         args = _DRIVER_ARGS.get(engine.sync_engine)
-        self._driver = None if args is None else DriverPool(*args)
+        self._driver = None if args is None else DriverPool(*args, outages=self.outages)
 
     @property
     def has_driver(self) -> bool:
@@ -265,12 +305,28 @@ class Database:
         for attempt in range(1, self.max_attempts + 1):
             try:
                 async with self._driver.acquire() as conn:
-                    return await work(conn)
+                    result = await work(conn)
             except asyncpg.PostgresError as exc:
-                if attempt == self.max_attempts or exc.sqlstate not in _RETRYABLE_PG:
-                    raise
-            await asyncio.sleep(random.uniform(0, 0.002 * 2**attempt))
+                if attempt < self.max_attempts and exc.sqlstate in _RETRYABLE_PG:
+                    await asyncio.sleep(random.uniform(0, 0.002 * 2**attempt))
+                    continue
+                self._raise_unavailable(exc)
+                raise
+            except OSError as exc:  # `work` is asyncpg's alone: its socket failed
+                raise self.outages.failed(exc, "unreachable") from exc
+            except asyncpg.InterfaceError as exc:
+                self._raise_unavailable(exc)
+                raise
+            self.outages.succeeded()
+            return result
         raise AssertionError("unreachable")
+
+    def _raise_unavailable(self, exc: Exception) -> None:
+        """Raise `DatabaseUnavailable` from `exc` when it means the database cannot serve
+        now, after noting it in the current incident; return when it means something else."""
+        reason = classify(exc)
+        if reason is not None:
+            raise self.outages.failed(exc, reason) from exc
 
     @property
     def dialect(self) -> str:
@@ -302,10 +358,16 @@ class Database:
             await conn.start()
         except PoolTimeout:
             raise overloaded() from None
+        except Exception as exc:  # whatever stops connecting: the database is unreachable
+            raise self.outages.failed(exc, "unreachable") from exc
         try:
             yield conn
+        except Exception as exc:
+            self._raise_unavailable(exc)
+            raise
         finally:
             await conn.close()
+        self.outages.succeeded()
 
     async def run_write(self, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
         """Run `work` in one write transaction, again from the start when the database asks."""

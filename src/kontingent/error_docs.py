@@ -27,7 +27,7 @@ COMMON = {
     405: "the path does not take this method",
     422: "a field is missing or wrong; `details` names it",
     429: "rate limited: wait as long as the Retry-After header says",
-    503: "overloaded or paused: wait as long as the Retry-After header says",
+    503: "overloaded, paused or the database unavailable: wait as long as Retry-After says",
 }
 # What operations with a JSON body may answer on top.
 BODIES = {415: "the body was not sent as Content-Type: application/json"}

@@ -59,3 +59,13 @@ class Overloaded(RateLimited):
 
     status = 503
     code = "overloaded"
+
+
+class DatabaseUnavailable(RateLimited):
+    """The database could not serve this request: it cannot be reached, or a statement was
+    cancelled by its server-side `statement_timeout` or `lock_timeout`. Answered 503 with
+    Retry-After like an overload: the client may send the same request again (bookings with
+    their Idempotency-Key), and nothing half-done stays behind (kontingent/outage.py)."""
+
+    status = 503
+    code = "database_unavailable"

@@ -54,6 +54,8 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
             settings.database_url,
             pool_size=settings.db_pool_size,
             schema=settings.database_schema,
+            statement_timeout_s=settings.db_statement_timeout_s,
+            lock_timeout_s=settings.db_lock_timeout_s,
         )
     )
     inventory = Inventory(

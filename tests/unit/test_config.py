@@ -196,3 +196,13 @@ def test_a_metrics_token_must_be_long_enough_to_resist_guessing() -> None:
     for bad in ("short", "t" * MIN_METRICS_TOKEN_LENGTH + " x"):
         with pytest.raises(SettingsError, match="KONTINGENT_METRICS_TOKEN must be at least"):
             load_settings({"KONTINGENT_METRICS_TOKEN": bad})
+
+
+def test_database_timeouts_are_read_and_refused_below_zero() -> None:
+    settings = load_settings(
+        {"KONTINGENT_DB_STATEMENT_TIMEOUT_S": "7.5", "KONTINGENT_DB_LOCK_TIMEOUT_S": "0"}
+    )
+    assert (settings.db_statement_timeout_s, settings.db_lock_timeout_s) == (7.5, 0.0)
+    assert (Settings().db_statement_timeout_s, Settings().db_lock_timeout_s) == (5.0, 2.0)
+    with pytest.raises(SettingsError, match="KONTINGENT_DB_LOCK_TIMEOUT_S must be 0"):
+        load_settings({"KONTINGENT_DB_LOCK_TIMEOUT_S": "-1"})

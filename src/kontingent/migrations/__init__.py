@@ -27,4 +27,9 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
         command.upgrade(cfg, revision)
 
     async with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # A migration may rewrite a big table or wait for locks the service holds: the
+            # service's statement and lock timeouts (db.make_engine) do not apply to it.
+            await conn.exec_driver_sql("SET LOCAL statement_timeout = 0")
+            await conn.exec_driver_sql("SET LOCAL lock_timeout = 0")
         await conn.run_sync(_run)

@@ -4,6 +4,8 @@ Invariants kept here:
 - Labels are bounded: the route's path template (`/manage/{code}`, never the code), the
   method (one of a fixed set), the status; a path no route serves is `unmatched`. A booking
   outcome is the domain error's code (a fixed set in the source) or one of a few words.
+- A request answered 503 because the database failed under it is counted once for the
+  incident that failed it (kontingent/outage.py), whatever part of the app answered it.
 - The request path costs a few microseconds: label children are looked up once and kept,
   nothing is formatted or allocated per request beyond a closure and a tuple.
 - With several worker processes every value lives in prometheus_client's multiprocess files
@@ -27,6 +29,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
 from kontingent.errors import KontingentError
+from kontingent.outage import request_answered, request_started
 
 log = structlog.get_logger("kontingent.access")
 
@@ -137,6 +140,7 @@ def measured(app: ASGIApp, metrics: Metrics, access_log: bool = False) -> ASGIAp
             return
         started = perf_counter()
         answer: list[Any] = [500, b""]  # status, Location (kept for booking routes only)
+        failed_under, watching = request_started()  # database incidents that refuse it
 
         async def send_noting_status(message: Any) -> None:
             if message["type"] == "http.response.start":
@@ -148,6 +152,7 @@ def measured(app: ASGIApp, metrics: Metrics, access_log: bool = False) -> ASGIAp
         try:
             await app(scope, receive, send_noting_status)
         finally:
+            request_answered(failed_under, watching, int(answer[0]))
             _record(metrics, scope, answer, perf_counter() - started, access_log)
 
     middleware.__wrapped__ = app  # type: ignore[attr-defined]  # what it wraps (bench, tests)

@@ -40,6 +40,9 @@ PROCESS_COUNTERS: Mapping[str, str] = {
     "kontingent_rate_limit_unchecked": "Requests let through because the limit store was down",
     "kontingent_invalidation_published": "Slot change messages published to other processes",
     "kontingent_invalidation_dropped": "Slot change messages dropped because Redis failed",
+    "kontingent_database_incidents": "Spells of database failure begun (unreachable, timeouts)",
+    "kontingent_database_refusals": "Requests answered 503 because the database failed them",
+    "kontingent_database_timeouts": "Statements cancelled by statement_timeout or lock_timeout",
 }
 
 
@@ -52,6 +55,10 @@ def process_totals(services: Services) -> dict[str, int]:
     totals["kontingent_cache_remote_changes"] = stats.remote_changes
     totals["kontingent_rate_limit_refusals"] = services.limits.refused
     totals["kontingent_rate_limit_unchecked"] = services.limits.unavailable
+    outages = services.db.outages.totals
+    totals["kontingent_database_incidents"] = outages.incidents
+    totals["kontingent_database_refusals"] = outages.refused
+    totals["kontingent_database_timeouts"] = outages.timeouts
     if services.invalidation is not None:
         totals["kontingent_invalidation_published"] = services.invalidation.published
         totals["kontingent_invalidation_dropped"] = services.invalidation.dropped

@@ -22,8 +22,10 @@ import structlog
 from prometheus_client import generate_latest
 
 from kontingent.db import Database
+from kontingent.errors import DatabaseUnavailable
 from kontingent.observability.metrics import Metrics
 from kontingent.observability.scrape import ProcessCounters, SharedState, process_totals
+from kontingent.outage import describe
 from kontingent.redis_pool import close_client
 
 if TYPE_CHECKING:
@@ -48,11 +50,16 @@ async def _timed(name: str, probe: Callable[[], Awaitable[object]], timeout_s: f
         async with asyncio.timeout(timeout_s):
             await probe()
     except Exception as exc:
-        error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        if isinstance(exc, TimeoutError):
-            error = f"no answer within {timeout_s:g} s"
-        return Check(name, False, _ms(started), error)
+        return Check(name, False, _ms(started), _error_text(exc, timeout_s))
     return Check(name, True, _ms(started))
+
+
+def _error_text(exc: Exception, timeout_s: float) -> str:
+    if isinstance(exc, TimeoutError):
+        return f"no answer within {timeout_s:g} s"
+    if isinstance(exc, DatabaseUnavailable) and exc.__cause__ is not None:
+        return describe(exc.__cause__)  # what the database said, not what clients are told
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
 def _ms(started: float) -> float:

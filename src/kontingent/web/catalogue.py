@@ -421,6 +421,16 @@ M: dict[str, tuple[str, str]] = {
         "Gerade sind sehr viele Anfragen da. Versuchen Sie es in {wait} noch einmal.",
         "There are very many requests right now. Try again in {wait}.",
     ),
+    "page.503.title": (
+        "Wir können Ihre Anfrage gerade nicht bearbeiten",
+        "We cannot handle your request right now",
+    ),
+    "page.503.text": (
+        "Unsere Datenbank antwortet gerade nicht. Gebucht ist nur, wenn Sie einen "
+        "Buchungscode gesehen haben. Versuchen Sie es in {wait} noch einmal.",
+        "Our database is not answering right now. You have booked only if you saw a booking "
+        "code. Try again in {wait}.",
+    ),
     "page.500.title": ("Ein Fehler bei uns", "An error on our side"),
     "page.500.text": (
         "Etwas ist bei uns schiefgegangen. Gebucht ist nur, wenn Sie einen Buchungscode gesehen "

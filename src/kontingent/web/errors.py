@@ -15,7 +15,7 @@ import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
-from kontingent.errors import KontingentError, RateLimited
+from kontingent.errors import DatabaseUnavailable, KontingentError, RateLimited
 from kontingent.web.page import GET_OF_POST, HEADERS, Portal, route_path
 
 log = structlog.get_logger(__name__)
@@ -49,6 +49,8 @@ def _lines(portal: Portal, status: int, exc: Exception) -> tuple[str, list[str]]
         return t("page.403.title"), [t("page.403.text"), t("page.403.what")]
     if status in (404, 405):
         return t("page.404.title"), [t("page.404.text")]
+    if isinstance(exc, DatabaseUnavailable):
+        return t("page.503.title"), [t("page.503.text", wait=t.wait(exc.retry_after_s))]
     if status == 429 or isinstance(exc, RateLimited):  # 503s that say when to come back too
         seconds = exc.retry_after_s if isinstance(exc, RateLimited) else 60
         return t("page.429.title"), [t("page.429.text", wait=t.wait(seconds))]
@@ -59,7 +61,7 @@ def _lines(portal: Portal, status: int, exc: Exception) -> tuple[str, list[str]]
 
 def error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     status = _status(exc)
-    if status >= 500:
+    if status >= 500 and not isinstance(exc, KontingentError):  # a refusal is no bug
         log.exception("unhandled_error", path=request.url.path, error=type(exc).__name__)
     try:
         portal = Portal(request)
@@ -68,7 +70,7 @@ def error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
         back = here if request.method == "GET" else None
         if status == 403 and request.method != "GET" and here is not None:
             back = GET_OF_POST.get(here, here)
-        return portal.render(
+        page = portal.render(
             "message.html",
             title=heading,
             status=status,
@@ -76,9 +78,12 @@ def error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
             lines=lines,
             link_url="/" if status in (404, 405) or status >= 500 else None,
             link_label=portal.t("page.back_start"),
-            back_url=back if status in (403, 429) else None,
+            back_url=back if status in (403, 429, 503) else None,
             back_label=portal.t("form.back"),
         )
+        if isinstance(exc, RateLimited):
+            page.headers["Retry-After"] = str(exc.retry_after_s)
+        return page
     except Exception:
         log.exception("error_page_failed", path=request.url.path)
         return Response(_FALLBACK, status_code=status, media_type="text/html", headers=HEADERS)

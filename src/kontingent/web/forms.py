@@ -62,6 +62,7 @@ _CODE_TEXT = {
     "unknown_vaccine": "err.vaccine",
     "rate_limited": "page.429.text",  # says how long to wait before trying again
     "rate_limit_unavailable": "page.429.text",
+    "database_unavailable": "page.503.text",
 }
 # A limit per booking or per number says whose budget ran out; a limit per address (shared
 # with a whole network) says only that there are many requests.
