@@ -72,5 +72,5 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         waitlist=Waitlist(db, clock, inventory),
         limits=rate_limits_for(settings, clock, settings.redis_prefix + "rate:"),
         invalidation=invalidation,
-        waiting_room=waiting_room_for(settings, clock),
+        waiting_room=waiting_room_for(settings, clock, db),
     )

@@ -23,7 +23,8 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from kontingent.errors import KontingentError
 from kontingent.services import Services
 from kontingent.waiting_room.schemas import QueueOut
-from kontingent.waiting_room.service import QueueView, WaitingRoom
+from kontingent.waiting_room.service import WaitingRoom
+from kontingent.waiting_room.views import QueueView
 
 
 async def limit_draw(services: Services, scope: Scope) -> None:
