@@ -11,8 +11,9 @@ Invariants kept here:
   highest score among the admissions bookings used (`rejoin_floor`), which lags the truth.
   A bar too low only lets people admitted shortly before in again; a booking still needs an
   admission not used before (`bookings.admission` is unique).
-- Without a database (embedded mode: one process, the queue in its memory) the environment's
-  settings are the only ones and the bar is only what this process saw.
+- In embedded mode (one process, the queue in its memory, `keeps_settings` false) the
+  environment's settings are the only ones; the database still gives the bar when the
+  process starts again. Without a database the bar is the opening's, or the time now.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ from kontingent.waiting_room.model import (
     RoomConfig,
     rejoin_floor,
 )
-from kontingent.waiting_room.store import Restore, Shared, StoreUnavailable
+from kontingent.waiting_room.store import Restore, Shared, StoreUnavailable, WaitingRoomStore
+from kontingent.waiting_room.views import SettingsNotStored
 
 log = structlog.get_logger(__name__)
 
@@ -47,8 +49,10 @@ class Settled:
 class Recovery:
     """One process's memory of the store, and the database's copy of what must outlive it."""
 
-    def __init__(self, db: Database | None, secret: str) -> None:
+    def __init__(self, db: Database | None, secret: str, keeps_settings: bool = True) -> None:
         self.db = db
+        # Whether the settings live in `db` (with Redis), or in the environment only.
+        self.keeps_settings = keeps_settings and db is not None
         self._secret = secret
         self._bars: deque[tuple[float, float]] = deque()  # (when read, bar), oldest first
 
@@ -60,16 +64,49 @@ class Recovery:
             bars.popleft()
 
     async def settings(self) -> Settled | None:
-        """The stored settings, or None without a database. Raises when it cannot be read."""
-        if self.db is None:
+        """The stored settings, or None where they are not kept in the database. Raises when
+        it cannot be read."""
+        if self.db is None or not self.keeps_settings:
             return None
         async with self.db.read() as conn:
             return Settled(await repository.stored_config(conn))
 
+    async def settled(self, default: RoomConfig) -> RoomConfig | None:
+        """The room as the database says it is set (`default` where nothing is stored), for
+        a process that never read it from the store; None when it cannot say."""
+        try:
+            settled = await self.settings()
+        except Exception as exc:  # unreadable too: the room stays closed
+            log.warning("waiting_room_settings_unreadable", error=type(exc).__name__)
+            return None
+        return None if settled is None else settled.config or default
+
     async def keep(self, config: RoomConfig, now: datetime) -> None:
-        """Store the operator's settings in the database (a no-op without one)."""
-        if self.db is not None:
+        """Store the operator's settings in the database (where they are kept there)."""
+        if self.db is None or not self.keeps_settings:
+            return
+        try:
             await self.db.run_write(partial(repository.store_config, config=config, now=now))
+        except Exception as exc:  # nothing changed: say so, with what went wrong
+            raise SettingsNotStored(
+                "the waiting room's settings could not be stored in the database "
+                f"({type(exc).__name__}): nothing was changed; try again once it is reachable"
+            ) from exc
+
+    async def restore_into(
+        self, store: WaitingRoomStore, seen: Shared | None, default: RoomConfig, now: float
+    ) -> None:
+        """Set up `store`, found holding no room, from what is known (`restore`)."""
+        restore = await self.restore(seen, default, now)
+        if not await store.restore(restore):
+            return  # another process was first
+        lost = seen is not None  # this process saw a room there before: Redis lost it
+        (log.warning if lost else log.info)(
+            "waiting_room_store_restored" if lost else "waiting_room_store_set_up",
+            floor=restore.floor,
+            served=restore.served,
+            mode=(restore.config or default).mode.value,
+        )
 
     async def restore(self, seen: Shared | None, default: RoomConfig, now: float) -> Restore:
         """What to put back into a store that holds no room; `seen`: this process's last

@@ -7,13 +7,11 @@ Invariants kept here:
   until their expiry (they are checked with the key alone), and each still books once: the
   booking records its admission in the database (`bookings.admission`, unique).
 - A room that cannot read its settings stays closed, never open: until this process has
-  read them once (from the store, or from the database while the store is down), it guards
-  and admits nobody (`_known`). In embedded mode (no database given) the environment's
-  settings are the settings.
+  read them (from the store, or from the database while the store is down) it guards and
+  admits nobody (`_known`).
 - A store that came back empty (a Redis restart) is set up again before it is used
-  (`_asked`, recovery.py): the settings from the database, the bar below which tickets were
-  admitted, the count served, auto mode. A waiting person's next poll then puts their ticket
-  back at its old place (store.py), so "your place is kept" stays true.
+  (`_asked`, recovery.py), and a waiting person's next poll puts their ticket back at its
+  old place (store.py): "your place is kept" stays true.
 - Only the front of the line is asked about in the store. A poll from far back (`_far_back`)
   is answered from the snapshot: its ticket carries its score, signed (tokens.py), and the
   snapshot holds the scores of every k-th waiting ticket. A ticket the queue did not hand
@@ -23,10 +21,8 @@ Invariants kept here:
   store at most once per second (`_refresh`, which also hands over this process's counts of
   guarded requests and finished bookings).
 - Only a booking that committed uses an admission up: the booking writes the admission's
-  ticket with itself, so one admission books at most once, a refused or failed booking
-  leaves it usable (fresh offers, a retry), and a retry with the same Idempotency-Key gets
-  the first booking's answer. The store is told afterwards, only so that the admission's
-  expiry gives no credit back (`_mark_spent`).
+  ticket with itself (`booking`), so one admission books once, a refused or failed booking
+  leaves it usable, and a retry with the same Idempotency-Key gets the first answer.
 """
 
 from __future__ import annotations
@@ -73,7 +69,6 @@ from kontingent.waiting_room.views import (
     JOIN_HINT,
     AdmissionRefused,
     QueueView,
-    SettingsNotStored,
     TicketExpired,
     WaitingRoomPaused,
     open_door,
@@ -125,14 +120,16 @@ class WaitingRoom:
         rng: random.Random | None = None,
         overloads: Callable[[], int] | None = None,
         db: Database | None = None,
+        settings_in_db: bool = True,
     ) -> None:
-        """`db`: where the settings live and admissions are recorded; None in embedded mode
-        (the queue in this process: `default` is the room until an operator changes it)."""
+        """`db`: where admissions are recorded and, with `settings_in_db`, the operator's
+        settings live (with Redis); in embedded mode (the queue in this process) `default`
+        is the room until an operator changes it."""
         self.store = store
         self.clock = clock
         self.default = default
         self._secret = secret_key
-        self._recovery = Recovery(db, secret_key)
+        self._recovery = Recovery(db, secret_key, settings_in_db)
         # The settings read from the database while the store could not be asked and this
         # process had no snapshot yet (None: not read).
         self._settled: RoomConfig | None = None
@@ -162,7 +159,8 @@ class WaitingRoom:
 
     def _known(self) -> bool:
         """Whether this process knows the room's settings (else it guards, admits nobody)."""
-        return self._shared is not None or self._settled is not None or self._recovery.db is None
+        kept = self._recovery.keeps_settings
+        return self._shared is not None or self._settled is not None or not kept
 
     @property
     def paused(self) -> bool:
@@ -170,7 +168,7 @@ class WaitingRoom:
 
     def _auto_on(self) -> bool:
         if self._shared is None:  # not known yet: on where settings are stored, the closed side
-            return self._recovery.db is not None
+            return self._recovery.keeps_settings
         return self._shared.auto_on
 
     def guarding(self) -> bool:
@@ -218,8 +216,8 @@ class WaitingRoom:
             )
         except StoreUnavailable as exc:
             self._failed(now, exc)
-            if not self._known():
-                await self._settle()
+            if not self._known():  # the database may say how the room is set meanwhile
+                self._settled = await self._recovery.settled(self.default)
             return self.clock.now().timestamp()
         self._shared, self._steady = shared, steady_rate(shared.admit_counts)
         self._recovery.saw(shared, now)
@@ -231,27 +229,8 @@ class WaitingRoom:
         try:
             return await call()
         except StoreEmpty:
-            restore = await self._recovery.restore(self._shared, self.default, now)
-            if await self.store.restore(restore):
-                lost = self._shared is not None  # this process saw a room there before
-                (log.warning if lost else log.info)(
-                    "waiting_room_store_restored" if lost else "waiting_room_store_set_up",
-                    floor=restore.floor,
-                    served=restore.served,
-                    mode=(restore.config or self.default).mode.value,
-                )
+            await self._recovery.restore_into(self.store, self._shared, self.default, now)
         return await call()
-
-    async def _settle(self) -> None:
-        """The settings from the database while the store cannot be asked and this process
-        never read them: the room is as set, not shut for no reason (nor open)."""
-        try:
-            settled = await self._recovery.settings()
-        except Exception as exc:  # unreadable too: the room stays closed
-            log.warning("waiting_room_settings_unreadable", error=type(exc).__name__)
-            return
-        if settled is not None:
-            self._settled = settled.config or self.default
 
     # --- the queue ------------------------------------------------------------------
 
@@ -392,13 +371,7 @@ class WaitingRoom:
         if self.paused:
             raise paused()
         config = self.config.with_changes(**changes)
-        try:
-            await self._recovery.keep(config, self.clock.now())
-        except Exception as exc:  # nothing changed: say so, with what went wrong
-            raise SettingsNotStored(
-                "the waiting room's settings could not be stored in the database "
-                f"({type(exc).__name__}): nothing was changed; try again once it is reachable"
-            ) from exc
+        await self._recovery.keep(config, self.clock.now())
         try:
             await self.store.save_config(config)
         except StoreUnavailable as exc:
@@ -430,6 +403,7 @@ class WaitingRoom:
 def waiting_room_for(settings: Settings, clock: Clock, db: Database | None = None) -> WaitingRoom:
     """Redis when `redis_url` is set (one queue for all processes), else in this process.
     With Redis the settings live in `db` (recovery.py); in embedded mode in the environment.
+    Either way `db` records the admissions used and gives the bar for rejoining.
     The room slows admission while any process refuses requests as overloaded
     (db.OVERLOADS)."""
     store: WaitingRoomStore = (
@@ -443,5 +417,6 @@ def waiting_room_for(settings: Settings, clock: Clock, db: Database | None = Non
         settings.secret_key,
         config_from(settings),
         overloads=lambda: OVERLOADS.total,
-        db=db if settings.redis_url else None,
+        db=db,
+        settings_in_db=bool(settings.redis_url),
     )
