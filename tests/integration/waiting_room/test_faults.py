@@ -71,14 +71,13 @@ async def _once_reachable(clock: FixedClock, ask: Callable[[], Awaitable[T]]) ->
 
 
 def _room(settings: Settings, **changes: Any) -> Settings:
-    return dataclasses.replace(
-        settings,
-        waiting_room=True,
-        waiting_room_opens_at=T0.isoformat(),
-        waiting_room_admission_rate=1.0,
-        waiting_room_admission_ttl_s=600.0,
-        **changes,
-    )
+    room: dict[str, Any] = {
+        "waiting_room": True,
+        "waiting_room_opens_at": T0.isoformat(),
+        "waiting_room_admission_rate": 1.0,
+        "waiting_room_admission_ttl_s": 600.0,
+    }
+    return dataclasses.replace(settings, **(room | changes))
 
 
 # --- item 2: the room's settings --------------------------------------------------------------
@@ -180,6 +179,26 @@ async def test_faults_3_a_waiting_person_keeps_their_place_when_redis_restarts_e
         for t in still:
             assert after[t].position <= before[t].position  # nobody put further back
         assert after[still[0]].serving >= before[waiting[0]].serving
+
+
+@sqlite_only
+async def test_faults_3_in_embedded_mode_a_restarted_server_keeps_the_places(
+    settings: Settings, clock: FixedClock
+) -> None:
+    """Stops a restart of the one server process (the queue in its memory) from throwing
+    everyone out of the line."""
+    clock.advance(timedelta(seconds=1))
+    async with _process(_room(settings, waiting_room_admission_rate=0.1), clock) as before:
+        tickets = []
+        for _ in range(5):
+            tickets.append((await before.waiting_room.join()).ticket)
+            clock.advance(timedelta(milliseconds=10))
+        places = [(await before.waiting_room.status(t)).position for t in tickets]
+    assert places == [1, 2, 3, 4, 5]
+    async with _process(_room(settings, waiting_room_admission_rate=0.1), clock) as after:
+        for t in reversed(tickets):  # each rejoins as it asks, in any order
+            await after.waiting_room.status(t)
+        assert [(await after.waiting_room.status(t)).position for t in tickets] == places
 
 
 async def _verified(client: Client, services: Services, admission: str, n: int) -> str:
