@@ -174,7 +174,6 @@ local t = ARGV[7]
 if ARGV[8] ~= '' and tonumber(ARGV[8]) > bar() and not redis.call('ZSCORE', q, t)
    and not redis.call('ZSCORE', adm, t) and not redis.call('ZSCORE', gone, t) then
   redis.call('ZADD', q, ARGV[8], t)  -- lost with the store: back at its old place
-  redis.call('HINCRBY', st, 'rejoined', 1)
 end
 advance()
 return state(t)

@@ -216,7 +216,6 @@ class _Room:
     floor: float | None = None  # None: the store holds no room yet (`restore`)
     top: float = -math.inf  # the highest score admitted
     auto_hold: float = 0.0
-    rejoined: int = 0
 
 
 class MemoryWaitingRoom:
@@ -317,7 +316,6 @@ class MemoryWaitingRoom:
         if score is not None and lost and score > self._bar():
             bisect.insort(r.order, (score, ticket), lo=r.head)  # back at its old place
             r.scores[ticket] = score
-            r.rejoined += 1
         self._advance(step)
         return self._state(ticket)
 
