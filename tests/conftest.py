@@ -36,6 +36,7 @@ MUTABLE_TABLES = (
     "verifications",
     "outbox",
     "dev_mailbox",
+    "waiting_room_settings",
 )
 
 

@@ -58,7 +58,8 @@ class Settings:
     # scheduled when waiting_room is true, else off); the opening minute as ISO 8601 ("" =
     # admitting from the start); admissions per second; seconds an admission may be used;
     # auto mode's threshold in guarded requests per second. Operators change these at run
-    # time with `kontingent waiting-room set` (stored in Redis, seen by every process).
+    # time with `kontingent waiting-room set` (stored in the database and in Redis, seen by
+    # every process, and put back from the database into a Redis that came back empty).
     waiting_room_mode: str = ""
     waiting_room_opens_at: str = ""
     waiting_room_admission_rate: float = 50.0

@@ -5,6 +5,9 @@ Invariants the schema itself keeps, on SQLite and PostgreSQL alike:
 - A person holds at most one active booking per campaign (partial unique index on
   `persons.person_key` where `active`).
 - A verification authorises at most one booking (unique `bookings.verification_id`).
+- A waiting-room admission books at most once (unique `bookings.admission`, written in the
+  booking's own transaction): only a booking that committed uses it up, and the record
+  survives whatever happens to Redis.
 - An idempotency key is stored once per scope (primary key), so a retried request finds
   the first answer instead of booking again.
 - `slot_days` holds, per centre, vaccine, local day and release minute, the sums of capacity
@@ -209,7 +212,17 @@ bookings = Table(
     Column("channel", String(10), nullable=False, server_default="web"),
     Column("created_at", UtcDateTime, nullable=False),
     Column("cancelled_at", UtcDateTime),
+    # The ticket of the waiting-room admission this booking was made with (null: the room
+    # did not guard). Unique: one admission books once (migration 0007).
+    Column("admission", String(64)),
     CheckConstraint("status IN ('booked', 'cancelled')", name="status_known"),
+    Index(
+        "uq_bookings_admission",
+        "admission",
+        unique=True,
+        sqlite_where=text("admission IS NOT NULL"),
+        postgresql_where=text("admission IS NOT NULL"),
+    ),
 )
 
 persons = Table(
@@ -380,4 +393,20 @@ waitlist = Table(
         sqlite_where=text("notified_at IS NULL"),
         postgresql_where=text("notified_at IS NULL"),
     ),
+)
+
+# The waiting room's settings as the operator last set them at run time (`kontingent
+# waiting-room set`): one row, or none while the environment's settings apply. Redis holds a
+# copy every process reads; this row is what a Redis that came back empty gets back.
+waiting_room_settings = Table(
+    "waiting_room_settings",
+    metadata,
+    Column("id", SmallInteger, primary_key=True),
+    Column("mode", String(12), nullable=False),
+    Column("opens_at", UtcDateTime),
+    Column("rate", Float, nullable=False),
+    Column("ttl_s", Float, nullable=False),
+    Column("threshold", Float, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    CheckConstraint("id = 1", name="one_row"),
 )

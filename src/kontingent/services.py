@@ -83,5 +83,5 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         waitlist=Waitlist(db, clock, inventory, cap),
         limits=limits,
         invalidation=invalidation,
-        waiting_room=waiting_room_for(settings, clock),
+        waiting_room=waiting_room_for(settings, clock, db),
     )

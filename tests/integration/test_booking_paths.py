@@ -75,6 +75,7 @@ async def _new_booking(services: Services) -> NewBooking:
         messages=[*messages, pin_sms(people[0].phone, "123456", 30)],  # one with expires_at
         remembered=Remembered("+491701000001", "key-1", "f" * 64, 201, b'{"code":"\x00\xff"}'),
         cap=DEFAULT_CAP,
+        admission="t" * 43,  # a waiting-room ticket
     )
 
 
@@ -133,6 +134,7 @@ async def test_both_write_paths_write_the_same_rows(services: Services) -> None:
     by_steps = await _written(services, other, b)
 
     assert by_statement == by_steps
+    assert by_statement["booking"][0]["admission"] == b.admission
     assert len(by_statement["persons"]) == 2
     assert len(by_statement["outbox"]) == len(b.messages)
     assert {r["expires_at"] is None for r in by_statement["outbox"]} == {True, False}

@@ -12,7 +12,8 @@ Invariants kept here:
   taken.
 - It writes the same rows as the step-by-step path (`take_seats`, `insert_booking`, the outbox
   and the idempotency record) under the same constraints: CHECK booked <= capacity, one
-  active booking per person, one booking per verification, one answer per idempotency key.
+  active booking per person, one booking per verification, one answer per idempotency key,
+  one booking per waiting-room admission.
 - Outbox rows come from the notifications repository's own row builder and the columns' own
   bind processing, so the two paths cannot drift apart on what a message row holds.
 - A message over its recipient's cap (notifications/repository.py) is left out, as the other
@@ -59,9 +60,9 @@ WITH bookable AS (
 ), booking AS (
     INSERT INTO bookings
         (code, campaign_id, centre_id, vaccine_code, status, phone, verification_id, channel,
-         created_at)
+         created_at, admission)
     SELECT $5::text, $6::int, $7::int, $8::text, 'booked', $9::text, $10::text, $11::text,
-           $3::timestamp
+           $3::timestamp, $24::text
     WHERE (SELECT count(*) FROM taken) = cardinality($1::bigint[])
     RETURNING id
 ), people AS (
@@ -121,6 +122,8 @@ class NewBooking:
     messages: Sequence[Message]
     remembered: Remembered | None
     cap: RecipientCap
+    # The ticket of the waiting-room admission it was made with (unique: books once).
+    admission: str | None = None
 
 
 @cache
@@ -219,5 +222,6 @@ def booking_statement(b: NewBooking) -> tuple[str, tuple[Any, ...]]:
         outbox_json.decode(),
         _naive_utc(b.now - b.cap.period),
         b.cap.count,
+        b.admission,  # $24
     )
     return _statement(columns), params

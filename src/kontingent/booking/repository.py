@@ -95,6 +95,7 @@ async def book_seats(conn: AsyncConnection, b: NewBooking) -> int | None:
             now=b.now,
             people=b.people,
             booked=b.booked,
+            admission=b.admission,
         )
         await outbox.enqueue(conn, b.messages, b.now, b.cap)
         if (r := b.remembered) is not None:
@@ -140,6 +141,7 @@ async def insert_booking(
     now: datetime,
     people: Sequence[Person],
     booked: Sequence[Appointment],
+    admission: str | None = None,
 ) -> int:
     booking_id: int = (
         await conn.execute(
@@ -154,6 +156,7 @@ async def insert_booking(
                 verification_id=verification_id,
                 channel=channel,
                 created_at=now,
+                admission=admission,
             )
             .returning(bookings.c.id)
         )

@@ -55,9 +55,12 @@ async def book(
     persons = [
         {k: v for k, v in msgspec.structs.asdict(p).items() if v is not None} for p in data.persons
     ]
-    # Under the room the admission is checked and spent (once) before the booking runs.
-    async with services.waiting_room.booking(x_admission, idempotency_key):
-        view = await services.booking.book(claims, persons, data.slot_ids, idempotency_key)
+    # Under the room the admission is checked; the booking records it (one admission, one
+    # booking), so only a booking that committed uses it up.
+    async with services.waiting_room.booking(x_admission) as admission:
+        view = await services.booking.book(
+            claims, persons, data.slot_ids, idempotency_key, admission=admission
+        )
     return BookingOut.of(view)
 
 

@@ -4,7 +4,9 @@ Invariants kept here:
 - All slots of an offer, for all persons, are taken in one transaction or none are; the
   booking, its persons, appointments, notifications and idempotency record commit with them.
 - The same request with the same Idempotency-Key books once and answers the same.
-- A person holds one active booking per campaign; a verification books once.
+- A person holds one active booking per campaign; a verification books once; a waiting-room
+  admission books once (recorded with the booking, so only a booking that committed uses it
+  up, and a retry of that booking with its Idempotency-Key still gets the stored answer).
 - Cancelling frees the seats in the same transaction and drops the cached availability.
 """
 
@@ -27,7 +29,7 @@ from kontingent.booking.pg_statement import NewBooking, Remembered
 from kontingent.clock import Clock
 from kontingent.db import Database
 from kontingent.eligibility.model import booking_refusal
-from kontingent.errors import Conflict, InvalidInput, NotFound
+from kontingent.errors import Conflict, Forbidden, InvalidInput, NotFound
 from kontingent.inventory import repository as inventory_repo
 from kontingent.inventory.model import Appointment, Centre, Vaccine, local_day
 from kontingent.inventory.repository import Catalogue
@@ -67,6 +69,7 @@ class _Request:
     key: str | None
     hash: str
     channel: str
+    admission: str | None = None  # the waiting room's ticket the booking is made under
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +95,7 @@ def _violated(exc: repo.Clash) -> str:
         ("idempotency_keys", "idempotency"),
         ("bookings.code", "code"),
         ("uq_bookings_code", "code"),
+        ("admission", "admission"),
     ):
         if marker in text:
             return name
@@ -114,8 +118,13 @@ class Booking:
         slot_ids: Sequence[int],
         idempotency_key: str | None = None,
         channel: str = "web",
+        admission: str | None = None,
     ) -> BookingView:
-        request = _Request(claims, idempotency_key, _request_hash(persons, slot_ids), channel)
+        """`admission`: the ticket of the waiting-room admission this booking uses, if any
+        (WaitingRoom.booking hands it over); it is written with the booking."""
+        request = _Request(
+            claims, idempotency_key, _request_hash(persons, slot_ids), channel, admission
+        )
         if idempotency_key is not None:
             replay = await self._replay(claims.phone, idempotency_key, request.hash)
             if replay is not None:
@@ -188,6 +197,12 @@ class Booking:
                 "this phone verification was used for a booking already: verify "
                 "the phone again for another booking",
                 code="token_used",
+            )
+        if kind == "admission":
+            raise Forbidden(
+                "this admission was already used for a booking: join the queue at "
+                "POST /api/v1/queue and wait until you are admitted",
+                code="admission_used",
             )
         if kind == "code":
             return None
@@ -316,6 +331,7 @@ class Booking:
             messages=self._confirmations(plan, code, request.claims.phone),
             remembered=remembered,
             cap=self.cap,
+            admission=request.admission,
         )
         if self.db.has_driver:
             booking_id = await self.db.run_driver(partial(repo.book_seats_pg, b=new))

@@ -1,8 +1,10 @@
 """`kontingent waiting-room status|set`: operators watch and steer the room at run time.
 
-The settings written here go to the store every process reads once a second, so they need
-Redis (KONTINGENT_REDIS_URL). In embedded mode the queue lives inside the one server process,
-out of this command's reach: there the room is set with KONTINGENT_WAITING_ROOM_* at start.
+The settings written here go to the database (KONTINGENT_DATABASE_URL: what a Redis that
+came back empty gets back) and then to the store every process reads once a second, so they
+need Redis (KONTINGENT_REDIS_URL) too. In embedded mode the queue lives inside the one server
+process, out of this command's reach: there the room is set with KONTINGENT_WAITING_ROOM_* at
+start.
 """
 
 from __future__ import annotations
@@ -16,12 +18,15 @@ from rich.console import Console
 
 from kontingent.clock import BERLIN, Clock, SystemClock
 from kontingent.config import Settings, SettingsError, load_settings
+from kontingent.db import Database, make_engine
+from kontingent.errors import KontingentError
 from kontingent.waiting_room.model import Mode
-from kontingent.waiting_room.service import RoomStats, WaitingRoomPaused, waiting_room_for
+from kontingent.waiting_room.service import RoomStats, waiting_room_for
 
 commands = typer.Typer(help="Watch and steer the waiting room (needs KONTINGENT_REDIS_URL).")
 console = Console(stderr=True)
 RedisUrl = Annotated[str | None, typer.Option("--redis-url", help="KONTINGENT_REDIS_URL")]
+DatabaseUrl = Annotated[str | None, typer.Option("--database-url", help="KONTINGENT_DATABASE_URL")]
 
 
 def parse_opening(text: str, now: datetime) -> float | None:
@@ -45,9 +50,9 @@ def parse_opening(text: str, now: datetime) -> float | None:
     return (at if at > local else at + timedelta(days=1)).timestamp()
 
 
-def _settings(redis_url: str | None) -> Settings:
+def _settings(redis_url: str | None, database_url: str | None = None) -> Settings:
     try:
-        settings = load_settings(redis_url=redis_url)
+        settings = load_settings(redis_url=redis_url, database_url=database_url)
     except SettingsError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
@@ -80,26 +85,28 @@ def _show(stats: RoomStats, opens_at: float | None) -> None:
 
 def _run(settings: Settings, changes: dict[str, Any], clock: Clock) -> int:
     async def main() -> int:
-        room = waiting_room_for(settings, clock)
+        db = Database(make_engine(settings.database_url, schema=settings.database_schema))
+        room = waiting_room_for(settings, clock, db)
         try:
             if changes:
                 await room.configure(**changes)
             stats = await room.stats()
             _show(stats, room.config.opens_at)
             return 1 if stats.paused else 0
-        except WaitingRoomPaused as exc:
+        except KontingentError as exc:  # Redis or the database unreachable: nothing changed
             console.print(f"[red]error:[/red] {exc.message}")
             return 1
         finally:
             await room.aclose()
+            await db.dispose()
 
     return asyncio.run(main())
 
 
 @commands.command()
-def status(redis_url: RedisUrl = None) -> None:
+def status(redis_url: RedisUrl = None, database_url: DatabaseUrl = None) -> None:
     """Show the room: mode, opening, rates, waiting, serving."""
-    raise typer.Exit(_run(_settings(redis_url), {}, SystemClock()))
+    raise typer.Exit(_run(_settings(redis_url, database_url), {}, SystemClock()))
 
 
 @commands.command("set")
@@ -114,9 +121,11 @@ def set_room(
         float | None, typer.Option(min=0.01, help="auto mode: guarded requests per second")
     ] = None,
     redis_url: RedisUrl = None,
+    database_url: DatabaseUrl = None,
 ) -> None:
-    """Change the room for every process (they follow within a second)."""
-    settings, clock = _settings(redis_url), SystemClock()
+    """Change the room for every process (they follow within a second); kept in the
+    database, so that it outlives a restart of Redis."""
+    settings, clock = _settings(redis_url, database_url), SystemClock()
     changes: dict[str, Any] = {}
     if mode is not None:
         changes["mode"] = mode

@@ -66,6 +66,12 @@ FRONT_SAMPLES = 1024
 FAR_MIN_AHEAD = 100
 FAR_MIN_S = 4.0
 MAX_ESTIMATE_CV = 0.5  # per-second admissions vary more than this: no estimate
+# A store that came back empty: the bar a process puts back is the one it saw this long ago,
+# so that a person admitted just before the loss who had not yet fetched the admission
+# rejoins too (they ask every POLL_MIN_S or so near the front) and is admitted again.
+REJOIN_LAG_S = 10.0
+# ... and an auto room it finds on stays on this long: everyone waiting has asked by then.
+REJOIN_HOLD_S = POLL_MAX_S
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,11 +110,15 @@ def guards(config: RoomConfig, auto_on: bool) -> bool:
     return config.mode is Mode.AUTO and auto_on
 
 
-def auto_decision(on: bool, load_per_s: float, waiting: int, threshold: float) -> bool:
-    """Auto mode with hysteresis, so the room does not flap at the threshold."""
+def auto_decision(
+    on: bool, load_per_s: float, waiting: int, threshold: float, held: bool = False
+) -> bool:
+    """Auto mode with hysteresis, so the room does not flap at the threshold. `held`: a
+    store that came back empty keeps an auto room on for a while (REJOIN_HOLD_S), because
+    the people who waited rejoin only when they next ask."""
     if not on:
         return load_per_s > threshold
-    return waiting > 0 or load_per_s > threshold / 2
+    return held or waiting > 0 or load_per_s > threshold / 2
 
 
 def effective_rate(
@@ -191,6 +201,15 @@ def poll_after(ahead: int | None, rate: float, until_open_s: float, rng: random.
             base = min(base, max(POLL_MIN_S, ahead / rate / 3))
         base = min(base, POLL_MAX_S)
     return round(base * rng.uniform(0.8, 1.2), 1)
+
+
+def rejoin_floor(hint: float | None, opens_at: float | None, now: float) -> float:
+    """The bar for a store that came back empty when no process saw it before: the highest
+    admission score the database shows as used (`hint`, a lower bound of the true one), and
+    never below the current opening's draws (opens_at - 1). Knowing neither: `now`, so that
+    nobody from before can rejoin ahead of anyone, and only tickets drawn since join."""
+    known = [x for x in (hint, None if opens_at is None else opens_at - 1.0) if x is not None]
+    return max(known) if known else now
 
 
 def far_ahead(rate: float) -> int:

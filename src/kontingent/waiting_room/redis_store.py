@@ -10,8 +10,10 @@ Invariants kept here:
   real Redis with a fixed clock and every process agrees on one timeline.
 - Keys live under one prefix and are named by the script from it (one Redis, not a cluster):
   `q` waiting (score order), `adm` admitted (score = deadline), `gone` expired, `st` the
-  bucket and counters, `ad`/`done`/`att`/`ovl` per-second counts, `cfg` the operator's settings,
-  `sp:<ticket>` spent tickets.
+  bucket, counters, `floor` and `top` (store.py: the bar for rejoining), `ad`/`done`/`att`/
+  `ovl` per-second counts, `cfg` the operator's settings, `sp:<ticket>` spent tickets.
+- `st.floor` is written only by RESTORE_LUA: a store without it holds no room (new, or come
+  back empty after a restart), and the other scripts answer EMPTY without writing anything.
 - `sync` samples every k-th waiting ticket with one ZRANGE each (at most FRONT_SAMPLES of
   O(log n) reads), inside the same script, so the samples match the counts it returns.
 - Any Redis or socket error becomes `StoreUnavailable`; timeouts are short so a sick Redis
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -41,16 +44,20 @@ from kontingent.waiting_room.store import (
     EXPIRED_KEEP_S,
     MAX_PER_STEP,
     Handover,
+    Restore,
     Shared,
     Status,
     Step,
+    StoreEmpty,
     StoreUnavailable,
     TicketState,
     decode_config,
     encode_config,
+    encode_stored,
 )
 
 MAX_JOIN_BATCH = 256
+EMPTY = b"empty"  # a script's answer when the store holds no room (StoreEmpty)
 
 # ARGV: 1 prefix, 2 now, 3 admitting (1/0), 4 rate, 5 ttl, 6 opens_at or '', then per script.
 _COMMON = f"""
@@ -67,6 +74,15 @@ local MAX = {MAX_PER_STEP}
 local function num(v, default)
   if v then return tonumber(v) end
   return default
+end
+
+local function ready()
+  return redis.call('HEXISTS', st, 'floor') == 1
+end
+
+local function bar()
+  local s = redis.call('HMGET', st, 'floor', 'top')
+  return math.max(num(s[1], -math.huge), num(s[2], -math.huge))
 end
 
 local function advance()
@@ -105,6 +121,10 @@ local function advance()
       args[#args + 1] = popped[i]
     end
     redis.call('ZADD', adm, unpack(args))
+    local last = tonumber(popped[#popped])
+    if last > num(redis.call('HGET', st, 'top'), -math.huge) then
+      redis.call('HSET', st, 'top', string.format('%.17g', last))
+    end
     redis.call('HINCRBY', st, 'served', n)
     redis.call('HINCRBY', P .. 'ad', math.floor(now), n)
   end
@@ -136,6 +156,7 @@ end
 JOIN_MANY_LUA = (
     _COMMON
     + """
+if not ready() then return 'empty' end
 for i = 7, #ARGV, 2 do redis.call('ZADD', q, 'NX', ARGV[i + 1], ARGV[i]) end
 advance()
 local out = {}
@@ -144,12 +165,18 @@ return out
 """
 )
 
-# ARGV 7: ticket.
+# ARGV 7: ticket, 8: the score the genuine ticket carries, or ''.
 POLL_LUA = (
     _COMMON
     + """
+if not ready() then return 'empty' end
+local t = ARGV[7]
+if ARGV[8] ~= '' and tonumber(ARGV[8]) > bar() and not redis.call('ZSCORE', q, t)
+   and not redis.call('ZSCORE', adm, t) and not redis.call('ZSCORE', gone, t) then
+  redis.call('ZADD', q, ARGV[8], t)  -- lost with the store: back at its old place
+end
 advance()
-return state(ARGV[7])
+return state(t)
 """
 )
 
@@ -157,6 +184,7 @@ return state(ARGV[7])
 SYNC_LUA = (
     _COMMON
     + f"""
+if not ready() then return 'empty' end
 local sec = math.floor(now)
 local att, done, ad, ovl = P .. 'att', P .. 'done', P .. 'ad', P .. 'ovl'
 if tonumber(ARGV[7]) > 0 then redis.call('HINCRBY', att, sec, ARGV[7]) end
@@ -176,7 +204,8 @@ if ARGV[10] == '1' then
   local threshold = tonumber(ARGV[9])
   local new_on
   if on then
-    new_on = redis.call('ZCARD', q) > 0 or load > threshold / 2
+    local held = now < num(redis.call('HGET', st, 'auto_hold'), 0)
+    new_on = held or redis.call('ZCARD', q) > 0 or load > threshold / 2
   else
     new_on = load > threshold
   end
@@ -207,26 +236,27 @@ else
   end
 end
 return {{redis.call('HGETALL', P .. 'cfg'), on and 1 or 0, s[1] or '', counts, bookings,
-        waiting, num(s[2], 0), num(s[3], 0), num(s[4], 0), front, every, quiet}}
+        waiting, num(s[2], 0), num(s[3], 0), num(s[4], 0), front, every, quiet,
+        string.format('%.17g', bar())}}
 """
 )
 
-# KEYS 1: the spent key. ARGV: 1 idempotency key, 2 now, 3 keep_s.
-SPEND_LUA = """
-local held = redis.call('GET', KEYS[1])
-if held then
-  local sep = string.find(held, '|', 1, true)
-  local until_ = tonumber(string.sub(held, 1, sep - 1))
-  if until_ > tonumber(ARGV[2]) then
-    if ARGV[1] ~= '' and string.sub(held, sep + 1) == ARGV[1] then return 'same' end
-    return 'spent'
-  end
+# ARGV: 1 prefix, 2 floor, 3 served, 4 auto on (1/0), 5 auto since, 6 hold until, then the
+# operator's settings as field, value, ... Each part only where nothing is stored yet.
+RESTORE_LUA = """
+local st, cfg = ARGV[1] .. 'st', ARGV[1] .. 'cfg'
+if redis.call('HEXISTS', st, 'floor') == 1 then return 0 end
+redis.call('HSET', st, 'floor', ARGV[2], 'auto_hold', ARGV[6])
+redis.call('HSETNX', st, 'served', ARGV[3])
+if ARGV[4] == '1' and redis.call('HGET', st, 'auto_on') ~= '1' then
+  redis.call('HSET', st, 'auto_on', '1', 'auto_since', ARGV[5])
 end
-local until_ = tonumber(ARGV[2]) + tonumber(ARGV[3])
-redis.call('SET', KEYS[1], string.format('%.17g', until_) .. '|' .. ARGV[1],
-           'PX', math.ceil(tonumber(ARGV[3]) * 1000))
-return 'ok'
+if redis.call('EXISTS', cfg) == 0 then redis.call('HSET', cfg, unpack(ARGV, 7)) end
+return 1
 """
+
+# KEYS 1: the spent key. ARGV 1: milliseconds to keep it.
+MARK_SPENT_LUA = "return redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])"
 
 
 def _text(value: Any) -> str:
@@ -258,7 +288,8 @@ class RedisWaitingRoom:
         self._join_many = client.register_script(JOIN_MANY_LUA)
         self._poll = client.register_script(POLL_LUA)
         self._sync = client.register_script(SYNC_LUA)
-        self._spend = client.register_script(SPEND_LUA)
+        self._restore = client.register_script(RESTORE_LUA)
+        self._mark_spent = client.register_script(MARK_SPENT_LUA)
         self._batcher = ScriptBatcher(client)  # concurrent requests' scripts: one round trip
 
     @classmethod
@@ -273,9 +304,12 @@ class RedisWaitingRoom:
 
     async def _call(self, script: Any, keys: list[str], args: list[Any]) -> Any:
         try:
-            return await self._batcher.run(script, keys, args)
+            answer = await self._batcher.run(script, keys, args)
         except (RedisError, OSError) as exc:
             raise StoreUnavailable(type(exc).__name__) from exc
+        if answer in (EMPTY, "empty"):
+            raise StoreEmpty("the queue in Redis holds no room")
+        return answer
 
     async def join(self, ticket: str, score: float, step: Step) -> TicketState:
         """Joins that arrive while a script is on its way go together in the next one (one
@@ -299,7 +333,7 @@ class RedisWaitingRoom:
                 except StoreUnavailable as exc:
                     for *_, joined in batch:
                         if not joined.done():
-                            joined.set_exception(StoreUnavailable(*exc.args))
+                            joined.set_exception(type(exc)(*exc.args))
                     continue
                 for (*_, joined), state in zip(batch, raw, strict=True):
                     if not joined.done():  # its caller may have gone (a dropped request)
@@ -307,8 +341,9 @@ class RedisWaitingRoom:
         finally:
             self._joining = None
 
-    async def poll(self, ticket: str, step: Step) -> TicketState:
-        return _ticket_state(await self._call(self._poll, [], [*self._args(step), ticket]))
+    async def poll(self, ticket: str, score: float | None, step: Step) -> TicketState:
+        args = [*self._args(step), ticket, "" if score is None else repr(score)]
+        return _ticket_state(await self._call(self._poll, [], args))
 
     async def sync(self, step: Step, counts: Handover, threshold: float, auto: bool) -> Shared:
         auto_flag = "1" if auto else "0"
@@ -330,17 +365,20 @@ class RedisWaitingRoom:
             front=tuple(float(v) for v in raw[9]),
             front_every=int(raw[10]),
             overload_quiet_s=None if int(raw[11]) < 0 else int(raw[11]),
+            bar=float(raw[12]),
         )
 
-    async def spend(self, ticket: str, key: str, now: float, keep_s: float) -> str:
-        args = [key, repr(now), repr(keep_s)]
-        return _text(await self._call(self._spend, [self.prefix + "sp:" + ticket], args))
+    async def restore(self, restore: Restore) -> bool:
+        since = "" if restore.auto_since is None else repr(restore.auto_since)
+        args = [self.prefix, repr(restore.floor), restore.served, "1" if restore.auto_on else "0"]
+        args += [since, repr(restore.hold_until)]
+        for field, value in encode_stored(restore.config).items():
+            args += [field, value]
+        return int(await self._call(self._restore, [], args)) == 1
 
-    async def unspend(self, ticket: str) -> None:
-        try:
-            await self.client.delete(self.prefix + "sp:" + ticket)
-        except (RedisError, OSError) as exc:
-            raise StoreUnavailable(type(exc).__name__) from exc
+    async def mark_spent(self, ticket: str, now: float, keep_s: float) -> None:
+        keep_ms = max(1, math.ceil(keep_s * 1000))
+        await self._call(self._mark_spent, [self.prefix + "sp:" + ticket], [keep_ms])
 
     async def save_config(self, config: RoomConfig) -> None:
         try:

@@ -24,7 +24,8 @@ from kontingent.errors import KontingentError
 from kontingent.ratelimit.service import limited
 from kontingent.services import Services
 from kontingent.waiting_room.schemas import QueueOut
-from kontingent.waiting_room.service import QueueView, WaitingRoom
+from kontingent.waiting_room.service import WaitingRoom
+from kontingent.waiting_room.views import QueueView
 
 
 async def limit_draw(services: Services, scope: Scope) -> None:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import msgspec
 
 from kontingent.clock import BERLIN
-from kontingent.waiting_room.service import QueueView
+from kontingent.waiting_room.views import QueueView
 
 
 @functools.lru_cache(maxsize=256)  # mostly the one opening minute, asked for every poll

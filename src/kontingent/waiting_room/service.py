@@ -4,9 +4,14 @@ spend it on a booking, and let operators change the room at run time.
 Invariants kept here:
 - Fails closed: while the store cannot be reached nobody is admitted and joins and polls
   answer 503 with Retry-After (`WaitingRoomPaused`). Admissions already granted stay valid
-  until their expiry (they are checked with the key alone), but a booking under the room
-  must spend its ticket in the store first, so while the store is down no booking passes
-  the room either.
+  until their expiry (they are checked with the key alone), and each still books once: the
+  booking records its admission in the database (`bookings.admission`, unique).
+- A room that cannot read its settings stays closed, never open: until this process has
+  read them (from the store, or from the database while the store is down) it guards and
+  admits nobody (`_known`).
+- A store that came back empty (a Redis restart) is set up again before it is used
+  (`_asked`, recovery.py), and a waiting person's next poll puts their ticket back at its
+  old place (store.py): "your place is kept" stays true.
 - Only the front of the line is asked about in the store. A poll from far back (`_far_back`)
   is answered from the snapshot: its ticket carries its score, signed (tokens.py), and the
   snapshot holds the scores of every k-th waiting ticket. A ticket the queue did not hand
@@ -15,25 +20,26 @@ Invariants kept here:
   and reads whether the room guards from a snapshot that each process refreshes from the
   store at most once per second (`_refresh`, which also hands over this process's counts of
   guarded requests and finished bookings).
-- A booking spends its ticket before it runs and gives it back when it is refused, so one
-  admission books at most once, a refused person can try again with fresh offers, and a
-  retry with the same Idempotency-Key gets the first booking's answer.
+- Only a booking that committed uses an admission up: the booking writes the admission's
+  ticket with itself (`booking`), so one admission books once, a refused or failed booking
+  leaves it usable, and a retry with the same Idempotency-Key gets the first answer.
 """
 
 from __future__ import annotations
 
 import contextlib
 import random
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 import structlog
 
-from kontingent import db
 from kontingent.clock import Clock
 from kontingent.config import Settings
-from kontingent.errors import Forbidden, KontingentError, NotFound, RateLimited
+from kontingent.db import OVERLOADS, Database
+from kontingent.errors import KontingentError, NotFound
 from kontingent.waiting_room import tokens
 from kontingent.waiting_room.model import (
     Mode,
@@ -43,75 +49,38 @@ from kontingent.waiting_room.model import (
     far_ahead,
     guards,
     observed_rate,
-    poll_after,
-    position_of,
     rank_in,
     score_for,
     steady_rate,
-    wait_at,
 )
+from kontingent.waiting_room.recovery import Recovery
 from kontingent.waiting_room.redis_store import RedisWaitingRoom
 from kontingent.waiting_room.store import (
     Handover,
     MemoryWaitingRoom,
     Shared,
     Step,
+    StoreEmpty,
     StoreUnavailable,
     TicketState,
     WaitingRoomStore,
 )
+from kontingent.waiting_room.views import (
+    JOIN_HINT,
+    AdmissionRefused,
+    QueueView,
+    TicketExpired,
+    WaitingRoomPaused,
+    open_door,
+    paused,
+    queue_view,
+)
 
+T = TypeVar("T")
 log = structlog.get_logger(__name__)
 SYNC_EVERY_S = 1.0
 STORE_PAUSE_S = 1.0  # after a failure the store is left alone this long
-PAUSED_RETRY_AFTER_S = 10
 SPENT_MARGIN_S = 60.0
-JOIN_HINT = "join the queue at POST /api/v1/queue and wait until you are admitted"
-
-
-class WaitingRoomPaused(RateLimited):
-    """The store is unreachable: the room fails closed."""
-
-    status = 503
-
-
-class AdmissionRefused(Forbidden):
-    """A guarded call came without a valid admission."""
-
-
-class TicketExpired(KontingentError):
-    """The ticket was admitted but its admission was not used in time."""
-
-    status = 410
-    code = "admission_expired"
-
-
-def _paused() -> WaitingRoomPaused:
-    return WaitingRoomPaused(
-        "the waiting room is paused for a moment because its queue cannot be reached; "
-        "nobody is being let in meanwhile and your place is kept: "
-        f"try again in {PAUSED_RETRY_AFTER_S} seconds",
-        retry_after_s=PAUSED_RETRY_AFTER_S,
-        code="waiting_room_paused",
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class QueueView:
-    ticket: str
-    status: str  # "before_opening", "waiting", "admitted"
-    position: int | None
-    serving: int
-    waiting: int
-    poll_after_s: float
-    estimated_wait_s: float | None
-    admission_token: str | None = None
-    admission_expires_at: float | None = None
-    opens_at: float | None = None
-
-    @property
-    def admitted(self) -> bool:
-        return self.status == "admitted"
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,11 +119,20 @@ class WaitingRoom:
         default: RoomConfig,
         rng: random.Random | None = None,
         overloads: Callable[[], int] | None = None,
+        db: Database | None = None,
+        settings_in_db: bool = True,
     ) -> None:
+        """`db`: where admissions are recorded and, with `settings_in_db`, the operator's
+        settings live (with Redis); in embedded mode (the queue in this process) `default`
+        is the room until an operator changes it."""
         self.store = store
         self.clock = clock
         self.default = default
         self._secret = secret_key
+        self._recovery = Recovery(db, secret_key, settings_in_db)
+        # The settings read from the database while the store could not be asked and this
+        # process had no snapshot yet (None: not read).
+        self._settled: RoomConfig | None = None
         self._rng = rng or random.SystemRandom()  # the draws: unpredictable
         self._jitter = random.Random(self._rng.random())  # spreading polls needs no more
         self._shared: Shared | None = None
@@ -173,14 +151,25 @@ class WaitingRoom:
     @property
     def config(self) -> RoomConfig:
         shared = self._shared
-        return shared.config if shared and shared.config else self.default
+        if shared is not None:
+            return shared.config or self.default
+        if self._known():
+            return self._settled or self.default
+        return self.default.with_changes(mode=Mode.SCHEDULED, opens_at=None)  # closed
+
+    def _known(self) -> bool:
+        """Whether this process knows the room's settings (else it guards, admits nobody)."""
+        kept = self._recovery.keeps_settings
+        return self._shared is not None or self._settled is not None or not kept
 
     @property
     def paused(self) -> bool:
         return self.clock.now().timestamp() < self._paused_until
 
     def _auto_on(self) -> bool:
-        return bool(self._shared and self._shared.auto_on)
+        if self._shared is None:  # not known yet: on where settings are stored, the closed side
+            return self._recovery.keeps_settings
+        return self._shared.auto_on
 
     def guarding(self) -> bool:
         return guards(self.config, self._auto_on())
@@ -199,12 +188,13 @@ class WaitingRoom:
         bookings = shared.bookings_in_window if shared else 0
         quiet = shared.overload_quiet_s if shared else None
         rate = effective_rate(config.rate, bookings, now - (since or self._started), quiet)
-        return Step(now, admits(config, self._auto_on(), now), rate, config.ttl_s, config.opens_at)
+        admitting = admits(config, self._auto_on(), now) and self._known()
+        return Step(now, admitting, rate, config.ttl_s, config.opens_at)
 
     def _failed(self, now: float, exc: StoreUnavailable) -> WaitingRoomPaused:
         self._paused_until = now + STORE_PAUSE_S
         log.warning("waiting_room_store_unavailable", error=str(exc))
-        return _paused()
+        return paused()
 
     async def _refresh(self, force: bool = False) -> float:
         """Bring the snapshot up to date once a second; hand over the local counts. Returns
@@ -218,15 +208,29 @@ class WaitingRoom:
         counts = Handover(self._attempts, self._bookings, refused - self._overloads_told)
         self._attempts = self._bookings = 0
         self._overloads_told = refused
-        config = self.config
+        config, step = self.config, self._step(now)
+        auto = config.mode is Mode.AUTO
         try:
-            self._shared = await self.store.sync(
-                self._step(now), counts, config.threshold, config.mode is Mode.AUTO
+            shared = await self._asked(
+                now, lambda: self.store.sync(step, counts, config.threshold, auto)
             )
-            self._steady = steady_rate(self._shared.admit_counts)
         except StoreUnavailable as exc:
             self._failed(now, exc)
+            if not self._known():  # the database may say how the room is set meanwhile
+                self._settled = await self._recovery.settled(self.default)
+            return self.clock.now().timestamp()
+        self._shared, self._steady = shared, steady_rate(shared.admit_counts)
+        self._recovery.saw(shared, now)
         return self.clock.now().timestamp()
+
+    async def _asked(self, now: float, call: Callable[[], Awaitable[T]]) -> T:
+        """`call` on the store; when the store holds no room (new, or back empty after a
+        restart), it is set up again from what is known (recovery.py) and `call` made again."""
+        try:
+            return await call()
+        except StoreEmpty:
+            await self._recovery.restore_into(self.store, self._shared, self.default, now)
+        return await call()
 
     # --- the queue ------------------------------------------------------------------
 
@@ -237,8 +241,9 @@ class WaitingRoom:
         self._check_paused(now)
         score = tokens.quantize(score_for(now, self.config.opens_at, self._rng.random()))
         ticket = tokens.scored_ticket(self._secret, score)
+        step = self._step(now)
         try:
-            state = await self.store.join(ticket, score, self._step(now))
+            state = await self._asked(now, lambda: self.store.join(ticket, score, step))
         except StoreUnavailable as exc:
             raise self._failed(now, exc) from exc
         return self._view(ticket, state)
@@ -260,7 +265,7 @@ class WaitingRoom:
         if far is not None:
             return far
         try:
-            state = await self.store.poll(ticket, step)
+            state = await self._asked(now, lambda: self.store.poll(ticket, score, step))
         except StoreUnavailable as exc:
             raise self._failed(now, exc) from exc
         if state.status == "unknown":
@@ -296,42 +301,16 @@ class WaitingRoom:
         )
 
     def _check_paused(self, now: float) -> None:
-        if now < self._paused_until:
-            raise _paused()
+        if now < self._paused_until or not self._known():
+            raise paused()
 
     def _open_door(self, ticket: str) -> QueueView:
-        """Admitted while the room does not guard: no admission token, because the door checks
-        none now, and a token minted now must not pass the door once the room guards (an
-        auto-mode room turning on under load would otherwise meet a stock of them)."""
-        return QueueView(ticket, "admitted", None, 0, 0, 0.0, 0.0, opens_at=self.config.opens_at)
+        return open_door(ticket, self.config.opens_at)
 
     def _view(self, ticket: str, state: TicketState, step: Step | None = None) -> QueueView:
-        now = step.now if step else self.clock.now().timestamp()
-        config = self.config
-        if state.status == "admitted" and state.deadline is not None:
-            return QueueView(
-                ticket, "admitted", None, state.served, state.waiting, 0.0, 0.0,
-                tokens.sign(self._secret, ticket, state.deadline), float(int(state.deadline)),
-                config.opens_at,
-            )  # fmt: skip
-        step = step or self._step(now)
-        if not step.admitting or state.rank is None:
-            until = (config.opens_at or now) - now
-            wait = poll_after(None, step.rate, until, self._jitter)
-            return QueueView(
-                ticket, "before_opening", None, state.served, state.waiting, wait, None,
-                opens_at=config.opens_at,
-            )  # fmt: skip
-        estimate = wait_at(state.rank + 1, self._steady, step.rate)
-        return QueueView(
-            ticket,
-            "waiting",
-            position_of(state.served, state.rank),
-            state.served,
-            state.waiting,
-            poll_after(state.rank, step.rate, 0.0, self._jitter),
-            None if estimate is None else round(estimate),
-            opens_at=config.opens_at,
+        step = step or self._step(self.clock.now().timestamp())
+        return queue_view(
+            ticket, state, step, self.config, self._steady, self._secret, self._jitter
         )
 
     # --- the door -------------------------------------------------------------------
@@ -357,53 +336,42 @@ class WaitingRoom:
 
     @contextlib.asynccontextmanager
     async def booking(
-        self, token: str | None, idempotency_key: str | None = None, ticket: str | None = None
-    ) -> AsyncIterator[None]:
-        """Run a booking under the room: admission checked, ticket spent (once), given back
-        if the booking is refused; the finished booking counted for the rate cap."""
+        self, token: str | None, ticket: str | None = None
+    ) -> AsyncIterator[str | None]:
+        """Run a booking under the room: the admission checked, and its ticket handed to the
+        booking (None while the room does not guard), which writes it with itself: one
+        admission books once, and only a booking that committed uses it up. The finished
+        booking is counted for the rate cap."""
         admission = await self.require(token, ticket)
-        spent = await self._spend(admission, idempotency_key or "")
         try:
-            yield
+            yield None if admission is None else admission.ticket
         except KontingentError:
             self._bookings += 1
-            if spent:
-                await self._unspend(admission)
             raise
         self._bookings += 1
+        if admission is not None:
+            await self._mark_spent(admission.ticket)
 
-    async def _spend(self, admission: tokens.Admission | None, key: str) -> bool:
-        if admission is None:
-            return False
+    async def _mark_spent(self, ticket: str) -> None:
+        """Tell the store the admission was used, so its expiry gives no credit back. Best
+        effort: the booking stands either way, and a missed mark costs one extra admission."""
         now = self.clock.now().timestamp()
-        keep = self.config.ttl_s + SPENT_MARGIN_S
         try:
-            outcome = await self.store.spend(admission.ticket, key, now, keep)
+            await self.store.mark_spent(ticket, now, self.config.ttl_s + SPENT_MARGIN_S)
         except StoreUnavailable as exc:
-            raise self._failed(now, exc) from exc
-        if outcome == "spent":
-            raise AdmissionRefused(
-                f"this admission was already used for a booking: {JOIN_HINT}",
-                code="admission_used",
-            )
-        return outcome == "ok"
-
-    async def _unspend(self, admission: tokens.Admission | None) -> None:
-        if admission is None:
-            return
-        try:
-            await self.store.unspend(admission.ticket)
-        except StoreUnavailable as exc:  # the ticket stays spent: the person joins again
-            log.warning("waiting_room_unspend_failed", error=str(exc))
+            log.warning("waiting_room_mark_spent_failed", error=str(exc))
 
     # --- operators and metrics ------------------------------------------------------
 
     async def configure(self, **changes: object) -> RoomConfig:
-        """Store a changed room for every process (they see it within a second)."""
+        """Store a changed room for every process: in the database first (what a store that
+        comes back empty gets back), then in the store (every process sees it within a
+        second)."""
         await self._refresh(force=True)
         if self.paused:
-            raise _paused()
+            raise paused()
         config = self.config.with_changes(**changes)
+        await self._recovery.keep(config, self.clock.now())
         try:
             await self.store.save_config(config)
         except StoreUnavailable as exc:
@@ -432,8 +400,10 @@ class WaitingRoom:
         await self.store.aclose()
 
 
-def waiting_room_for(settings: Settings, clock: Clock) -> WaitingRoom:
+def waiting_room_for(settings: Settings, clock: Clock, db: Database | None = None) -> WaitingRoom:
     """Redis when `redis_url` is set (one queue for all processes), else in this process.
+    With Redis the settings live in `db` (recovery.py); in embedded mode in the environment.
+    Either way `db` records the admissions used and gives the bar for rejoining.
     The room slows admission while any process refuses requests as overloaded
     (db.OVERLOADS)."""
     store: WaitingRoomStore = (
@@ -446,5 +416,7 @@ def waiting_room_for(settings: Settings, clock: Clock) -> WaitingRoom:
         clock,
         settings.secret_key,
         config_from(settings),
-        overloads=lambda: db.OVERLOADS.total,
+        overloads=lambda: OVERLOADS.total,
+        db=db,
+        settings_in_db=bool(settings.redis_url),
     )

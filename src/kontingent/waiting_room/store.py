@@ -6,6 +6,15 @@ Invariants kept here (both adapters; the behaviour suite checks them against eac
   twice.
 - A ticket is in exactly one state: waiting (ordered by score), admitted (until its deadline),
   expired (admission unused, remembered for an hour so its page can say so), or unknown.
+- The store remembers the highest score it ever admitted (`top`) and, from when it was set
+  up, a `floor`; their maximum is the bar (`Shared.bar`). A genuine ticket the store does not
+  know and that scores above the bar was never admitted, so it can only have been lost with
+  the store (a Redis restart without persistence): `poll` puts it back at its score, its old
+  place. A ticket at or below the bar was admitted once and stays unknown.
+- A store that holds no room (new, or come back empty) answers `join`, `poll` and `sync` with
+  `StoreEmpty` and changes nothing, until a process has put back what it knows (`restore`:
+  the floor, the count served, auto mode, the operator's settings), each only where nothing
+  is stored yet, so a second process restoring changes nothing.
 - Admission runs inside `join`, `poll` and `sync` (`_advance`): expired admissions first
   (their credit goes back unless the ticket was spent on a booking), then the bucket accrues
   and the front of the queue is admitted. Nothing runs in the background.
@@ -13,6 +22,8 @@ Invariants kept here (both adapters; the behaviour suite checks them against eac
   FRONT_SAMPLES), read in the same atomic step as the counts of waiting and served people.
 - Time comes only from the callers' `now`; the stores never read a clock.
 - A store that cannot be reached raises `StoreUnavailable`; the service fails closed on it.
+- Spent tickets are marked (`mark_spent`) after their booking committed, only so that their
+  expiry gives no credit back; which admission booked is the database's record, not this.
 """
 
 from __future__ import annotations
@@ -45,6 +56,11 @@ Status = Literal["waiting", "admitted", "expired", "unknown"]
 
 class StoreUnavailable(Exception):
     """The waiting room's store could not be asked."""
+
+
+class StoreEmpty(StoreUnavailable):
+    """The store holds no room: it is new or came back empty. Unless a process restores it
+    (`WaitingRoomStore.restore`) it counts as unavailable: the room fails closed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +102,21 @@ class Shared:
     # Whole seconds since any process last refused a request as overloaded, if that was
     # within OVERLOAD_WINDOW_S seconds (`model.quiet_seconds`).
     overload_quiet_s: int | None = None
+    # Unknown tickets scoring above this rejoin at their score (see the module doc).
+    bar: float = -math.inf
+
+
+@dataclass(frozen=True, slots=True)
+class Restore:
+    """What a process puts back into a store that holds no room; each part only where the
+    store holds nothing yet."""
+
+    floor: float  # unknown tickets scoring above it (and above `top`) rejoin
+    served: int
+    auto_on: bool
+    auto_since: float | None
+    hold_until: float  # auto mode stays on until then: the waiting rejoin as they next ask
+    config: RoomConfig | None  # None: no operator setting, the environment's settings apply
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,18 +136,22 @@ def sample_every(waiting: int) -> int:
 class WaitingRoomStore(Protocol):
     async def join(self, ticket: str, score: float, step: Step) -> TicketState: ...
 
-    async def poll(self, ticket: str, step: Step) -> TicketState: ...
+    async def poll(self, ticket: str, score: float | None, step: Step) -> TicketState:
+        """Where `ticket` stands; `score`: what the genuine ticket carries (None for any
+        other), so that one the store lost rejoins at its place."""
+        ...
 
     async def sync(self, step: Step, counts: Handover, threshold: float, auto: bool) -> Shared:
         """Add this process's counts, decide auto mode, admit, and read the shared state."""
         ...
 
-    async def spend(self, ticket: str, key: str, now: float, keep_s: float) -> str:
-        """Mark `ticket` as used for a booking: "ok", "same" (already, with this same
-        idempotency key `key`: a retry of that booking) or "spent"."""
+    async def restore(self, restore: Restore) -> bool:
+        """Set up a store that holds no room; False when it holds one (nothing changed)."""
         ...
 
-    async def unspend(self, ticket: str) -> None: ...
+    async def mark_spent(self, ticket: str, now: float, keep_s: float) -> None:
+        """`ticket`'s admission was used for a booking: its expiry gives no credit back."""
+        ...
 
     async def save_config(self, config: RoomConfig) -> None: ...
 
@@ -131,6 +166,12 @@ def encode_config(config: RoomConfig) -> dict[str, str]:
         "ttl_s": repr(config.ttl_s),
         "threshold": repr(config.threshold),
     }
+
+
+def encode_stored(config: RoomConfig | None) -> dict[str, str]:
+    """`encode_config`, or a mark that no operator setting is stored (`decode_config` gives
+    None for it): an empty `mode`."""
+    return {"mode": ""} if config is None else encode_config(config)
 
 
 def decode_config(raw: dict[str, str]) -> RoomConfig | None:
@@ -159,7 +200,7 @@ class _Room:
     admitted: dict[str, float] = field(default_factory=dict)  # ticket -> deadline
     deadlines: list[tuple[float, str]] = field(default_factory=list)  # heap of admitted
     expired: dict[str, float] = field(default_factory=dict)  # ticket -> when
-    spent: dict[str, tuple[str, float]] = field(default_factory=dict)  # -> (key, until)
+    spent: dict[str, float] = field(default_factory=dict)  # ticket -> kept until
     bucket: Bucket | None = None
     served: int = 0
     expired_total: int = 0
@@ -171,6 +212,10 @@ class _Room:
     attempts: dict[int, int] = field(default_factory=dict)
     overloads: dict[int, int] = field(default_factory=dict)
     config: RoomConfig | None = None
+    config_stored: bool = False  # False: not even "none" (the store came up empty)
+    floor: float | None = None  # None: the store holds no room yet (`restore`)
+    top: float = -math.inf  # the highest score admitted
+    auto_hold: float = 0.0
 
 
 class MemoryWaitingRoom:
@@ -188,9 +233,18 @@ class MemoryWaitingRoom:
         item = (self._r.scores[ticket], ticket)
         return bisect.bisect_left(self._r.order, item, lo=self._r.head) - self._r.head
 
+    def _ready(self) -> None:
+        if self._r.floor is None:
+            raise StoreEmpty("the queue holds no room")
+
+    def _bar(self) -> float:
+        floor = self._r.floor
+        return max(-math.inf if floor is None else floor, self._r.top)
+
     def _pop_front(self) -> str:
         r = self._r
-        _, ticket = r.order[r.head]
+        score, ticket = r.order[r.head]
+        r.top = max(r.top, score)
         r.head += 1
         del r.scores[ticket]
         if r.head > 1024 and r.head * 2 > len(r.order):
@@ -212,7 +266,7 @@ class MemoryWaitingRoom:
     def _forget_old(self, now: float) -> None:
         r = self._r
         r.expired = {t: at for t, at in r.expired.items() if at >= now - EXPIRED_KEEP_S}
-        r.spent = {t: held for t, held in r.spent.items() if held[1] > now}
+        r.spent = {t: until for t, until in r.spent.items() if until > now}
 
     def _advance(self, step: Step) -> None:
         r = self._r
@@ -248,17 +302,25 @@ class MemoryWaitingRoom:
         return TicketState(status, None, None, r.served, self.waiting)
 
     async def join(self, ticket: str, score: float, step: Step) -> TicketState:
+        self._ready()
         if ticket not in self._r.scores:
             bisect.insort(self._r.order, (score, ticket), lo=self._r.head)
             self._r.scores[ticket] = score
         self._advance(step)
         return self._state(ticket)
 
-    async def poll(self, ticket: str, step: Step) -> TicketState:
+    async def poll(self, ticket: str, score: float | None, step: Step) -> TicketState:
+        self._ready()
+        r = self._r
+        lost = ticket not in r.scores and ticket not in r.admitted and ticket not in r.expired
+        if score is not None and lost and score > self._bar():
+            bisect.insort(r.order, (score, ticket), lo=r.head)  # back at its old place
+            r.scores[ticket] = score
         self._advance(step)
         return self._state(ticket)
 
     async def sync(self, step: Step, counts: Handover, threshold: float, auto: bool) -> Shared:
+        self._ready()
         r, second = self._r, math.floor(step.now)
         handed = (
             (r.attempts, counts.attempts),
@@ -273,7 +335,8 @@ class MemoryWaitingRoom:
         self._forget_old(step.now)
         if auto:
             load = sum(window(r.attempts, step.now, AUTO_WINDOW_S)) / AUTO_WINDOW_S
-            on = auto_decision(r.auto_on, load, self.waiting, threshold)
+            held = step.now < r.auto_hold
+            on = auto_decision(r.auto_on, load, self.waiting, threshold, held)
             if on and not r.auto_on:
                 r.auto_since = step.now
             r.auto_on = on
@@ -292,20 +355,26 @@ class MemoryWaitingRoom:
             front=tuple(score for score, _ in r.order[r.head :: every]),
             front_every=every,
             overload_quiet_s=quiet_seconds(window(r.overloads, step.now + 1, OVERLOAD_WINDOW_S)),
+            bar=self._bar(),
         )
 
-    async def spend(self, ticket: str, key: str, now: float, keep_s: float) -> str:
-        held = self._r.spent.get(ticket)
-        if held is not None and held[1] > now:
-            return "same" if key and held[0] == key else "spent"
-        self._r.spent[ticket] = (key, now + keep_s)
-        return "ok"
+    async def restore(self, restore: Restore) -> bool:
+        r = self._r
+        if r.floor is not None:
+            return False
+        r.floor, r.served = restore.floor, r.served or restore.served
+        if restore.auto_on and not r.auto_on:
+            r.auto_on, r.auto_since = True, restore.auto_since
+        r.auto_hold = restore.hold_until
+        if not r.config_stored:
+            r.config, r.config_stored = restore.config, True
+        return True
 
-    async def unspend(self, ticket: str) -> None:
-        self._r.spent.pop(ticket, None)
+    async def mark_spent(self, ticket: str, now: float, keep_s: float) -> None:
+        self._r.spent[ticket] = now + keep_s
 
     async def save_config(self, config: RoomConfig) -> None:
-        self._r.config = config
+        self._r.config, self._r.config_stored = config, True
 
     async def aclose(self) -> None:
         return None

@@ -12,8 +12,8 @@ Invariants kept here:
   checked with the key alone, no store and no database: a forged or altered token, one of
   another ticket, or one past its expiry is refused.
 - Using a token twice is allowed within its own short admitted session (send a PIN, confirm
-  it, book); a booking made with it spends the ticket (recorded in the store by the service),
-  so the same token cannot book again.
+  it, book); a booking made with it records the ticket with itself (`bookings.admission`,
+  unique), so the same token cannot book again.
 """
 
 from __future__ import annotations

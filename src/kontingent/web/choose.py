@@ -239,9 +239,13 @@ async def book(request: AnyRequest) -> Response[Any]:
     room, flow = portal.services.waiting_room, portal.flow
     try:
         await portal.services.limits.enforce(request.scope, "booking", claims.phone)
-        async with room.booking(flow.admission, idempotency_key, flow.queue):
+        async with room.booking(flow.admission, flow.queue) as admission:
             view = await portal.services.booking.book(
-                claims, forms.for_domain(people), slot_ids, idempotency_key=idempotency_key
+                claims,
+                forms.for_domain(people),
+                slot_ids,
+                idempotency_key=idempotency_key,
+                admission=admission,
             )
     except SlotTaken:
         return await _retake(portal, slot_ids, flat, status=409)

@@ -24,12 +24,12 @@ from litestar.response import Template
 from kontingent.errors import NotFound
 from kontingent.ratelimit.service import RETRY_AFTER_SCOPE_KEY, limited
 from kontingent.waiting_room.routes import limit_draw
-from kontingent.waiting_room.service import (
+from kontingent.waiting_room.service import WaitingRoom
+from kontingent.waiting_room.views import (
     PAUSED_RETRY_AFTER_S,
     AdmissionRefused,
     QueueView,
     TicketExpired,
-    WaitingRoom,
     WaitingRoomPaused,
 )
 from kontingent.web.page import Portal

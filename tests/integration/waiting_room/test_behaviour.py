@@ -143,14 +143,14 @@ async def test_an_admission_used_for_a_booking_is_not_recycled(
     tickets = await _join(room, clock, 5, gap_s=0.001)
     clock.advance(timedelta(seconds=10))
     token = (await room.status(tickets[0])).admission_token
-    async with room.booking(token, "key-1"):
+    async with room.booking(token):
         pass  # booked
     clock.advance(timedelta(seconds=6))
     assert not (await room.status(tickets[1])).admitted  # 0.6 credit only
     assert (await room.stats()).recycled == 0
 
 
-async def test_a_booked_admission_cannot_book_again_but_a_refused_one_can_retry(
+async def test_a_booking_under_the_room_gets_its_admissions_ticket_to_record(
     make_room: RoomFactory, clock: FixedClock
 ) -> None:
     room = make_room(rate=10.0)
@@ -159,17 +159,14 @@ async def test_a_booked_admission_cannot_book_again_but_a_refused_one_can_retry(
     token = (await room.status(ticket)).admission_token
     assert token
     with pytest.raises(KontingentError, match="slot taken"):
-        async with room.booking(token, "key-1"):
+        async with room.booking(token) as admission:
+            assert admission == ticket  # the booking writes it: one admission, one booking
             raise KontingentError("slot taken", code="slot_taken")
-    async with room.booking(token, "key-2"):
-        pass  # the retry with fresh offers books
-    async with room.booking(token, "key-2"):
-        pass  # the same request again (a timeout's retry) reaches the idempotent booking
-    for key in ("key-3", None):
-        with pytest.raises(AdmissionRefused) as caught:
-            async with room.booking(token, key):
-                pytest.fail("a replayed admission booked again")
-        assert caught.value.code == "admission_used"
+    async with room.booking(token, ticket) as admission:
+        assert admission == ticket  # refused, nothing used up: the retry passes the door
+    with pytest.raises(AdmissionRefused):
+        async with room.booking(token, tokens.new_ticket()):
+            pytest.fail("another ticket's admission passed")
     await room.require(token)  # its own session may still look things up
 
 
@@ -243,9 +240,9 @@ class CountingStore:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
 
-    async def poll(self, ticket: str, step: Step) -> TicketState:
+    async def poll(self, ticket: str, score: float | None, step: Step) -> TicketState:
         self.polls += 1
-        return await self._store.poll(ticket, step)
+        return await self._store.poll(ticket, score, step)
 
 
 async def test_polls_from_far_back_are_answered_without_the_store(

@@ -14,6 +14,9 @@ from typer.testing import CliRunner
 
 from kontingent.cli import app
 from kontingent.clock import BERLIN, FixedClock
+from kontingent.config import Settings
+from kontingent.db import Database, make_engine
+from kontingent.waiting_room import repository
 from kontingent.waiting_room.admin import parse_opening
 from kontingent.waiting_room.model import Mode, RoomConfig
 from kontingent.waiting_room.redis_store import RedisWaitingRoom
@@ -56,11 +59,22 @@ async def _stored(prefix: str) -> RoomConfig:
         await server.aclose()
 
 
+async def _kept(settings: Settings) -> RoomConfig | None:
+    db = Database(make_engine(settings.database_url, schema=settings.database_schema))
+    try:
+        async with db.read() as conn:
+            return await repository.stored_config(conn)
+    finally:
+        await db.dispose()
+
+
+@pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
 def test_set_stores_the_room_for_every_process(
-    prefix: str, monkeypatch: pytest.MonkeyPatch
+    prefix: str, monkeypatch: pytest.MonkeyPatch, settings: Settings
 ) -> None:
     monkeypatch.setenv("KONTINGENT_REDIS_URL", REDIS_URL)
     monkeypatch.setenv("KONTINGENT_REDIS_PREFIX", prefix)
+    monkeypatch.setenv("KONTINGENT_DATABASE_URL", settings.database_url)
     runner = CliRunner()
     result = runner.invoke(
         app,
@@ -72,6 +86,7 @@ def test_set_stores_the_room_for_every_process(
     config = asyncio.run(_stored(prefix))  # as another server process reads it
     assert config.mode is Mode.SCHEDULED and config.rate == 250
     assert config.opens_at == datetime(2026, 1, 12, 10, tzinfo=BERLIN).timestamp()
+    assert asyncio.run(_kept(settings)) == config  # and in the database, outliving Redis
     refused = runner.invoke(app, ["waiting-room", "set", "--opens-at", "soon"])
     assert refused.exit_code == 2 and "HH:MM" in refused.output
     assert runner.invoke(app, ["waiting-room", "set"]).exit_code == 2

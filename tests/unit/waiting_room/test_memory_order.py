@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kontingent.waiting_room.model import score_for
-from kontingent.waiting_room.store import MemoryWaitingRoom, Step
+from kontingent.waiting_room.store import MemoryWaitingRoom, Restore, Step
 
 OPENS = 10_000.0
 RATE = 3.0
@@ -22,6 +22,7 @@ async def _admission_order(offsets: list[float], seed: int) -> tuple[list[int], 
     """Indices of arrivals in the order they were admitted, and the most admitted in a step."""
     rng = random.Random(seed)
     store = MemoryWaitingRoom()
+    await store.restore(Restore(-1e9, 0, False, None, 0.0, None))  # a new store: set up first
     arrivals = sorted(offsets)
     for i, offset in enumerate(arrivals):
         now = OPENS + offset
@@ -34,7 +35,7 @@ async def _admission_order(offsets: list[float], seed: int) -> tuple[list[int], 
         before = store.waiting
         for i in range(len(arrivals)):
             ticket = str(i).zfill(6)
-            state = await store.poll(ticket, Step(now, True, RATE, 1e9, OPENS))
+            state = await store.poll(ticket, None, Step(now, True, RATE, 1e9, OPENS))
             if state.status == "admitted" and i not in order:
                 order.append(i)
         most = max(most, before - store.waiting)
