@@ -1,15 +1,24 @@
 """Bookings: who is booked, into which slots, under which code.
 
-Invariants kept here (pure functions, standard library only):
+Invariants kept here (pure functions, standard library only but for the TR39 skeleton, which
+comes from ICU through booking/lookalikes.py):
 - The slot ids of a booking form exactly one offer: one slot per dose per person, one centre,
   one vaccine, every person's second dose inside the interval window, persons side by side.
 - A booking code reads aloud unambiguously (no 0/O, no 1/I) and is drawn from a CSPRNG with
   60 bits, so guessing one is hopeless; lookups still need the birth date as well.
-- Two bookings are for "the same person" when normalised names and birth date match.
+- Two bookings are for "the same person" when normalised names and birth date match. Names
+  are compared without case, accents, spacing or punctuation, and by their confusables
+  skeleton (Unicode TR39), so that `Erіka` with a Cyrillic `і` is `Erika` again. Case is folded
+  before the skeleton, so case-insensitivity holds; look-alikes across case (capital `I` and
+  small `l`) are therefore not caught.
+- A person key fits `persons.person_key` (PERSON_KEY_LENGTH): a longer one is replaced by its
+  SHA-256, still equal for equal persons.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import re
 import secrets
 import unicodedata
@@ -18,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from kontingent.booking.lookalikes import skeleton
 from kontingent.clock import BERLIN
 from kontingent.errors import InvalidInput
 from kontingent.inventory.model import Appointment, Vaccine, is_valid_interval
@@ -25,6 +35,7 @@ from kontingent.inventory.model import Appointment, Vaccine, is_valid_interval
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # 32 symbols: no 0, O, 1, I
 CODE_LENGTH = 12
 MAX_PERSONS = 2
+PERSON_KEY_LENGTH = 300  # the column's width
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,14 +110,40 @@ def normalise_code(text: str) -> str | None:
     return "-".join(raw[i : i + 4] for i in range(0, CODE_LENGTH, 4))
 
 
+def _letters(name: str) -> str:
+    """Case, accents, spaces and punctuation folded away. NFKD also unfolds fullwidth and
+    other compatibility forms, which may carry a case of their own (mathematical capitals)."""
+    plain = unicodedata.normalize("NFKD", name).casefold()
+    return "".join(ch for ch in unicodedata.normalize("NFKD", plain) if ch.isalpha())
+
+
+@functools.lru_cache(maxsize=4096)
+def _shape(letter: str) -> str:
+    """A small letter as the Latin letter it looks like, else as its own TR39 skeleton.
+
+    The capital is asked first: most look-alikes of other scripts are capitals (Greek Ε Ν Τ,
+    Cyrillic В М Н) whose small forms look like nothing Latin. Small look-alikes whose
+    capital also looks Latin go by the capital: Cyrillic е (Е), Greek ο (Ο). Small ones whose
+    capital looks like another Latin letter go by it too: Greek ν counts as n, as its capital
+    Ν, not as v; that miss is the price of comparing without case.
+    """
+    capital = skeleton(skeleton(letter.upper()).casefold())
+    return capital if capital.isascii() else skeleton(letter)
+
+
 def _fold(name: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", name.casefold())
-    letters = "".join(ch for ch in decomposed if ch.isalpha())
-    return letters.replace("ß", "ss")
+    # The skeleton may add combining marks (ł is l and a stroke): they go like accents do.
+    # Its digits stay, since Cyrillic б becomes 6 and dropping it would merge other names.
+    shape = unicodedata.normalize("NFD", "".join(_shape(ch) for ch in _letters(name)))
+    return "".join(ch for ch in shape if not unicodedata.combining(ch)).casefold()
 
 
 def person_key(first_name: str, last_name: str, birth_date: date) -> str:
-    return f"{_fold(first_name)}|{_fold(last_name)}|{birth_date.isoformat()}"
+    key = f"{_fold(first_name)}|{_fold(last_name)}|{birth_date.isoformat()}"
+    if len(key) > PERSON_KEY_LENGTH:
+        # Compatibility forms can grow a name many times over (NFKD of U+FDFA is 18 letters).
+        return "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+    return key
 
 
 def _reject(field: str, message: str, reason: str) -> InvalidInput:
