@@ -36,6 +36,9 @@ CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # 32 symbols: no 0, O, 1, I
 CODE_LENGTH = 12
 MAX_PERSONS = 2
 PERSON_KEY_LENGTH = 300  # the column's width
+# A booking code as the API takes it: three groups of four symbols of the alphabet, in either
+# case, hyphens between them optional (normalise_code also allows spaces, for the portal).
+CODE_PATTERN = r"^[2-9A-HJ-NP-Za-hj-np-z]{4}(?:-?[2-9A-HJ-NP-Za-hj-np-z]{4}){2}$"
 
 
 @dataclass(frozen=True, slots=True)
