@@ -37,7 +37,7 @@ down_revision = "0004"
 branch_labels = None
 depends_on = None
 
-log = logging.getLogger(f"alembic.{__name__}")
+log = logging.getLogger("alembic.runtime.migration")  # where alembic reports each step
 Keyer = Callable[[str, str, date], str]
 BATCH = 5_000  # rows per executemany, so a large table is not one huge parameter list
 
