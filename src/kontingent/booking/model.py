@@ -10,7 +10,7 @@ comes from ICU through booking/lookalikes.py):
   are compared without case, accents, spacing or punctuation, and by their confusables
   skeleton (Unicode TR39), so that `Erіka` with a Cyrillic `і` is `Erika` again. Case is folded
   before the skeleton, so case-insensitivity holds; look-alikes across case (capital `I` and
-  small `l`) are therefore not caught.
+  small `l`, Greek capital `Ν` and `N`) are therefore not caught.
 - A person key fits `persons.person_key` (PERSON_KEY_LENGTH): a longer one is replaced by its
   SHA-256, still equal for equal persons.
 """
@@ -124,14 +124,17 @@ def _letters(name: str) -> str:
 def _shape(letter: str) -> str:
     """A small letter as the Latin letter it looks like, else as its own TR39 skeleton.
 
-    The capital is asked first: most look-alikes of other scripts are capitals (Greek Ε Ν Τ,
-    Cyrillic В М Н) whose small forms look like nothing Latin. Small look-alikes whose
-    capital also looks Latin go by the capital: Cyrillic е (Е), Greek ο (Ο). Small ones whose
-    capital looks like another Latin letter go by it too: Greek ν counts as n, as its capital
-    Ν, not as v; that miss is the price of comparing without case.
+    The small letter is asked first (Cyrillic і and е, Greek ο and α look like i, e, o, a), then
+    its capital: many look-alikes of other scripts are capitals (Greek Ε and Τ, Cyrillic М and
+    Т) whose small forms look like nothing Latin. A letter whose small form looks like one
+    Latin letter and its capital like another goes by the small one: Greek ν counts as v, so a
+    capital Ν is not taken for N; that miss is the price of comparing without case.
     """
+    small = skeleton(letter)
+    if small.isascii():
+        return skeleton(small.casefold())  # Cherokee small letters' skeletons are capitals
     capital = skeleton(skeleton(letter.upper()).casefold())
-    return capital if capital.isascii() else skeleton(letter)
+    return capital if capital.isascii() else small
 
 
 def _fold(name: str) -> str:

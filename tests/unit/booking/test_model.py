@@ -313,7 +313,8 @@ def test_hardening_7_look_alikes_with_greek_omicron_and_in_other_scripts() -> No
     """Stops look-alike doubles of names with o, p, c, x, y and of non-Latin names."""
     born = date(1939, 5, 1)
     latin = person_key("Olga", "Popov", born)
-    assert person_key("Οlga", "Ροpον", born) != latin  # Greek ν looks like v: not folded
+    assert person_key("Οlga", "Ροpον", born) == latin  # Greek ν looks like v
+    assert person_key("Οlga", "Popoν", born) == latin
     assert person_key("Οlga", "Ρopov", born) == latin  # Greek capital Ο and Ρ
     assert person_key("Оlgа", "Рoроv", born) == latin  # Cyrillic О а Р о р
     assert person_key("Xenia", "Cyrus", born) == person_key("Хеniа", "Суrus", born)
@@ -326,6 +327,7 @@ def test_hardening_7_genuinely_different_names_stay_different_persons() -> None:
     """The look-alike folding must not merge names that differ to the eye."""
     born = date(1939, 5, 1)
     names = ["Erika", "Erik", "Ercka", "Emma", "Anna", "Arma", "Jan", "Ján", "Jana", "Olga"]
+    names += ["Lina", "Iina", "Ali", "All", "Mia", "Mla"]  # i is not l
     keys = {person_key(name, "Mustermann", born) for name in names}
     assert len(keys) == len(names) - 1  # Ján is Jan without the accent, as before
     assert person_key("Müller", "X", born) != person_key("Miller", "X", born)
