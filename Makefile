@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-fast lint format typecheck bench bench-pages bench-rush browser clean
+.PHONY: help install run test test-fast contract lint format typecheck bench bench-pages bench-rush browser clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -33,6 +33,9 @@ browser: ## Debian's Chromium for the portal's browser tests (Playwright drives 
 
 test-fast: install ## unit tests only
 	$(BIN)/pytest tests/unit -q
+
+contract: install ## schemathesis over the whole API against its OpenAPI document (part of test)
+	$(BIN)/pytest tests/e2e/test_openapi_contract.py -q
 
 lint: install ## ruff lint and format check
 	$(BIN)/ruff check src tests bench

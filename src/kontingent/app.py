@@ -17,6 +17,7 @@ from litestar import Litestar, Request, Response, Router
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.openapi import OpenAPIConfig
+from litestar.routes import HTTPRoute
 
 from kontingent import __version__
 from kontingent.booking import routes as booking_routes
@@ -33,11 +34,13 @@ from kontingent.notifications import routes as notification_routes
 from kontingent.observability import routes as observability_routes
 from kontingent.observability.metrics import Metrics, measured, multiprocess_dir, note_error_code
 from kontingent.observability.service import Observability
+from kontingent.request_docs import document_request_bodies
 from kontingent.services import Services, build_services
 from kontingent.verification import routes as verification_routes
 from kontingent.waiting_room import routes as waiting_room_routes
 from kontingent.web import routes as web_routes
 from kontingent.web.errors import portal_or
+from kontingent.wire import explain, header_name
 
 __all__ = [
     "Services",
@@ -64,18 +67,40 @@ def on_domain_error(_: Request[Any, Any, Any], exc: KontingentError) -> Response
     return _error(exc.status, exc.code, exc.message, exc.details, headers)
 
 
+SCHEMA_URL = "/api/v1/openapi.json"
+
+
 def on_validation_error(_: Request[Any, Any, Any], exc: ValidationException) -> Response[Any]:
+    """A request the wire types refuse: each field named, with what to write instead, and
+    `details.schema` pointing at the document that says it (no use case has run)."""
     if str(exc.detail).startswith("JSON is malformed"):
         return _error(400, "malformed_json", f"the request body is not valid JSON: {exc.detail}")
-    fields = {}
-    for item in exc.extra if isinstance(exc.extra, list) else []:
-        if isinstance(item, dict):
-            key, message = str(item.get("key", "body")), str(item.get("message", "invalid"))
-            if key == "data" and message == "'data'":  # Litestar's KeyError text: no body sent
-                message = "the request body is missing: send a JSON object"
-            fields[key] = message
+    items = exc.extra if isinstance(exc.extra, list) else []
+    fields = dict(_refused_field(item) for item in items if isinstance(item, dict))
     summary = "; ".join(f"{k}: {v}" for k, v in fields.items()) or str(exc.detail)
-    return _error(422, "invalid_input", f"fix these fields: {summary}", {"fields": fields})
+    details = {"fields": fields, "schema": SCHEMA_URL}
+    return _error(422, "invalid_input", f"fix these fields: {summary}", details)
+
+
+def _refused_field(item: dict[str, Any]) -> tuple[str, str]:
+    key, message = str(item.get("key", "body")), str(item.get("message", "invalid"))
+    if key == "data" and message == "'data'":  # Litestar's KeyError text: no body sent
+        return "data", "the request body is missing: send a JSON object"
+    key, message = explain(key, message)
+    return (header_name(key) if item.get("source") == "header" else key), message
+
+
+def answer_options(request: Request[Any, Any, Any]) -> Response[Any] | None:
+    """OPTIONS with every method the path takes in `Allow`. Litestar's own answer lists only
+    the methods of the first handler registered for a path (GET of /bookings/{code} without
+    its DELETE): a second handler on the path reuses the first one's OPTIONS handler."""
+    if request.method != "OPTIONS":
+        return None
+    methods = {"OPTIONS"}
+    for route in request.app.routes:
+        if isinstance(route, HTTPRoute) and request.route_handler in route.route_handlers:
+            methods.update(route.methods)
+    return Response(None, status_code=204, headers={"Allow": ", ".join(sorted(methods))})
 
 
 OPENAPI_CATCH_ALL = "/api/v1/{path:str}"
@@ -208,7 +233,12 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
     dependencies["services"] = _provide(services)
     app = Litestar(
         route_handlers=[
-            Router("/api/v1", route_handlers=api_routes, middleware=[json_bodies]),
+            Router(
+                "/api/v1",
+                route_handlers=api_routes,
+                middleware=[json_bodies],
+                before_request=answer_options,
+            ),
             *web_routes.handlers(settings),
             *observability_routes.handlers(),
         ],
@@ -242,4 +272,5 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
         protect(shortcut, settings), observability.metrics, settings.access_log
     )
     document_errors(app.openapi_schema)  # built now, so /api/v1/openapi.json carries it
+    document_request_bodies(app)
     return app

@@ -134,6 +134,31 @@ async def test_same_person_cannot_hold_two_bookings(services: Services) -> None:
     assert await db_counts(services.db) == before
 
 
+LOOK_ALIKES = [
+    {"first_name": "Erіka"},  # Cyrillic і
+    {"first_name": "Εrika"},  # Greek capital Epsilon
+    {"first_name": "Erika", "last_name": "Μustermαnnα"},  # Greek Μ and α
+    {"first_name": "Еrikа"},  # Cyrillic Е and а
+    {"first_name": "Ｅｒｉｋａ"},  # fullwidth
+]
+
+
+async def test_hardening_7_a_look_alike_name_is_the_same_person(services: Services) -> None:
+    """Stops a second first dose booked under a name spelled with look-alike letters."""
+    await book_one(services, 0)
+    offer = (await services.inventory.offers(BIELEFELD, "MOD", limit=1)).offers[0]
+    for i, spelling in enumerate(LOOK_ALIKES, start=1):
+        claims = await claims_for(services, phone(i))
+        before = await db_counts(services.db)
+        with pytest.raises(Conflict) as refused:
+            await services.booking.book(claims, [person(0, **spelling)], offer.slot_ids)
+        assert refused.value.code == "already_booked", spelling
+        assert await db_counts(services.db) == before
+    other = await claims_for(services, phone(9))
+    booked = await services.booking.book(other, [person(0, first_name="Erik")], offer.slot_ids)
+    assert booked.status == "booked"  # a name that differs to the eye is another person
+
+
 async def test_a_verification_books_once(services: Services) -> None:
     _, claims, _ = await book_one(services, 0)
     offer = await first_offer(services)

@@ -7,20 +7,26 @@ again changes nothing; the database itself refuses a slot with more bookings tha
 
 from __future__ import annotations
 
+import logging
 import secrets
+import unicodedata
 from collections.abc import AsyncIterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import inspect, select, update
+from sqlalchemy import insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 
 from kontingent.app import Services
+from kontingent.booking.model import person_key
+from kontingent.clock import FixedClock
 from kontingent.db import Database, make_engine
+from kontingent.demo.seed import DemoSize, seed_demo
 from kontingent.migrations import upgrade
-from kontingent.schema import metadata, slots
-from tests.support import PG_URL
+from kontingent.schema import bookings, campaigns, centres, metadata, persons, slots
+from tests.support import PG_URL, T0
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -94,3 +100,97 @@ async def test_database_refuses_more_bookings_than_capacity(services: Services) 
             )
         ).one()
     assert row.booked == row.capacity
+
+
+def _old_key(first_name: str, last_name: str, born: date) -> str:
+    """The key as 0007 and before wrote it: case, accents and spacing folded, nothing more."""
+
+    def fold(name: str) -> str:
+        decomposed = unicodedata.normalize("NFKD", name.casefold())
+        return "".join(ch for ch in decomposed if ch.isalpha()).replace("ß", "ss")
+
+    return f"{fold(first_name)}|{fold(last_name)}|{born.isoformat()}"
+
+
+async def _book_raw(
+    db: Database, code: str, first_name: str, key: str, *, active: bool = True
+) -> int:
+    """A booking of one person as an older release stored it, key included."""
+    async with db.write() as conn:
+        campaign = (await conn.execute(select(campaigns.c.id))).scalar_one()
+        centre = (await conn.execute(select(centres.c.id).limit(1))).scalar_one()
+        booking_id = (
+            await conn.execute(
+                insert(bookings)
+                .values(
+                    code=code,
+                    campaign_id=campaign,
+                    centre_id=centre,
+                    vaccine_code="BNT",
+                    status="booked" if active else "cancelled",
+                    phone="+491701000000",
+                    created_at=T0,
+                )
+                .returning(bookings.c.id)
+            )
+        ).scalar_one()
+        return (
+            await conn.execute(
+                insert(persons)
+                .values(
+                    booking_id=booking_id,
+                    position=0,
+                    campaign_id=campaign,
+                    person_key=key,
+                    active=active,
+                    first_name=first_name,
+                    last_name="Mustermann",
+                    birth_date=date(1939, 5, 1),
+                    postcode="33602",
+                    city="Bielefeld",
+                    street="Hauptstraße",
+                    house_number="1",
+                    phone="+491701000000",
+                )
+                .returning(persons.c.id)
+            )
+        ).scalar_one()
+
+
+async def _keys(db: Database) -> dict[int, str]:
+    async with db.read() as conn:
+        rows = (await conn.execute(select(persons.c.id, persons.c.person_key))).all()
+    return {row.id: row.person_key for row in rows}
+
+
+async def test_hardening_7_the_migration_rekeys_active_persons_and_survives_doubles(
+    empty_db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Stops look-alike doubles booked before the upgrade from breaking or hiding in it."""
+    await upgrade(empty_db.engine, "0007")
+    await seed_demo(empty_db, FixedClock(T0), DemoSize(weeks=1, centres=1))
+    born = date(1939, 5, 1)
+    names = {"A": "Erika", "B": "Erіka", "C": "Εrika", "D": "Olga", "E": "Erіka"}
+    ids = {}
+    for code, name in names.items():
+        active = code != "E"  # E was cancelled: outside the unique index, left alone
+        ids[code] = await _book_raw(
+            empty_db, code, name, _old_key(name, "Mustermann", born), active=active
+        )
+    before = await _keys(empty_db)
+    assert len({before[ids[c]] for c in "ABC"}) == 3  # three persons to the old key
+
+    with caplog.at_level(logging.WARNING, logger="alembic.runtime.migration"):
+        await upgrade(empty_db.engine)
+    reviews = [r.getMessage() for r in caplog.records if "review the booking" in r.getMessage()]
+    assert [m.split("(booking ")[1][0] for m in reviews] == ["B", "C"]  # named for staff
+
+    after = await _keys(empty_db)
+    erika = person_key("Erika", "Mustermann", born)
+    assert after[ids["A"]] == erika  # the earliest keeps the key
+    assert after[ids["B"]] == f"{erika}|dup:{ids['B']}"  # later doubles: kept, keys of their own
+    assert after[ids["C"]] == f"{erika}|dup:{ids['C']}"
+    assert after[ids["D"]] == person_key("Olga", "Mustermann", born)
+    assert after[ids["E"]] == before[ids["E"]]
+    with pytest.raises(IntegrityError):  # and one more look-alike is refused by the index
+        await _book_raw(empty_db, "F", "Erіka", erika)

@@ -1,15 +1,24 @@
 """Bookings: who is booked, into which slots, under which code.
 
-Invariants kept here (pure functions, standard library only):
+Invariants kept here (pure functions, standard library only but for the TR39 skeleton, which
+comes from ICU through booking/lookalikes.py):
 - The slot ids of a booking form exactly one offer: one slot per dose per person, one centre,
   one vaccine, every person's second dose inside the interval window, persons side by side.
 - A booking code reads aloud unambiguously (no 0/O, no 1/I) and is drawn from a CSPRNG with
   60 bits, so guessing one is hopeless; lookups still need the birth date as well.
-- Two bookings are for "the same person" when normalised names and birth date match.
+- Two bookings are for "the same person" when normalised names and birth date match. Names
+  are compared without case, accents, spacing or punctuation, and by their confusables
+  skeleton (Unicode TR39), so that `Erіka` with a Cyrillic `і` is `Erika` again. Case is folded
+  before the skeleton, so case-insensitivity holds; look-alikes across case (capital `I` and
+  small `l`, Greek capital `Ν` and `N`) are therefore not caught.
+- A person key fits `persons.person_key` (PERSON_KEY_LENGTH): a longer one is replaced by its
+  SHA-256, still equal for equal persons.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import re
 import secrets
 import unicodedata
@@ -18,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from kontingent.booking.lookalikes import skeleton
 from kontingent.clock import BERLIN
 from kontingent.errors import InvalidInput
 from kontingent.inventory.model import Appointment, Vaccine, is_valid_interval
@@ -25,6 +35,10 @@ from kontingent.inventory.model import Appointment, Vaccine, is_valid_interval
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # 32 symbols: no 0, O, 1, I
 CODE_LENGTH = 12
 MAX_PERSONS = 2
+PERSON_KEY_LENGTH = 300  # the column's width
+# A booking code as the API takes it: three groups of four symbols of the alphabet, in either
+# case, hyphens between them optional (normalise_code also allows spaces, for the portal).
+CODE_PATTERN = r"^[2-9A-HJ-NP-Za-hj-np-z]{4}(?:-?[2-9A-HJ-NP-Za-hj-np-z]{4}){2}$"
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,14 +113,43 @@ def normalise_code(text: str) -> str | None:
     return "-".join(raw[i : i + 4] for i in range(0, CODE_LENGTH, 4))
 
 
+def _letters(name: str) -> str:
+    """Case, accents, spaces and punctuation folded away. NFKD also unfolds fullwidth and
+    other compatibility forms, which may carry a case of their own (mathematical capitals)."""
+    plain = unicodedata.normalize("NFKD", name).casefold()
+    return "".join(ch for ch in unicodedata.normalize("NFKD", plain) if ch.isalpha())
+
+
+@functools.lru_cache(maxsize=4096)
+def _shape(letter: str) -> str:
+    """A small letter as the Latin letter it looks like, else as its own TR39 skeleton.
+
+    The small letter is asked first (Cyrillic і and е, Greek ο and α look like i, e, o, a), then
+    its capital: many look-alikes of other scripts are capitals (Greek Ε and Τ, Cyrillic М and
+    Т) whose small forms look like nothing Latin. A letter whose small form looks like one
+    Latin letter and its capital like another goes by the small one: Greek ν counts as v, so a
+    capital Ν is not taken for N; that miss is the price of comparing without case.
+    """
+    small = skeleton(letter)
+    if small.isascii():
+        return skeleton(small.casefold())  # Cherokee small letters' skeletons are capitals
+    capital = skeleton(skeleton(letter.upper()).casefold())
+    return capital if capital.isascii() else small
+
+
 def _fold(name: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", name.casefold())
-    letters = "".join(ch for ch in decomposed if ch.isalpha())
-    return letters.replace("ß", "ss")
+    # The skeleton may add combining marks (ł is l and a stroke): they go like accents do.
+    # Its digits stay, since Cyrillic б becomes 6 and dropping it would merge other names.
+    shape = unicodedata.normalize("NFD", "".join(_shape(ch) for ch in _letters(name)))
+    return "".join(ch for ch in shape if not unicodedata.combining(ch)).casefold()
 
 
 def person_key(first_name: str, last_name: str, birth_date: date) -> str:
-    return f"{_fold(first_name)}|{_fold(last_name)}|{birth_date.isoformat()}"
+    key = f"{_fold(first_name)}|{_fold(last_name)}|{birth_date.isoformat()}"
+    if len(key) > PERSON_KEY_LENGTH:
+        # Compatibility forms can grow a name many times over (NFKD of U+FDFA is 18 letters).
+        return "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+    return key
 
 
 def _reject(field: str, message: str, reason: str) -> InvalidInput:

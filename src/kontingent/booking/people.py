@@ -17,15 +17,23 @@ from kontingent.booking.model import Person
 from kontingent.verification.model import normalise_phone
 
 MAX_AGE = 130
-_NAME = re.compile(r"^[^\W\d_]+(?:[ '’.\-]+[^\W\d_]+)*\.?$")
-_CITY = re.compile(r"^[^\W\d_]+(?:[ '’.\-/()]+[^\W\d_]+)*\.?\)?$")
-_STREET = re.compile(r"^[\w][\w .'’\-/]*$")
+# The patterns are public: the API's wire types carry them, so its schema says what is checked.
+NAME_PATTERN = r"^[^\W\d_]+(?:[ '’.\-]+[^\W\d_]+)*\.?$"
+CITY_PATTERN = r"^[^\W\d_]+(?:[ '’.\-/()]+[^\W\d_]+)*\.?\)?$"
+STREET_PATTERN = r"^[\w][\w .'’\-/]*$"
 # Numbers are [0-9], not \d, which also matches the digits of other scripts.
-_HOUSE_NUMBER = re.compile(r"^[0-9]{1,5} ?[a-zA-Z]?(?: ?[-/] ?[0-9]{1,5} ?[a-zA-Z]?)?$")
-_POSTCODE = re.compile(r"^[0-9]{5}$")
+HOUSE_NUMBER_PATTERN = r"^[0-9]{1,5} ?[a-zA-Z]?(?: ?[-/] ?[0-9]{1,5} ?[a-zA-Z]?)?$"
+POSTCODE_PATTERN = r"^[0-9]{5}$"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?"
 # The local part refuses control characters too: PostgreSQL cannot even store a NUL.
-_EMAIL = re.compile(rf"^[^@\s<>\"',;\x00-\x1f\x7f-\x9f]{{1,64}}@{_LABEL}(?:\.{_LABEL})+$")
+EMAIL_PATTERN = rf"^[^@\s<>\"',;\x00-\x1f\x7f-\x9f]{{1,64}}@{_LABEL}(?:\.{_LABEL})+$"
+NAME_MAX_LENGTH, STREET_MAX_LENGTH, HOUSE_NUMBER_MAX_LENGTH, EMAIL_MAX_LENGTH = 100, 200, 20, 254
+_NAME = re.compile(NAME_PATTERN)
+_CITY = re.compile(CITY_PATTERN)
+_STREET = re.compile(STREET_PATTERN)
+_HOUSE_NUMBER = re.compile(HOUSE_NUMBER_PATTERN)
+_POSTCODE = re.compile(POSTCODE_PATTERN)
+_EMAIL = re.compile(EMAIL_PATTERN)
 
 
 def parse_date(text: str, field: str, errors: dict[str, str]) -> date | None:
@@ -85,17 +93,23 @@ def check_person(
     """One person from the wire, or None with the problems added to `errors`."""
     p = f"persons[{index}]."
     before = len(errors)
-    first = _text(raw, "first_name", p, errors, pattern=_NAME, max_len=100, what="first name")
-    last = _text(raw, "last_name", p, errors, pattern=_NAME, max_len=100, what="last name")
-    city = _text(raw, "city", p, errors, pattern=_CITY, max_len=100, what="city")
-    street = _text(raw, "street", p, errors, pattern=_STREET, max_len=200, what="street")
+    first = _text(
+        raw, "first_name", p, errors, pattern=_NAME, max_len=NAME_MAX_LENGTH, what="first name"
+    )
+    last = _text(
+        raw, "last_name", p, errors, pattern=_NAME, max_len=NAME_MAX_LENGTH, what="last name"
+    )
+    city = _text(raw, "city", p, errors, pattern=_CITY, max_len=NAME_MAX_LENGTH, what="city")
+    street = _text(
+        raw, "street", p, errors, pattern=_STREET, max_len=STREET_MAX_LENGTH, what="street"
+    )
     number = _text(
         raw,
         "house_number",
         p,
         errors,
         pattern=_HOUSE_NUMBER,
-        max_len=20,
+        max_len=HOUSE_NUMBER_MAX_LENGTH,
         what="house number (like 12 or 12a)",
     )
     postcode = _text(
@@ -108,7 +122,7 @@ def check_person(
             p,
             errors,
             pattern=_EMAIL,
-            max_len=254,
+            max_len=EMAIL_MAX_LENGTH,
             what="e-mail address",
             required=False,
         )

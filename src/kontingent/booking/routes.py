@@ -10,28 +10,32 @@ deprecated in the OpenAPI document and, on every answer, by a `Deprecation` head
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from typing import Annotated, Any
 from urllib.parse import quote
 
-import msgspec
 from litestar import Request, Router, delete, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, HeaderParameter, JSONBody, QueryParameter
+from litestar.params import HeaderParameter, JSONBody, PathParameter, QueryParameter
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from kontingent.booking.model import CODE_PATTERN
 from kontingent.booking.schemas import BirthDateIn, BookingIn, BookingOut
 from kontingent.ratelimit.service import limited
 from kontingent.services import Services
 from kontingent.verification.routes import Admission
+from kontingent.wire import words
 
 AnyRequest = Request[Any, Any, Any]
 BirthDate = Annotated[
-    str,
+    date,
     QueryParameter(
-        min_length=1,
-        max_length=20,
-        description="YYYY-MM-DD. Deprecated: send it in the body of the POST form instead.",
+        description="YYYY-MM-DD. Deprecated: send it in the body of the POST form instead."
     ),
+]
+Code = Annotated[
+    str,
+    PathParameter(pattern=CODE_PATTERN, description=words(CODE_PATTERN)),
 ]
 # RFC 9745: the query forms are deprecated since this date (2026-12-04), as a Unix time.
 DEPRECATED_SINCE = b"@1796342400"
@@ -46,15 +50,16 @@ async def book(
         str | None, HeaderParameter(name="Authorization", description="Bearer TOKEN")
     ] = None,
     idempotency_key: Annotated[
-        str | None, HeaderParameter(name="Idempotency-Key", description="1 to 100 characters")
+        str | None,
+        HeaderParameter(
+            name="Idempotency-Key", min_length=1, max_length=100, description="1 to 100 characters"
+        ),
     ] = None,
     x_admission: Admission = None,
 ) -> BookingOut:
     claims = services.verification.read_token(authorization)
     await services.limits.enforce(request.scope, "booking", claims.phone)
-    persons = [
-        {k: v for k, v in msgspec.structs.asdict(p).items() if v is not None} for p in data.persons
-    ]
+    persons = [p.as_fields() for p in data.persons]
     # Under the room the admission is checked; the booking records it (one admission, one
     # booking), so only a booking that committed uses it up.
     async with services.waiting_room.booking(x_admission) as admission:
@@ -75,10 +80,12 @@ async def book(
 async def look_up_booking(
     services: NamedDependency[Services],
     request: AnyRequest,
-    code: FromPath[str],
+    code: Code,
     data: JSONBody[BirthDateIn],
 ) -> BookingOut:
-    return BookingOut.of(await services.lookups.find(request.scope, code, data.birth_date))
+    return BookingOut.of(
+        await services.lookups.find(request.scope, code, data.birth_date.isoformat())
+    )
 
 
 @post(
@@ -91,10 +98,12 @@ async def look_up_booking(
 async def cancel_booking_with_body(
     services: NamedDependency[Services],
     request: AnyRequest,
-    code: FromPath[str],
+    code: Code,
     data: JSONBody[BirthDateIn],
 ) -> BookingOut:
-    return BookingOut.of(await services.lookups.cancel(request.scope, code, data.birth_date))
+    return BookingOut.of(
+        await services.lookups.cancel(request.scope, code, data.birth_date.isoformat())
+    )
 
 
 def deprecated_for(successor: str) -> Callable[[ASGIApp], ASGIApp]:
@@ -130,10 +139,10 @@ def deprecated_for(successor: str) -> Callable[[ASGIApp], ASGIApp]:
 async def find_booking(
     services: NamedDependency[Services],
     request: AnyRequest,
-    code: FromPath[str],
+    code: Code,
     birth_date: BirthDate,
 ) -> BookingOut:
-    return BookingOut.of(await services.lookups.find(request.scope, code, birth_date))
+    return BookingOut.of(await services.lookups.find(request.scope, code, birth_date.isoformat()))
 
 
 @delete(
@@ -148,10 +157,10 @@ async def find_booking(
 async def cancel_booking(
     services: NamedDependency[Services],
     request: AnyRequest,
-    code: FromPath[str],
+    code: Code,
     birth_date: BirthDate,
 ) -> BookingOut:
-    return BookingOut.of(await services.lookups.cancel(request.scope, code, birth_date))
+    return BookingOut.of(await services.lookups.cancel(request.scope, code, birth_date.isoformat()))
 
 
 router = Router(

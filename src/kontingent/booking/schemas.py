@@ -1,7 +1,9 @@
 """Wire formats of bookings (names fixed by API.md).
 
-Person fields are typed loosely on purpose (optional strings): the booking service checks them
-all at once and answers with one message per field in plain words.
+Each person field carries the pattern and length the booking service checks (booking/people.py),
+so the OpenAPI document is as strict as the code and the decoder refuses what breaks them, in
+plain words (kontingent.wire). What no schema can say is still the service's: a birth date in
+the future, a postcode outside the campaign, slot ids that are not one offer.
 """
 
 from __future__ import annotations
@@ -11,39 +13,66 @@ from typing import Annotated
 
 import msgspec
 
-from kontingent.booking.service import BookingView
+from kontingent.booking.model import MAX_PERSONS
+from kontingent.booking.people import (
+    CITY_PATTERN,
+    EMAIL_MAX_LENGTH,
+    EMAIL_PATTERN,
+    HOUSE_NUMBER_MAX_LENGTH,
+    HOUSE_NUMBER_PATTERN,
+    NAME_MAX_LENGTH,
+    NAME_PATTERN,
+    STREET_MAX_LENGTH,
+    STREET_PATTERN,
+)
+from kontingent.booking.service import MAX_SLOT_IDS, BookingView
 from kontingent.clock import BERLIN
+from kontingent.eligibility.schemas import Postcode
+from kontingent.verification.schemas import Phone
+from kontingent.wire import words
 
-Text = Annotated[str, msgspec.Meta(max_length=300)]
+
+def _text(pattern: str, max_length: int) -> msgspec.Meta:
+    return msgspec.Meta(pattern=pattern, max_length=max_length, description=words(pattern))
+
+
+Name = Annotated[str, _text(NAME_PATTERN, NAME_MAX_LENGTH)]
 
 
 class PersonIn(msgspec.Struct, forbid_unknown_fields=True):
-    first_name: Text | None = None
-    last_name: Text | None = None
-    birth_date: Text | None = None
-    postcode: Text | None = None
-    city: Text | None = None
-    street: Text | None = None
-    house_number: Text | None = None
-    phone: Text | None = None
-    email: Text | None = None
+    first_name: Name
+    last_name: Name
+    birth_date: date
+    postcode: Postcode
+    city: Annotated[str, _text(CITY_PATTERN, NAME_MAX_LENGTH)]
+    street: Annotated[str, _text(STREET_PATTERN, STREET_MAX_LENGTH)]
+    house_number: Annotated[str, _text(HOUSE_NUMBER_PATTERN, HOUSE_NUMBER_MAX_LENGTH)]
+    # Absent: the verified phone and no e-mail.
+    phone: Phone | None = None
+    email: Annotated[str, _text(EMAIL_PATTERN, EMAIL_MAX_LENGTH)] | None = None
+
+    def as_fields(self) -> dict[str, str]:
+        """The person as the booking service reads it: text fields, the absent ones left out."""
+        fields = {k: v for k, v in msgspec.structs.asdict(self).items() if v is not None}
+        fields["birth_date"] = self.birth_date.isoformat()
+        return fields
+
+
+# Ids are BIGINTs: a larger number is no id, and the database drivers would fail on it.
+Id = Annotated[int, msgspec.Meta(ge=1, le=2**63 - 1)]
 
 
 class BookingIn(msgspec.Struct, forbid_unknown_fields=True):
-    persons: Annotated[list[PersonIn], msgspec.Meta(min_length=1, max_length=2)]
-    slot_ids: Annotated[
-        list[Annotated[int, msgspec.Meta(ge=1)]], msgspec.Meta(min_length=1, max_length=8)
-    ]
+    persons: Annotated[list[PersonIn], msgspec.Meta(min_length=1, max_length=MAX_PERSONS)]
+    slot_ids: Annotated[list[Id], msgspec.Meta(min_length=1, max_length=MAX_SLOT_IDS)]
 
 
 class BirthDateIn(msgspec.Struct, forbid_unknown_fields=True):
     """The secret that goes with a booking code, in the body: a query string lands in logs."""
 
     birth_date: Annotated[
-        str,
+        date,
         msgspec.Meta(
-            min_length=1,
-            max_length=20,
             description="a birth date of a person in the booking, YYYY-MM-DD",
             examples=["1939-05-01"],
         ),

@@ -1,4 +1,9 @@
-"""Wire formats of the eligibility check (names fixed by API.md)."""
+"""Wire formats of the eligibility check (names fixed by API.md).
+
+The birth date is a date and the postcode five digits, as the service checks them, so the
+OpenAPI document is as strict as the code; whether a date lies in the future, or a postcode in
+the campaign's area, only the service can tell.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +12,17 @@ from typing import Annotated
 
 import msgspec
 
-Short = Annotated[str, msgspec.Meta(max_length=40)]
+from kontingent.booking.people import POSTCODE_PATTERN
+from kontingent.wire import words
+
+Postcode = Annotated[
+    str, msgspec.Meta(pattern=POSTCODE_PATTERN, max_length=5, description=words(POSTCODE_PATTERN))
+]
 
 
 class EligibilityIn(msgspec.Struct, forbid_unknown_fields=True):
-    birth_date: Short
-    postcode: Short
+    birth_date: date
+    postcode: Postcode
 
 
 class FirstDoseDaysOut(msgspec.Struct):

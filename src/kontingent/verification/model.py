@@ -28,6 +28,17 @@ TOKEN_VALIDITY = timedelta(hours=2)
 # [0-9], not \d: \d also matches other scripts' digits, which no SMS gateway can dial.
 _MOBILE = re.compile(r"^\+491[5-7][0-9]{7,10}$")
 _ANY_E164 = re.compile(r"^\+[1-9][0-9]{7,14}$")
+PHONE_MAX_LENGTH = 40
+# What normalise_phone accepts, as one pattern for the API's schema: +49, 0049 or 0, an
+# optional 0 after +49, then a mobile prefix 015x-017x and 7 to 10 digits, with spaces,
+# hyphens, slashes, dots and brackets anywhere (tests/unit/verification holds them equal).
+_SEP = r"[\s\-/().]*"
+PHONE_PATTERN = (
+    rf"^{_SEP}(?:\+{_SEP}4{_SEP}9{_SEP}(?:0{_SEP})?|0{_SEP}0{_SEP}4{_SEP}9{_SEP}|0{_SEP})"
+    rf"1{_SEP}[5-7]{_SEP}(?:[0-9]{_SEP}){{7,10}}$"
+)
+# A PIN as typed: six digits, spaces around them allowed (they are stripped).
+PIN_PATTERN = r"^\s*[0-9]{6}\s*$"
 
 
 def normalise_phone(text: str) -> str | None:
@@ -35,7 +46,7 @@ def normalise_phone(text: str) -> str | None:
 
     Accepts the ways people write them: 0170 1234567, +49 (0)170/123 45 67, 0049170...
     """
-    if len(text) > 40:
+    if len(text) > PHONE_MAX_LENGTH:
         return None
     digits = re.sub(r"[\s\-/().]", "", text)
     digits = digits.replace("+49(0)", "+49").replace("+490", "+49")

@@ -1,4 +1,8 @@
-"""Wire formats of phone verification (names fixed by API.md)."""
+"""Wire formats of phone verification (names fixed by API.md).
+
+The phone and the PIN carry the patterns the service checks with (verification/model.py), so
+the OpenAPI document is as strict as the code.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,19 @@ from typing import Annotated
 
 import msgspec
 
+from kontingent.verification.model import PHONE_MAX_LENGTH, PHONE_PATTERN, PIN_PATTERN
+from kontingent.wire import words
+
+Phone = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=PHONE_PATTERN, max_length=PHONE_MAX_LENGTH, description=words(PHONE_PATTERN)
+    ),
+]
+
 
 class VerificationIn(msgspec.Struct, forbid_unknown_fields=True):
-    phone: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+    phone: Phone
 
 
 class VerificationOut(msgspec.Struct):
@@ -20,7 +34,9 @@ class VerificationOut(msgspec.Struct):
 
 
 class PinIn(msgspec.Struct, forbid_unknown_fields=True):
-    pin: Annotated[str, msgspec.Meta(min_length=1, max_length=20)]
+    pin: Annotated[
+        str, msgspec.Meta(pattern=PIN_PATTERN, max_length=20, description=words(PIN_PATTERN))
+    ]
 
 
 class TokenOut(msgspec.Struct):

@@ -133,21 +133,21 @@ BOOKING_CASES = [
     Case(
         "no birth date",
         422,
-        "invalid_person",
+        "invalid_input",
         "persons[0].birth_date",
         lambda c: {"persons": [without("birth_date")], "slot_ids": c.offer},
     ),
     Case(
         "no last name",
         422,
-        "invalid_person",
+        "invalid_input",
         "persons[0].last_name",
         lambda c: {"persons": [without("last_name")], "slot_ids": c.offer},
     ),
     Case(
         "an impossible birth date",
         422,
-        "invalid_person",
+        "invalid_input",
         "not a real date",
         one(lambda c: c.offer, birth_date="1939-02-30"),
     ),
@@ -161,7 +161,7 @@ BOOKING_CASES = [
     Case(
         "a birth date not in ISO form",
         422,
-        "invalid_person",
+        "invalid_input",
         "YYYY-MM-DD",
         one(lambda c: c.offer, birth_date="01.05.1939"),
     ),
@@ -175,28 +175,28 @@ BOOKING_CASES = [
     Case(
         "a postcode with a letter",
         422,
-        "invalid_person",
+        "invalid_input",
         "persons[0].postcode",
         one(lambda c: c.offer, postcode="3360A"),
     ),
     Case(
         "markup in a name",
         422,
-        "invalid_person",
+        "invalid_input",
         "persons[0].last_name",
         one(lambda c: c.offer, last_name="<script>alert(1)</script>"),
     ),
     Case(
         "a broken e-mail address",
         422,
-        "invalid_person",
+        "invalid_input",
         "persons[0].email",
         one(lambda c: c.offer, email="erika@"),
     ),
     Case(
         "a broken phone number",
         422,
-        "invalid_person",
+        "invalid_input",
         "persons[0].phone",
         one(lambda c: c.offer, phone="12"),
     ),
@@ -295,7 +295,7 @@ BOOKING_CASES = [
     Case(
         "an Idempotency-Key that is too long",
         422,
-        "invalid_idempotency_key",
+        "invalid_input",
         "Idempotency-Key",
         one(lambda c: c.offer),
         lambda c: {"Authorization": f"Bearer {c.token}", "Idempotency-Key": "k" * 101},
@@ -469,13 +469,13 @@ OTHER_CASES = [
         "POST",
         "/api/v1/verifications",
         422,
-        "invalid_phone",
+        "invalid_input",
         "mobile number",
         {"phone": "+49 521 123456"},
     ),
     plain("POST", "/api/v1/verifications", 422, "invalid_input", "phone", {}),
     plain("POST", "/api/v1/verifications", 400, "malformed_json", "not valid JSON", b"phone"),
-    plain("POST", "/api/v1/verifications/nope", 422, "invalid_pin", "6 digits", {"pin": "12a"}),
+    plain("POST", "/api/v1/verifications/nope", 422, "invalid_input", "6 digits", {"pin": "12a"}),
     plain(
         "POST",
         "/api/v1/verifications/nope",
@@ -491,13 +491,13 @@ OTHER_CASES = [
     plain("GET", "/api/v1/centres/1/offers?vaccine=BNT&limit=0", 422, "invalid_input", "limit"),
     plain("GET", "/api/v1/centres/1/offers?vaccine=BNT&limit=x", 422, "invalid_input", "limit"),
     plain("GET", "/api/v1/slots/123456789", 404, "unknown_slot", "no slot"),
-    plain("GET", "/api/v1/bookings/XX?birth_date=1939-05-01", 422, "invalid_code", "12 letters"),
+    plain("GET", "/api/v1/bookings/XX?birth_date=1939-05-01", 422, "invalid_input", "12 letters"),
     plain("GET", "/api/v1/bookings/ABCD-EFGH-JKLM", 422, "invalid_input", "birth_date"),
     plain(
         "GET",
         "/api/v1/bookings/ABCD-EFGH-JKLM?birth_date=1939-13-01",
         422,
-        "invalid_birth_date",
+        "invalid_input",
         "not a real date",
     ),
     plain(
@@ -514,7 +514,7 @@ OTHER_CASES = [
         "booking_not_found",
         "check both",
     ),
-    plain("DELETE", "/api/v1/bookings/0000?birth_date=1939-05-01", 422, "invalid_code", "letters"),
+    plain("DELETE", "/api/v1/bookings/0000?birth_date=1939-05-01", 422, "invalid_input", "letters"),
 ]
 
 
@@ -533,7 +533,7 @@ async def test_wrong_pins_write_nothing_but_the_attempt(client: Client, svc: Ser
     before = await db_counts(svc.db)
     url = f"/api/v1/verifications/{started.json()['verification_id']}"
     wrong = f"{(int(pin) + 1) % 1_000_000:06d}"
-    for text, status, code in ((wrong, 400, "wrong_pin"), ("abcdef", 422, "invalid_pin")):
+    for text, status, code in ((wrong, 400, "wrong_pin"), ("abcdef", 422, "invalid_input")):
         error = error_of(await client.post(url, json={"pin": text}), status, code)
         assert "PIN" in error["message"]
     assert await db_counts(svc.db) == before

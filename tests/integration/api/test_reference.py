@@ -69,7 +69,7 @@ async def test_eligibility_answers_who_may_book_what(client: Client) -> None:
     assert "Impfzentrum Bielefeld" in body["centres"]
 
     young = await client.post(
-        "/api/v1/eligibility", json={"birth_date": " 1970-03-15 ", "postcode": "44791"}
+        "/api/v1/eligibility", json={"birth_date": "1970-03-15", "postcode": "44791"}
     )
     assert young.status_code == 200
     assert young.json()["eligible"] is False and young.json()["opens_at"] is None

@@ -16,6 +16,7 @@ from kontingent.booking import model
 from kontingent.booking.model import (
     CODE_ALPHABET,
     CODE_LENGTH,
+    PERSON_KEY_LENGTH,
     SlotInfo,
     assign_appointments,
     new_code,
@@ -282,6 +283,65 @@ def test_a_different_birth_date_or_name_is_another_person() -> None:
     key = person_key("Erika", "Mustermann", born)
     assert person_key("Erika", "Mustermann", date(1939, 5, 2)) != key
     assert person_key("Erik", "Mustermann", born) != key
+
+
+@pytest.mark.parametrize(
+    ("first_name", "last_name", "what"),
+    [
+        ("Erіka", "Mustermann", "Cyrillic і (U+0456) for i"),
+        ("Erika", "Mustеrmann", "Cyrillic е (U+0435) for e"),
+        ("Еrikа", "Мustermann", "Cyrillic capitals Е, М and small а"),
+        ("Erika", "Mustermαnn", "Greek α for a"),
+        ("Εrika", "Mustermann", "Greek capital Ε for E"),
+        ("Erika", "Μustermann", "Greek capital Μ for M"),
+        ("Erika", "Mustermann​", "a zero-width space"),
+        ("Erika", "Μusterμann", "Greek Μ and μ"),
+        ("Ｅｒｉｋａ", "Ｍｕｓｔｅｒｍａｎｎ", "fullwidth letters"),
+        ("𝐄𝐫𝐢𝐤𝐚", "Mustermann", "mathematical bold letters"),
+        ("Erika", "Musterrnann", "rn for m"),
+    ],
+)
+def test_hardening_7_look_alike_letters_make_the_same_person(
+    first_name: str, last_name: str, what: str
+) -> None:
+    """Stops a second first dose booked under a name that only looks like the first one."""
+    born = date(1939, 5, 1)
+    assert person_key(first_name, last_name, born) == person_key("Erika", "Mustermann", born), what
+
+
+def test_hardening_7_look_alikes_with_greek_omicron_and_in_other_scripts() -> None:
+    """Stops look-alike doubles of names with o, p, c, x, y and of non-Latin names."""
+    born = date(1939, 5, 1)
+    latin = person_key("Olga", "Popov", born)
+    assert person_key("Οlga", "Ροpον", born) == latin  # Greek ν looks like v
+    assert person_key("Οlga", "Popoν", born) == latin
+    assert person_key("Οlga", "Ρopov", born) == latin  # Greek capital Ο and Ρ
+    assert person_key("Оlgа", "Рoроv", born) == latin  # Cyrillic О а Р о р
+    assert person_key("Xenia", "Cyrus", born) == person_key("Хеniа", "Суrus", born)
+    greek = person_key("Νίκος", "Παπαδόπουλος", born)
+    assert person_key("ΝΙΚΟΣ", "ΠΑΠΑΔΟΠΟΥΛΟΣ", born) == greek  # case and accents, as before
+    assert person_key("Νiκoς", "Παπαδoπoυλoς", born) == greek  # Latin i and o inside
+
+
+def test_hardening_7_genuinely_different_names_stay_different_persons() -> None:
+    """The look-alike folding must not merge names that differ to the eye."""
+    born = date(1939, 5, 1)
+    names = ["Erika", "Erik", "Ercka", "Emma", "Anna", "Arma", "Jan", "Ján", "Jana", "Olga"]
+    names += ["Lina", "Iina", "Ali", "All", "Mia", "Mla"]  # i is not l
+    keys = {person_key(name, "Mustermann", born) for name in names}
+    assert len(keys) == len(names) - 1  # Ján is Jan without the accent, as before
+    assert person_key("Müller", "X", born) != person_key("Miller", "X", born)
+    assert person_key("Борис", "X", born) != person_key("Барис", "X", born)
+    assert person_key("Борис", "X", born) == person_key("Бopиc", "X", born)  # Latin o, p, c
+
+
+def test_a_person_key_fits_its_column_whatever_the_name() -> None:
+    born = date(1939, 5, 1)
+    # U+FDFA is one letter that NFKD spells with 18: the key would outgrow the column.
+    long_key = person_key("\ufdfa" * 100, "\ufdfa" * 100, born)
+    assert len(long_key) <= PERSON_KEY_LENGTH
+    assert long_key == person_key("\ufdfa" * 100, "\ufdfa" * 100, born)
+    assert long_key != person_key("\ufdfa" * 99, "\ufdfa" * 100, born)
 
 
 def test_a_slot_that_cannot_be_booked_names_its_reason() -> None:

@@ -235,3 +235,27 @@ def test_any_single_character_change_of_a_token_is_refused(data: st.DataObject) 
 @given(st.text(max_size=120))
 def test_reading_any_text_as_a_token_never_raises_and_never_authorises(text: str) -> None:
     assert read_token(SECRET, text, NOW) is None
+
+
+# --- the phone pattern of the API's schema ----------------------------------------------------
+
+phone_like = st.text(alphabet="+0123456789 -/().\t", max_size=30) | st.builds(
+    lambda prefix, seps, digits: prefix + seps + digits,
+    st.sampled_from(["+49", "0049", "0", "+49(0)", "+49 0", "00 49", "+4 9", "+490"]),
+    st.sampled_from(["", " ", "-", "/", " (0) ", ".", "\n"]),
+    st.from_regex(r"1[4-8][0-9 \-/]{5,14}", fullmatch=True),
+)
+
+
+@examples(2000)
+@given(phone_like)
+def test_the_schemas_phone_pattern_accepts_exactly_what_normalise_phone_does(text: str) -> None:
+    assert (re.search(model.PHONE_PATTERN, text) is not None) == (normalise_phone(text) is not None)
+
+
+@examples(500)
+@given(st.text(alphabet="0123456789a \t\n", max_size=10))
+def test_the_schemas_pin_pattern_accepts_exactly_six_digits_around_spaces(text: str) -> None:
+    stripped = text.strip()
+    six_digits = len(stripped) == 6 and stripped.isascii() and stripped.isdigit()
+    assert (re.search(model.PIN_PATTERN, text) is not None) == six_digits
