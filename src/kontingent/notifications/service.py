@@ -4,6 +4,14 @@ Invariants kept here:
 - At-least-once: a message is marked sent only after its transport accepted it; a relay that
   dies in between leaves it to be claimed again when its lease runs out. Every try carries the
   message's stable id, so the receiver can drop a duplicate.
+- A crash repeats at most the messages in flight: each outcome is committed before its sender
+  takes the next message, so at most `window` messages per channel (the transport's
+  connections) are ever sent and not yet recorded. Outcomes that finish together share one
+  transaction (group commit), which keeps the cost of recording near the per-batch one.
+- A channel that keeps failing gets one probe at a time, not a batch (its `Breaker` is open);
+  when a delivery goes through again the channel's messages waiting out a backoff become due
+  at once (PINs first, as claims go by priority), instead of after backoffs that grew while
+  the channel was down. A probe taken ahead of its backoff keeps its schedule and its try.
 - A message that keeps failing, fails permanently, or outlives its validity is parked with its
   last error and logged (visible, never dropped); `requeue_parked` gives it new tries.
 - E-mail to one recipient domain never exceeds its budget; a deferred message is not a failure.
@@ -18,7 +26,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import Mapping, Sequence
+from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -31,6 +40,7 @@ from kontingent.clock import Clock
 from kontingent.db import Database
 from kontingent.notifications import repository as repo
 from kontingent.notifications.model import (
+    Breaker,
     DomainBudget,
     Failure,
     Message,
@@ -41,6 +51,7 @@ from kontingent.notifications.model import (
     reminder_messages,
     reminder_window_end,
 )
+from kontingent.notifications.outcomes import Outcomes, Recorder
 
 log = structlog.get_logger(__name__)
 
@@ -51,8 +62,11 @@ EXPIRED = Failure("expired: its validity ran out before it could be delivered", 
 
 
 class Transport(Protocol):
-    async def deliver(self, messages: Sequence[Message]) -> list[Failure | None]:
-        """Deliver `messages`; for each, None when accepted or why not."""
+    # How many messages it sends at once (its connections): the relay's in-flight window.
+    concurrency: int
+
+    async def send(self, message: Message) -> Failure | None:
+        """Deliver one message; None when accepted, else why not."""
         ...
 
     async def aclose(self) -> None:
@@ -63,16 +77,18 @@ class Transport(Protocol):
 class DevMailbox:
     """Delivers into the dev mailbox table, shown at /api/v1/dev/messages in demo mode."""
 
+    concurrency = 4
+
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
         self.clock = clock
 
-    async def deliver(self, messages: Sequence[Message]) -> list[Failure | None]:
+    async def send(self, message: Message) -> Failure | None:
         async def work(conn: AsyncConnection) -> None:
-            await repo.deliver_to_mailbox(conn, messages, self.clock.now())
+            await repo.deliver_to_mailbox(conn, [message], self.clock.now())
 
         await self.db.run_write(work)
-        return [None] * len(messages)
+        return None
 
     async def aclose(self) -> None:
         return None
@@ -87,6 +103,8 @@ class Round:
     failed: int = 0
     parked: int = 0
     deferred: int = 0
+    released: int = 0  # claimed, then put back unsent because the channel's breaker opened
+    recovered: bool = False  # a delivery closed the channel's breaker
 
 
 class Relay:
@@ -101,6 +119,7 @@ class Relay:
         email_budget: DomainBudget | None = None,
         lease: timedelta = LEASE,
         rng: random.Random | None = None,
+        breakers: Mapping[str, Breaker] | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -110,6 +129,7 @@ class Relay:
         self.email_budget = email_budget
         self.lease = lease
         self.rng = rng or random.Random()
+        self.breakers = {c: (breakers or {}).get(c) or Breaker() for c in self.transports}
         self.wake = asyncio.Event()
         self._stopping = asyncio.Event()
 
@@ -119,38 +139,104 @@ class Relay:
         return sum(r.sent for r in rounds)
 
     async def run_channel(self, channel: str) -> Round:
-        """Claim one batch of `channel`, deliver what may go now, record every outcome."""
+        """Claim one batch of `channel` (one probe while its breaker is open), send what may
+        go now through the in-flight window, and record each outcome as it comes."""
         now = self.clock.now()
-
-        async def claim(conn: AsyncConnection) -> list[repo.Claimed]:
-            taken = await repo.claim(conn, channel, self.batch, now, self.lease)
-            dropped = await repo.drop_stale_reminders(conn, taken, now)
-            if dropped:
-                log.info("stale_reminders_dropped", channel=channel, count=len(dropped))
-            return [c for c in taken if c.id not in dropped]
-
-        claimed = await self.db.run_write(claim)
+        breaker = self.breakers[channel]
+        if breaker.is_open and not breaker.take_probe(now):
+            return Round()  # the channel is down and its next probe is not due yet
+        claimed = await self.db.run_write(partial(self._claim, channel, now, breaker.is_open))
         result = Round(claimed=len(claimed))
         if not claimed:
             return result
-        expired = [c for c in claimed if c.expires_at is not None and c.expires_at <= now]
-        live = [c for c in claimed if c.expires_at is None or c.expires_at > now]
+        recorder = Recorder(partial(self._write, channel))
+        live = []
+        for c in claimed:
+            if c.expires_at is None or c.expires_at > now:
+                live.append(c)
+            else:
+                self._note(channel, c, EXPIRED, recorder, result)
         go, deferred = self._budget(channel, live, now)
-        failures = await self._deliver(self.transports[channel], go)
-        failures += [EXPIRED] * len(expired)
-        after = self.clock.now()  # backoff counts from the failed try, however long it took
-        failed: list[tuple[repo.Claimed, repo.Failed]] = [
-            (c, self._outcome(c, failure, after))
-            for c, failure in zip(go + expired, failures, strict=True)
-            if failure is not None
-        ]
-        sent = [c.id for c, failure in zip(go, failures, strict=False) if failure is None]
-        await self._record(sent, [f for _, f in failed], deferred)
-        _log_failures(failed)
-        result.sent, result.deferred = len(sent), len(deferred)
-        result.failed = len(failed)
-        result.parked = sum(1 for _, f in failed if f.retry_at is None)
+        recorder.stage(deferred=deferred)
+        result.deferred = len(deferred)
+        unsent = await self._send_all(channel, go, recorder, result)
+        recorder.stage(deferred=[(c.id, now) for c in unsent])
+        result.released = len(unsent)
+        await recorder.flush()
         return result
+
+    async def _claim(
+        self, channel: str, now: datetime, probe: bool, conn: AsyncConnection
+    ) -> list[repo.Claimed]:
+        if probe:
+            one = await repo.claim_probe(conn, channel, now, self.lease)
+            taken = [] if one is None else [one]
+        else:
+            taken = await repo.claim(conn, channel, self.batch, now, self.lease)
+        dropped = await repo.drop_stale_reminders(conn, taken, now)
+        if dropped:
+            log.info("stale_reminders_dropped", channel=channel, count=len(dropped))
+        return [c for c in taken if c.id not in dropped]
+
+    async def _send_all(
+        self, channel: str, go: list[repo.Claimed], recorder: Recorder, result: Round
+    ) -> list[repo.Claimed]:
+        """Send `go` with at most the transport's `concurrency` in flight; each sender has its
+        message's outcome committed before it takes the next. Once the channel's breaker
+        opens no more are taken (a probe round sends its one); those not sent are returned."""
+        transport, breaker = self.transports[channel], self.breakers[channel]
+        todo, probing = deque(go), breaker.is_open
+
+        async def sender() -> None:
+            while todo and (probing or not breaker.is_open):
+                claimed = todo.popleft()
+                self._note(channel, claimed, await _send(transport, claimed), recorder, result)
+                await recorder.flush()
+
+        async with asyncio.TaskGroup() as group:
+            for _ in range(min(max(1, transport.concurrency), len(go))):
+                group.create_task(sender())
+        return list(todo)
+
+    def _note(
+        self,
+        channel: str,
+        claimed: repo.Claimed,
+        failure: Failure | None,
+        recorder: Recorder,
+        result: Round,
+    ) -> None:
+        """Stage one message's outcome and tell the channel's breaker about it."""
+        breaker, now = self.breakers[channel], self.clock.now()
+        if failure is None:
+            result.sent += 1
+            recovered = breaker.succeeded()
+            result.recovered = result.recovered or recovered
+            recorder.stage(sent=claimed.id, pull=recovered)
+            return
+        if not failure.permanent:  # a permanent one is the message's fault, not the channel's
+            was_open = breaker.is_open
+            breaker.failed(now)
+            if not was_open and breaker.is_open:
+                log.warning("channel_breaker_opened", channel=channel, error=failure.reason)
+        outcome = self._outcome(claimed, failure, now)  # backoff counts from the failed try
+        result.failed += 1
+        result.parked += outcome.retry_at is None
+        recorder.stage(failed=outcome)
+        _log_failure(claimed, outcome)
+
+    async def _write(self, channel: str, outcomes: Outcomes) -> None:
+        now = self.clock.now()
+
+        async def work(conn: AsyncConnection) -> int:
+            await repo.mark_sent(conn, outcomes.sent, now)
+            await repo.mark_failed(conn, outcomes.failed, now)
+            await repo.defer(conn, outcomes.deferred)
+            return await repo.retry_now(conn, channel, now) if outcomes.pull else 0
+
+        pulled = await self.db.run_write(work)
+        if outcomes.pull:
+            log.info("channel_recovered", channel=channel, due_now=pulled)
 
     def _budget(
         self, channel: str, claimed: list[repo.Claimed], now: datetime
@@ -166,33 +252,13 @@ class Relay:
         return go, later
 
     def _outcome(self, claimed: repo.Claimed, failure: Failure, now: datetime) -> repo.Failed:
-        retry_at = None
-        if not failure.permanent:
-            retry_at = self.policy.retry_at(claimed.attempts, now, self.rng)
-        return repo.Failed(claimed.id, failure.reason, retry_at)
-
-    async def _deliver(
-        self, transport: Transport, group: list[repo.Claimed]
-    ) -> list[Failure | None]:
-        if not group:
-            return []
-        try:
-            return await transport.deliver([c.message for c in group])
-        except Exception as exc:  # a transport failing as a whole fails each message
-            log.exception("transport_failed", transport=type(transport).__name__)
-            return [Failure(f"{type(exc).__name__}: {exc}")] * len(group)
-
-    async def _record(
-        self, sent: list[int], failed: list[repo.Failed], deferred: list[tuple[int, datetime]]
-    ) -> None:
-        now = self.clock.now()
-
-        async def work(conn: AsyncConnection) -> None:
-            await repo.mark_sent(conn, sent, now)
-            await repo.mark_failed(conn, failed, now)
-            await repo.defer(conn, deferred)
-
-        await self.db.run_write(work)
+        if failure.permanent:
+            return repo.Failed(claimed.id, failure.reason, None)
+        if claimed.early_until is not None:  # a probe's failure is the channel's
+            return repo.Failed(claimed.id, failure.reason, claimed.early_until, counted=False)
+        return repo.Failed(
+            claimed.id, failure.reason, self.policy.retry_at(claimed.attempts, now, self.rng)
+        )
 
     async def send_reminders(self) -> int:
         """Queue the reminders due now; the number of messages queued."""
@@ -242,7 +308,7 @@ class Relay:
             except Exception:
                 log.exception("relay_round_failed", channel=channel)
                 done = Round()
-            if done.claimed < self.batch:  # caught up: wait for more work
+            if done.claimed < self.batch and not done.recovered:  # caught up: wait for work
                 await self._pause(idle_s, self.wake)
                 self.wake.clear()
 
@@ -292,18 +358,25 @@ async def purge_sent(db: Database, older_than: datetime, batch: int = PURGE_BATC
             return total
 
 
-def _log_failures(failed: list[tuple[repo.Claimed, repo.Failed]]) -> None:
-    """Structured logs that name each message without spelling out its recipient."""
-    for claimed, outcome in failed:
-        fields = {
-            "outbox_id": claimed.id,
-            "message_id": claimed.message.message_id,
-            "channel": claimed.message.channel,
-            "to": masked(claimed.message.recipient),
-            "attempts": claimed.attempts,
-            "error": outcome.error,
-        }
-        if outcome.retry_at is None:
-            log.error("message_parked", **fields)
-        else:
-            log.warning("delivery_failed", retry_at=outcome.retry_at.isoformat(), **fields)
+async def _send(transport: Transport, claimed: repo.Claimed) -> Failure | None:
+    try:
+        return await transport.send(claimed.message)
+    except Exception as exc:  # a transport that raises fails the message, not the round
+        log.exception("transport_failed", transport=type(transport).__name__)
+        return Failure(f"{type(exc).__name__}: {exc}")
+
+
+def _log_failure(claimed: repo.Claimed, outcome: repo.Failed) -> None:
+    """A structured log that names the message without spelling out its recipient."""
+    fields = {
+        "outbox_id": claimed.id,
+        "message_id": claimed.message.message_id,
+        "channel": claimed.message.channel,
+        "to": masked(claimed.message.recipient),
+        "attempts": claimed.attempts,
+        "error": outcome.error,
+    }
+    if outcome.retry_at is None:
+        log.error("message_parked", **fields)
+    else:
+        log.warning("delivery_failed", retry_at=outcome.retry_at.isoformat(), **fields)
