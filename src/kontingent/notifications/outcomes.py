@@ -29,8 +29,8 @@ class Outcomes:
     deferred: list[tuple[int, datetime]] = field(default_factory=list)  # try back given
     pull: bool = False  # the channel is back: its waiting messages become due now
 
-    def __len__(self) -> int:
-        return len(self.sent) + len(self.failed) + len(self.deferred) + int(self.pull)
+    def only_sent(self) -> bool:
+        return not (self.failed or self.deferred or self.pull)
 
 
 class Recorder:
@@ -39,8 +39,8 @@ class Recorder:
     def __init__(self, write: Callable[[Outcomes], Awaitable[None]]) -> None:
         self._write = write
         self._staged = Outcomes()
-        self._count = 0  # items staged so far
-        self._done = 0  # items committed so far (staged in this order)
+        self._count = 0  # stage calls so far
+        self._done = 0  # stage calls committed so far (in the order staged)
         self._lock = asyncio.Lock()  # one write at a time; the waiters' items go in the next
         self._broken: BaseException | None = None
 
@@ -52,15 +52,17 @@ class Recorder:
         deferred: list[tuple[int, datetime]] | None = None,
         pull: bool = False,
     ) -> None:
+        if sent is None and failed is None and not deferred and not pull:
+            return
         staged = self._staged
-        before = len(staged)
         if sent is not None:
             staged.sent.append(sent)
         if failed is not None:
             staged.failed.append(failed)
-        staged.deferred += deferred or []
+        if deferred:
+            staged.deferred += deferred
         staged.pull = staged.pull or pull
-        self._count += len(staged) - before
+        self._count += 1  # a flush after this call waits for everything staged so far
 
     async def flush(self) -> None:
         """Return once everything staged so far is committed."""

@@ -103,7 +103,7 @@ class Round:
     failed: int = 0
     parked: int = 0
     deferred: int = 0
-    released: int = 0  # claimed, then put back unsent because the channel's breaker opened
+    released: int = 0  # claimed, then put back unsent (the breaker opened, or the lease ran low)
     recovered: bool = False  # a delivery closed the channel's breaker
 
 
@@ -183,19 +183,30 @@ class Relay:
     ) -> list[repo.Claimed]:
         """Send `go` with at most the transport's `concurrency` in flight; each sender has its
         message's outcome committed before it takes the next. Once the channel's breaker
-        opens no more are taken (a probe round sends its one); those not sent are returned."""
+        opens no more are taken (a probe round sends its one), nor after half the lease (a
+        slow channel: the rest could be claimed again by another relay meanwhile, and a send
+        begun by then has the other half to finish); those not sent are returned."""
         transport, breaker = self.transports[channel], self.breakers[channel]
         todo, probing = deque(go), breaker.is_open
+        deadline = self.clock.now() + self.lease / 2
 
         async def sender() -> None:
-            while todo and (probing or not breaker.is_open):
+            while todo and (probing or not breaker.is_open) and self.clock.now() < deadline:
                 claimed = todo.popleft()
-                self._note(channel, claimed, await _send(transport, claimed), recorder, result)
+                try:
+                    failure = await transport.send(claimed.message)
+                except Exception as exc:  # a transport that raises fails the message
+                    log.exception("transport_failed", transport=type(transport).__name__)
+                    failure = Failure(f"{type(exc).__name__}: {exc}")
+                self._note(channel, claimed, failure, recorder, result)
                 await recorder.flush()
 
-        async with asyncio.TaskGroup() as group:
-            for _ in range(min(max(1, transport.concurrency), len(go))):
-                group.create_task(sender())
+        try:
+            async with asyncio.TaskGroup() as group:
+                for _ in range(min(max(1, transport.concurrency), len(go))):
+                    group.create_task(sender())
+        except* Exception as failed:  # recording failed (the database): the round stops
+            raise failed.exceptions[0] from None
         return list(todo)
 
     def _note(
@@ -207,19 +218,20 @@ class Relay:
         result: Round,
     ) -> None:
         """Stage one message's outcome and tell the channel's breaker about it."""
-        breaker, now = self.breakers[channel], self.clock.now()
+        breaker = self.breakers[channel]
         if failure is None:
             result.sent += 1
             recovered = breaker.succeeded()
             result.recovered = result.recovered or recovered
             recorder.stage(sent=claimed.id, pull=recovered)
             return
+        now = self.clock.now()  # backoff counts from the failed try, however long it took
         if not failure.permanent:  # a permanent one is the message's fault, not the channel's
             was_open = breaker.is_open
             breaker.failed(now)
             if not was_open and breaker.is_open:
                 log.warning("channel_breaker_opened", channel=channel, error=failure.reason)
-        outcome = self._outcome(claimed, failure, now)  # backoff counts from the failed try
+        outcome = self._outcome(claimed, failure, now)
         result.failed += 1
         result.parked += outcome.retry_at is None
         recorder.stage(failed=outcome)
@@ -227,6 +239,9 @@ class Relay:
 
     async def _write(self, channel: str, outcomes: Outcomes) -> None:
         now = self.clock.now()
+        if self.db.has_driver and outcomes.only_sent():  # the common case
+            await self.db.run_driver(partial(repo.mark_sent_pg, ids=outcomes.sent, now=now))
+            return
 
         async def work(conn: AsyncConnection) -> int:
             await repo.mark_sent(conn, outcomes.sent, now)
@@ -356,14 +371,6 @@ async def purge_sent(db: Database, older_than: datetime, batch: int = PURGE_BATC
             if total:
                 log.info("sent_messages_purged", count=total, before=older_than.isoformat())
             return total
-
-
-async def _send(transport: Transport, claimed: repo.Claimed) -> Failure | None:
-    try:
-        return await transport.send(claimed.message)
-    except Exception as exc:  # a transport that raises fails the message, not the round
-        log.exception("transport_failed", transport=type(transport).__name__)
-        return Failure(f"{type(exc).__name__}: {exc}")
 
 
 def _log_failure(claimed: repo.Claimed, outcome: repo.Failed) -> None:

@@ -262,9 +262,7 @@ class HttpSmsGateway:
         return self._session
 
     async def send(self, message: Message) -> Failure | None:
-        return await self._post(self._http(), message)
-
-    async def _post(self, session: aiohttp.ClientSession, message: Message) -> Failure | None:
+        session = self._http()
         body = self._encoder.encode({"to": message.recipient, "text": message.body})
         headers = {
             "Content-Type": "application/json",

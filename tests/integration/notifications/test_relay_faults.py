@@ -6,7 +6,8 @@ delivery that works again (PINs first), not when their grown backoff ends; while
 is down the relay sends one probe per interval; a probe taken ahead of a message's backoff
 leaves that message's schedule and tries as they were; a relay cancelled in the middle of a
 batch has recorded every message the gateway answered, so a new relay repeats at most the
-messages that were in flight.
+messages that were in flight; a round through a slow gateway stops taking messages at half
+its lease, before another relay could claim them again.
 """
 
 from __future__ import annotations
@@ -112,3 +113,23 @@ async def test_faults_7_a_relay_cancelled_mid_batch_repeats_at_most_those_in_fli
     assert len(set(ids)) == 200
     assert len(ids) - 200 <= in_flight  # only those in flight went twice
     assert all(r["sent_at"] is not None for r in await rows(services))
+
+
+async def test_a_slow_round_stops_taking_messages_at_half_its_lease(
+    services: Services, clock: FixedClock, gateway: SmsGateway, make_relay: MakeRelay
+) -> None:
+    relay = make_relay(sms_url=gateway.url)
+    in_flight = relay.transports["sms"].connections
+    await queue(services, [confirmation(i) for i in range(40)])
+    gateway.hold_after = 0  # the gateway is slow: no answer yet
+    task = asyncio.create_task(relay.run_channel("sms"))
+    await gateway.wait_held(in_flight)
+    clock.advance(LEASE / 2)  # another relay may claim the rest after the lease: stop here
+    gateway.release()
+    done = await task
+
+    assert (done.sent, done.released) == (in_flight, 40 - in_flight)
+    assert len(gateway.accepted) == in_flight
+    waiting = [r for r in await rows(services) if r["sent_at"] is None]
+    assert len(waiting) == 40 - in_flight
+    assert all(r["attempts"] == 0 and r["available_at"] < clock.now() for r in waiting)
