@@ -5,13 +5,15 @@ Invariants kept here:
   dies in between leaves it to be claimed again when its lease runs out. Every try carries the
   message's stable id, so the receiver can drop a duplicate.
 - A crash repeats at most the messages in flight: each outcome is committed before its sender
-  takes the next message, so at most `window` messages per channel (the transport's
-  connections) are ever sent and not yet recorded. Outcomes that finish together share one
-  transaction (group commit), which keeps the cost of recording near the per-batch one.
+  takes the next message, so at most the transport's `concurrency` (its connections) are
+  ever sent and not yet recorded. Outcomes that finish together share one write (group
+  commit), not one each.
 - A channel that keeps failing gets one probe at a time, not a batch (its `Breaker` is open);
   when a delivery goes through again the channel's messages waiting out a backoff become due
   at once (PINs first, as claims go by priority), instead of after backoffs that grew while
   the channel was down. A probe taken ahead of its backoff keeps its schedule and its try.
+- A round takes no message after half its lease, so no other relay can claim one of its
+  messages while it still sends it.
 - A message that keeps failing, fails permanently, or outlives its validity is parked with its
   last error and logged (visible, never dropped); `requeue_parked` gives it new tries.
 - E-mail to one recipient domain never exceeds its budget; a deferred message is not a failure.
