@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from kontingent.app import Services
 from kontingent.clock import FixedClock
 from kontingent.notifications.model import Message, pin_sms
 from kontingent.notifications.service import LEASE
-from tests.integration.notifications.conftest import MakeRelay, queue, rows
+from tests.integration.notifications.conftest import MakeRelay, queue, rows, start_worker
 from tests.integration.notifications.servers import SmsGateway
 from tests.support import phone
 
@@ -113,6 +113,30 @@ async def test_faults_7_a_relay_cancelled_mid_batch_repeats_at_most_those_in_fli
     assert len(set(ids)) == 200
     assert len(ids) - 200 <= in_flight  # only those in flight went twice
     assert all(r["sent_at"] is not None for r in await rows(services))
+
+
+async def test_faults_7_a_killed_worker_repeats_at_most_those_in_flight(
+    services: Services, clock: FixedClock, gateway: SmsGateway, make_relay: MakeRelay
+) -> None:
+    """Stops `kill -9` of `kontingent worker` sending its whole claimed batch again."""
+    await queue(services, [confirmation(i) for i in range(200)])
+    gateway.hold_after = 50
+    worker = await start_worker(services, gateway)  # the system clock: all 200 are due
+    try:
+        await gateway.wait_held(16)  # its 16 gateway connections wait for an answer
+    finally:
+        worker.kill()
+        await worker.communicate()
+
+    recorded = {r["message_id"] for r in await rows(services) if r["sent_at"] is not None}
+    assert recorded == {s.message_id for s in gateway.accepted[:50]}
+    gateway.release()
+    clock.set(datetime.now(UTC) + LEASE)  # the killed worker's lease (system clock) ran out
+    again = make_relay(sms_url=gateway.url)
+    while await again.run_once():
+        pass
+    ids = [s.message_id for s in gateway.accepted]
+    assert len(set(ids)) == 200 and len(ids) - 200 <= 16
 
 
 async def test_a_slow_round_stops_taking_messages_at_half_its_lease(
