@@ -121,7 +121,6 @@ class Relay:
         email_budget: DomainBudget | None = None,
         lease: timedelta = LEASE,
         rng: random.Random | None = None,
-        breakers: Mapping[str, Breaker] | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -131,7 +130,7 @@ class Relay:
         self.email_budget = email_budget
         self.lease = lease
         self.rng = rng or random.Random()
-        self.breakers = {c: (breakers or {}).get(c) or Breaker() for c in self.transports}
+        self.breakers = {channel: Breaker() for channel in self.transports}
         self.wake = asyncio.Event()
         self._stopping = asyncio.Event()
 

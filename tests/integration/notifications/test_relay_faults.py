@@ -15,9 +15,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from kontingent.app import Services
 from kontingent.clock import FixedClock
+from kontingent.notifications import repository as repo
 from kontingent.notifications.model import Message, pin_sms
 from kontingent.notifications.service import LEASE
 from tests.integration.notifications.conftest import MakeRelay, queue, rows, start_worker
@@ -83,6 +85,25 @@ async def test_a_probe_goes_ahead_of_a_message_backoff_and_keeps_its_schedule(
     clock.advance(PROBE)
     assert await relay.run_once() == 1
     assert not relay.breakers["sms"].is_open
+
+
+async def test_a_recovery_makes_waiting_messages_due_but_not_those_another_relay_sends(
+    services: Services, clock: FixedClock
+) -> None:
+    await queue(services, [confirmation(i) for i in range(3)])
+    now = clock.now()
+
+    async def work(conn: Any) -> int:
+        failed, _sending = await repo.claim(conn, "sms", 2, now, LEASE)
+        later = now + timedelta(minutes=5)
+        await repo.mark_failed(conn, [repo.Failed(failed.id, "503", later)], now)
+        return await repo.retry_now(conn, "sms", now)
+
+    assert await services.db.run_write(work) == 1
+    waiting, leased, fresh = await rows(services)
+    assert waiting["available_at"] == now and waiting["last_error"] == "503"
+    assert leased["available_at"] == now + LEASE  # another relay is sending it: left alone
+    assert fresh["available_at"] == now
 
 
 async def test_faults_7_a_relay_cancelled_mid_batch_repeats_at_most_those_in_flight(
