@@ -6,11 +6,12 @@ Invariants kept here:
   skip each other's rows (FOR UPDATE SKIP LOCKED) instead of sending twice; on SQLite the write
   transaction (BEGIN IMMEDIATE) serialises claims.
 - A claim counts an attempt, so a message that crashes its relay cannot loop for ever; a
-  message deferred by a rate limit, or put back unsent, gives that attempt back.
-- `last_error` is set exactly while a pending message waits out a backoff after a failed try
-  (claiming clears it), so "pending with an error" tells waiting messages from leased ones:
-  pulling the waiting ones forward after a channel recovered never touches a message that
-  another relay is sending.
+  message deferred by a rate limit, put back unsent, or failed as a probe taken ahead of its
+  backoff gives that attempt back.
+- A pending message has a `last_error` only after a failed try, and claiming clears it, so
+  "pending with an error" tells messages waiting out a backoff from leased ones: pulling the
+  waiting ones forward after a channel recovered never touches a message that another relay
+  is sending.
 - Outcomes are recorded only for rows still unsent, so a relay whose lease ran out cannot
   undo what another relay did with the same row.
 - A reminder is never sent for an appointment that is no longer booked: claiming drops it
