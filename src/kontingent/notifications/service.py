@@ -79,7 +79,9 @@ class Transport(Protocol):
 class DevMailbox:
     """Delivers into the dev mailbox table, shown at /api/v1/dev/messages in demo mode."""
 
-    concurrency = 4
+    # One at a time, in the order claimed: the mailbox then lists a resent PIN after the one
+    # it replaces, and whoever reads "the newest PIN" reads the valid one.
+    concurrency = 1
 
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
