@@ -1,8 +1,9 @@
 """The outbox relay into the dev mailbox, and the dev mailbox over HTTP, on SQLite and PostgreSQL.
 
 What these tests hold the service to: every queued message reaches the mailbox once, even when
-a relay delivers it again (a crash between delivery and marking it sent); the dev mailbox is
-served in demo mode only, and answers JSON 404 otherwise.
+a relay delivers it again (a crash between delivery and marking it sent), in the order it was
+queued (a resent PIN comes after the one it replaces); the dev mailbox is served in demo mode
+only, and answers JSON 404 otherwise.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from sqlalchemy import select, update
 from kontingent.app import Services, create_app
 from kontingent.clock import FixedClock
 from kontingent.config import Settings
+from kontingent.notifications import repository as repo
+from kontingent.notifications.model import pin_sms
 from kontingent.schema import dev_mailbox, outbox
 from tests.support import BIELEFELD, claims_for, error_of, person, phone
 
@@ -58,6 +61,20 @@ async def test_a_message_delivered_again_is_kept_once(services: Services) -> Non
     assert await services.relay.run_once() == 3  # delivered again (at least once) ...
     queued, boxed, _ = await message_ids(services)
     assert boxed == queued  # ... but the mailbox drops the duplicates by message id
+
+
+async def test_the_dev_mailbox_lists_a_resent_pin_after_the_one_it_replaces(
+    services: Services,
+) -> None:
+    pins = [pin_sms(phone(1), f"{i:06d}", 30) for i in range(8)]
+    for pin in pins:  # each resend queues a new one while the older ones still wait
+        await services.db.run_write(
+            lambda conn, pin=pin: repo.enqueue(conn, [pin], services.clock.now())
+        )
+    assert await services.relay.run_once() == 8
+    async with services.db.read() as conn:
+        newest_first = [m["body"] for m in await repo.mailbox(conn, phone(1))]
+    assert newest_first == [p.body for p in reversed(pins)]
 
 
 async def test_dev_mailbox_lists_messages_per_recipient(

@@ -8,6 +8,9 @@ Invariants kept here:
 - A PIN SMS carries its validity: delivered later than that it would only confuse, so the
   relay parks it as expired instead of sending it.
 - Retries back off exponentially with jitter, and stop (park) after a bounded number of tries.
+- A channel that keeps failing is left alone but for one probe at a time (its breaker is
+  open); the first delivery that goes through closes it and says so, so that the messages
+  waiting out their backoff can go at once instead of when their grown backoff ends.
 - The per-domain e-mail budget never lets a domain take more than `rate` messages per second
   after an initial `burst`; a deferred message is not a failed one.
 - No recipient gets more than `RecipientCap.count` messages other than PINs within any
@@ -340,6 +343,44 @@ class RetryPolicy:
         ceiling = min(self.max_s, self.base_s * 2 ** max(0, attempts - 1))
         # Jitter in the upper half: failed messages spread out instead of retrying in lockstep.
         return now + timedelta(seconds=(rng or random).uniform(ceiling / 2, ceiling))
+
+
+@dataclass(slots=True)
+class Breaker:
+    """One channel's circuit breaker, as one relay process sees the channel.
+
+    Closed: messages go as claimed. After `trip_after` failed deliveries in a row (failures
+    that may be the channel's: permanent ones are the message's own) it opens: the relay then
+    sends one message, the probe, every `probe_every`, and nothing else. A delivery that goes
+    through, a probe's or one still in flight, closes it again."""
+
+    trip_after: int = 3
+    probe_every: timedelta = timedelta(seconds=2)
+    failures: int = 0  # in a row, no delivery between them
+    probe_at: datetime | None = None  # while open: when the next probe may go
+
+    @property
+    def is_open(self) -> bool:
+        return self.probe_at is not None
+
+    def take_probe(self, now: datetime) -> bool:
+        """While open: True when a probe may go now; the next one not before `probe_every`."""
+        if self.probe_at is None or now < self.probe_at:
+            return False
+        self.probe_at = now + self.probe_every
+        return True
+
+    def succeeded(self) -> bool:
+        """A delivery went through; True when that closed the breaker (the channel is back)."""
+        was_open = self.probe_at is not None
+        self.failures, self.probe_at = 0, None
+        return was_open
+
+    def failed(self, now: datetime) -> None:
+        """A delivery failed, perhaps for the channel's sake: the next probe counts from now."""
+        self.failures += 1
+        if self.probe_at is not None or self.failures >= self.trip_after:
+            self.probe_at = now + self.probe_every
 
 
 def recipient_domain(address: str) -> str:

@@ -6,7 +6,12 @@ Invariants kept here:
   skip each other's rows (FOR UPDATE SKIP LOCKED) instead of sending twice; on SQLite the write
   transaction (BEGIN IMMEDIATE) serialises claims.
 - A claim counts an attempt, so a message that crashes its relay cannot loop for ever; a
-  message deferred by a rate limit gives that attempt back.
+  message deferred by a rate limit, put back unsent, or failed as a probe taken ahead of its
+  backoff gives that attempt back.
+- A pending message has a `last_error` only after a failed try, and claiming clears it, so
+  "pending with an error" tells messages waiting out a backoff from leased ones: pulling the
+  waiting ones forward after a channel recovered never touches a message that another relay
+  is sending.
 - Outcomes are recorded only for rows still unsent, so a relay whose lease ran out cannot
   undo what another relay did with the same row.
 - A reminder is never sent for an appointment that is no longer booked: claiming drops it
@@ -33,11 +38,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import asyncpg
 import structlog
-from sqlalchemy import and_, bindparam, func, select, text, update
+from sqlalchemy import and_, bindparam, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -73,6 +79,9 @@ class Claimed:
     message: Message
     attempts: int  # including the try this claim is for
     expires_at: datetime | None = None
+    # Taken by a breaker's probe before its backoff ended (at this time): a failure then is
+    # the channel's, so the message keeps its own schedule and gets the try back.
+    early_until: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +89,7 @@ class Failed:
     id: int
     error: str
     retry_at: datetime | None  # None: park it
+    counted: bool = True  # False: give the claim's attempt back (a probe taken early)
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,29 +235,56 @@ async def claim(
     if conn.dialect.name == "postgresql":
         pending = pending.with_for_update(skip_locked=True)
     result = await conn.execute(
+        _lease(now, lease).where(outbox.c.id.in_(pending.scalar_subquery()))
+    )
+    claimed = [_claimed(r) for r in result.all()]
+    return sorted(claimed, key=lambda c: (c.message.priority, c.id))
+
+
+async def claim_probe(
+    conn: AsyncConnection, channel: str, now: datetime, lease: timedelta
+) -> Claimed | None:
+    """Lease the one message a breaker's probe sends: the most urgent due one, or when none is
+    due the most urgent one waiting out its backoff (the probe goes ahead of that backoff)."""
+    pick = (
+        select(outbox.c.id, outbox.c.available_at)
+        .where(
+            outbox.c.channel == channel,
+            _pending(),
+            or_(outbox.c.available_at <= now, outbox.c.last_error.is_not(None)),
+        )
+        .order_by(outbox.c.priority, outbox.c.available_at, outbox.c.id)
+        .limit(1)
+    )
+    if conn.dialect.name == "postgresql":
+        pick = pick.with_for_update(skip_locked=True)
+    found = (await conn.execute(pick)).first()
+    if found is None:
+        return None
+    row = (await conn.execute(_lease(now, lease).where(outbox.c.id == found.id))).one()
+    waited = aware_utc(found.available_at)
+    return _claimed(row, early_until=waited if waited is not None and waited > now else None)
+
+
+def _lease(now: datetime, lease: timedelta) -> Any:
+    return (
         update(outbox)
-        .where(outbox.c.id.in_(pending.scalar_subquery()))
-        .values(available_at=now + lease, attempts=outbox.c.attempts + 1)
+        .values(available_at=now + lease, attempts=outbox.c.attempts + 1, last_error=None)
         .returning(outbox)
     )
-    claimed = [
-        Claimed(
-            r.id,
-            Message(
-                r.channel,
-                r.recipient,
-                r.body,
-                subject=r.subject,
-                priority=r.priority,
-                message_id=r.message_id,
-                calendar=r.calendar,
-            ),
-            r.attempts,
-            r.expires_at,
-        )
-        for r in result.all()
-    ]
-    return sorted(claimed, key=lambda c: (c.message.priority, c.id))
+
+
+def _claimed(r: Any, early_until: datetime | None = None) -> Claimed:
+    message = Message(
+        r.channel,
+        r.recipient,
+        r.body,
+        subject=r.subject,
+        priority=r.priority,
+        message_id=r.message_id,
+        calendar=r.calendar,
+    )
+    return Claimed(r.id, message, r.attempts, r.expires_at, early_until)
 
 
 def reminded_appointment(message_id: str) -> int | None:
@@ -308,10 +345,24 @@ async def mark_sent(conn: AsyncConnection, ids: Sequence[int], now: datetime) ->
         )
 
 
+# `mark_sent` on a plain asyncpg connection, one statement in autocommit, prepared once per
+# connection: the relay records what its senders delivered every few messages, and through
+# SQLAlchemy's transaction that cost more CPU than the sends (bench/relay.py).
+MARK_SENT_PG = """
+UPDATE outbox SET sent_at = $1, last_error = NULL WHERE id = ANY($2::bigint[]) AND sent_at IS NULL
+"""
+
+
+async def mark_sent_pg(conn: asyncpg.Connection, ids: Sequence[int], now: datetime) -> None:
+    await conn.execute(MARK_SENT_PG, now.astimezone(UTC).replace(tzinfo=None), list(ids))
+
+
 async def mark_failed(conn: AsyncConnection, failed: Sequence[Failed], now: datetime) -> None:
     """Schedule another try at each `retry_at`, or park the message where it is None."""
     retry = [
-        {"b_id": f.id, "b_error": f.error[:2000], "b_at": f.retry_at} for f in failed if f.retry_at
+        {"b_id": f.id, "b_error": f.error[:2000], "b_at": f.retry_at, "b_back": int(not f.counted)}
+        for f in failed
+        if f.retry_at
     ]
     park = [{"b_id": f.id, "b_error": f.error[:2000]} for f in failed if f.retry_at is None]
     target = and_(outbox.c.id == bindparam("b_id"), _pending())
@@ -319,7 +370,11 @@ async def mark_failed(conn: AsyncConnection, failed: Sequence[Failed], now: date
         await conn.execute(
             update(outbox)
             .where(target)
-            .values(last_error=bindparam("b_error"), available_at=bindparam("b_at")),
+            .values(
+                last_error=bindparam("b_error"),
+                available_at=bindparam("b_at"),
+                attempts=outbox.c.attempts - bindparam("b_back"),
+            ),
             retry,
         )
     if park:
@@ -327,6 +382,22 @@ async def mark_failed(conn: AsyncConnection, failed: Sequence[Failed], now: date
             update(outbox).where(target).values(last_error=bindparam("b_error"), parked_at=now),
             park,
         )
+
+
+async def retry_now(conn: AsyncConnection, channel: str, now: datetime) -> int:
+    """Make every message of `channel` that waits out a backoff due now (its channel is back);
+    how many. Leased messages (no `last_error`) are left to the relay sending them."""
+    result = await conn.execute(
+        update(outbox)
+        .where(
+            outbox.c.channel == channel,
+            _pending(),
+            outbox.c.available_at > now,
+            outbox.c.last_error.is_not(None),
+        )
+        .values(available_at=now)
+    )
+    return int(result.rowcount)
 
 
 async def defer(conn: AsyncConnection, deferred: Sequence[tuple[int, datetime]]) -> None:

@@ -4,6 +4,16 @@ Invariants kept here:
 - At-least-once: a message is marked sent only after its transport accepted it; a relay that
   dies in between leaves it to be claimed again when its lease runs out. Every try carries the
   message's stable id, so the receiver can drop a duplicate.
+- A crash repeats at most the messages in flight: each outcome is committed before its sender
+  takes the next message, so at most the transport's `concurrency` (its connections) are
+  ever sent and not yet recorded. Outcomes that finish together share one write (group
+  commit), not one each.
+- A channel that keeps failing gets one probe at a time, not a batch (its `Breaker` is open);
+  when a delivery goes through again the channel's messages waiting out a backoff become due
+  at once (PINs first, as claims go by priority), instead of after backoffs that grew while
+  the channel was down. A probe taken ahead of its backoff keeps its schedule and its try.
+- A round takes no message after half its lease, so no other relay can claim one of its
+  messages while it still sends it.
 - A message that keeps failing, fails permanently, or outlives its validity is parked with its
   last error and logged (visible, never dropped); `requeue_parked` gives it new tries.
 - E-mail to one recipient domain never exceeds its budget; a deferred message is not a failure.
@@ -18,7 +28,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import Mapping, Sequence
+from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -32,6 +43,7 @@ from kontingent.db import Database
 from kontingent.notifications import repository as repo
 from kontingent.notifications.model import (
     DEFAULT_CAP,
+    Breaker,
     DomainBudget,
     Failure,
     Message,
@@ -43,6 +55,7 @@ from kontingent.notifications.model import (
     reminder_messages,
     reminder_window_end,
 )
+from kontingent.notifications.outcomes import Outcomes, Recorder
 
 log = structlog.get_logger(__name__)
 
@@ -53,8 +66,11 @@ EXPIRED = Failure("expired: its validity ran out before it could be delivered", 
 
 
 class Transport(Protocol):
-    async def deliver(self, messages: Sequence[Message]) -> list[Failure | None]:
-        """Deliver `messages`; for each, None when accepted or why not."""
+    # How many messages it sends at once (its connections): the relay's in-flight window.
+    concurrency: int
+
+    async def send(self, message: Message) -> Failure | None:
+        """Deliver one message; None when accepted, else why not."""
         ...
 
     async def aclose(self) -> None:
@@ -65,16 +81,20 @@ class Transport(Protocol):
 class DevMailbox:
     """Delivers into the dev mailbox table, shown at /api/v1/dev/messages in demo mode."""
 
+    # One at a time, in the order claimed: the mailbox then lists a resent PIN after the one
+    # it replaces, and whoever reads "the newest PIN" reads the valid one.
+    concurrency = 1
+
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
         self.clock = clock
 
-    async def deliver(self, messages: Sequence[Message]) -> list[Failure | None]:
+    async def send(self, message: Message) -> Failure | None:
         async def work(conn: AsyncConnection) -> None:
-            await repo.deliver_to_mailbox(conn, messages, self.clock.now())
+            await repo.deliver_to_mailbox(conn, [message], self.clock.now())
 
         await self.db.run_write(work)
-        return [None] * len(messages)
+        return None
 
     async def aclose(self) -> None:
         return None
@@ -89,6 +109,8 @@ class Round:
     failed: int = 0
     parked: int = 0
     deferred: int = 0
+    released: int = 0  # claimed, then put back unsent (the breaker opened, or the lease ran low)
+    recovered: bool = False  # a delivery closed the channel's breaker
 
 
 class Relay:
@@ -114,6 +136,7 @@ class Relay:
         self.lease = lease
         self.rng = rng or random.Random()
         self.cap = cap  # reminders count against their recipient's cap like any message
+        self.breakers = {channel: Breaker() for channel in self.transports}
         self.wake = asyncio.Event()
         self._stopping = asyncio.Event()
 
@@ -123,38 +146,119 @@ class Relay:
         return sum(r.sent for r in rounds)
 
     async def run_channel(self, channel: str) -> Round:
-        """Claim one batch of `channel`, deliver what may go now, record every outcome."""
+        """Claim one batch of `channel` (one probe while its breaker is open), send what may
+        go now through the in-flight window, and record each outcome as it comes."""
         now = self.clock.now()
-
-        async def claim(conn: AsyncConnection) -> list[repo.Claimed]:
-            taken = await repo.claim(conn, channel, self.batch, now, self.lease)
-            dropped = await repo.drop_stale_reminders(conn, taken, now)
-            if dropped:
-                log.info("stale_reminders_dropped", channel=channel, count=len(dropped))
-            return [c for c in taken if c.id not in dropped]
-
-        claimed = await self.db.run_write(claim)
+        breaker = self.breakers[channel]
+        if breaker.is_open and not breaker.take_probe(now):
+            return Round()  # the channel is down and its next probe is not due yet
+        claimed = await self.db.run_write(partial(self._claim, channel, now, breaker.is_open))
         result = Round(claimed=len(claimed))
         if not claimed:
             return result
-        expired = [c for c in claimed if c.expires_at is not None and c.expires_at <= now]
-        live = [c for c in claimed if c.expires_at is None or c.expires_at > now]
+        recorder = Recorder(partial(self._write, channel))
+        live = []
+        for c in claimed:
+            if c.expires_at is None or c.expires_at > now:
+                live.append(c)
+            else:
+                self._note(channel, c, EXPIRED, recorder, result)
         go, deferred = self._budget(channel, live, now)
-        failures = await self._deliver(self.transports[channel], go)
-        failures += [EXPIRED] * len(expired)
-        after = self.clock.now()  # backoff counts from the failed try, however long it took
-        failed: list[tuple[repo.Claimed, repo.Failed]] = [
-            (c, self._outcome(c, failure, after))
-            for c, failure in zip(go + expired, failures, strict=True)
-            if failure is not None
-        ]
-        sent = [c.id for c, failure in zip(go, failures, strict=False) if failure is None]
-        await self._record(sent, [f for _, f in failed], deferred)
-        _log_failures(failed)
-        result.sent, result.deferred = len(sent), len(deferred)
-        result.failed = len(failed)
-        result.parked = sum(1 for _, f in failed if f.retry_at is None)
+        recorder.stage(deferred=deferred)
+        result.deferred = len(deferred)
+        unsent = await self._send_all(channel, go, recorder, result)
+        recorder.stage(deferred=[(c.id, now) for c in unsent])
+        result.released = len(unsent)
+        await recorder.flush()
         return result
+
+    async def _claim(
+        self, channel: str, now: datetime, probe: bool, conn: AsyncConnection
+    ) -> list[repo.Claimed]:
+        if probe:
+            one = await repo.claim_probe(conn, channel, now, self.lease)
+            taken = [] if one is None else [one]
+        else:
+            taken = await repo.claim(conn, channel, self.batch, now, self.lease)
+        dropped = await repo.drop_stale_reminders(conn, taken, now)
+        if dropped:
+            log.info("stale_reminders_dropped", channel=channel, count=len(dropped))
+        return [c for c in taken if c.id not in dropped]
+
+    async def _send_all(
+        self, channel: str, go: list[repo.Claimed], recorder: Recorder, result: Round
+    ) -> list[repo.Claimed]:
+        """Send `go` with at most the transport's `concurrency` in flight; each sender has its
+        message's outcome committed before it takes the next. Once the channel's breaker
+        opens no more are taken (a probe round sends its one), nor after half the lease (a
+        slow channel: the rest could be claimed again by another relay meanwhile, and a send
+        begun by then has the other half to finish); those not sent are returned."""
+        transport, breaker = self.transports[channel], self.breakers[channel]
+        todo, probing = deque(go), breaker.is_open
+        deadline = self.clock.now() + self.lease / 2
+
+        async def sender() -> None:
+            while todo and (probing or not breaker.is_open) and self.clock.now() < deadline:
+                claimed = todo.popleft()
+                try:
+                    failure = await transport.send(claimed.message)
+                except Exception as exc:  # a transport that raises fails the message
+                    log.exception("transport_failed", transport=type(transport).__name__)
+                    failure = Failure(f"{type(exc).__name__}: {exc}")
+                self._note(channel, claimed, failure, recorder, result)
+                await recorder.flush()
+
+        try:
+            async with asyncio.TaskGroup() as group:
+                for _ in range(min(max(1, transport.concurrency), len(go))):
+                    group.create_task(sender())
+        except* Exception as failed:  # recording failed (the database): the round stops
+            raise failed.exceptions[0] from None
+        return list(todo)
+
+    def _note(
+        self,
+        channel: str,
+        claimed: repo.Claimed,
+        failure: Failure | None,
+        recorder: Recorder,
+        result: Round,
+    ) -> None:
+        """Stage one message's outcome and tell the channel's breaker about it."""
+        breaker = self.breakers[channel]
+        if failure is None:
+            result.sent += 1
+            recovered = breaker.succeeded()
+            result.recovered = result.recovered or recovered
+            recorder.stage(sent=claimed.id, pull=recovered)
+            return
+        now = self.clock.now()  # backoff counts from the failed try, however long it took
+        if not failure.permanent:  # a permanent one is the message's fault, not the channel's
+            was_open = breaker.is_open
+            breaker.failed(now)
+            if not was_open and breaker.is_open:
+                log.warning("channel_breaker_opened", channel=channel, error=failure.reason)
+        outcome = self._outcome(claimed, failure, now)
+        result.failed += 1
+        result.parked += outcome.retry_at is None
+        recorder.stage(failed=outcome)
+        _log_failure(claimed, outcome)
+
+    async def _write(self, channel: str, outcomes: Outcomes) -> None:
+        now = self.clock.now()
+        if self.db.has_driver and outcomes.only_sent():  # the common case
+            await self.db.run_driver(partial(repo.mark_sent_pg, ids=outcomes.sent, now=now))
+            return
+
+        async def work(conn: AsyncConnection) -> int:
+            await repo.mark_sent(conn, outcomes.sent, now)
+            await repo.mark_failed(conn, outcomes.failed, now)
+            await repo.defer(conn, outcomes.deferred)
+            return await repo.retry_now(conn, channel, now) if outcomes.pull else 0
+
+        pulled = await self.db.run_write(work)
+        if outcomes.pull:
+            log.info("channel_recovered", channel=channel, due_now=pulled)
 
     def _budget(
         self, channel: str, claimed: list[repo.Claimed], now: datetime
@@ -170,33 +274,13 @@ class Relay:
         return go, later
 
     def _outcome(self, claimed: repo.Claimed, failure: Failure, now: datetime) -> repo.Failed:
-        retry_at = None
-        if not failure.permanent:
-            retry_at = self.policy.retry_at(claimed.attempts, now, self.rng)
-        return repo.Failed(claimed.id, failure.reason, retry_at)
-
-    async def _deliver(
-        self, transport: Transport, group: list[repo.Claimed]
-    ) -> list[Failure | None]:
-        if not group:
-            return []
-        try:
-            return await transport.deliver([c.message for c in group])
-        except Exception as exc:  # a transport failing as a whole fails each message
-            log.exception("transport_failed", transport=type(transport).__name__)
-            return [Failure(f"{type(exc).__name__}: {exc}")] * len(group)
-
-    async def _record(
-        self, sent: list[int], failed: list[repo.Failed], deferred: list[tuple[int, datetime]]
-    ) -> None:
-        now = self.clock.now()
-
-        async def work(conn: AsyncConnection) -> None:
-            await repo.mark_sent(conn, sent, now)
-            await repo.mark_failed(conn, failed, now)
-            await repo.defer(conn, deferred)
-
-        await self.db.run_write(work)
+        if failure.permanent:
+            return repo.Failed(claimed.id, failure.reason, None)
+        if claimed.early_until is not None:  # a probe's failure is the channel's
+            return repo.Failed(claimed.id, failure.reason, claimed.early_until, counted=False)
+        return repo.Failed(
+            claimed.id, failure.reason, self.policy.retry_at(claimed.attempts, now, self.rng)
+        )
 
     async def send_reminders(self) -> int:
         """Queue the reminders due now; the number of messages queued."""
@@ -246,7 +330,7 @@ class Relay:
             except Exception:
                 log.exception("relay_round_failed", channel=channel)
                 done = Round()
-            if done.claimed < self.batch:  # caught up: wait for more work
+            if done.claimed < self.batch and not done.recovered:  # caught up: wait for work
                 await self._pause(idle_s, self.wake)
                 self.wake.clear()
 
@@ -296,18 +380,17 @@ async def purge_sent(db: Database, older_than: datetime, batch: int = PURGE_BATC
             return total
 
 
-def _log_failures(failed: list[tuple[repo.Claimed, repo.Failed]]) -> None:
-    """Structured logs that name each message without spelling out its recipient."""
-    for claimed, outcome in failed:
-        fields = {
-            "outbox_id": claimed.id,
-            "message_id": claimed.message.message_id,
-            "channel": claimed.message.channel,
-            "to": masked(claimed.message.recipient),
-            "attempts": claimed.attempts,
-            "error": outcome.error,
-        }
-        if outcome.retry_at is None:
-            log.error("message_parked", **fields)
-        else:
-            log.warning("delivery_failed", retry_at=outcome.retry_at.isoformat(), **fields)
+def _log_failure(claimed: repo.Claimed, outcome: repo.Failed) -> None:
+    """A structured log that names the message without spelling out its recipient."""
+    fields = {
+        "outbox_id": claimed.id,
+        "message_id": claimed.message.message_id,
+        "channel": claimed.message.channel,
+        "to": masked(claimed.message.recipient),
+        "attempts": claimed.attempts,
+        "error": outcome.error,
+    }
+    if outcome.retry_at is None:
+        log.error("message_parked", **fields)
+    else:
+        log.warning("delivery_failed", retry_at=outcome.retry_at.isoformat(), **fields)

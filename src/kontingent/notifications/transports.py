@@ -13,12 +13,10 @@ Invariants kept here:
 
 from __future__ import annotations
 
-import asyncio
 import email.charset
 import email.encoders
 import email.message
 import email.utils
-from collections.abc import Sequence
 from dataclasses import dataclass
 from email.header import Header
 from email.mime.base import MIMEBase
@@ -161,48 +159,31 @@ class SmtpMailer:
 
     def __init__(self, config: SmtpConfig) -> None:
         self.config = config
+        self.concurrency = config.connections
         self._idle: list[aiosmtplib.SMTP] = []
 
-    async def deliver(self, messages: Sequence[Message]) -> list[Failure | None]:
-        outcomes: list[Failure | None] = [None] * len(messages)
-        todo: asyncio.Queue[int] = asyncio.Queue()
-        for i in range(len(messages)):
-            todo.put_nowait(i)
-
-        async def worker() -> None:
-            session: aiosmtplib.SMTP | None = None
-            while not todo.empty():
-                i = todo.get_nowait()
-                session, outcomes[i] = await self._send(session, messages[i])
-            if session is not None:
-                self._idle.append(session)
-
-        workers = min(self.config.connections, len(messages))
-        await asyncio.gather(*(worker() for _ in range(workers)))
-        return outcomes
-
-    async def _send(
-        self, session: aiosmtplib.SMTP | None, message: Message
-    ) -> tuple[aiosmtplib.SMTP | None, Failure | None]:
+    async def send(self, message: Message) -> Failure | None:
+        """One message over an idle session (or a new one), which then goes back idle."""
         mail = mime(message, self.config.sender)
         for fresh in (False, True):  # an idle session the server closed gets one reconnect
+            session: aiosmtplib.SMTP | None = None
             try:
-                session = await self._session(session, fresh)
+                session = await self._session(fresh)
                 await session.send_message(mail)
-                return session, None
+                self._idle.append(session)
+                return None
             except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPConnectError, OSError) as exc:
                 await _close(session)
-                session = None
                 if fresh:
-                    return None, smtp_failure(exc)
+                    return smtp_failure(exc)
             except aiosmtplib.SMTPException as exc:
-                return await self._reset(session), smtp_failure(exc)
+                if (kept := await self._reset(session)) is not None:
+                    self._idle.append(kept)
+                return smtp_failure(exc)
         raise AssertionError("unreachable")
 
-    async def _session(self, session: aiosmtplib.SMTP | None, fresh: bool) -> aiosmtplib.SMTP:
-        if session is not None and session.is_connected and not fresh:
-            return session
-        if not fresh and self._idle:
+    async def _session(self, fresh: bool) -> aiosmtplib.SMTP:
+        while not fresh and self._idle:
             reused = self._idle.pop()
             if reused.is_connected:
                 return reused
@@ -268,7 +249,7 @@ class HttpSmsGateway:
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise SettingsError(f"KONTINGENT_SMS_GATEWAY_URL must be an http(s) URL, not {url!r}")
         self.url = url
-        self.connections = max(1, connections)
+        self.connections = self.concurrency = max(1, connections)
         self.timeout_s = timeout_s
         self._session: aiohttp.ClientSession | None = None
         self._encoder = msgspec.json.Encoder()
@@ -281,19 +262,8 @@ class HttpSmsGateway:
             )
         return self._session
 
-    async def deliver(self, messages: Sequence[Message]) -> list[Failure | None]:
+    async def send(self, message: Message) -> Failure | None:
         session = self._http()
-        outcomes: list[Failure | None] = [None] * len(messages)
-        todo = iter(range(len(messages)))
-
-        async def sender() -> None:
-            for i in todo:  # shared: each message is taken by exactly one sender
-                outcomes[i] = await self._post(session, messages[i])
-
-        await asyncio.gather(*(sender() for _ in range(min(self.connections, len(messages)))))
-        return outcomes
-
-    async def _post(self, session: aiohttp.ClientSession, message: Message) -> Failure | None:
         body = self._encoder.encode({"to": message.recipient, "text": message.body})
         headers = {
             "Content-Type": "application/json",

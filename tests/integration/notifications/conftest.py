@@ -5,7 +5,10 @@ Every relay made here is closed after the test, so no connection outlives it.
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import os
+import sys
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
@@ -14,6 +17,7 @@ from sqlalchemy import select
 
 from kontingent.app import Services
 from kontingent.clock import FixedClock
+from kontingent.config import Settings
 from kontingent.notifications import repository as repo
 from kontingent.notifications.model import Message, RetryPolicy
 from kontingent.notifications.service import Relay
@@ -78,3 +82,23 @@ async def rows(services: Services) -> list[dict[str, Any]]:
     async with services.db.read() as conn:
         result = await conn.execute(select(outbox).order_by(outbox.c.id))
         return [dict(r._mapping) for r in result.all()]
+
+
+def environment(settings: Settings, **extra: str) -> dict[str, str]:
+    env = {"KONTINGENT_DATABASE_URL": settings.database_url, **extra}
+    if settings.database_schema:
+        env["KONTINGENT_DATABASE_SCHEMA"] = settings.database_schema
+    return env
+
+
+async def start_worker(
+    services: Services, gateway: SmsGateway, *options: str, **popen: Any
+) -> asyncio.subprocess.Process:
+    """`kontingent worker` in a process of its own, relaying to `gateway`; stderr piped."""
+    env = {**os.environ, **environment(services.settings, KONTINGENT_SMS_GATEWAY_URL=gateway.url)}
+    return await asyncio.create_subprocess_exec(
+        *(sys.executable, "-m", "kontingent", "worker", *options),
+        env=env,
+        stderr=asyncio.subprocess.PIPE,
+        **popen,
+    )

@@ -1,7 +1,8 @@
 """Local receivers for the relay: an HTTP SMS gateway and an SMTP server (aiosmtpd).
 
 Both listen on 127.0.0.1 on a free port, in the event loop of the test that starts them, and
-record what they accepted. The gateway can be told to fail its next N requests. Run as
+record what they accepted. The gateway can be told to fail its next N requests, or to take
+messages but hold back its answers (a relay that dies meanwhile never hears of them). Run as
 `python -m tests.integration.notifications.servers sms|smtp` they serve in a process of their
 own (for bench/relay.py), print `ready PORT`, and on SIGTERM print how many they accepted.
 """
@@ -44,6 +45,9 @@ class SmsGateway:
     connections: int = 0
     count_only: bool = False
     count: int = 0
+    # Once this many were accepted, take the next ones too but answer them only on release().
+    hold_after: int | None = None
+    held: list[tuple[asyncio.Transport, bytes]] = field(default_factory=list)
     _server: asyncio.Server | None = None
     _open: list[asyncio.BaseTransport] = field(default_factory=list)
     _arrived: asyncio.Event = field(default_factory=asyncio.Event)
@@ -54,6 +58,25 @@ class SmsGateway:
             while len(self.accepted) < count:
                 self._arrived.clear()
                 await self._arrived.wait()
+
+    async def wait_held(self, count: int, timeout_s: float = 60.0) -> None:
+        """Return once `count` requests wait for their held-back answer."""
+        async with asyncio.timeout(timeout_s):
+            while len(self.held) < count:
+                self._arrived.clear()
+                await self._arrived.wait()
+
+    def holds(self) -> bool:
+        """Whether the answer to the request just accepted is held back."""
+        return self.hold_after is not None and len(self.accepted) > self.hold_after
+
+    def release(self) -> None:
+        """Answer the held requests whose client still listens; answer at once from now on."""
+        self.hold_after = None
+        held, self.held = self.held, []
+        for transport, reply in held:
+            if not transport.is_closing():
+                transport.write(reply)
 
     async def start(self) -> str:
         loop = asyncio.get_running_loop()
@@ -131,11 +154,16 @@ class _HttpProtocol(asyncio.Protocol):
             status = self.gateway.handle(headers, body)
             reply = REPLIES.get(status, b'{"error": "try later"}')
             assert self.transport is not None
-            self.transport.write(
+            answer = (
                 f"HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n"
                 f"Content-Length: {len(reply)}\r\n\r\n".encode()
                 + reply
             )
+            if status == 200 and self.gateway.holds():
+                self.gateway.held.append((self.transport, answer))
+                self.gateway._arrived.set()
+            else:
+                self.transport.write(answer)
 
 
 # --- SMTP -------------------------------------------------------------------------------------

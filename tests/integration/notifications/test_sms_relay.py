@@ -92,6 +92,7 @@ async def test_an_sms_that_keeps_failing_is_parked_visible_and_can_be_requeued(
 
     gateway.fail_next = 0
     assert await relay.requeue_parked() == 1
+    clock.advance(relay.breakers["sms"].probe_every)  # three failures in a row opened it
     assert await relay.run_once() == 1
     assert [s.message_id for s in gateway.accepted] == [row["message_id"]]
 
@@ -197,10 +198,10 @@ async def test_the_gateway_client_sends_each_sms_once_and_classes_the_answers(
 ) -> None:
     gateway.refuse = {phone(3)}
     gateway.fail_next = 1  # the first request that arrives gets 503
-    client = HttpSmsGateway(gateway.url, connections=1)  # one at a time: the 503 is the first's
+    client = HttpSmsGateway(gateway.url, connections=1)
     messages = [Message("sms", phone(i), f"Text {i}", message_id=f"m{i}") for i in (1, 2, 3)]
     try:
-        outcomes = await client.deliver(messages)
+        outcomes = [await client.send(m) for m in messages]  # in turn: the 503 is the first's
     finally:
         await client.aclose()
     first, second, third = outcomes
@@ -216,7 +217,7 @@ async def test_the_gateway_client_sends_each_sms_once_and_classes_the_answers(
 async def test_an_unreachable_gateway_fails_each_sms_for_another_try() -> None:
     client = HttpSmsGateway("http://127.0.0.1:1/sms")  # nothing listens there
     try:
-        outcomes = await client.deliver([Message("sms", phone(1), "x")] * 3)
+        outcomes = [await client.send(Message("sms", phone(1), "x")) for _ in range(3)]
     finally:
         await client.aclose()
     assert all(o is not None and not o.permanent and "Connect" in o.reason for o in outcomes)
@@ -232,7 +233,7 @@ async def test_a_gateway_that_does_not_answer_times_out_for_another_try() -> Non
     port = server.sockets[0].getsockname()[1]
     client = HttpSmsGateway(f"http://127.0.0.1:{port}/sms", timeout_s=0.3)
     try:
-        [outcome] = await client.deliver([Message("sms", phone(1), "x")])
+        outcome = await client.send(Message("sms", phone(1), "x"))
     finally:
         await client.aclose()
         for writer in accepted:

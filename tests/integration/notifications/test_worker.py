@@ -7,10 +7,8 @@ import asyncio
 import dataclasses
 import os
 import signal
-import sys
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from litestar.testing import AsyncTestClient
@@ -19,20 +17,18 @@ from typer.testing import CliRunner
 from kontingent.app import Services, create_app
 from kontingent.cli import app as cli
 from kontingent.clock import FixedClock
-from kontingent.config import Settings
 from kontingent.jobs.service import PURGE_EVERY, scheduler_for
 from kontingent.notifications.model import Message
 from kontingent.notifications.service import SENT_RETENTION, purge_sent
-from tests.integration.notifications.conftest import MakeRelay, queue, rows
+from tests.integration.notifications.conftest import (
+    MakeRelay,
+    environment,
+    queue,
+    rows,
+    start_worker,
+)
 from tests.integration.notifications.servers import SmsGateway
 from tests.support import phone
-
-
-def environment(settings: Settings, **extra: str) -> dict[str, str]:
-    env = {"KONTINGENT_DATABASE_URL": settings.database_url, **extra}
-    if settings.database_schema:
-        env["KONTINGENT_DATABASE_SCHEMA"] = settings.database_schema
-    return env
 
 
 async def park_one(services: Services, gateway: SmsGateway, make_relay: MakeRelay) -> str:
@@ -91,19 +87,6 @@ async def test_the_embedded_relay_delivers_a_pin_while_the_app_serves(
 
     [sms] = gateway.accepted
     assert sms.to == phone(3) and "PIN" in sms.text
-
-
-async def start_worker(
-    services: Services, gateway: SmsGateway, *options: str, **popen: Any
-) -> asyncio.subprocess.Process:
-    """`kontingent worker` in a process of its own, relaying to `gateway`; stderr piped."""
-    env = {**os.environ, **environment(services.settings, KONTINGENT_SMS_GATEWAY_URL=gateway.url)}
-    return await asyncio.create_subprocess_exec(
-        *(sys.executable, "-m", "kontingent", "worker", *options),
-        env=env,
-        stderr=asyncio.subprocess.PIPE,
-        **popen,
-    )
 
 
 async def stop_worker(worker: asyncio.subprocess.Process) -> str:

@@ -19,6 +19,7 @@ from kontingent.notifications.model import (
     PRIORITY_CONFIRMATION,
     PRIORITY_PIN,
     BookedAppointment,
+    Breaker,
     DueReminder,
     Message,
     RetryPolicy,
@@ -204,3 +205,31 @@ def test_retries_wait_between_half_and_all_of_a_doubling_delay_capped_at_ten_min
     assert at is not None
     ceiling = min(policy.max_s, policy.base_s * 2 ** max(0, attempts - 1))
     assert ceiling / 2 <= (at - FIRST).total_seconds() <= ceiling
+
+
+# --- the channel's breaker -------------------------------------------------------------------
+
+
+def test_the_breaker_opens_after_failures_in_a_row_and_a_success_between_resets_them() -> None:
+    breaker = Breaker(trip_after=3)
+    breaker.failed(FIRST)
+    breaker.failed(FIRST)
+    assert breaker.succeeded() is False  # closed all along: nothing to pull forward
+    breaker.failed(FIRST)
+    breaker.failed(FIRST)
+    assert not breaker.is_open
+    breaker.failed(FIRST)
+    assert breaker.is_open
+
+
+def test_an_open_breaker_lets_one_probe_go_per_interval_and_a_success_closes_it() -> None:
+    breaker = Breaker(trip_after=1, probe_every=timedelta(seconds=2))
+    breaker.failed(FIRST)
+    assert not breaker.take_probe(FIRST + timedelta(seconds=1))
+    assert breaker.take_probe(FIRST + timedelta(seconds=2))
+    assert not breaker.take_probe(FIRST + timedelta(seconds=3))  # one at a time
+    breaker.failed(FIRST + timedelta(seconds=3))  # the probe failed: wait from its failure
+    assert not breaker.take_probe(FIRST + timedelta(seconds=4))
+    assert breaker.take_probe(FIRST + timedelta(seconds=5))
+    assert breaker.succeeded() is True  # it was open: the channel is back
+    assert not breaker.is_open and not breaker.take_probe(FIRST + timedelta(seconds=9))
