@@ -69,7 +69,9 @@ async def test_the_dev_mailbox_lists_a_resent_pin_after_the_one_it_replaces(
     pins = [pin_sms(phone(1), f"{i:06d}", 30) for i in range(8)]
     for pin in pins:  # each resend queues a new one while the older ones still wait
         await services.db.run_write(
-            lambda conn, pin=pin: repo.enqueue(conn, [pin], services.clock.now())
+            lambda conn, pin=pin: repo.enqueue(
+                conn, [pin], services.clock.now(), services.booking.cap
+            )
         )
     assert await services.relay.run_once() == 8
     async with services.db.read() as conn:
