@@ -119,11 +119,15 @@ def _stop(environment: Environment, **_: Any) -> None:
         signal.signal(signal.SIGINT, previous)
 
 
+# No 'm': the person key's TR39 skeleton reads 'rn' as 'm' (bench/dataset.py says more).
+LETTERS = "abcdefghijklnopqrstuvwxyz"
+
+
 def _letters(n: int) -> str:
     text = ""
     while True:
-        text = chr(ord("a") + n % 26) + text
-        n //= 26
+        text = LETTERS[n % len(LETTERS)] + text
+        n //= len(LETTERS)
         if n == 0:
             return text
 
