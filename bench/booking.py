@@ -280,6 +280,7 @@ async def _verify(schema: str, booked_ok: int) -> list[tuple[str, int, int]]:
     conn = await dataset.connect(schema)
     try:
         over, drift = await dataset.seat_invariants(conn)
+        days_drift = await dataset.slot_days_drift(conn)
         bookings = await conn.fetchval("SELECT count(*) FROM bookings WHERE status = 'booked'")
         half = await conn.fetchval(
             """
@@ -294,6 +295,7 @@ async def _verify(schema: str, booked_ok: int) -> list[tuple[str, int, int]]:
     return [
         ("slots over capacity", over, 0),
         ("slots whose seat count differs from their appointments", drift, 0),
+        ("slot_days keys that differ from their slots' sums", days_drift, 0),
         ("bookings without both appointments and their person", half, 0),
         ("bookings stored vs 201 answers + raw bookings", bookings, booked_ok),
         ("confirmation SMS queued vs bookings", sms, bookings),

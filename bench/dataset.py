@@ -285,3 +285,23 @@ async def seat_invariants(conn: asyncpg.Connection) -> tuple[int, int]:
         """
     )
     return int(over), int(drift)
+
+
+async def slot_days_drift(conn: asyncpg.Connection) -> int:
+    """Keys of `slot_days` whose seats differ from the sums over their slots (the triggers
+    keep them in every slot's transaction): 0 after any run, however many booked at once."""
+    return int(
+        await conn.fetchval(
+            """
+            SELECT count(*) FROM (
+                SELECT centre_id, vaccine_code, day, bookable_from,
+                       sum(capacity) AS capacity, sum(booked) AS booked
+                FROM slots WHERE bookable_from IS NOT NULL
+                GROUP BY centre_id, vaccine_code, day, bookable_from
+            ) s
+            FULL JOIN (SELECT * FROM slot_days WHERE capacity <> 0 OR booked <> 0) d
+                USING (centre_id, vaccine_code, day, bookable_from)
+            WHERE s.capacity IS DISTINCT FROM d.capacity OR s.booked IS DISTINCT FROM d.booked
+            """
+        )
+    )
