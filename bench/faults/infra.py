@@ -30,6 +30,18 @@ PG_BIN = Path("/usr/lib/postgresql/15/bin")
 DATABASE = "kontingent"
 
 
+def missing() -> list[str]:
+    """What this machine lacks to run the suite, as the Debian packages that bring it."""
+    needs = {
+        "postgresql-15 (its server binaries in /usr/lib/postgresql/15/bin)": (PG_BIN / "initdb"),
+        "redis-server": shutil.which("redis-server"),
+        "redis-tools (redis-cli)": shutil.which("redis-cli"),
+    }
+    if os.geteuid() == 0:
+        needs["util-linux (runuser: initdb refuses root)"] = shutil.which("runuser")
+    return [name for name, found in needs.items() if not found or not Path(found).exists()]
+
+
 def free_port() -> int:
     """A port nothing listens on now (the kernel's choice for an ephemeral bind)."""
     with socket.socket() as sock:
@@ -172,17 +184,19 @@ class RedisServer:
         self.stop()
 
 
+def _alive(pid: int | None) -> bool:
+    """A zombie counts as dead: on this machine PID 1 does not reap orphans, so a killed
+    postmaster may stay one."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
 def _wait_gone(pid: int, timeout: float = 10.0) -> None:
-    """Return once `pid` is dead. A zombie counts as dead: on this machine PID 1 does not reap
-    orphans, so a killed postmaster may stay one."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
-        except (OSError, IndexError):
-            return
-        if state in ("Z", "X"):
-            return
+    while _alive(pid) and time.monotonic() < deadline:
         time.sleep(0.05)  # a killed process takes a moment to leave
 
 
@@ -197,6 +211,15 @@ class Infrastructure:
     def start(self) -> None:
         self.pg.init()
         self.redis.start()
+
+    def heal(self) -> None:
+        """Both running again after a scenario that failed half-way through its fault."""
+        if self.pg.postmaster() is None or not _alive(self.pg.postmaster()):
+            self.pg.start()
+        if self.redis.proc is None or self.redis.proc.poll() is not None:
+            self.redis.start()
+        else:
+            self.redis.thaw()
 
     def close(self) -> None:
         try:

@@ -63,6 +63,23 @@ class Outcome:
         return statistics.median(delays), max(delays), max(backlog, default=0.0)
 
 
+@dataclass(frozen=True)
+class Broken:
+    """A scenario the harness could not finish (its error), so nothing was measured."""
+
+    name: str
+    what: str
+    error: str
+
+
+Row = Outcome | Broken
+
+
+def held(r: Row) -> bool:
+    """Whether the invariants held (a broken scenario proves nothing)."""
+    return isinstance(r, Outcome) and r.findings.invariants_hold
+
+
 def _s(x: float | None) -> str:
     return "never" if x is None else ("–" if x != x else f"{x:.1f}")
 
@@ -77,6 +94,7 @@ def _errors(outcome: Outcome, top: int = 4) -> str:
 
 
 def _invariants(f: Findings) -> str:
+    """The SQL checks; messages have columns of their own."""
     broken = [
         (f.over_capacity, "over capacity"),
         (f.seat_drift, "seat drift"),
@@ -91,6 +109,8 @@ def _invariants(f: Findings) -> str:
 def _channel(c: Channel) -> str:
     late = c.waiting + c.unrecorded
     text = f"{c.lost} lost, {c.duplicated} dup, {late} late"
+    if c.duplicated > c.in_flight:
+        text += f" (dup beyond the {c.in_flight} in flight)"
     if c.parked:
         text += f", {c.parked} parked"
     if c.unknown:
@@ -114,7 +134,9 @@ HEAD = (
 )
 
 
-def row(o: Outcome) -> list[str]:
+def row(o: Row) -> list[str]:
+    if isinstance(o, Broken):
+        return [o.name, "–", f"harness error: {o.error}", *["–"] * (len(HEAD) - 3)]
     p50, worst, after = o.pins_late()
     notes = "; ".join(f"{k}: {v}" for k, v in o.notes.items())
     return [
@@ -133,14 +155,14 @@ def row(o: Outcome) -> list[str]:
     ]
 
 
-def print_table(outcomes: Sequence[Outcome]) -> None:
+def print_table(outcomes: Sequence[Row]) -> None:
     table = Table(*HEAD, title="Fault suite: one row per scenario", show_lines=True)
     for o in outcomes:
         table.add_row(*row(o))
     Console(width=220).print(table)
 
 
-def markdown(outcomes: Sequence[Outcome], meta: dict[str, Any]) -> str:
+def markdown(outcomes: Sequence[Row], meta: dict[str, Any]) -> str:
     lines = ["# Fault suite", "", *(f"- {k}: {v}" for k, v in meta.items()), ""]
     lines += ["| " + " | ".join(HEAD) + " |", "|" + " --- |" * len(HEAD)]
     lines += ["| " + " | ".join(c.replace("|", "/") for c in row(o)) + " |" for o in outcomes]

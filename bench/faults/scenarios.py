@@ -42,10 +42,17 @@ Inject = Callable[[Hands], Awaitable[None]]
 @dataclass(frozen=True)
 class Scenario:
     name: str
-    what: str
+    what: str  # "{s}" stands for the fault's length
     inject: Inject
     drain_s: float = 30.0  # how long the relay gets to deliver what is queued, afterwards
-    down_s: float = 10.0  # the fault's length, where it has one
+    down_s: float = 10.0  # the fault's length, where it has one (0: none)
+
+    def length(self, override: float | None) -> float:
+        """The fault's length: `override` (--down-s) where the fault has a length."""
+        return override if override is not None and self.down_s else self.down_s
+
+    def describe(self, override: float | None = None) -> str:
+        return self.what.format(s=f"{self.length(override):g}")
 
 
 async def _thread(work: Callable[..., object], *args: object) -> None:
@@ -152,32 +159,27 @@ RELAY_LEASE_S = 120.0
 SCENARIOS = [
     Scenario("baseline", "no fault: the control row", nothing, down_s=0),
     Scenario("pg-restart", "PostgreSQL restarted (fast shutdown, start)", pg_restart, down_s=0),
-    Scenario("pg-kill", "PostgreSQL killed (-9), started 10 s later", pg_kill),
+    Scenario("pg-kill", "PostgreSQL killed (-9), started {s} s later", pg_kill),
     Scenario(
-        "redis-restart",
-        "Redis restarted (no persistence: comes back empty)",
-        redis_restart,
-        down_s=0,
+        "redis-restart", "Redis restarted (empty without --redis-aof)", redis_restart, down_s=0
     ),
-    Scenario("redis-stop", "Redis stopped for 10 s, then started (empty)", redis_stop),
-    Scenario("redis-freeze", "Redis frozen (SIGSTOP) for 10 s, then SIGCONT", redis_freeze),
+    Scenario("redis-stop", "Redis stopped for {s} s, then started again", redis_stop),
+    Scenario("redis-freeze", "Redis frozen (SIGSTOP) for {s} s, then SIGCONT", redis_freeze),
     Scenario(
-        "worker-kill", "one of two web workers killed (-9), nothing restarted by us", worker_kill
+        "worker-kill", "one of 2 web workers killed (-9), left alone, watched {s} s", worker_kill
     ),
     Scenario(
-        "server-kill", "the whole server killed (-9), started 2 s later", server_kill, down_s=2
+        "server-kill", "the whole server killed (-9), started {s} s later", server_kill, 30, 2
     ),
-    Scenario(
-        "sms-outage", "SMS gateway answers 503 for 30 s, then recovers", sms_outage, down_s=30
-    ),
-    Scenario("smtp-down", "SMTP server down for 15 s", smtp_down, down_s=15),
+    Scenario("sms-outage", "SMS gateway answers 503 for {s} s, then recovers", sms_outage, 30, 30),
+    Scenario("smtp-down", "SMTP server down for {s} s", smtp_down, down_s=15),
     Scenario(
         "relay-kill",
-        "the relay killed (-9) while delivering a pile of texts, started 2 s later",
+        "the relay killed (-9) while delivering a pile of texts, started {s} s later",
         relay_kill,
         drain_s=RELAY_LEASE_S + 30,
         down_s=2,
     ),
-    Scenario("slots-lock", "LOCK TABLE slots IN ACCESS EXCLUSIVE MODE held 10 s", slots_lock),
+    Scenario("slots-lock", "LOCK TABLE slots IN ACCESS EXCLUSIVE MODE held {s} s", slots_lock),
 ]
 BY_NAME = {s.name: s for s in SCENARIOS}

@@ -171,6 +171,9 @@ class Deployment:
                     server.log.parent.rmdir()  # procs.Server's folder, now empty
         return sms, self.mail_arrivals
 
+    def relays_killed(self) -> int:
+        return sum(1 for server in self._retired if server.name == "relay")
+
     def service_logs(self) -> list[Path]:
         return sorted(self.logs.glob("service-*.log"))
 
