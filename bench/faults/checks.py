@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import asyncpg
 from driver import Confirmed, Ledger
@@ -132,6 +133,23 @@ def channel(
         unknown=unknown,
         in_flight=IN_FLIGHT[name] * relays_killed,
     )
+
+
+async def pin_delays(dsn: str) -> list[tuple[float, float]]:
+    """(queued, sent) of every PIN text sent, Unix times, from the outbox's own clock."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        rows = await conn.fetch(
+            "SELECT created_at, sent_at FROM outbox WHERE channel = 'sms' AND priority = 0 "
+            "AND sent_at IS NOT NULL"
+        )
+    finally:
+        await conn.close()
+    return [(_unix(r["created_at"]), _unix(r["sent_at"])) for r in rows]
+
+
+def _unix(naive_utc: datetime) -> float:
+    return naive_utc.replace(tzinfo=UTC).timestamp()
 
 
 async def pending(dsn: str) -> int:

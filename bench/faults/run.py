@@ -1,7 +1,7 @@
 """The fault suite: a production-mode deployment under booking load, hurt in one way per
 scenario at a known time, then checked.
 
-    make bench-faults                                          # every scenario, ~8 minutes
+    make bench-faults                                          # every scenario, about 10 minutes
     .venv/bin/python bench/faults/run.py --scenario pg-kill    # one (repeat the option for more)
     .venv/bin/python bench/faults/run.py --list
 
@@ -26,66 +26,42 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import itertools
 import json
 import os
 import secrets
-import subprocess
 import sys
 import time
 import traceback
-from dataclasses import asdict
-from datetime import UTC, datetime
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]  # bench/faults, and bench/ for procs and rush
 
-import aiohttp  # noqa: E402
 import asyncpg  # noqa: E402
+import data  # noqa: E402
 import report  # noqa: E402
+import room  # noqa: E402
 import uvloop  # noqa: E402
-from checks import check, pending  # noqa: E402
-from driver import API, Load  # noqa: E402
+from checks import check, pending, pin_delays  # noqa: E402
+from driver import Load  # noqa: E402
 from infra import Infrastructure, free_port, missing  # noqa: E402
 from scenarios import BY_NAME, SCENARIOS, Hands, Scenario  # noqa: E402
 from stack import PER_IP_LIMITS, Deployment  # noqa: E402
 
-from kontingent.clock import SystemClock  # noqa: E402
-from kontingent.db import Database, make_engine  # noqa: E402
-from kontingent.demo.seed import DemoSize, seed_demo  # noqa: E402
-from kontingent.migrations import upgrade  # noqa: E402
-from rush.stack import WRITTEN_TABLES  # noqa: E402
 
-BIN = Path(sys.executable).parent
-GUARDED = "403 admission_required"
-GUARDING_PROBES = 12  # refusals in a row, spread over both workers by the balancer
+@dataclass
+class Timeline:
+    """When the load ran and the fault struck, Unix times, and what the fault noted."""
 
-
-async def seed(infra: Infrastructure, weeks: int) -> list[dict[str, Any]]:
-    """Migrate and seed the demo; the centres the clients book at."""
-    db = Database(make_engine(infra.pg.url))
-    try:
-        await upgrade(db.engine)
-        await seed_demo(db, SystemClock(), DemoSize(weeks=weeks))
-    finally:
-        await db.dispose()
-    conn = await asyncpg.connect(infra.pg.dsn)
-    try:
-        return [dict(r) for r in await conn.fetch("SELECT id, postcode, city FROM centres")]
-    finally:
-        await conn.close()
-
-
-async def reset(dsn: str) -> None:
-    """Forget what the scenario before wrote: every scenario starts on the same inventory."""
-    conn = await asyncpg.connect(dsn)
-    try:
-        await conn.execute(f"TRUNCATE {', '.join(WRITTEN_TABLES)} RESTART IDENTITY CASCADE")
-        await conn.execute("UPDATE slots SET booked = 0 WHERE booked <> 0")
-    finally:
-        await conn.close()
+    what: str
+    load_from: float = 0.0
+    fault_at: float = 0.0
+    fault_end: float = 0.0
+    load_to: float = 0.0
+    room_after: str = "off"
+    notes: dict[str, Any] = field(default_factory=dict)
 
 
 def environment(infra: Infrastructure, secret: str) -> dict[str, str]:
@@ -97,49 +73,6 @@ def environment(infra: Infrastructure, secret: str) -> dict[str, str]:
         "KONTINGENT_LOG_FORMAT": "json",
         **{f"KONTINGENT_RATE_{name}_PER_IP": "off" for name in PER_IP_LIMITS},
     }
-
-
-def arm_room(env: dict[str, str], rate: float) -> None:
-    """Open the room now at `rate`: guarding verification and booking from this moment."""
-    now = datetime.now(UTC).isoformat(timespec="seconds")
-    command = [str(BIN / "kontingent"), "waiting-room", "set", "--mode", "scheduled"]
-    command += ["--opens-at", now, "--rate", str(rate)]
-    subprocess.run(command, env={**os.environ, **env}, check=True, capture_output=True)
-
-
-_probes = itertools.count()
-
-
-def in_line(env: dict[str, str]) -> str:
-    """How many people wait in the room now, as `kontingent waiting-room status` says."""
-    command = [str(BIN / "kontingent"), "waiting-room", "status"]
-    done = subprocess.run(command, env={**os.environ, **env}, capture_output=True, text=True)
-    for line in done.stdout.splitlines():
-        if line.startswith("waiting "):
-            return line.split()[-1]
-    return "?"
-
-
-async def probe_room(url: str) -> str:
-    """A PIN request without an admission, on a new connection (so on any worker): the
-    room should refuse it while armed."""
-    body = {"phone": f"+4915299{next(_probes):06d}"}  # a phone of its own: no PIN limit
-    connector = aiohttp.TCPConnector(force_close=True)
-    async with aiohttp.ClientSession(connector=connector) as session:
-        answer = await Load.send_with(session, url, "POST", f"{API}/verifications", body)
-    return f"{answer.status or 'no answer'} {answer.code}".strip()
-
-
-async def until_guarding(url: str, timeout_s: float = 30.0) -> None:
-    """Return once the room refuses requests without admission, in every worker: each
-    process follows the room's settings within a second of its next request, and load
-    that starts sooner would meet some workers guarding and others not."""
-    deadline, refused = time.monotonic() + timeout_s, 0
-    while refused < GUARDING_PROBES:
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"the waiting room did not guard {timeout_s:.0f} s after arming")
-        refused = refused + 1 if await probe_room(url) == GUARDED else 0
-        await asyncio.sleep(0.1)  # probing the workers in turn, bounded by the deadline
 
 
 async def drain(dsn: str, limit_s: float) -> None:
@@ -154,22 +87,6 @@ async def drain(dsn: str, limit_s: float) -> None:
         await asyncio.sleep(0.5)  # polling the relay's progress, bounded by the deadline
 
 
-async def pin_delays(dsn: str) -> list[tuple[float, float]]:
-    conn = await asyncpg.connect(dsn)
-    try:
-        rows = await conn.fetch(
-            "SELECT created_at, sent_at FROM outbox WHERE channel = 'sms' AND priority = 0 "
-            "AND sent_at IS NOT NULL"
-        )
-    finally:
-        await conn.close()
-    return [(_unix(r["created_at"]), _unix(r["sent_at"])) for r in rows]
-
-
-def _unix(naive_utc: datetime) -> float:
-    return naive_utc.replace(tzinfo=UTC).timestamp()
-
-
 def logged_errors(logs: list[Path]) -> int:
     """Error lines in the service's logs: JSON events at level error, Granian's own errors."""
     count = 0
@@ -178,6 +95,50 @@ def logged_errors(logs: list[Path]) -> int:
             if '"level": "error"' in line or '"level":"error"' in line or "[ERROR]" in line:
                 count += 1
     return count
+
+
+async def prepare(
+    infra: Infrastructure, env: dict[str, str], args: argparse.Namespace, logs: Path
+) -> Deployment:
+    """A fresh deployment on a reset inventory and an empty Redis, the room guarding."""
+    await data.reset(infra.pg.dsn)
+    infra.redis.flush()
+    deployment = Deployment(env, free_port(), logs)
+    await asyncio.to_thread(deployment.start)
+    if args.room:
+        await asyncio.to_thread(room.arm, deployment.env, args.admission_rate)
+        await room.until_guarding(deployment.url)
+    return deployment
+
+
+async def strike(
+    scenario: Scenario,
+    infra: Infrastructure,
+    deployment: Deployment,
+    load: Load,
+    args: argparse.Namespace,
+    index: int,
+) -> Timeline:
+    """Load, the fault at `--before-s`, load until `--after-s` past its end; then the
+    journeys under way finish and the room is probed."""
+    line = Timeline(scenario.describe(args.down_s))
+    print(f"[{scenario.name}] {line.what}", flush=True)
+    line.load_from = time.time()
+    load.start(index)
+    await asyncio.sleep(args.before_s)
+    hands = Hands(infra, deployment, scenario.length(args.down_s), notes=line.notes)
+    if args.room:
+        line.notes["in line at the fault"] = await asyncio.to_thread(room.in_line, deployment.env)
+    line.fault_at = time.time()
+    await scenario.inject(hands)
+    hands.end()
+    line.fault_end = hands.ended_at or line.fault_at
+    await asyncio.sleep(args.after_s)
+    line.load_to = time.time()
+    await load.stop(grace_s=args.grace_s)
+    if args.room:
+        line.room_after = await room.probe(deployment.url)
+    return line
 
 
 async def run_scenario(
@@ -189,48 +150,28 @@ async def run_scenario(
     index: int,
     out: Path,
 ) -> report.Outcome:
-    await reset(infra.pg.dsn)
-    infra.redis.flush()
-    deployment = Deployment(env, free_port(), out / scenario.name)
-    await asyncio.to_thread(deployment.start)
+    deployment = await prepare(infra, env, args, out / scenario.name)
     load = Load(deployment.url, deployment.sms_url, args.clients, centres, room=args.room)
     try:
-        if args.room:
-            await asyncio.to_thread(arm_room, deployment.env, args.admission_rate)
-            await until_guarding(deployment.url)
-        what = scenario.describe(args.down_s)
-        print(f"[{scenario.name}] {what}", flush=True)
-        load_from = time.time()
-        load.start(index)
-        await asyncio.sleep(args.before_s)
-        hands = Hands(infra, deployment, scenario.length(args.down_s))
-        if args.room:
-            hands.notes["in line at the fault"] = await asyncio.to_thread(in_line, deployment.env)
-        fault_at = time.time()
-        await scenario.inject(hands)
-        hands.end()
-        await asyncio.sleep(args.after_s)
-        load_to = time.time()
-        await load.stop(grace_s=args.grace_s)
-        room = await probe_room(deployment.url) if args.room else "off"
+        line = await strike(scenario, infra, deployment, load, args, index)
         await drain(infra.pg.dsn, scenario.drain_s)
     finally:
         await load.aclose()
         sms, mail = await asyncio.to_thread(deployment.stop)
-    findings = await check(infra.pg.dsn, load.ledger, sms, mail, deployment.relays_killed())
+    dsn = infra.pg.dsn
     outcome = report.Outcome(
         scenario.name,
-        what,
-        load_from,
-        fault_at,
-        hands.ended_at or fault_at,
-        load_to,
+        line.what,
+        line.load_from,
+        line.fault_at,
+        line.fault_end,
+        line.load_to,
         load.ledger,
-        findings,
-        await pin_delays(infra.pg.dsn),
-        room,
+        await check(dsn, load.ledger, sms, mail, deployment.relays_killed()),
+        await pin_delays(dsn),
+        line.room_after,
         logged_errors(deployment.service_logs()),
-        hands.notes,
+        line.notes,
     )
     events = [asdict(e) for e in load.ledger.events]
     (out / scenario.name / "events.json").write_text(json.dumps(events))
@@ -245,7 +186,7 @@ async def run(args: argparse.Namespace, chosen: list[Scenario], out: Path) -> li
         began = time.monotonic()
         await asyncio.to_thread(infra.start)
         print(f"PostgreSQL on {infra.pg.port}, Redis on {infra.redis.port}: seeding", flush=True)
-        centres = await seed(infra, args.weeks)
+        centres = await data.seed(infra.pg.url, infra.pg.dsn, args.weeks)
         print(f"ready in {time.monotonic() - began:.0f} s", flush=True)
         env = environment(infra, secrets.token_urlsafe(32))
         for i, scenario in enumerate(chosen, start=1):
