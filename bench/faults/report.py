@@ -141,7 +141,8 @@ def row(o: Row) -> list[str]:
     notes = "; ".join(f"{k}: {v}" for k, v in o.notes.items())
     return [
         o.name,
-        f"{len(o.ledger.confirmed)} ({o.findings.stored} stored, {o.ledger.replays} replayed)",
+        f"{len(o.ledger.confirmed)} ({o.findings.stored} stored, {o.ledger.replays} replayed, "
+        f"{o.ledger.gave_up} gave up)",
         _errors(o),
         _s(o.recovery_s),
         _s(o.longest_gap_s),
