@@ -6,7 +6,8 @@ Invariants checked here (each count must be 0 after any fault):
   was confirmed with (both doses), its persons and its confirmation rows in the outbox;
 - no booking stored without all its appointments, persons or outbox rows (a half pair);
 - no replay of an Idempotency-Key answered with another booking, and no phone with more
-  than one booking (each client person books once);
+  than one booking (each client person books once). A replay refused with an error books
+  nothing twice: it is counted apart (the API promises the first answer, so it is shown);
 - per channel, by message id: no message recorded as sent that the receiver never got
   (lost), and repeats (duplicated) no more than the messages in flight when the fault hit:
   `IN_FLIGHT` per relay that was killed, none otherwise. Messages still waiting in the
@@ -58,7 +59,8 @@ class Findings:
     missing: int  # confirmed to a client, not stored complete
     half: int
     stored: int
-    double_booked: int  # replays answered otherwise + phones with two bookings
+    double_booked: int  # replays answered with another booking + phones with two bookings
+    replays_refused: int  # replays answered with an error instead of the first answer
     sms: Channel
     mail: Channel
 
@@ -92,7 +94,8 @@ async def check(
         missing=sum(1 for c in ledger.confirmed if not _matches(stored.get(c.code), _as_person(c))),
         half=sum(1 for r in rows if not _complete(r)),
         stored=len(rows),
-        double_booked=len(ledger.replay_mismatches) + int(phones),
+        double_booked=sum(1 for r in ledger.odd_replays if r.double) + int(phones),
+        replays_refused=sum(1 for r in ledger.odd_replays if r.status not in (200, 201)),
         sms=channel([r for r in outbox if r["channel"] == "sms"], sms, relays_killed, "sms"),
         mail=channel([r for r in outbox if r["channel"] == "email"], mail, relays_killed, "email"),
     )

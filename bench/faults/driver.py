@@ -16,7 +16,8 @@ Invariants kept here (what the ledger may be trusted for):
 - Every answer that is not 2xx, and every request without an answer (status 0), is one
   `Event` with the time it ended, the step, the status and the error code (or the exception).
 - Every replay is counted, and every replay not answered with the first answer's code is
-  kept in `Ledger.replay_mismatches`.
+  kept in `Ledger.odd_replays`: answered with another booking (a double booking) or refused
+  (an error instead of the first answer).
 """
 
 from __future__ import annotations
@@ -58,12 +59,26 @@ class Confirmed:
     at: float  # and the time the 201 came
 
 
+@dataclass(frozen=True, slots=True)
+class OddReplay:
+    """A replay of a confirmed booking's request not answered with that booking."""
+
+    code: str  # the booking the first 201 confirmed
+    status: int
+    error: str
+    returned: str | None  # the booking code the replay's answer named, if any
+
+    @property
+    def double(self) -> bool:
+        return self.returned is not None and self.returned != self.code
+
+
 @dataclass(slots=True)
 class Ledger:
     events: list[Event] = field(default_factory=list)
     confirmed: list[Confirmed] = field(default_factory=list)
     replays: int = 0
-    replay_mismatches: list[tuple[str, int, str]] = field(default_factory=list)
+    odd_replays: list[OddReplay] = field(default_factory=list)
     gave_up: int = 0  # people who gave up on a step while the load ran
 
 
@@ -317,9 +332,10 @@ class Person:
             return
         again = await self.step("replay", "POST", f"{API}/bookings", body, token, key)
         self.load.ledger.replays += 1
-        same = isinstance(again.data, dict) and again.data.get("code") == code
-        if again.status not in (200, 201) or not same:
-            self.load.ledger.replay_mismatches.append((code, again.status, again.code))
+        returned = again.data.get("code") if isinstance(again.data, dict) else None
+        if again.status not in (200, 201) or returned != code:
+            odd = OddReplay(code, again.status, again.code, returned)
+            self.load.ledger.odd_replays.append(odd)
 
     def details(self) -> dict[str, str]:
         return {

@@ -93,6 +93,14 @@ def _errors(outcome: Outcome, top: int = 4) -> str:
     return ", ".join(shown) + (f", {rest} more" if rest else "")
 
 
+def _booked(o: Outcome) -> str:
+    refused = f" ({o.findings.replays_refused} refused)" if o.findings.replays_refused else ""
+    return (
+        f"{len(o.ledger.confirmed)} ({o.findings.stored} stored, {o.ledger.replays} replayed"
+        f"{refused}, {o.ledger.gave_up} gave up)"
+    )
+
+
 def _invariants(f: Findings) -> str:
     """The SQL checks; messages have columns of their own."""
     broken = [
@@ -141,8 +149,7 @@ def row(o: Row) -> list[str]:
     notes = "; ".join(f"{k}: {v}" for k, v in o.notes.items())
     return [
         o.name,
-        f"{len(o.ledger.confirmed)} ({o.findings.stored} stored, {o.ledger.replays} replayed, "
-        f"{o.ledger.gave_up} gave up)",
+        _booked(o),
         _errors(o),
         _s(o.recovery_s),
         _s(o.longest_gap_s),

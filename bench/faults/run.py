@@ -17,7 +17,7 @@ One run (bench/README.md, "Faults", has the figures):
    admission (is the room still guarding?), the relay's time to deliver what is queued, and
    the checks (checks.py);
 4. one table, printed and written to bench/results/faults-<time>/summary.md with the
-   clients' error events (events.json) and every server's log beside it.
+   clients' ledgers (ledger.json) and every server's log beside it.
 The exit status is 1 when any scenario broke an invariant, messages included (not for
 errors or slow recovery, which the table shows).
 """
@@ -150,7 +150,8 @@ async def run_scenario(
     index: int,
     out: Path,
 ) -> report.Outcome:
-    deployment = await prepare(infra, env, args, out / scenario.name)
+    folder = out / f"{index:02d}-{scenario.name}"  # (a scenario may be asked for twice)
+    deployment = await prepare(infra, env, args, folder)
     load = Load(deployment.url, deployment.sms_url, args.clients, centres, room=args.room)
     try:
         line = await strike(scenario, infra, deployment, load, args, index)
@@ -173,8 +174,7 @@ async def run_scenario(
         logged_errors(deployment.service_logs()),
         line.notes,
     )
-    events = [asdict(e) for e in load.ledger.events]
-    (out / scenario.name / "events.json").write_text(json.dumps(events))
+    (folder / "ledger.json").write_text(json.dumps(asdict(load.ledger)))
     print(f"[{scenario.name}] " + " | ".join(report.row(outcome)[1:]), flush=True)
     return outcome
 
@@ -245,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     report.print_table(outcomes)
     (out / "summary.md").write_text(report.markdown(outcomes, meta))
-    print(f"written: {out / 'summary.md'} (events and server logs beside it)")
+    print(f"written: {out / 'summary.md'} (ledgers and server logs beside it)")
     return 0 if all(report.held(o) for o in outcomes) else 1
 
 
