@@ -1,7 +1,7 @@
 """The fault suite: a production-mode deployment under booking load, hurt in one way per
 scenario at a known time, then checked.
 
-    make bench-faults                                          # every scenario, about 10 minutes
+    make bench-faults                                          # every scenario, about 11 minutes
     .venv/bin/python bench/faults/run.py --scenario pg-kill    # one (repeat the option for more)
     .venv/bin/python bench/faults/run.py --list
 
