@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-fast contract lint format typecheck bench bench-pages bench-rush browser clean
+.PHONY: help install run test test-fast contract lint format typecheck bench bench-pages bench-rush bench-faults browser clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -26,6 +26,9 @@ run: install ## serve on http://127.0.0.1:8000 (SQLite, demo data, dev mailbox)
 
 test: install lint typecheck browser ## lint, typecheck and run every test (PostgreSQL and Redis included)
 	$(BIN)/pytest
+
+bench-faults: install ## faults under booking load, invariants checked after each (bench/README.md); ARGS="--scenario pg-kill"
+	$(PY) bench/faults/run.py $(ARGS)
 
 browser: ## Debian's Chromium for the portal's browser tests (Playwright drives it)
 	@command -v chromium >/dev/null || ($(SUDO) apt-get update -q && \

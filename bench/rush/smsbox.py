@@ -5,7 +5,10 @@ The relay POSTs `{"to", "text"}` as JSON (API.md) to any path and gets 200. Simu
 ask `GET /pin?to=+49...`: 200 `{"pin": "123456", "at": <epoch s when it arrived>}` with the
 newest PIN sent to that number, or 404 while none has come. `GET /stats` answers how many
 texts arrived, of which PINs and booking confirmations, and the codes confirmed by SMS, so the
-benchmark can check that every booking's confirmation was delivered.
+benchmark can check that every booking's confirmation was delivered. For the fault suite
+(bench/faults/): `GET /ids` answers how often each message id arrived, and
+`POST /control/outage` `{"failing": true|false}` makes the gateway answer every text 503
+(recording none) until told otherwise, as a gateway in an outage does.
 
 It is a bare asyncio protocol on uvloop (HTTP/1.1 keep-alive, content-length bodies only):
 the gateway shares the two cores with what it serves, so it must stay cheap. Run as
@@ -20,6 +23,7 @@ import json
 import re
 import signal
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
@@ -36,14 +40,20 @@ class Inbox:
     texts: int = 0
     pin_texts: int = 0
     duplicates: int = 0
-    seen_ids: set[str] = field(default_factory=set)
+    arrivals: Counter[str] = field(default_factory=Counter)  # by message id, repeats included
+    failing: bool = False  # in an outage: every text is answered 503 and not recorded
+    refused: int = 0
 
-    def receive(self, message_id: str, body: bytes) -> None:
-        if message_id and message_id in self.seen_ids:
-            self.duplicates += 1  # at-least-once delivery: a receiver drops repeats by id
-            return
+    def receive(self, message_id: str, body: bytes) -> int:
+        """The status the gateway answers."""
+        if self.failing:
+            self.refused += 1
+            return 503
         if message_id:
-            self.seen_ids.add(message_id)
+            self.arrivals[message_id] += 1
+            if self.arrivals[message_id] > 1:
+                self.duplicates += 1  # at-least-once delivery: a receiver drops repeats by id
+                return 200
         data = json.loads(body)
         self.texts += 1
         text = data["text"]
@@ -52,6 +62,13 @@ class Inbox:
             self.pins[data["to"]] = (pin.group(1), time.time())
         elif (code := CODE.search(text)) is not None:
             self.booked_codes.add(code.group(1))
+        return 200
+
+    def control(self, target: str, body: bytes) -> tuple[int, bytes]:
+        if urlsplit(target).path == "/control/outage":
+            self.failing = bool(json.loads(body or b"{}").get("failing"))
+            return 200, json.dumps({"failing": self.failing}).encode()
+        return 404, b'{"error": {"code": "unknown_path"}}'
 
     def answer(self, method: str, target: str) -> tuple[int, bytes]:
         url = urlsplit(target)
@@ -63,6 +80,8 @@ class Inbox:
             return 200, json.dumps({"pin": found[0], "at": found[1]}).encode()
         if method == "GET" and url.path == "/stats":
             return 200, json.dumps(self.stats(with_codes=True)).encode()
+        if method == "GET" and url.path == "/ids":
+            return 200, json.dumps(self.arrivals).encode()
         return 404, b'{"error": {"code": "unknown_path"}}'
 
     def stats(self, with_codes: bool = False) -> dict[str, object]:
@@ -71,6 +90,7 @@ class Inbox:
             "pin_texts": self.pin_texts,
             "booking_texts": len(self.booked_codes),
             "duplicates": self.duplicates,
+            "refused": self.refused,
         }
         if with_codes:
             out["booked_codes"] = sorted(self.booked_codes)
@@ -99,9 +119,11 @@ class _Http(asyncio.Protocol):
             body = self.buf[end + 4 : end + 4 + length]
             self.buf = self.buf[end + 4 + length :]
             method, target, _ = lines[0].split(" ", 2)
-            if method == "POST":
-                self.inbox.receive(headers.get("x-message-id", ""), body)
-                status, reply = 200, b"{}"
+            if method == "POST" and target.startswith("/control/"):
+                status, reply = self.inbox.control(target, body)
+            elif method == "POST":
+                status = self.inbox.receive(headers.get("x-message-id", ""), body)
+                reply = b"{}" if status == 200 else b'{"error": "try later"}'
             else:
                 status, reply = self.inbox.answer(method, target)
             self._reply(status, reply)

@@ -181,9 +181,10 @@ class SmtpSink:
     _server: asyncio.Server | None = None
     _open: list[asyncio.BaseTransport] = field(default_factory=list)
 
-    async def start(self) -> str:
+    async def start(self, port: int = 0) -> str:
+        """Listen on `port` (0: a free one); the fault suite starts it again on its old one."""
         loop = asyncio.get_running_loop()
-        self._server = await loop.create_server(self._protocol, "127.0.0.1", 0)
+        self._server = await loop.create_server(self._protocol, "127.0.0.1", port)
         return self.url
 
     @property
