@@ -125,6 +125,7 @@ class Recovery:
             auto_since=(seen.auto_since if seen else None) or now,
             hold_until=now + REJOIN_HOLD_S if auto_on else 0.0,
             config=config,
+            rejoin_until=now + REJOIN_HOLD_S,
         )
 
     async def _config(self, seen: Shared | None) -> RoomConfig | None:

@@ -171,7 +171,11 @@ POLL_LUA = (
     + """
 if not ready() then return 'empty' end
 local t = ARGV[7]
-if ARGV[8] ~= '' and tonumber(ARGV[8]) > bar() and not redis.call('ZSCORE', q, t)
+local limit = bar()
+if now < num(redis.call('HGET', st, 'rejoin_until'), 0) then  -- see store.Restore
+  limit = num(redis.call('HGET', st, 'floor'), -math.huge)
+end
+if ARGV[8] ~= '' and tonumber(ARGV[8]) > limit and not redis.call('ZSCORE', q, t)
    and not redis.call('ZSCORE', adm, t) and not redis.call('ZSCORE', gone, t) then
   redis.call('ZADD', q, ARGV[8], t)  -- lost with the store: back at its old place
 end
@@ -241,17 +245,18 @@ return {{redis.call('HGETALL', P .. 'cfg'), on and 1 or 0, s[1] or '', counts, b
 """
 )
 
-# ARGV: 1 prefix, 2 floor, 3 served, 4 auto on (1/0), 5 auto since, 6 hold until, then the
-# operator's settings as field, value, ... Each part only where nothing is stored yet.
+# ARGV: 1 prefix, 2 floor, 3 served, 4 auto on (1/0), 5 auto since, 6 hold until, 7 rejoin
+# until, then the operator's settings as field, value, ... Each part only where nothing is
+# stored yet.
 RESTORE_LUA = """
 local st, cfg = ARGV[1] .. 'st', ARGV[1] .. 'cfg'
 if redis.call('HEXISTS', st, 'floor') == 1 then return 0 end
-redis.call('HSET', st, 'floor', ARGV[2], 'auto_hold', ARGV[6])
+redis.call('HSET', st, 'floor', ARGV[2], 'auto_hold', ARGV[6], 'rejoin_until', ARGV[7])
 redis.call('HSETNX', st, 'served', ARGV[3])
 if ARGV[4] == '1' and redis.call('HGET', st, 'auto_on') ~= '1' then
   redis.call('HSET', st, 'auto_on', '1', 'auto_since', ARGV[5])
 end
-if redis.call('EXISTS', cfg) == 0 then redis.call('HSET', cfg, unpack(ARGV, 7)) end
+if redis.call('EXISTS', cfg) == 0 then redis.call('HSET', cfg, unpack(ARGV, 8)) end
 return 1
 """
 
@@ -371,7 +376,7 @@ class RedisWaitingRoom:
     async def restore(self, restore: Restore) -> bool:
         since = "" if restore.auto_since is None else repr(restore.auto_since)
         args = [self.prefix, repr(restore.floor), restore.served, "1" if restore.auto_on else "0"]
-        args += [since, repr(restore.hold_until)]
+        args += [since, repr(restore.hold_until), repr(restore.rejoin_until)]
         for field, value in encode_stored(restore.config).items():
             args += [field, value]
         return int(await self._call(self._restore, [], args)) == 1

@@ -117,6 +117,9 @@ class Restore:
     auto_since: float | None
     hold_until: float  # auto mode stays on until then: the waiting rejoin as they next ask
     config: RoomConfig | None  # None: no operator setting, the environment's settings apply
+    # Until then a lost ticket above `floor` rejoins even below `top`: those who ask first
+    # rejoin and are admitted, which lifts `top` over the waiting who have not asked yet.
+    rejoin_until: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +217,7 @@ class _Room:
     config: RoomConfig | None = None
     config_stored: bool = False  # False: not even "none" (the store came up empty)
     floor: float | None = None  # None: the store holds no room yet (`restore`)
+    rejoin_until: float = 0.0  # see Restore
     top: float = -math.inf  # the highest score admitted
     auto_hold: float = 0.0
 
@@ -240,6 +244,13 @@ class MemoryWaitingRoom:
     def _bar(self) -> float:
         floor = self._r.floor
         return max(-math.inf if floor is None else floor, self._r.top)
+
+    def _rejoin_bar(self, now: float) -> float:
+        """The bar a lost ticket must score above to rejoin (see Restore.rejoin_until)."""
+        floor = self._r.floor
+        if now < self._r.rejoin_until and floor is not None:
+            return floor
+        return self._bar()
 
     def _pop_front(self) -> str:
         r = self._r
@@ -313,7 +324,7 @@ class MemoryWaitingRoom:
         self._ready()
         r = self._r
         lost = ticket not in r.scores and ticket not in r.admitted and ticket not in r.expired
-        if score is not None and lost and score > self._bar():
+        if score is not None and lost and score > self._rejoin_bar(step.now):
             bisect.insort(r.order, (score, ticket), lo=r.head)  # back at its old place
             r.scores[ticket] = score
         self._advance(step)
@@ -366,6 +377,7 @@ class MemoryWaitingRoom:
         if restore.auto_on and not r.auto_on:
             r.auto_on, r.auto_since = True, restore.auto_since
         r.auto_hold = restore.hold_until
+        r.rejoin_until = restore.rejoin_until
         if not r.config_stored:
             r.config, r.config_stored = restore.config, True
         return True

@@ -24,8 +24,9 @@ from kontingent.clock import FixedClock
 from kontingent.config import Settings
 from kontingent.errors import NotFound
 from kontingent.schema import slots
-from kontingent.waiting_room.model import Mode
+from kontingent.waiting_room.model import REJOIN_HOLD_S, Mode
 from kontingent.waiting_room.service import AdmissionRefused, QueueView, WaitingRoomPaused
+from kontingent.waiting_room.store import Restore, Step, WaitingRoomStore
 from tests.integration.waiting_room.conftest import DEAD_REDIS_URL, PrivateRedis
 from tests.support import (
     BIELEFELD,
@@ -307,3 +308,28 @@ async def test_faults_4_a_failed_booking_leaves_the_admission_usable(
         assert replay.status_code == 201, replay.text  # the stored answer: booked once
         third = await _verified(client, services, other, 3)
         error_of(await _book(client, other, third, 3, offers[0], "four"), 403, "admission_used")
+
+
+async def test_faults_3_the_waiting_who_ask_last_after_a_restart_still_rejoin(
+    store: WaitingRoomStore,
+) -> None:
+    """Seen in `make bench-faults` (46 people sent back with 404 unknown_ticket): after a
+    store came back empty, those who ask first rejoin and are admitted, which lifts the
+    highest score admitted above the people who had not asked yet; they must rejoin too."""
+    opens, now = 1_000.0, 2_000.0
+    await store.restore(
+        Restore(1_500.0, 0, False, None, 0.0, None, rejoin_until=now + REJOIN_HOLD_S)
+    )
+    step = Step(now, True, 1.0, 900.0, opens)
+    late_asker, early_asker = "ticket-at-1600-a", "ticket-at-1700-b"
+    first = await store.poll(early_asker, 1_700.0, step)  # lost with the store: back in line
+    assert first.status in ("waiting", "admitted")
+    for second in range(1, 4):  # admitted, so the highest admitted score is now 1,700
+        await store.poll(early_asker, 1_700.0, Step(now + second, True, 1.0, 900.0, opens))
+    later = await store.poll(late_asker, 1_600.0, Step(now + 5, True, 1.0, 900.0, opens))
+    assert later.status in ("waiting", "admitted"), later
+    # Once everyone had the time to ask, a ticket below what was admitted stays unknown.
+    gone = await store.poll(
+        "ticket-at-1650-c", 1_650.0, Step(now + REJOIN_HOLD_S + 1, True, 1.0, 900.0, opens)
+    )
+    assert gone.status == "unknown"
