@@ -15,7 +15,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from kontingent.booking.model import SlotInfo
 from kontingent.db import aware_utc
 from kontingent.eligibility.model import Cohort
-from kontingent.inventory.model import Centre, FreeSlot, Vaccine, day_bounds, local_day
+from kontingent.inventory.closures import Closures
+from kontingent.inventory.model import Centre, Vaccine, day_bounds, local_day
 from kontingent.schema import (
     campaigns,
     centres,
@@ -23,6 +24,7 @@ from kontingent.schema import (
     cohorts,
     contingents,
     districts,
+    opened_days,
     postcodes,
     slot_days,
     slots,
@@ -48,6 +50,7 @@ class Catalogue:
     cohorts: list[Cohort]
     districts: dict[int, tuple[str, int]]  # id -> (name, region_id)
     postcodes: dict[str, int] = field(repr=False)  # postcode -> district id
+    closures: Closures = field(default_factory=Closures)  # holidays an admin opened
 
 
 async def load_catalogue(conn: AsyncConnection) -> Catalogue:
@@ -67,6 +70,7 @@ async def load_catalogue(conn: AsyncConnection) -> Catalogue:
     ).all()
     vaccine_rows = (await conn.execute(select(vaccines).order_by(vaccines.c.code))).all()
     postcode_rows = (await conn.execute(select(postcodes))).all()
+    opened_rows = (await conn.execute(select(opened_days.c.centre_id, opened_days.c.day))).all()
     return Catalogue(
         campaign=Campaign(
             campaign_row.id,
@@ -99,6 +103,7 @@ async def load_catalogue(conn: AsyncConnection) -> Catalogue:
                 r.interval_max_days,
                 r.min_age,
                 r.max_age,
+                r.interval_recommended_days,
             )
             for r in vaccine_rows
         },
@@ -116,6 +121,7 @@ async def load_catalogue(conn: AsyncConnection) -> Catalogue:
         ],
         districts=dist,
         postcodes={r.postcode: r.district_id for r in postcode_rows},
+        closures=Closures.of((r.centre_id, r.day) for r in opened_rows),
     )
 
 
@@ -126,55 +132,6 @@ def _bookable(now: datetime, until: datetime) -> list[ColumnElement[bool]]:
         slots.c.starts_at > now,
         slots.c.starts_at < until,
     ]
-
-
-async def free_slots(
-    conn: AsyncConnection, centre_id: int, vaccine_code: str, now: datetime, window: Campaign
-) -> list[FreeSlot]:
-    return [free for free, _ in await bookable_slots(conn, centre_id, vaccine_code, now, window)]
-
-
-async def bookable_slots(
-    conn: AsyncConnection, centre_id: int, vaccine_code: str, now: datetime, window: Campaign
-) -> list[tuple[FreeSlot, datetime]]:
-    """The slots with a free seat that can be booked now, in start order, each with its
-    release minute."""
-    start = max(now, window.booking_from)
-    query = (
-        select(
-            slots.c.id,
-            slots.c.starts_at,
-            (slots.c.capacity - slots.c.booked).label("free"),
-            slots.c.bookable_from,
-        )
-        .where(
-            slots.c.centre_id == centre_id,
-            slots.c.vaccine_code == vaccine_code,
-            slots.c.starts_at >= start,
-            slots.c.booked < slots.c.capacity,
-            *_bookable(now, window.booking_until),
-        )
-        .order_by(slots.c.starts_at)
-    )
-    return [
-        (FreeSlot(r.id, r.starts_at, r.free), r.bookable_from)
-        for r in (await conn.execute(query)).all()
-    ]
-
-
-async def seats_left_at(
-    conn: AsyncConnection, centre_id: int, vaccine_code: str, now: datetime, window: Campaign
-) -> list[tuple[int, int]]:
-    """(slot id, seats left) of the slots `bookable_slots` answers, without their times."""
-    start = max(now, window.booking_from)
-    query = select(slots.c.id, slots.c.capacity - slots.c.booked).where(
-        slots.c.centre_id == centre_id,
-        slots.c.vaccine_code == vaccine_code,
-        slots.c.starts_at >= start,
-        slots.c.booked < slots.c.capacity,
-        *_bookable(now, window.booking_until),
-    )
-    return [(r[0], r[1]) for r in (await conn.execute(query)).all()]
 
 
 async def next_release(
