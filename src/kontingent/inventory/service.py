@@ -235,8 +235,13 @@ class Inventory:
         self._offers_memo.clear()
 
     def cache_stats(self) -> CacheStats:
-        cache = self.availability_cache
-        return CacheStats(cache.hits, cache.misses, cache.size(), self.remote_changes)
+        slots, days = self.availability_cache, self.days_cache
+        return CacheStats(
+            slots.hits + days.hits,
+            slots.misses + days.misses,
+            slots.size() + days.size(),
+            self.remote_changes,
+        )
 
     async def lookup(self, centre_id: int, vaccine_code: str) -> tuple[Centre, Vaccine]:
         catalogue = await self.catalogue()
