@@ -150,9 +150,9 @@ async def test_both_reads_of_free_seats_agree_on_postgresql(
     catalogue = await services.inventory.catalogue()
     now, window = clock.now(), catalogue.campaign
     async with services.db.read() as conn:
-        through_sqlalchemy = await inventory_repo.free_seats_by_day(conn, now, window)
+        through_sqlalchemy = await inventory_repo.free_seats_by_day(conn, now, window, 400)
     through_driver = await services.db.run_driver(
-        partial(inventory_repo.free_seats_by_day_pg, now=now, window=window)
+        partial(inventory_repo.free_seats_by_day_pg, now=now, window=window, horizon_days=400)
     )
     assert sorted(through_driver) == sorted(through_sqlalchemy)
     assert through_driver
