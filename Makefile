@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-fast contract lint format typecheck bench bench-pages bench-rush bench-faults browser clean
+.PHONY: help install run test test-fast contract lint format typecheck bench bench-pages bench-scale bench-rush bench-faults browser clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -53,6 +53,9 @@ typecheck: install ## mypy on src/
 
 bench: install ## booking and offer throughput on PostgreSQL vs the raw ceiling (bench/README.md)
 	$(PY) bench/booking.py
+
+bench-scale: install ## cold offers, feed and refresh CPU at 1x, 4x, 16x slots on SQLite (bench/README.md); ARGS="--centres 3"
+	$(PY) bench/inventory_scale.py $(ARGS)
 
 bench-pages: install ## portal pages per second: start page and offers page (bench/README.md)
 	$(PY) bench/pages.py

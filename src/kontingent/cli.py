@@ -103,6 +103,40 @@ def seed(
     _seed(settings)
 
 
+@app.command("open-day")
+def open_day(
+    day: Annotated[str, typer.Argument(help="the local day to open, YYYY-MM-DD")],
+    centre: Annotated[
+        int | None, typer.Option("--centre", help="one centre's id; default: every centre")
+    ] = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Open a public holiday for offers (centres are closed on NRW holidays otherwise)."""
+    from datetime import date
+
+    from kontingent.inventory.closures import holiday_name
+    from kontingent.inventory.days import open_day as record_open_day
+
+    try:
+        when = date.fromisoformat(day)
+    except ValueError:
+        console.print(f"[red]error:[/red] {day!r} is not a day: write it as YYYY-MM-DD")
+        raise typer.Exit(2) from None
+    name = holiday_name(when)
+    if name is None:
+        console.print(f"[red]error:[/red] {when} is no public holiday in NRW: it is open anyway")
+        raise typer.Exit(2)
+
+    async def work(db: Database) -> bool:
+        async with db.write() as conn:
+            return await record_open_day(conn, centre, when, SystemClock().now())
+
+    added = _run(work, _settings(database_url=database_url))
+    where = f"centre {centre}" if centre is not None else "every centre"
+    state = "opened" if added else "was open already"
+    console.print(f"{when} ({name}) {state} for {where}; offers show it within seconds")
+
+
 @app.command()
 def serve(
     demo: Annotated[

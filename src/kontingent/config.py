@@ -82,6 +82,9 @@ class Settings:
     availability_ttl_s: float = 1.0
     # How long the public availability feed is kept (and may be cached by its readers).
     feed_ttl_s: float = 5.0
+    # No offer starts sooner than this after now: people need time to get there, and a
+    # centre's day list is printed ahead (issue 14).
+    offer_lead_minutes: int = 120
     db_pool_size: int = 10
     # Server-side limits on every PostgreSQL statement of the service (0: none), so that no
     # request outlives its client's patience behind a lock or a slow query: it is answered
@@ -209,6 +212,7 @@ _KINDS: dict[str, type] = {
     "db_lock_timeout_s": float,
     "availability_ttl_s": float,
     "feed_ttl_s": float,
+    "offer_lead_minutes": int,
     "rate_limits": bool,
     "access_log": bool,
 }
@@ -246,6 +250,11 @@ def _check_timeouts(settings: Settings) -> None:
     for name in ("db_statement_timeout_s", "db_lock_timeout_s"):
         if getattr(settings, name) < 0:
             raise SettingsError(f"KONTINGENT_{name.upper()} must be 0 (no limit) or more")
+    if not 0 <= settings.offer_lead_minutes <= 7 * 24 * 60:
+        raise SettingsError(
+            "KONTINGENT_OFFER_LEAD_MINUTES must be 0 to 10080 (a week): the minutes from now "
+            "before which no offer may start"
+        )
 
 
 def _check_urls(settings: Settings) -> None:

@@ -111,6 +111,8 @@ vaccines = Table(
     Column("doses", SmallInteger, nullable=False),
     Column("interval_min_days", SmallInteger, nullable=False, server_default="0"),
     Column("interval_max_days", SmallInteger, nullable=False, server_default="0"),
+    # Where offers put the second dose when the calendar allows; NULL: the minimum.
+    Column("interval_recommended_days", SmallInteger),
     Column("min_age", SmallInteger),
     Column("max_age", SmallInteger),
     CheckConstraint("doses IN (1, 2)", name="doses_one_or_two"),
@@ -196,6 +198,18 @@ slot_days = Table(
     Column("bookable_from", UtcDateTime, primary_key=True),
     Column("capacity", Integer, nullable=False),
     Column("booked", Integer, nullable=False),
+)
+
+# Days an admin opened although they are public holidays in NRW (centre_id NULL: every
+# centre); any other holiday closes every centre for offers (inventory/closures.py).
+opened_days = Table(
+    "opened_days",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("centre_id", ForeignKey("centres.id")),
+    Column("day", Date, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Index("ix_opened_days_day", "day"),
 )
 
 bookings = Table(

@@ -59,7 +59,11 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         )
     )
     inventory = Inventory(
-        db, clock, ttl_s=settings.availability_ttl_s, feed_ttl_s=settings.feed_ttl_s
+        db,
+        clock,
+        ttl_s=settings.availability_ttl_s,
+        feed_ttl_s=settings.feed_ttl_s,
+        lead_minutes=settings.offer_lead_minutes,
     )
     cap = recipient_cap(settings)  # every service that queues messages queues under it
     invalidation = (

@@ -32,6 +32,7 @@ import pytest
 from kontingent.clock import SystemClock
 from kontingent.db import Database, make_engine
 from kontingent.demo.seed import DemoSize, seed_demo
+from kontingent.inventory.closures import is_public_holiday
 from kontingent.inventory.model import local_day
 from kontingent.migrations import upgrade
 from tests.integration.test_races import (
@@ -82,8 +83,12 @@ async def _prepare(url: str, schema: str | None, secret: str) -> tuple[Any, ...]
         await upgrade(db.engine)
         clock = SystemClock()
         await seed_demo(db, clock, SEED)
-        tomorrow = local_day(clock.now()) + timedelta(days=1)
-        ids = await make_scarce(db, race_capacity(), tomorrow)
+        # The wall clock's tomorrow, unless it or its second-dose day (21 days on) is a public
+        # holiday, which offers leave out (4 December's is 26 December): the next day then.
+        day = local_day(clock.now()) + timedelta(days=1)
+        while is_public_holiday(day) or is_public_holiday(day + timedelta(days=21)):
+            day += timedelta(days=1)
+        ids = await make_scarce(db, race_capacity(), day)
         requests = race_requests(ids, REQUESTS_PER_KIND)
         tokens = await mint_tokens(db, secret, [r.phone for r in requests], clock.now())
         return ids, requests, tokens

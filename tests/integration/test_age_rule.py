@@ -11,7 +11,7 @@ import pytest
 
 from kontingent.app import Services
 from kontingent.errors import InvalidInput
-from kontingent.inventory.model import Offer, local_day, pair_offers
+from kontingent.inventory.model import Offer, local_day
 from kontingent.web.i18n import Translator
 from kontingent.web.views import choice
 from tests.support import BIELEFELD, claims_for, db_counts, person, phone
@@ -21,10 +21,9 @@ BIRTHDAY = date(2026, 1, 22)
 
 
 async def _offer_on(services: Services, day: date) -> Offer:
-    catalogue = await services.inventory.catalogue()
-    reading = await services.inventory.availability_of(BIELEFELD, "BNT")
-    offers = pair_offers(reading.free, catalogue.vaccines["BNT"], 1)
-    return next(o for o in offers if local_day(o.appointments[0].starts_at) == day)
+    offers = (await services.inventory.offers(BIELEFELD, "BNT", 1, day=day)).offers
+    assert all(local_day(o.appointments[0].starts_at) == day for o in offers)
+    return offers[0]
 
 
 async def test_a_first_dose_before_the_80th_birthday_is_refused_naming_the_day(

@@ -16,7 +16,6 @@ import pytest
 
 from kontingent.app import Services
 from kontingent.booking.service import Booking, SlotTaken
-from kontingent.inventory import repository as repo
 from kontingent.inventory.model import FreeSlot
 from kontingent.inventory.service import Availability, Inventory
 from tests.support import BIELEFELD, T0, claims_for, person, phone, set_free
@@ -86,7 +85,7 @@ async def test_booking_decides_against_the_database_not_the_cache(
 def _reading(*free: int) -> Availability:
     start = T0 + timedelta(days=1)
     return Availability.read(
-        [FreeSlot(i + 1, start + timedelta(minutes=20 * i), n) for i, n in enumerate(free)], None
+        [FreeSlot(i + 1, start + timedelta(minutes=20 * i), n) for i, n in enumerate(free)]
     )
 
 
@@ -107,28 +106,3 @@ def test_a_new_reading_leaves_the_old_one_untouched() -> None:
     assert [s.free for s in reading.free] == [5, 2]
     assert after is not reading
     assert reading.with_free({2: -3}).free[1].free == 0
-
-
-def test_refresh_takes_seats_left_and_zeroes_the_missing() -> None:
-    reading = _reading(5, 2, 1)
-    reading.memoised("k", lambda: "computed")
-    fresh = reading.refreshed([(1, 4), (2, 2)], None)  # slot 3 filled up (or passed)
-    assert fresh is not None
-    assert [s.free for s in fresh.free] == [4, 2, 0]
-    assert fresh.memo == {}  # slot 3 crossed from one seat to none
-    calm = reading.refreshed([(1, 3), (2, 2), (3, 1)], None)
-    assert calm is not None and calm.memo == {"k": "computed"}
-
-
-def test_refresh_refuses_a_slot_new_to_the_reading() -> None:
-    assert _reading(5).refreshed([(1, 5), (7, 3)], None) is None
-
-
-async def test_refresh_query_and_full_reading_agree(services: Services) -> None:
-    catalogue = await services.inventory.catalogue()
-    first = (await services.inventory.offers(BIELEFELD, "BNT")).offers[0]
-    await set_free(services.db, 0, *first.slot_ids)
-    async with services.db.read() as conn:
-        full = await repo.bookable_slots(conn, BIELEFELD, "BNT", T0, catalogue.campaign)
-        seats = await repo.seats_left_at(conn, BIELEFELD, "BNT", T0, catalogue.campaign)
-    assert sorted(seats) == sorted((free.id, free.free) for free, _ in full)

@@ -19,6 +19,7 @@ from sqlalchemy import delete, func, select, update
 from kontingent.app import Services
 from kontingent.clock import FixedClock
 from kontingent.inventory import repository as inventory_repo
+from kontingent.inventory.feed import FEED_DAYS
 from kontingent.schema import slot_days, slots
 from tests.support import T0, claims_for, fill_centre, person, phone, unreleased
 
@@ -97,7 +98,8 @@ async def test_hardening_5_slot_days_follow_every_kind_of_slot_change(
 async def test_hardening_5_the_feed_counts_what_a_booking_could_take_now(
     services: Services, clock: FixedClock
 ) -> None:
-    """Today's past slots, unreleased slots and full slots are not counted as free."""
+    """Today's past slots, unreleased slots and full slots are not counted as free; seats count
+    on first-dose days within the feed's horizon (FEED_DAYS)."""
     clock.advance(timedelta(hours=3))  # midday: the morning's slots are past
     now = clock.now()
     async with unreleased(services.db, BOCHUM, "MOD", now + timedelta(days=1)) as _:
@@ -111,6 +113,7 @@ async def test_hardening_5_the_feed_counts_what_a_booking_could_take_now(
                 slots.c.starts_at > now,
                 slots.c.starts_at < catalogue.campaign.booking_until,
                 slots.c.booked < slots.c.capacity,
+                slots.c.day < now.date() + timedelta(days=FEED_DAYS),
             )
             .group_by(slots.c.centre_id, slots.c.vaccine_code)
         )
@@ -150,9 +153,9 @@ async def test_both_reads_of_free_seats_agree_on_postgresql(
     catalogue = await services.inventory.catalogue()
     now, window = clock.now(), catalogue.campaign
     async with services.db.read() as conn:
-        through_sqlalchemy = await inventory_repo.free_seats_by_day(conn, now, window)
+        through_sqlalchemy = await inventory_repo.free_seats_by_day(conn, now, window, 400)
     through_driver = await services.db.run_driver(
-        partial(inventory_repo.free_seats_by_day_pg, now=now, window=window)
+        partial(inventory_repo.free_seats_by_day_pg, now=now, window=window, horizon_days=400)
     )
     assert sorted(through_driver) == sorted(through_sqlalchemy)
     assert through_driver

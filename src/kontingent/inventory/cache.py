@@ -1,5 +1,5 @@
 """The availability cache: a TTL cache whose concurrent misses share one load, and the
-readings of free slots it keeps per centre and vaccine.
+readings it keeps per centre and vaccine: free slots of one day, free seats per day.
 
 Invariants kept here:
 - A reading is never changed in place: a booking, a refresh or a message from another process
@@ -7,7 +7,7 @@ Invariants kept here:
   is never served for the new one by mistake.
 - The memo of a reading (offers computed from it) survives a change only when no slot crossed
   the line between seating two persons, one and none, because that line alone decides which
-  slots pair into offers; offer counts are recounted whenever a seat changed.
+  slots pair into offers.
 - Dropping or replacing a key also forgets a load under way, which may have read the database
   before the change that caused it.
 """
@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from kontingent.booking.model import SlotInfo
-from kontingent.inventory.model import FreeSlot, Vaccine, count_offers
+from kontingent.inventory.model import FreeSlot
 
 V = TypeVar("V")
 T = TypeVar("T")
@@ -110,26 +110,22 @@ class TtlCache(Generic[V]):
 
 @dataclass(frozen=True, slots=True)
 class Availability:
-    """One reading of the free slots of a centre and vaccine, in start order."""
+    """One reading of the free slots of a centre and vaccine on one day, in start order."""
 
     free: list[FreeSlot]
-    next_release_at: datetime | None
     # slot id -> its index in `free`; shared by the readings derived from this one.
     positions: dict[int, int] = field(default_factory=dict, repr=False, compare=False)
-    # What was computed from this reading (offers, counts), by what and for whom.
+    # What was computed from this reading, by what and for whom.
     memo: dict[Hashable, Any] = field(default_factory=dict, repr=False, compare=False)
     # The release minute of each slot in `free`, by index.
     released: list[datetime | None] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
     def read(
-        cls,
-        free: list[FreeSlot],
-        next_release_at: datetime | None,
-        released: list[datetime | None] | None = None,
+        cls, free: list[FreeSlot], released: list[datetime | None] | None = None
     ) -> Availability:
         positions = {s.id: i for i, s in enumerate(free)}
-        return cls(free, next_release_at, positions, {}, released or [])
+        return cls(free, positions, {}, released or [])
 
     def info(self, slot_id: int, centre_id: int, vaccine_code: str) -> SlotInfo | None:
         """What a booking checks about a slot of this reading, if it is in it."""
@@ -138,17 +134,6 @@ class Availability:
             return None
         slot = self.free[i]
         return SlotInfo(slot.id, centre_id, vaccine_code, slot.starts_at, self.released[i])
-
-    def offer_count(self, vaccine: Vaccine, persons: int) -> int:
-        """Disjoint offers in this reading (`count_offers`). Unlike pairing, the count depends
-        on every seat, so it is kept with the very `free` list it was counted from and
-        counted again for a reading whose seats changed, even where the memo survived."""
-        kept = self.memo.get(("count", vaccine, persons))
-        if kept is None or kept[0] is not self.free:
-            kept = (self.free, count_offers(self.free, vaccine, persons))
-            self.memo[("count", vaccine, persons)] = kept
-        count: int = kept[1]
-        return count
 
     def memoised(self, key: Hashable, compute: Callable[[], T]) -> T:
         if key not in self.memo:
@@ -164,23 +149,6 @@ class Availability:
                 for slot_id, n in seats.items()
                 if (i := self.positions.get(slot_id)) is not None
             }
-        )
-
-    def refreshed(
-        self, seats: Sequence[tuple[int, int]], next_release_at: datetime | None
-    ) -> Availability | None:
-        """This reading brought up to date from (slot id, seats left) of every bookable slot
-        with a seat left; None when a slot is new to it (released, or freed by a
-        cancellation, since it was read), which takes a full reading."""
-        left = dict.fromkeys(self.positions, 0)  # absent now: full, past or out of window
-        for slot_id, free in seats:
-            if slot_id not in left:
-                return None
-            left[slot_id] = free
-        changed = {i: n for i, n in left.items() if self.free[self.positions[i]].free != n}
-        fresh = self.with_free(changed)
-        return Availability(
-            fresh.free, next_release_at, fresh.positions, fresh.memo, fresh.released
         )
 
     def with_free(self, left: Mapping[int, int]) -> Availability:
@@ -200,4 +168,55 @@ class Availability:
             was, is_ = min(slot.free, MAX_SIDE_BY_SIDE), min(now_free, MAX_SIDE_BY_SIDE)
             keep_memo = keep_memo and was == is_
         memo = self.memo if keep_memo else {}
-        return Availability(free, self.next_release_at, self.positions, memo, self.released)
+        return Availability(free, self.positions, memo, self.released)
+
+
+@dataclass(frozen=True, slots=True)
+class DaySeats:
+    """Free seats per local day (keyed by `date.toordinal()`) of a centre and vaccine, read
+    from `slot_days` for a range of days, with the next release minute ahead when read."""
+
+    seats: dict[int, int]
+    next_release_at: datetime | None = None
+
+    def with_taken(self, taken: Mapping[int, int]) -> DaySeats:
+        """After a booking took seats on some days (day ordinal -> seats)."""
+        seats = dict(self.seats)
+        for day, n in taken.items():
+            if day in seats:
+                seats[day] = max(0, seats[day] - n)
+        return DaySeats(seats, self.next_release_at)
+
+
+class FamilyCache(TtlCache[V]):
+    """A TtlCache whose keys are (family, rest): a booking changes one centre and vaccine,
+    so every reading of that family is found without looking at the others."""
+
+    def __init__(self, ttl_s: float) -> None:
+        super().__init__(ttl_s)
+        self._families: dict[Hashable, set[Hashable]] = {}
+
+    async def get(self, key: Hashable, load: Callable[[], Awaitable[V]]) -> V:
+        assert isinstance(key, tuple) and len(key) == 2, "keys are (family, rest)"
+        self._families.setdefault(key[0], set()).add(key)
+        return await super().get(key, load)
+
+    def keys_of(self, family: Hashable) -> list[Hashable]:
+        return list(self._families.get(family, ()))
+
+    def drop_family(self, family: Hashable) -> None:
+        for key in self._families.pop(family, ()):
+            self.drop(key)
+
+    def expire_family(self, family: Hashable) -> None:
+        for key in self._families.get(family, ()):
+            self.expire(key)
+
+    def fresh(self, key: Hashable) -> V | None:
+        """The value kept for `key` while it has not expired; counts neither hit nor miss."""
+        entry = self._values.get(key)
+        return entry[1] if entry is not None and entry[0] > time.monotonic() else None
+
+    def clear(self) -> None:
+        super().clear()
+        self._families.clear()

@@ -2,8 +2,10 @@
 
 Invariants kept here:
 - A build reads `slot_days` (seats per centre, vaccine and day, kept by triggers in every
-  slot's transaction) and the slots of at most two days, never every slot: its cost follows
-  centres x vaccines x days, not the number of slots or bookings on file.
+  slot's transaction) and the slots of at most two days, never every slot, and only days
+  within a horizon: first doses in the next FEED_DAYS days and their second-dose windows.
+  Its cost follows centres x vaccines x that horizon, not the slots or days on file.
+- Closed days (holidays not opened, closures.py) count no seats, as in the offers.
 - Only vaccines that some open cohort may book appear, as in the offers.
 - The ETag is a digest of what the feed says, not of when it was built: a rebuild that
   finds nothing changed keeps the ETag, so a notifier polling with If-None-Match gets 304.
@@ -21,17 +23,19 @@ import msgspec
 
 from kontingent.db import Database
 from kontingent.inventory import repository as repo
-from kontingent.inventory.model import Centre, Vaccine, count_day_offers
+from kontingent.inventory.model import Centre, Vaccine, count_day_offers, local_day
 from kontingent.inventory.repository import Catalogue
+
+FEED_DAYS = 28  # free offers and seats count first doses in the next four weeks
 
 
 @dataclass(frozen=True, slots=True)
 class FeedRow:
     centre: Centre
     vaccine: Vaccine
-    free_offers: int  # offers for one person that could all be booked at once
-    free_seats: int
-    first_free_day: date | None
+    free_offers: int  # offers for one person that could all be booked at once (FEED_DAYS)
+    free_seats: int  # on first-dose days within FEED_DAYS
+    first_free_day: date | None  # within FEED_DAYS
     next_release_at: datetime | None
 
 
@@ -54,26 +58,34 @@ async def read_feed(
     db: Database, catalogue: Catalogue, now: datetime, is_open: Callable[[str], bool]
 ) -> FeedReading:
     """Every centre with every vaccine `is_open` says may be booked now."""
+    longest = max((v.interval_max_days for v in catalogue.vaccines.values()), default=0)
+    horizon = FEED_DAYS - 1 + longest
     async with db.read() as conn:
         releases = await repo.next_releases(conn, now)
         if not db.has_driver:
-            days = await repo.free_seats_by_day(conn, now, catalogue.campaign)
+            days = await repo.free_seats_by_day(conn, now, catalogue.campaign, horizon)
     if db.has_driver:
         days = await db.run_driver(
-            partial(repo.free_seats_by_day_pg, now=now, window=catalogue.campaign)
+            partial(
+                repo.free_seats_by_day_pg, now=now, window=catalogue.campaign, horizon_days=horizon
+            )
         )
     free: dict[tuple[int, str], dict[int, int]] = {}
+    closed = catalogue.closures.closed
     for centre_id, vaccine_code, day, seats in days:
+        if closed(centre_id, day):
+            continue
         by_day = free.setdefault((centre_id, vaccine_code), {})
         ordinal = day.toordinal()
         by_day[ordinal] = by_day.get(ordinal, 0) + seats
+    last_first = local_day(now).toordinal() + FEED_DAYS - 1
     rows = [
         FeedRow(
             centre,
             vaccine,
-            count_day_offers(by_day, vaccine),
-            sum(by_day.values()),
-            date.fromordinal(min(by_day)) if by_day else None,
+            count_day_offers(by_day, vaccine, first_until=last_first),
+            sum(n for d, n in by_day.items() if d <= last_first),
+            min((date.fromordinal(d) for d in by_day if d <= last_first), default=None),
             releases.get((centre.id, vaccine.code)),
         )
         for centre in catalogue.centres.values()

@@ -10,9 +10,8 @@ Invariants kept here (pure functions, standard library only):
 
 from __future__ import annotations
 
-import bisect
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -30,6 +29,16 @@ class Vaccine:
     interval_max_days: int
     min_age: int | None
     max_age: int | None
+    # Where a second dose goes when the calendar allows; None: the minimum interval.
+    interval_recommended_days: int | None = None
+
+    @property
+    def recommended_days(self) -> int:
+        """The recommended interval, kept inside [min, max] whatever was configured."""
+        wanted = self.interval_recommended_days
+        if wanted is None:
+            return self.interval_min_days
+        return min(max(wanted, self.interval_min_days), self.interval_max_days)
 
     def second_dose_days(self, first: date) -> tuple[int, int]:
         """The first and last calendar day (as ordinals) a second dose may fall on."""
@@ -101,7 +110,7 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
 
 
-def _offer(slots: Sequence[FreeSlot], persons: int) -> Offer:
+def make_offer(slots: Sequence[FreeSlot], persons: int) -> Offer:
     return Offer(
         tuple(
             Appointment(slot.id, slot.starts_at, dose, person)
@@ -111,92 +120,9 @@ def _offer(slots: Sequence[FreeSlot], persons: int) -> Offer:
     )
 
 
-class _SecondDoseIndex:
-    """Free slots ordered by local day, to find the earliest partner for a first dose."""
-
-    def __init__(self, slots: Sequence[FreeSlot]) -> None:
-        self._slots = sorted(slots, key=lambda s: s.starts_at)
-        self._days = [local_day(s.starts_at).toordinal() for s in self._slots]
-
-    def earliest(
-        self, first_day: int, last_day: int, persons: int, after: datetime
-    ) -> FreeSlot | None:
-        i = bisect.bisect_left(self._days, first_day)
-        while i < len(self._slots) and self._days[i] <= last_day:
-            # `after`: with a zero-day minimum interval a slot must not pair with itself.
-            if self._slots[i].free >= persons and self._slots[i].starts_at > after:
-                return self._slots[i]
-            i += 1
-        return None
-
-
-def pair_offers(
-    free: Sequence[FreeSlot],
-    vaccine: Vaccine,
-    persons: int,
-    limit: int | None = None,
-    first_day_ok: Callable[[date], bool] | None = None,
-) -> list[Offer]:
-    """The earliest offers for `persons` side by side, at most `limit` of them.
-
-    `free` are the bookable slots of one centre and vaccine; each first-dose slot makes at
-    most one offer, paired with the earliest second-dose slot that fits. `first_day_ok`, when
-    given, says on which local days a first dose may fall (the person's age on that day
-    decides, see kontingent.eligibility.model); second doses are not limited by it.
-    """
-    ordered = sorted((s for s in free if s.free >= persons), key=lambda s: s.starts_at)
-    firsts = [s for s in ordered if first_day_ok is None or first_day_ok(local_day(s.starts_at))]
-    if vaccine.doses == 1:
-        return [_offer([s], persons) for s in firsts[:limit]]
-    index = _SecondDoseIndex(ordered)
-    offers: list[Offer] = []
-    for first in firsts:
-        if limit is not None and len(offers) >= limit:
-            break
-        lo, hi = vaccine.second_dose_days(local_day(first.starts_at))
-        second = index.earliest(lo, hi, persons, after=first.starts_at)
-        if second is not None:
-            offers.append(_offer([first, second], persons))
-    return offers
-
-
-def count_offers(free: Sequence[FreeSlot], vaccine: Vaccine, persons: int = 1) -> int:
-    """How many offers for `persons` could all be booked at once: offers disjoint in seats.
-
-    Not the number of offers one could be shown (`pair_offers` lets many first doses share a
-    second-dose seat); this counts every seat once. A greedy matching in start order: each
-    first-dose slot takes, seat group by seat group, the earliest second-dose slot with room
-    that fits its interval, and a slot's seats go to earlier first doses (as their second
-    dose) before it serves as a first dose itself. Every offer counted could be booked
-    alongside all the others; the count may fall short of the largest possible matching in
-    rare layouts, never above it. O(n log n): one pointer moves forward through the seconds.
-    """
-    ordered = sorted((s for s in free if s.free >= persons), key=lambda s: s.starts_at)
-    if vaccine.doses == 1:
-        return sum(s.free // persons for s in ordered)
-    left = [s.free for s in ordered]
-    days = [local_day(s.starts_at).toordinal() for s in ordered]
-    count = j = 0
-    for i, first in enumerate(ordered):
-        lo, hi = vaccine.second_dose_days(local_day(first.starts_at))
-        j = max(j, bisect.bisect_left(days, lo))
-        while left[i] >= persons:
-            # Skipped slots never come back: seats only get fewer, firsts only get later.
-            while (
-                j < len(ordered)
-                and days[j] <= hi
-                and (left[j] < persons or ordered[j].starts_at <= first.starts_at)
-            ):
-                j += 1
-            if j == len(ordered) or days[j] > hi:
-                break
-            left[i] -= persons
-            left[j] -= persons
-            count += 1
-    return count
-
-
-def count_day_offers(free_by_day: Mapping[int, int], vaccine: Vaccine) -> int:
+def count_day_offers(
+    free_by_day: Mapping[int, int], vaccine: Vaccine, first_until: int | None = None
+) -> int:
     """`count_offers` for one person from free seats per local day (keyed by the day's
     `date.toordinal()`) instead of per slot: the public feed reads a few rows per centre and
     vaccine (`slot_days`), never the slots.
@@ -207,14 +133,19 @@ def count_day_offers(free_by_day: Mapping[int, int], vaccine: Vaccine) -> int:
     of a day or more this gives what `count_offers` gives for the same seats, since every
     slot of a day has the same window; with a zero-day minimum a first dose may pair inside
     its own day, which this counts without asking whether a later slot is free that day.
+    `first_until`: the last day (ordinal) a first dose may fall on; later days only serve as
+    second doses (a count over a horizon, so its cost does not follow the days on file).
     """
+    last_first = first_until if first_until is not None else max(free_by_day, default=0)
     if vaccine.doses == 1:
-        return sum(n for n in free_by_day.values() if n > 0)
+        return sum(n for d, n in free_by_day.items() if n > 0 and d <= last_first)
     days = sorted(d for d, n in free_by_day.items() if n > 0)
     left = [free_by_day[d] for d in days]
     shortest, longest = vaccine.interval_min_days, vaccine.interval_max_days
     count = j = 0
     for i, day in enumerate(days):
+        if day > last_first:
+            break
         while j < len(days) and days[j] < day + shortest:
             j += 1
         while left[i] > 0:

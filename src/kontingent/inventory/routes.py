@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from datetime import date
+from typing import Annotated, Any, Literal
 
 from litestar import Request, Response, Router, get
 from litestar.di import NamedDependency
@@ -44,9 +45,16 @@ async def centre_offers(
     request: Request[Any, Any, Any],
     persons: Annotated[int, QueryParameter(ge=1, le=2)] = 1,
     limit: Annotated[int, QueryParameter(ge=1, le=50)] = 10,
+    day: Annotated[
+        date | None, QueryParameter(description="only first doses on this local day")
+    ] = None,
+    part: Annotated[
+        Literal["morning", "afternoon", "evening"] | None,
+        QueryParameter(description="only first doses before 12:00, 12:00-17:00 or from 17:00"),
+    ] = None,
 ) -> OffersOut:
     await services.limits.enforce(request.scope, "offers")
-    view = await services.inventory.offers(centre_id, vaccine, persons, limit)
+    view = await services.inventory.offers(centre_id, vaccine, persons, limit, day=day, part=part)
     return OffersOut(
         centre=CentreOut.of(view.centre),
         vaccine=VaccineOut.of(view.vaccine),

@@ -1,35 +1,35 @@
 """Reading the inventory: reference data, offers, alternatives and the public availability feed.
 
 Invariants kept here:
-- Offers and availability come from a short-lived cache (one database read per centre and
-  vaccine per TTL, however many people ask at once; after the first, a reading is brought up
-  to date from the seats left per slot, which costs a fraction of reading the slots anew);
-  a booking never trusts the cache, it decides against the database, so a stale offer costs
-  a 409 with fresh offers, never an overbooking.
-- A booking made by this process is counted into the cached entry at once (the seats it took
-  are subtracted: a new reading, so nothing keyed on the old one is served); after a lost
-  race the seats left in the slots it wanted are read and put in; a cancellation drops the
-  entry, so the next read sees the database.
+- Offers come from bounded reads (offers.py, reads.py): the first free days from seats per
+  day, the slots of those days only, and for each first dose the seats of its second-dose
+  window and the slots of the days tried. Each read is cached per centre and vaccine for the
+  TTL, one load at a time per key; nothing reads every slot of a centre, so a refresh costs
+  the same whatever the inventory on file. A booking never trusts the cache, it decides
+  against the database, so a stale offer costs a 409 with fresh offers, never an overbooking.
+- A booking made by this process is counted into the cached readings at once (the seats it
+  took are subtracted from the day's slots and from the seats per day: new readings, so
+  nothing keyed on the old ones is served); after a lost race the seats left in the slots it
+  wanted are read and put in; a cancellation drops the centre and vaccine's readings, so the
+  next read sees the database.
 - Every such change is also announced (`announce`, set by the cross-process invalidation in
   invalidation.py when Redis is configured), and changes other processes announced are
   applied the same way (`apply_change`) without being announced again.
-- A reading whose next release minute has passed is read again, however long its TTL: a
+- Readings whose next release minute has passed are read again, however long their TTL: a
   scheduled release changes slots without any process doing anything.
 - The public feed is built from seats per day (feed.py), one build at a time, and kept for
   `feed_ttl_s` whatever bookings happen meanwhile: its readers are told how old it may be
   (Cache-Control), and rebuilding it per booking would put its cost on the booking path.
-- Offers and offer counts are computed once per reading and kept with it: pairing thousands of
-  free slots costs milliseconds, reading a memo microseconds. A memo survives a booking's
-  subtraction only when no slot crossed the line between seating two persons, one and none,
-  because that line alone decides which slots pair into offers.
+- Offers are computed once per set of readings they came from and kept while every one of
+  them is current: pairing costs a fraction of a millisecond, reading a memo microseconds.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from functools import partial
 
 from kontingent.booking.model import SlotInfo
@@ -37,9 +37,19 @@ from kontingent.clock import Clock
 from kontingent.db import Database
 from kontingent.errors import InvalidInput, NotFound
 from kontingent.inventory import repository as repo
-from kontingent.inventory.cache import Availability, TtlCache
+from kontingent.inventory.cache import Availability, DaySeats, FamilyCache, TtlCache
 from kontingent.inventory.feed import FeedReading, read_feed
-from kontingent.inventory.model import Centre, Offer, Vaccine, distance_km, pair_offers
+from kontingent.inventory.model import (
+    Centre,
+    Offer,
+    Vaccine,
+    count_day_offers,
+    distance_km,
+    local_day,
+)
+from kontingent.inventory.offers import find_offers
+from kontingent.inventory.pairing import DayRanges, OfferWish
+from kontingent.inventory.reads import CachedReads, Dependency, Family
 from kontingent.inventory.repository import Catalogue
 
 __all__ = ["Alternative", "Availability", "CacheStats", "Inventory", "OffersView", "SlotChange"]
@@ -47,6 +57,8 @@ __all__ = ["Alternative", "Availability", "CacheStats", "Inventory", "OffersView
 MAX_ALTERNATIVES = 5
 MAX_CACHED_SLOT_INFOS = 200_000  # a few times the slots of the demo; then start afresh
 RELEASED_SLOT_INFO_TTL_S = 60.0
+MAX_OFFER_MEMO = 10_000  # answers kept; a few per centre, vaccine and wish
+COUNT_DAYS = 28  # an alternative's offer count: first doses in the next four weeks
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,11 +107,17 @@ class Inventory:
         ttl_s: float = 1.0,
         catalogue_ttl_s: float = 5.0,
         feed_ttl_s: float = 5.0,
+        lead_minutes: int = 120,
     ) -> None:
         self.db = db
         self.clock = clock
+        self.lead = timedelta(minutes=lead_minutes)
         self._catalogue: TtlCache[Catalogue] = TtlCache(catalogue_ttl_s)
-        self.availability_cache: TtlCache[Availability] = TtlCache(ttl_s)
+        # The free slots of one day, keyed ((centre, vaccine), day ordinal).
+        self.availability_cache: FamilyCache[Availability] = FamilyCache(ttl_s)
+        # Free seats per day over a range, keyed ((centre, vaccine), what was asked).
+        self.days_cache: FamilyCache[DaySeats] = FamilyCache(ttl_s)
+        self._offers_memo: dict[Hashable, tuple[list[Dependency], list[Offer]]] = {}
         self._feed: TtlCache[FeedReading] = TtlCache(feed_ttl_s)
         self._slot_infos: dict[int, tuple[float, SlotInfo]] = {}
         # Where this process's slot changes go for the other processes; None: one process.
@@ -120,56 +138,76 @@ class Inventory:
     def forget_catalogue(self) -> None:
         self._catalogue.clear()
 
-    async def availability_of(self, centre_id: int, vaccine_code: str) -> Availability:
-        key = (centre_id, vaccine_code)
-        kept = self.availability_cache.last(key)
-        if kept is not None and kept.next_release_at and kept.next_release_at <= self.clock.now():
-            self.availability_cache.expire(key)  # released meanwhile: read, building on it
+    def _family(self, centre_id: int, vaccine_code: str) -> Family:
+        return (centre_id, vaccine_code)
 
-        async def load() -> Availability:
-            catalogue = await self.catalogue()
-            now = self.clock.now()
-            last = self.availability_cache.last(key)
+    def reads(self, centre_id: int, vaccine_code: str, catalogue: Catalogue) -> CachedReads:
+        """The cached bounded reads of one centre and vaccine (offers.py's DaySource)."""
+        return CachedReads(self, (centre_id, vaccine_code), catalogue)
+
+    async def _release_checked(self, family: Family) -> datetime | None:
+        """The next release minute ahead; when one has passed since it was read, every reading
+        of the family is read again (a scheduled release changes slots with nobody acting)."""
+        key = (family, "release")
+        kept = self.days_cache.last(key)
+        if kept and kept.next_release_at and kept.next_release_at <= self.clock.now():
+            self.days_cache.expire_family(family)
+            self.availability_cache.expire_family(family)
+
+        async def load() -> DaySeats:
             async with self.db.read() as conn:
-                release = await repo.next_release(conn, centre_id, vaccine_code, now)
-                if last is not None:
-                    seats = await repo.seats_left_at(
-                        conn, centre_id, vaccine_code, now, catalogue.campaign
-                    )
-                    fresh = last.refreshed(seats, release)
-                    if fresh is not None:
-                        return fresh
-                rows = await repo.bookable_slots(
-                    conn, centre_id, vaccine_code, now, catalogue.campaign
-                )
-            return Availability.read(
-                [free for free, _ in rows], release, [released for _, released in rows]
-            )
+                at = await repo.next_release(conn, *family, self.clock.now())
+            return DaySeats({}, at)
 
-        return await self.availability_cache.get(key, load)
+        return (await self.days_cache.get(key, load)).next_release_at
 
     def slots_changed(self, centre_id: int, vaccine_code: str) -> None:
         """Seats may have come free (cancellation, rebooking, a contingent released now)."""
-        self.availability_cache.drop((centre_id, vaccine_code))
+        self._forget(self._family(centre_id, vaccine_code))
         self._announce(SlotChange(centre_id, vaccine_code, None))
+
+    def _forget(self, family: Family) -> None:
+        self.availability_cache.drop_family(family)
+        self.days_cache.drop_family(family)
 
     async def refresh_slots(self, centre_id: int, vaccine_code: str, ids: Sequence[int]) -> None:
         """After a lost race: read the seats left in these slots and put them into the cached
-        reading, so the offers shown next leave out the slots that filled up, without
-        re-reading the whole centre for every loser of a rush."""
+        readings, so the offers shown next leave out the slots that filled up, without
+        re-reading the centre for every loser of a rush."""
         catalogue = await self.catalogue()
         async with self.db.read() as conn:
             left = await repo.seats_left(conn, ids, self.clock.now(), catalogue.campaign)
-        self.availability_cache.replace(
-            (centre_id, vaccine_code), lambda reading: reading.with_free(left)
-        )
+        self._set_seats(self._family(centre_id, vaccine_code), left, taken=False)
 
     def seats_taken(self, centre_id: int, vaccine_code: str, seats: Mapping[int, int]) -> None:
-        """Count a booking this process just committed into the cached reading."""
-        self.availability_cache.replace(
-            (centre_id, vaccine_code), lambda reading: reading.with_taken(seats)
-        )
+        """Count a booking this process just committed into the cached readings."""
+        self._set_seats(self._family(centre_id, vaccine_code), seats, taken=True)
         self._announce(SlotChange(centre_id, vaccine_code, dict(seats)))
+
+    def _set_seats(self, family: Family, seats: Mapping[int, int], *, taken: bool) -> None:
+        """Seats taken from (or, `taken` False, left in) some slots, put into the day readings
+        that hold them and into the seats per day. A slot in no day reading here is on a day
+        this process has not read: its seats per day are dropped, to be read again."""
+        by_day: dict[int, int] = {}
+        unknown = set(seats)
+        for key in self.availability_cache.keys_of(family):
+            reading = self.availability_cache.last(key)
+            if reading is None:
+                continue
+            hit = {i: n for i, n in seats.items() if i in reading.positions}
+            if not hit:
+                continue
+            before = {i: reading.free[reading.positions[i]].free for i in hit}
+            after = {i: b - hit[i] if taken else hit[i] for i, b in before.items()}
+            self.availability_cache.replace(key, partial(Availability.with_free, left=after))
+            day: int = key[1]  # type: ignore[index]
+            by_day[day] = by_day.get(day, 0) + sum(before[i] - max(0, after[i]) for i in hit)
+            unknown -= hit.keys()
+        if unknown:
+            self.days_cache.drop_family(family)
+            return
+        for key in self.days_cache.keys_of(family):
+            self.days_cache.replace(key, partial(DaySeats.with_taken, taken=by_day))
 
     def _announce(self, change: SlotChange) -> None:
         if self.announce is not None:
@@ -178,26 +216,32 @@ class Inventory:
     def apply_change(self, change: SlotChange) -> None:
         """A change another process announced: applied as if made here, not announced again.
 
-        A booking's seats are subtracted from the reading rather than read anew (no database
+        A booking's seats are subtracted from the readings rather than read anew (no database
         work per booking elsewhere); a reading loaded after that booking committed but before
         its message came counts the seats twice, showing fewer free seats than there are,
         until the next refresh. Shown too few, never too many.
         """
-        key = (change.centre_id, change.vaccine_code)
-        taken = change.taken
-        if taken is None:
-            self.availability_cache.drop(key)
+        family = self._family(change.centre_id, change.vaccine_code)
+        if change.taken is None:
+            self._forget(family)
         else:
-            self.availability_cache.replace(key, lambda reading: reading.with_taken(taken))
+            self._set_seats(family, change.taken, taken=True)
         self.remote_changes += 1
 
     def forget_readings(self) -> None:
         """Drop every reading: changes of other processes may have been missed."""
         self.availability_cache.clear()
+        self.days_cache.clear()
+        self._offers_memo.clear()
 
     def cache_stats(self) -> CacheStats:
-        cache = self.availability_cache
-        return CacheStats(cache.hits, cache.misses, cache.size(), self.remote_changes)
+        slots, days = self.availability_cache, self.days_cache
+        return CacheStats(
+            slots.hits + days.hits,
+            slots.misses + days.misses,
+            slots.size() + days.size(),
+            self.remote_changes,
+        )
 
     async def lookup(self, centre_id: int, vaccine_code: str) -> tuple[Centre, Vaccine]:
         catalogue = await self.catalogue()
@@ -220,25 +264,78 @@ class Inventory:
         now = self.clock.now()
         return any(c.is_open(now) and vaccine_code in c.vaccines for c in catalogue.cohorts)
 
+    def earliest_start(self) -> datetime:
+        """No offer starts before this: now plus the lead time, up to the next whole minute
+        (slots start on whole minutes, and offers computed within a minute agree)."""
+        at = self.clock.now() + self.lead
+        whole = at.replace(second=0, microsecond=0)
+        return whole if whole == at else whole + timedelta(minutes=1)
+
     async def offers(
-        self, centre_id: int, vaccine_code: str, persons: int = 1, limit: int = 10
+        self,
+        centre_id: int,
+        vaccine_code: str,
+        persons: int = 1,
+        limit: int = 10,
+        *,
+        day: date | None = None,
+        part: str | None = None,
+        first_days: DayRanges | None = None,
+        alternatives: bool = True,
     ) -> OffersView:
         centre, vaccine = await self.lookup(centre_id, vaccine_code)
         catalogue = await self.catalogue()
         if not self.vaccine_open(catalogue, vaccine_code):
             return OffersView(centre, vaccine, [], None, [])
-        here = await self.availability_of(centre_id, vaccine_code)
-        offers = here.memoised(
-            ("offers", vaccine, persons, limit),
-            partial(pair_offers, here.free, vaccine, persons, limit),
-        )
-        alternatives = [] if offers else await self.alternatives(centre, vaccine, persons)
-        return OffersView(centre, vaccine, offers, here.next_release_at, alternatives)
+        try:
+            wish = OfferWish(persons, limit, day, part, first_days)
+        except ValueError as exc:
+            raise InvalidInput(str(exc), code="invalid_part", field="part") from None
+        offers, release = await self.find(catalogue, centre, vaccine, wish)
+        others = []
+        if not offers and alternatives:
+            others = await self.alternatives(centre, vaccine, persons)
+        return OffersView(centre, vaccine, offers, release, others)
+
+    async def find(
+        self, catalogue: Catalogue, centre: Centre, vaccine: Vaccine, wish: OfferWish
+    ) -> tuple[list[Offer], datetime | None]:
+        """Offers for `wish`, computed once per set of readings they came from: kept while
+        every reading used is still the current one, recomputed when any was replaced."""
+        family = (centre.id, vaccine.code)
+        release = await self._release_checked(family)
+        earliest = self.earliest_start()
+        key = (family, wish, earliest)
+        kept = self._offers_memo.get(key)
+        if kept is not None and all(cache.fresh(k) is v for cache, k, v in kept[0]):
+            return kept[1], release
+        reads = self.reads(centre.id, vaccine.code, catalogue)
+        last_day = local_day(catalogue.campaign.booking_until - timedelta(microseconds=1))
+        closed = partial(catalogue.closures.closed, centre.id)
+        found = await find_offers(reads, vaccine, wish, earliest, last_day, closed)
+        if len(self._offers_memo) >= MAX_OFFER_MEMO:
+            self._offers_memo.clear()
+        self._offers_memo[key] = (reads.used, found)
+        return found, release
+
+    async def offer_count(self, catalogue: Catalogue, centre: Centre, vaccine: Vaccine) -> int:
+        """Offers for one person that could all be booked at once with a first dose in the
+        next COUNT_DAYS days (seats per day, `count_day_offers`); closed days count nothing."""
+        lo = local_day(self.earliest_start())
+        hi = lo + timedelta(days=COUNT_DAYS - 1 + vaccine.interval_max_days)
+        seats = (await self.reads(centre.id, vaccine.code, catalogue).seats(lo, hi)).seats
+        open_seats = {
+            d: n
+            for d, n in seats.items()
+            if not catalogue.closures.closed(centre.id, date.fromordinal(d))
+        }
+        return count_day_offers(open_seats, vaccine, first_until=lo.toordinal() + COUNT_DAYS - 1)
 
     async def alternatives(
         self, near: Centre, vaccine: Vaccine, persons: int, allowed: set[int] | None = None
     ) -> list[Alternative]:
-        """The nearest other centres that have offers now, nearest first."""
+        """The nearest other centres that have offers now, nearest first, each with a count
+        of the offers it could take at once."""
         catalogue = await self.catalogue()
         others = sorted(
             (
@@ -250,9 +347,9 @@ class Inventory:
         )
         found: list[Alternative] = []
         for other in others:
-            availability = await self.availability_of(other.id, vaccine.code)
-            free = availability.offer_count(vaccine, persons)
-            if free:
+            offers, _ = await self.find(catalogue, other, vaccine, OfferWish(persons, 1))
+            if offers:
+                free = max(1, await self.offer_count(catalogue, other, vaccine))
                 km = round(distance_km(near.lat, near.lon, other.lat, other.lon), 1)
                 found.append(Alternative(other, km, free))
                 if len(found) == MAX_ALTERNATIVES:
@@ -288,7 +385,7 @@ class Inventory:
         found = {i: e[1] for i in ids if (e := self._slot_infos.get(i)) and e[0] > clock}
         missing = [i for i in ids if i not in found]
         if missing:
-            for (centre_id, vaccine_code), reading in self.availability_cache.items_since(
+            for ((centre_id, vaccine_code), _), reading in self.availability_cache.items_since(
                 RELEASED_SLOT_INFO_TTL_S
             ):
                 for i in missing:

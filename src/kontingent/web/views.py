@@ -9,14 +9,12 @@ Invariants kept here:
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from functools import partial
+from datetime import datetime
 
 from kontingent.booking.service import BookingView
-from kontingent.eligibility.model import DayRange, window_days
+from kontingent.eligibility.model import window_days
 from kontingent.eligibility.service import EligibilityAnswer
 from kontingent.inventory.model import (
     Centre,
@@ -24,15 +22,12 @@ from kontingent.inventory.model import (
     Vaccine,
     distance_km,
     local_day,
-    pair_offers,
 )
+from kontingent.inventory.pairing import DayRanges, OfferWish
 from kontingent.inventory.repository import Catalogue
-from kontingent.inventory.service import Availability, Inventory
+from kontingent.inventory.service import Inventory
 from kontingent.web.i18n import Translator, phone_display
 
-FirstDoseDays = tuple[DayRange, ...] | None
-MemoKey = tuple[int, str, int, int, FirstDoseDays]
-MAX_MEMO = 10_000  # entries; a few per centre, vaccine and birthday inside the window
 HOME_OFFERS = 5
 OTHER_CENTRES = 3
 OTHER_OFFERS = 3
@@ -122,69 +117,24 @@ def home_centre(catalogue: Catalogue, postcode: str, allowed: Sequence[int]) -> 
     return catalogue.centres[allowed[0]]
 
 
-class OfferMemo:
-    """Offers computed from one cached availability reading, reused while that reading lasts.
-
-    Pairing thousands of free slots costs milliseconds; the availability cache already decides
-    how fresh offers are (and drops an entry when this process books or cancels), so offers
-    are recomputed exactly when the reading they came from is replaced, never served staler.
-    """
-
-    def __init__(self, inventory: Inventory) -> None:
-        self.inventory = inventory
-        self._memo: dict[MemoKey, tuple[Availability, list[Offer]]] = {}
-
-    async def offers(
-        self,
-        catalogue: Catalogue,
-        centre_id: int,
-        vaccine: Vaccine,
-        persons: int,
-        limit: int,
-        days: FirstDoseDays = None,
-    ) -> tuple[list[Offer], datetime | None]:
-        """`days`: the first-dose days open to the person (their age on the day decides);
-        None for any day. People share a memo entry when their days are the same, which is
-        everyone without a birthday into a cohort inside the booking window."""
-        if not self.inventory.vaccine_open(catalogue, vaccine.code):
-            return [], None
-        reading = await self.inventory.availability_of(centre_id, vaccine.code)
-        key = (centre_id, vaccine.code, persons, limit, days)
-        kept = self._memo.get(key)
-        if kept is None or kept[0] is not reading:
-            allowed = None if days is None else partial(_on_days, days)
-            kept = (reading, pair_offers(reading.free, vaccine, persons, limit, allowed))
-            if len(self._memo) >= MAX_MEMO:
-                self._memo.clear()
-            self._memo[key] = kept
-        return kept[1], reading.next_release_at
-
-
 def _first_dose_limit(
     catalogue: Catalogue, answer: EligibilityAnswer, vaccine_code: str, now: datetime
-) -> FirstDoseDays:
+) -> DayRanges | None:
     """The first-dose days to keep to, or None when they are every day a first dose can be
     booked at all (today to the window's end): the common case, which needs no filter and
     shares one memo entry for everybody."""
     days = answer.decision.first_dose_days.get(vaccine_code, ())
     campaign = catalogue.campaign
     bookable = window_days(campaign.booking_from, campaign.booking_until, local_day(now))
-    return None if days == (bookable,) else days
+    return None if days == (bookable,) else tuple((r.first, r.last) for r in days)
 
 
-def _on_days(days: tuple[DayRange, ...], day: date) -> bool:
-    return any(day in r for r in days)
-
-
-_MEMOS: weakref.WeakKeyDictionary[Inventory, OfferMemo] = weakref.WeakKeyDictionary()
-
-
-def memo_of(inventory: Inventory) -> OfferMemo:
-    """The one memo of a process's inventory (it lives and dies with it)."""
-    memo = _MEMOS.get(inventory)
-    if memo is None:
-        memo = _MEMOS[inventory] = OfferMemo(inventory)
-    return memo
+async def _offers(
+    inventory: Inventory, catalogue: Catalogue, centre: Centre, vaccine: Vaccine, wish: OfferWish
+) -> tuple[list[Offer], datetime | None]:
+    if not inventory.vaccine_open(catalogue, vaccine.code):
+        return [], None
+    return await inventory.find(catalogue, centre, vaccine, wish)
 
 
 async def choice(
@@ -197,12 +147,13 @@ async def choice(
 ) -> Choice:
     """The home centre's offers first, then the nearest allowed centres with free offers."""
     catalogue = await inventory.catalogue()
-    memo = memo_of(inventory)
     vaccine = catalogue.vaccines[vaccine_code]
     allowed = answer.decision.centres
     days = _first_dose_limit(catalogue, answer, vaccine_code, inventory.clock.now())
     home = home_centre(catalogue, postcode, allowed)
-    offers, release = await memo.offers(catalogue, home.id, vaccine, persons, HOME_OFFERS, days)
+    offers, release = await _offers(
+        inventory, catalogue, home, vaccine, OfferWish(persons, HOME_OFFERS, first_days=days)
+    )
     cards = [
         CentreCard(
             home.id,
@@ -221,7 +172,8 @@ async def choice(
     for other in others:
         if len(cards) > OTHER_CENTRES:
             break
-        found, later = await memo.offers(catalogue, other.id, vaccine, persons, OTHER_OFFERS, days)
+        wish = OfferWish(persons, OTHER_OFFERS, first_days=days)
+        found, later = await _offers(inventory, catalogue, other, vaccine, wish)
         releases.append(later)
         if found:
             km = distance_km(home.lat, home.lon, other.lat, other.lon)

@@ -89,11 +89,13 @@ async def test_a_couple_moves_together(services: Services) -> None:
 
 async def test_only_the_difference_moves_when_offers_share_a_slot(services: Services) -> None:
     """A full slot that the booking itself holds a seat in still fits the new offer."""
+    early = await offers(services)
+    # The second offer's own second-dose slot full: its first dose pairs with the nearest
+    # other time that day, the first offer's second dose (20 minutes earlier, earlier on ties).
+    await set_free(services.db, 0, early[1].slot_ids[1])
     candidates = await offers(services)
     old = candidates[0]
-    shared = next(
-        (o for o in candidates[1:] if o.slot_ids[1] == old.slot_ids[1]), None
-    )  # the seeded offers pair many first doses with the same second-dose slot
+    shared = next((o for o in candidates[1:] if o.slot_ids[1] == old.slot_ids[1]), None)
     assert shared is not None
     view = await book(services, old)
     await set_free(services.db, 0, old.slot_ids[1])  # the shared slot is now full

@@ -7,7 +7,7 @@ of it has a free seat for every person, who sit side by side in the same slots.
 
 from __future__ import annotations
 
-import functools
+import asyncio
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
@@ -21,19 +21,20 @@ from kontingent.inventory.model import (
     Offer,
     Vaccine,
     count_day_offers,
-    count_offers,
     day_bounds,
     distance_km,
     interval_days,
     is_valid_interval,
     local_day,
-    pair_offers,
     slot_starts,
 )
+from kontingent.inventory.offers import MemoryDays, find_offers
+from kontingent.inventory.pairing import OfferWish
 from tests.unit.properties import examples
 
 # The zone by name, so the reference below does not lean on the constant of the code.
 TZ = ZoneInfo("Europe/Berlin")
+EARLY = datetime(2000, 1, 1, tzinfo=UTC)
 BNT = Vaccine(
     "BNT", "BioNTech", doses=2, interval_min_days=21, interval_max_days=42, min_age=16, max_age=None
 )
@@ -46,6 +47,18 @@ JNJ = Vaccine(
     min_age=18,
     max_age=None,
 )
+
+
+def pair_offers(
+    free: list[FreeSlot], vaccine: Vaccine, persons: int, limit: int | None = None
+) -> list[Offer]:
+    """Offers as the service finds them, over slots in memory, with no lead time and no
+    closed day: what pairing alone decides."""
+    wish = OfferWish(persons, 10_000 if limit is None else limit)
+    if wish.limit == 0:
+        return []
+    found = find_offers(MemoryDays(free), vaccine, wish, EARLY, date(2100, 1, 1), lambda d: False)
+    return asyncio.run(found)
 
 
 def berlin(y: int, m: int, d: int, h: int = 8, mi: int = 0) -> datetime:
@@ -135,22 +148,10 @@ def test_limit_keeps_the_earliest_offers() -> None:
     assert pair_offers(free, BNT, persons=1, limit=0) == []
 
 
-def test_count_offers_counts_offers_that_could_all_be_booked_at_once() -> None:
-    one_seat = [slot(i, berlin(2026, 1, 12) + timedelta(days=i), free=1) for i in range(40)]
-    # Slots 0..18 find a partner 21..39 days later, each a seat of its own; 19..39 do not.
-    assert count_offers(one_seat, BNT) == 19
-    assert count_offers(one_seat, JNJ) == 40
-    five_seats = [slot(i, berlin(2026, 1, 12) + timedelta(days=i)) for i in range(40)]
-    assert count_offers(five_seats, BNT) == 19 * 5  # every seat counts, each once
-    assert count_offers(five_seats, JNJ, persons=2) == 40 * 2
-    assert count_offers([], BNT) == 0
-
-
 def test_first_doses_sharing_one_second_dose_seat_count_once() -> None:
     firsts = [slot(i, berlin(2026, 1, 12, 9 + i), free=1) for i in range(3)]
     second = slot(9, berlin(2026, 2, 2, 9), free=1)
     assert len(pair_offers([*firsts, second], BNT, persons=1)) == 3  # shown: any one of them
-    assert count_offers([*firsts, second], BNT) == 1  # bookable at once: one
 
 
 # --- Berlin calendar days across DST --------------------------------------------------------
@@ -265,26 +266,43 @@ def berlin_day(at: datetime) -> date:
     return at.astimezone(TZ).date()
 
 
+def clock_minute(at: datetime) -> int:
+    local = at.astimezone(TZ)
+    return local.hour * 60 + local.minute
+
+
 def reference_partners(
     free: list[FreeSlot], vaccine: Vaccine, persons: int
 ) -> dict[int, datetime | None]:
-    """Brute force: each usable first-dose slot -> start of its earliest partner (None: 1 dose)."""
+    """Brute force: each usable first-dose slot -> start of its partner (None: one dose):
+    among all slots that fit, the day nearest first + recommended, then the clock time
+    nearest the first dose's, earlier on ties."""
     usable = [s for s in free if s.free >= persons]
     found: dict[int, datetime | None] = {}
     for first in usable:
         if vaccine.doses == 1:
             found[first.id] = None
             continue
-        starts = [
-            s.starts_at
+        aim = berlin_day(first.starts_at).toordinal() + vaccine.recommended_days
+        fits = [
+            s
             for s in usable
             if s.starts_at > first.starts_at
             and vaccine.interval_min_days
             <= (berlin_day(s.starts_at) - berlin_day(first.starts_at)).days
             <= vaccine.interval_max_days
         ]
-        if starts:
-            found[first.id] = min(starts)
+        if fits:
+            best = min(
+                fits,
+                key=lambda s: (
+                    abs(berlin_day(s.starts_at).toordinal() - aim),
+                    berlin_day(s.starts_at),
+                    abs(clock_minute(s.starts_at) - clock_minute(first.starts_at)),
+                    s.starts_at,
+                ),
+            )
+            found[first.id] = best.starts_at
     return found
 
 
@@ -295,7 +313,8 @@ def vaccines(draw: st.DrawFn) -> Vaccine:
         return JNJ
     low = draw(st.integers(0, 4))
     high = draw(st.integers(low, low + 4))
-    return Vaccine("V", "Vaccine", 2, low, high, None, None)
+    recommended = draw(st.one_of(st.none(), st.integers(low, high)))
+    return Vaccine("V", "Vaccine", 2, low, high, None, None, recommended)
 
 
 # Base days just before both DST changes, so the random calendars cross them.
@@ -361,61 +380,8 @@ def test_no_offer_is_missed_that_brute_force_finds(
     assert sorted(firsts) == sorted(expected)  # one offer per first-dose slot, none missed
     for offer in offers:
         partner = expected[offer.appointments[0].slot_id]
-        if partner is not None:  # and the partner is the earliest that fits
+        if partner is not None:  # and the partner is the one the rule picks
             assert offer.appointments[-1].starts_at == partner
-    # Some offer exists exactly when at least one offer can be counted.
-    assert (count_offers(free, vaccine, persons) > 0) == bool(expected)
-
-
-def most_disjoint_offers(free: list[FreeSlot], vaccine: Vaccine, persons: int) -> int:
-    """The largest number of offers that fit the seats at once, by exhaustive search."""
-    slots = [s for s in free if s.free > 0]
-
-    def fits(first: FreeSlot, second: FreeSlot) -> bool:
-        days = (berlin_day(second.starts_at) - berlin_day(first.starts_at)).days
-        lo, hi = vaccine.interval_min_days, vaccine.interval_max_days
-        return first.starts_at < second.starts_at and lo <= days <= hi
-
-    pairs = [
-        (i, j) for i, a in enumerate(slots) for j, b in enumerate(slots) if i != j and fits(a, b)
-    ]
-
-    @functools.cache
-    def best(left: tuple[int, ...]) -> int:
-        found = 0
-        for i, j in pairs:
-            if left[i] >= persons and left[j] >= persons:
-                rest = list(left)
-                rest[i] -= persons
-                rest[j] -= persons
-                found = max(found, 1 + best(tuple(rest)))
-        return found
-
-    if vaccine.doses == 1:
-        return sum(s.free // persons for s in slots)
-    return best(tuple(s.free for s in slots))
-
-
-@examples(150)
-@given(
-    st.lists(st.tuples(st.integers(0, 8), st.integers(1, 3)), max_size=6),
-    st.sampled_from([1, 2]),
-    st.sampled_from([0, 1, 2]),
-)
-def test_counted_offers_never_exceed_what_fits_at_once(
-    cells: list[tuple[int, int]], persons: int, which: int
-) -> None:
-    vaccine = [Vaccine("T", "Short", 2, 2, 4, None, None), BNT, JNJ][which]
-    step = 1 if which == 0 else 7  # a short interval packs more pairs into few slots
-    base = berlin(2026, 3, 20, 9)
-    free = [
-        FreeSlot(i, base + timedelta(days=day * step, minutes=i), seats)
-        for i, (day, seats) in enumerate(cells, start=1)
-    ]
-    counted = count_offers(free, vaccine, persons)
-    most = most_disjoint_offers(free, vaccine, persons)
-    assert counted <= most
-    assert (counted == 0) == (most == 0)
 
 
 @PROPERTY
@@ -438,20 +404,6 @@ def seats_by_day(free: list[FreeSlot]) -> dict[int, int]:
         day = local_day(s.starts_at).toordinal()
         days[day] = days.get(day, 0) + s.free
     return days
-
-
-@PROPERTY
-@given(free_slots(), vaccines())
-def test_counting_by_day_matches_counting_by_slot_for_one_person(
-    free: list[FreeSlot], vaccine: Vaccine
-) -> None:
-    """The feed adds seats up per day; for one person and a minimum interval of a day or more
-    that must count exactly what the slot-level matching counts."""
-    by_day = count_day_offers(seats_by_day(free), vaccine)
-    if vaccine.doses == 1 or vaccine.interval_min_days >= 1:
-        assert by_day == count_offers(free, vaccine)
-    else:  # same-day pairs: never more than the seats allow
-        assert by_day <= sum(s.free for s in free) // 2
 
 
 def test_counting_by_day_pairs_inside_the_window_only() -> None:

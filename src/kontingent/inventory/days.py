@@ -1,0 +1,129 @@
+"""SQL for offers by day: free seats per day from `slot_days`, and the free slots of one day.
+Repositories never commit.
+
+Invariants kept here:
+- Every query is bounded by what it is asked, never by what is on file: the first free days
+  come from the primary key of `slot_days` (centre, vaccine, day, ...) as an index range with
+  a LIMIT; seats over a range of days read at most that range; the slots of one day come from
+  the unique index (centre, vaccine, starts_at) as the range of that day.
+- "Free seats" is one expression, `free_seats`, used by every query here and by the feed:
+  a share held back for the phone channel (issue 15) is subtracted in that one place.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Table, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
+
+from kontingent.inventory.model import FreeSlot, day_bounds
+from kontingent.inventory.repository import Campaign
+from kontingent.schema import opened_days, slot_days, slots
+
+
+def free_seats(table: Table) -> ColumnElement[int]:
+    """The seats of a slot (or of a day's slots in `slot_days`) that offers may show."""
+    return table.c.capacity - table.c.booked
+
+
+async def first_free_days(
+    conn: AsyncConnection,
+    centre_id: int,
+    vaccine_code: str,
+    first: date,
+    last: date,
+    now: datetime,
+    persons: int,
+    limit: int,
+) -> dict[int, int]:
+    """Free seats of the first `limit` days in [first, last] that have room for `persons`
+    (released by `now`), keyed by the day's ordinal. A day's seats include its slots that
+    already began or lie outside the booking window: reading the day's slots tells."""
+    seats = func.sum(free_seats(slot_days))
+    query = (
+        select(slot_days.c.day, seats)
+        .where(
+            slot_days.c.centre_id == centre_id,
+            slot_days.c.vaccine_code == vaccine_code,
+            slot_days.c.day >= first,
+            slot_days.c.day <= last,
+            slot_days.c.bookable_from <= now,
+        )
+        .group_by(slot_days.c.day)
+        .having(seats >= persons)
+        .order_by(slot_days.c.day)
+        .limit(limit)
+    )
+    return {day.toordinal(): int(n) for day, n in (await conn.execute(query)).all()}
+
+
+async def seats_by_day(
+    conn: AsyncConnection,
+    centre_id: int,
+    vaccine_code: str,
+    first: date,
+    last: date,
+    now: datetime,
+) -> dict[int, int]:
+    """Free seats of every day in [first, last] that has one, keyed by the day's ordinal."""
+    seats = func.sum(free_seats(slot_days))
+    query = (
+        select(slot_days.c.day, seats)
+        .where(
+            slot_days.c.centre_id == centre_id,
+            slot_days.c.vaccine_code == vaccine_code,
+            slot_days.c.day >= first,
+            slot_days.c.day <= last,
+            slot_days.c.bookable_from <= now,
+        )
+        .group_by(slot_days.c.day)
+        .having(seats > 0)
+    )
+    return {day.toordinal(): int(n) for day, n in (await conn.execute(query)).all()}
+
+
+async def day_slots(
+    conn: AsyncConnection,
+    centre_id: int,
+    vaccine_code: str,
+    day: date,
+    now: datetime,
+    window: Campaign,
+) -> list[tuple[FreeSlot, datetime]]:
+    """The slots of one local day with a free seat that can be booked at `now`, in start
+    order, each with its release minute."""
+    start, end = day_bounds(day, day)
+    free = free_seats(slots)
+    query = (
+        select(slots.c.id, slots.c.starts_at, free.label("free"), slots.c.bookable_from)
+        .where(
+            slots.c.centre_id == centre_id,
+            slots.c.vaccine_code == vaccine_code,
+            slots.c.starts_at >= max(start, window.booking_from),
+            slots.c.starts_at < min(end, window.booking_until),
+            slots.c.starts_at > now,
+            slots.c.bookable_from <= now,
+            free > 0,
+        )
+        .order_by(slots.c.starts_at)
+    )
+    return [
+        (FreeSlot(r.id, r.starts_at, r.free), r.bookable_from)
+        for r in (await conn.execute(query)).all()
+    ]
+
+
+async def open_day(conn: AsyncConnection, centre_id: int | None, day: date, now: datetime) -> bool:
+    """Open `day` for one centre (or every centre): False when it was open already."""
+    exists = select(opened_days.c.id).where(
+        opened_days.c.day == day,
+        opened_days.c.centre_id.is_(None)
+        if centre_id is None
+        else opened_days.c.centre_id == centre_id,
+    )
+    if (await conn.execute(exists)).first() is not None:
+        return False
+    await conn.execute(opened_days.insert().values(centre_id=centre_id, day=day, created_at=now))
+    return True

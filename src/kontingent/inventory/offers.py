@@ -1,0 +1,148 @@
+"""Finding offers by bounded reads: the first free days from seats per day, then the slots of
+those days only, and for each first dose the second-dose day and slot (pairing.py).
+
+Invariants kept here:
+- What is read never grows with the inventory on file: first-dose days come a page
+  (`FIRST_DAYS_PAGE`) at a time from `slot_days` and at most `MAX_FIRST_DAYS` of them are
+  looked at for one answer; a second dose reads the seats of its interval window and the slots
+  of the days it tries, never more than the window's days. Every read goes through a
+  `DaySource`, which the service backs with its caches.
+- A day with seats on paper but no slot that fits (seats split over slots, slots that began
+  already) yields nothing and the search moves on: shown too few, never too many.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Protocol
+
+from kontingent.inventory.cache import Availability, DaySeats
+from kontingent.inventory.model import FreeSlot, Offer, Vaccine, local_day, make_offer
+from kontingent.inventory.pairing import (
+    Closed,
+    OfferWish,
+    day_allowed,
+    first_doses,
+    nearest_slot,
+    second_days,
+    window_of,
+)
+
+FIRST_DAYS_PAGE = 7  # days with room asked of slot_days at once
+MAX_FIRST_DAYS = 31  # free days one answer looks at for first doses, at most
+
+
+class DaySource(Protocol):
+    async def first_days(self, first: date, last: date, persons: int) -> DaySeats:
+        """Up to FIRST_DAYS_PAGE days in [first, last] with room for `persons`."""
+        ...
+
+    async def seats(self, first: date, last: date) -> DaySeats: ...
+
+    async def slots(self, day: date) -> Availability: ...
+
+
+def first_day_range(wish: OfferWish, earliest: datetime, last_day: date) -> tuple[date, date]:
+    """The days a first dose may fall on at all: from the lead time to the window's end,
+    narrowed to the chosen day and to the days the age rule leaves."""
+    lo, hi = local_day(earliest), last_day
+    if wish.day is not None:
+        lo, hi = max(lo, wish.day), min(hi, wish.day)
+    if wish.first_days is not None:
+        if not wish.first_days:
+            return date.max, date.min
+        lo = max(lo, min(a for a, _ in wish.first_days))
+        hi = min(hi, max(b for _, b in wish.first_days))
+    return lo, hi
+
+
+async def find_offers(
+    source: DaySource,
+    vaccine: Vaccine,
+    wish: OfferWish,
+    earliest: datetime,
+    last_day: date,
+    closed: Closed,
+) -> list[Offer]:
+    """At most `wish.limit` offers, first doses in start order from `earliest` on."""
+    offers: list[Offer] = []
+    lo, hi = first_day_range(wish, earliest, last_day)
+    looked = 0
+    while lo <= hi and len(offers) < wish.limit and looked < MAX_FIRST_DAYS:
+        page = sorted((await source.first_days(lo, hi, wish.persons)).seats)
+        for ordinal in page[: MAX_FIRST_DAYS - looked]:
+            looked += 1
+            day = date.fromordinal(ordinal)
+            if day_allowed(day, wish, closed):
+                await _offers_on(source, vaccine, wish, day, earliest, closed, offers)
+                if len(offers) >= wish.limit:
+                    break
+        if len(page) < FIRST_DAYS_PAGE:
+            break
+        lo = date.fromordinal(page[-1] + 1)
+    return offers
+
+
+async def _offers_on(
+    source: DaySource,
+    vaccine: Vaccine,
+    wish: OfferWish,
+    day: date,
+    earliest: datetime,
+    closed: Closed,
+    offers: list[Offer],
+) -> None:
+    firsts = first_doses((await source.slots(day)).free, wish, earliest)
+    if vaccine.doses == 1:
+        for first in firsts:
+            offers.append(make_offer([first], wish.persons))
+            if len(offers) >= wish.limit:
+                return
+        return
+    lo, hi = window_of(day, vaccine)
+    candidates = second_days(day, vaccine, (await source.seats(lo, hi)).seats, wish.persons, closed)
+    for first in firsts:
+        second = await _second_dose(source, first, candidates, wish.persons)
+        if second is not None:
+            offers.append(make_offer([first, second], wish.persons))
+            if len(offers) >= wish.limit:
+                return
+
+
+async def _second_dose(
+    source: DaySource, first: FreeSlot, days: Sequence[int], persons: int
+) -> FreeSlot | None:
+    for ordinal in days:
+        second = nearest_slot((await source.slots(date.fromordinal(ordinal))).free, first, persons)
+        if second is not None:
+            return second
+    return None
+
+
+class MemoryDays:
+    """A DaySource over slots held in memory (tests, and anything that has the slots
+    already): the same answers the database gives for the same free slots."""
+
+    def __init__(self, free: Sequence[FreeSlot]) -> None:
+        self._by_day: dict[int, list[FreeSlot]] = {}
+        for slot in sorted(free, key=lambda s: s.starts_at):
+            if slot.free > 0:
+                self._by_day.setdefault(local_day(slot.starts_at).toordinal(), []).append(slot)
+
+    def _seats(self, first: date, last: date) -> dict[int, int]:
+        return {
+            d: sum(s.free for s in slots)
+            for d, slots in self._by_day.items()
+            if first.toordinal() <= d <= last.toordinal()
+        }
+
+    async def first_days(self, first: date, last: date, persons: int) -> DaySeats:
+        found = sorted((d, n) for d, n in self._seats(first, last).items() if n >= persons)
+        return DaySeats(dict(found[:FIRST_DAYS_PAGE]))
+
+    async def seats(self, first: date, last: date) -> DaySeats:
+        return DaySeats(self._seats(first, last))
+
+    async def slots(self, day: date) -> Availability:
+        return Availability.read(list(self._by_day.get(day.toordinal(), [])))
