@@ -18,6 +18,7 @@ from functools import partial
 from kontingent.booking.service import BookingView
 from kontingent.eligibility.model import DayRange, window_days
 from kontingent.eligibility.service import EligibilityAnswer
+from kontingent.i18n import N_, Translator, phone_display
 from kontingent.inventory.model import (
     Centre,
     Offer,
@@ -28,7 +29,6 @@ from kontingent.inventory.model import (
 )
 from kontingent.inventory.repository import Catalogue
 from kontingent.inventory.service import Availability, Inventory
-from kontingent.web.i18n import Translator, phone_display
 
 FirstDoseDays = tuple[DayRange, ...] | None
 MemoKey = tuple[int, str, int, int, FirstDoseDays]
@@ -86,6 +86,9 @@ class BookingCard:
     people: list[PersonCard]
     phone: str
     emails: str
+
+
+STATUS_TEXT = {"booked": N_("status.booked"), "cancelled": N_("status.cancelled")}
 
 
 def address_of(centre: Centre) -> str:
@@ -210,7 +213,7 @@ async def choice(
             address_of(home),
             "",
             [offer_card(o, vaccine, t) for o in offers],
-            t.when(release) if release else None,
+            t.at(release) if release else None,
         )
     ]
     releases = [release]
@@ -237,7 +240,7 @@ async def choice(
     nothing = not any(c.offers for c in cards)
     # When nothing is free anywhere every allowed centre was read: the earliest release wins.
     first = min((r for r in releases if r is not None), default=None) if nothing else None
-    return Choice(cards, nothing, t.when(first) if first else None, home.id)
+    return Choice(cards, nothing, t.at(first) if first else None, home.id)
 
 
 def booking_card(view: BookingView, catalogue: Catalogue, t: Translator) -> BookingCard:
@@ -255,7 +258,7 @@ def booking_card(view: BookingView, catalogue: Catalogue, t: Translator) -> Book
     return BookingCard(
         code=view.code,
         status=view.status,
-        status_text=t(f"status.{view.status}"),
+        status_text=t(STATUS_TEXT[view.status]),
         centre=centre.name,
         address=address_of(centre),
         vaccine=vaccine.name,
