@@ -57,7 +57,7 @@ def texts(lang: str) -> Texts:
         if not message.id or message.fuzzy:
             continue
         if isinstance(message.id, tuple | list):
-            if all(message.string):
+            if isinstance(message.string, tuple | list) and all(message.string):
                 plural.add((message.id[0], message.id[1]))
         elif message.string:
             singular.add(message.id)

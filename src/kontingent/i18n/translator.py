@@ -79,6 +79,13 @@ class Translator:
         """The full date and time, as people say it: Montag, 12. Januar 2026, 08:00 Uhr."""
         return self(N_("when.date_time"), day=self.day(at), time=self.time(at))
 
+    def when_short(self, at: datetime) -> str:
+        """The same on one line of a phone: Mo., 12.01.2026, 08:00 Uhr / Mon 12 Jan 2026 at 08:00."""
+        d = at.astimezone(BERLIN).date()
+        weekday = format_date(d, "EEE", locale=self.locale)
+        day = format_date(d, "medium", locale=self.locale)
+        return self(N_("when.short"), weekday=weekday, date=day, time=self.time(at))
+
     def at(self, at: datetime) -> str:
         """When something happens, to be read in a sentence: "heute um 08:00 Uhr", "morgen um
         08:00 Uhr", else "am Montag, 12. Januar 2026, um 08:00 Uhr"."""

@@ -42,6 +42,7 @@ OTHER_OFFERS = 3
 class DoseLine:
     label: str
     when: str
+    short: str  # the date on one line of a phone (portal.css shows one or the other)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +106,7 @@ def dose_label(dose: int, doses: int, t: Translator) -> str:
 def dose_lines(starts: Sequence[datetime], doses: int, t: Translator) -> list[DoseLine]:
     """One line per dose, in time order; the persons of an offer share each slot."""
     return [
-        DoseLine(dose_label(i, doses, t), t.when(at))
+        DoseLine(dose_label(i, doses, t), t.when(at), t.when_short(at))
         for i, at in enumerate(sorted(set(starts)), start=1)
     ]
 
