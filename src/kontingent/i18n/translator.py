@@ -80,7 +80,7 @@ class Translator:
         return self(N_("when.date_time"), day=self.day(at), time=self.time(at))
 
     def when_short(self, at: datetime) -> str:
-        """The same on one line of a phone: Mo., 12.01.2026, 08:00 Uhr / Mon 12 Jan 2026 at 08:00."""
+        """The same, short enough for one line of a phone: Mo., 12.01.2026, 08:00 Uhr."""
         d = at.astimezone(BERLIN).date()
         weekday = format_date(d, "EEE", locale=self.locale)
         day = format_date(d, "medium", locale=self.locale)

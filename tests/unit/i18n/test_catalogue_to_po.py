@@ -69,4 +69,3 @@ def test_a_module_without_text_pairs_is_refused(tmp_path: Path) -> None:
     path = _module(tmp_path, 'X = {"a": ("only one",)}\n')
     assert tool.texts_of(path) == []
     assert tool.main([str(path)]) == 2
-
