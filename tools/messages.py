@@ -66,7 +66,17 @@ def po_path(lang: str) -> Path:
     return LOCALES / lang / "LC_MESSAGES" / "messages.po"
 
 
+def _entries(catalog: Catalog) -> list[tuple[object, ...]]:
+    return [(m.id, sorted({f for f, _ in m.locations}), m.auto_comments) for m in catalog if m.id]
+
+
 def update(template: Catalog) -> None:
+    """Write the template and update the .po files; dates change only with the keys, so a
+    run that finds nothing new leaves every file as it was."""
+    if TEMPLATE.exists():
+        with TEMPLATE.open("rb") as f:
+            if _entries(read_po(f)) == _entries(template):
+                return
     with TEMPLATE.open("wb") as f:
         write_po(f, template, width=WIDTH, include_lineno=False)
     for lang in LANGUAGES:
