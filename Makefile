@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-fast contract lint format typecheck bench bench-pages bench-scale bench-rush bench-faults browser clean
+.PHONY: help install run test test-fast contract lint format typecheck bench bench-pages bench-scale bench-rush bench-faults browser messages clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -41,12 +41,12 @@ contract: install ## schemathesis over the whole API against its OpenAPI documen
 	$(BIN)/pytest tests/e2e/test_openapi_contract.py -q
 
 lint: install ## ruff lint and format check
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench tools
+	$(BIN)/ruff format --check src tests bench tools
 
 format: install ## apply ruff's fixes and formatting
-	$(BIN)/ruff check --fix src tests bench
-	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench tools
+	$(BIN)/ruff format src tests bench tools
 
 typecheck: install ## mypy on src/
 	$(BIN)/mypy
@@ -62,6 +62,9 @@ bench-pages: install ## portal pages per second: start page and offers page (ben
 
 bench-rush: install ## the 08:00 rush with and without the waiting room (bench/README.md); ARGS="--users 12000"
 	$(PY) bench/rush/run.py $(ARGS)
+
+messages: install ## find the text keys in code and templates, update the .po files (README: Texts)
+	$(PY) tools/messages.py
 
 clean: ## remove the virtualenv, local data and caches
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

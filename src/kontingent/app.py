@@ -19,7 +19,7 @@ from litestar.exceptions import HTTPException, SerializationException, Validatio
 from litestar.openapi import OpenAPIConfig
 from litestar.routes import HTTPRoute
 
-from kontingent import __version__
+from kontingent import __version__, i18n
 from kontingent.booking import routes as booking_routes
 from kontingent.clock import Clock
 from kontingent.config import Settings
@@ -182,6 +182,7 @@ def _provide(value: object) -> Provide:
 
 def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
     services = build_services(settings, clock)
+    i18n.load_all()  # a broken .po stops the start, not the first page
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:

@@ -51,7 +51,7 @@ async def start(request: AnyRequest) -> Response[Any]:
     upcoming = sorted(
         (c for c in catalogue.cohorts if not c.is_open(now)), key=lambda c: c.opens_at
     )
-    later = [{"who": _who(c, t), "opens": t.when(c.opens_at)} for c in upcoming]
+    later = [{"who": _who(c, t), "opens": t.moment(c.opens_at)} for c in upcoming]
     return portal.render(
         "start.html", title=t("start.title"), open_cohorts=open_now, next_cohorts=later
     )
@@ -106,6 +106,7 @@ async def eligibility_result(request: AnyRequest) -> Response[Any]:
     if decision.eligible:
         home = home_centre(catalogue, flow.postcode, decision.centres)
         result["vaccines"] = t.join([catalogue.vaccines[v].name for v in decision.vaccines])
+        result["vaccine_count"] = len(decision.vaccines)
         result["home"] = home.name
         result["others"] = [catalogue.centres[c].name for c in decision.centres if c != home.id]
         result["later"] = [
@@ -114,15 +115,15 @@ async def eligibility_result(request: AnyRequest) -> Response[Any]:
             if ranges[0].first > local_day(portal.now)
         ]
     else:
-        result["opens"] = t.when(decision.opens_at) if decision.opens_at else None
+        result["opens"] = t.moment(decision.opens_at) if decision.opens_at else None
         result["fits_from"] = t.day(decision.fits_from) if decision.fits_from else None
     verified = portal.flow.token is not None
     return portal.render(
         "eligibility_result.html",
-        title=t("result.yes.title" if decision.eligible else "result.no.title"),
+        title=t("result.yes.title") if decision.eligible else t("result.no.title"),
         result=result,
         next_url="/choose" if verified else "/phone",
-        next_label=t("result.next.choose" if verified else "result.next.phone"),
+        next_label=t("result.next.choose") if verified else t("result.next.phone"),
     )
 
 

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from kontingent.errors import KontingentError, RateLimited
-from kontingent.web.i18n import Translator
+from kontingent.i18n import N_, Translator
 
 MAX_FIELD = 300  # the API's limit for any text field as well
 FORM = "_form"
@@ -36,52 +36,76 @@ _PERSON_PATH = re.compile(r"^persons\[(\d)\](?:\.(\w+))?$")
 
 # Domain error codes whose meaning does not depend on a field's wording.
 _CODE_TEXT = {
-    "invalid_phone": "err.invalid_phone",
-    "unknown_postcode": "err.unknown_postcode",
-    "resend_too_soon": "err.resend_too_soon",
-    "too_many_pins": "err.too_many_pins",
-    "invalid_pin": "err.invalid_pin",
-    "wrong_pin": "err.wrong_pin",
-    "pin_expired": "err.pin_expired",
-    "verification_used": "err.verification_used",
-    "unknown_verification": "err.verification_used",
-    "too_many_attempts": "err.too_many_attempts",
-    "already_booked": "err.already_booked",
-    "token_used": "err.token_used",
-    "not_eligible": "err.not_eligible",
-    "invalid_persons": "err.same_person",
-    "invalid_offer": "err.offer_gone",
-    "unknown_slot": "err.offer_gone",
-    "slot_not_bookable": "err.offer_gone",
-    "invalid_code": "err.invalid_code",
-    "invalid_birth_date": "err.date.format",
-    "booking_not_found": "err.booking_not_found",
-    "lookup_locked": "err.lookup_locked",  # says how long to wait
-    "booking_cancelled": "err.booking_cancelled",
-    "unknown_centre": "err.centre",
-    "unknown_vaccine": "err.vaccine",
-    "rate_limited": "page.429.text",  # says how long to wait before trying again
-    "rate_limit_unavailable": "page.429.text",
-    "database_unavailable": "page.503.text",
+    "invalid_phone": N_("err.invalid_phone"),
+    "unknown_postcode": N_("err.unknown_postcode"),
+    "resend_too_soon": N_("err.resend_too_soon"),
+    "too_many_pins": N_("err.too_many_pins"),
+    "invalid_pin": N_("err.invalid_pin"),
+    "wrong_pin": N_("err.wrong_pin"),
+    "pin_expired": N_("err.pin_expired"),
+    "verification_used": N_("err.verification_used"),
+    "unknown_verification": N_("err.verification_used"),
+    "too_many_attempts": N_("err.too_many_attempts"),
+    "already_booked": N_("err.already_booked"),
+    "token_used": N_("err.token_used"),
+    "not_eligible": N_("err.not_eligible"),
+    "invalid_persons": N_("err.same_person"),
+    "invalid_offer": N_("err.offer_gone"),
+    "unknown_slot": N_("err.offer_gone"),
+    "slot_not_bookable": N_("err.offer_gone"),
+    "invalid_code": N_("err.invalid_code"),
+    "invalid_birth_date": N_("err.date.format"),
+    "booking_not_found": N_("err.booking_not_found"),
+    "lookup_locked": N_("err.lookup_locked"),  # says how long to wait
+    "booking_cancelled": N_("err.booking_cancelled"),
+    "unknown_centre": N_("err.centre"),
+    "unknown_vaccine": N_("err.vaccine"),
+    "rate_limited": N_("page.429.text"),  # says how long to wait before trying again
+    "rate_limit_unavailable": N_("page.429.text"),
+    "database_unavailable": N_("page.503.text"),
 }
 # A limit per booking or per number says whose budget ran out; a limit per address (shared
 # with a whole network) says only that there are many requests.
 _SUBJECT_LIMIT_TEXT = {
-    "rebook": "rebook.too_often",
-    "cancel": "cancel.too_often",
-    "waitlist_join": "waitlist.too_often",
+    "rebook": N_("rebook.too_often"),
+    "cancel": N_("cancel.too_often"),
+    "waitlist_join": N_("waitlist.too_often"),
 }
 _FORMAT_TEXT = {
-    "first_name": "err.chars.name",
-    "last_name": "err.chars.name",
-    "city": "err.chars.name",
-    "street": "err.chars.street",
-    "house_number": "err.format.house_number",
-    "postcode": "err.format.postcode",
-    "email": "err.format.email",
-    "phone": "err.invalid_phone",
-    "pin": "err.invalid_pin",
-    "code": "err.invalid_code",
+    "first_name": N_("err.chars.name"),
+    "last_name": N_("err.chars.name"),
+    "city": N_("err.chars.name"),
+    "street": N_("err.chars.street"),
+    "house_number": N_("err.format.house_number"),
+    "postcode": N_("err.format.postcode"),
+    "email": N_("err.format.email"),
+    "phone": N_("err.invalid_phone"),
+    "pin": N_("err.invalid_pin"),
+    "code": N_("err.invalid_code"),
+}
+
+
+# The label of each field a message can name; N_ lets `make messages` find the keys.
+_LABELS = {
+    "first_name": N_("field.first_name"),
+    "last_name": N_("field.last_name"),
+    "birth_date": N_("field.birth_date"),
+    "street": N_("field.street"),
+    "house_number": N_("field.house_number"),
+    "postcode": N_("field.postcode"),
+    "city": N_("field.city"),
+    "email": N_("field.email"),
+    "phone": N_("field.phone"),
+    "pin": N_("field.pin"),
+    "code": N_("field.code"),
+    "centre": N_("field.centre"),
+    "vaccine": N_("field.vaccine"),
+}
+_DATE_TEXT = {
+    "date.format": N_("err.date.format"),
+    "date.real": N_("err.date.real"),
+    "date.future": N_("err.date.future"),
+    "date.old": N_("err.date.old"),
 }
 
 
@@ -98,7 +122,7 @@ def read(form: Mapping[str, Any], names: Sequence[str]) -> dict[str, str]:
 def too_long(values: Mapping[str, str], t: Translator) -> dict[str, str]:
     """Fields longer than any valid answer can be; checked before anything else runs."""
     return {
-        name: t("err.too_long", label=t(f"field.{base_name(name)}"), n=MAX_FIELD)
+        name: t("err.too_long", label=t(_LABELS[base_name(name)]), n=MAX_FIELD)
         for name, value in values.items()
         if len(value) > MAX_FIELD
     }
@@ -109,7 +133,7 @@ def check(values: Mapping[str, str], t: Translator, required: Sequence[str] = ()
     errors = too_long(values, t)
     for name in required:
         if not values.get(name) and name not in errors:
-            errors[name] = t("err.missing", label=t(f"field.{base_name(name)}"))
+            errors[name] = t("err.missing", label=t(_LABELS[base_name(name)]))
     return errors
 
 
@@ -192,15 +216,15 @@ def _kind(message: str) -> str:
 def describe(name: str, message: str, t: Translator) -> str:
     """One domain field message in plain words of the person's language."""
     base = base_name(name)
-    label = t(f"field.{base}")
+    label = t(_LABELS[base])
     kind = _kind(message)
     if kind == "missing":
         return t("err.missing", label=label)
     if kind == "too_long":
         found = re.search(r"at most (\d+)", message)
         return t("err.too_long", label=label, n=found.group(1) if found else MAX_FIELD)
-    if kind.startswith("date."):
-        return t(f"err.{kind}")
+    if kind in _DATE_TEXT:
+        return t(_DATE_TEXT[kind])
     if base == "birth_date":
         return t("err.date.format")
     key = _FORMAT_TEXT.get(base)

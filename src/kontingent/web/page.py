@@ -23,8 +23,8 @@ from litestar import Request
 from litestar.datastructures import Cookie
 from litestar.response import Redirect, Template
 
+from kontingent.i18n import LANGUAGES, N_, Translator, pick
 from kontingent.web import forms, session
-from kontingent.web.i18n import LANGUAGES, Translator, pick
 
 if TYPE_CHECKING:
     from kontingent.services import Services
@@ -42,15 +42,15 @@ HEADERS = {
 LANG_MAX_AGE = 365 * 24 * 3600
 # Notices a redirect may ask the next page to show (never free text from the URL).
 NOTES = {
-    "expired": "token.expired",
-    "used": "err.token_used",
-    "restart": "flow.restart",
-    "phone": "flow.need_phone",
-    "cancelled": "cancel.done",
-    "rebooked": "rebook.done",
-    "resent": "pin.resent",
-    "offer_gone": "err.offer_gone",
-    "manage": "manage.again",
+    "expired": N_("token.expired"),
+    "used": N_("err.token_used"),
+    "restart": N_("flow.restart"),
+    "phone": N_("flow.need_phone"),
+    "cancelled": N_("cancel.done"),
+    "rebooked": N_("rebook.done"),
+    "resent": N_("pin.resent"),
+    "offer_gone": N_("err.offer_gone"),
+    "manage": N_("manage.again"),
 }
 # Where the language switch of a page answering a POST leads (a GET page of the same step).
 GET_OF_POST = {"/book": "/choose", "/pin/resend": "/pin"}
@@ -76,7 +76,7 @@ class Portal:
         asked = request.query_params.get("lang")
         self.lang = pick(asked, request.cookies.get(session.LANG_COOKIE))
         self._lang_asked = asked in LANGUAGES
-        self.t = Translator(self.lang)
+        self.t = Translator(self.lang, self.now)
         raw = request.cookies.get(session.COOKIE)
         self.flow = session.decode(raw, self.settings.secret_key, self.now)
         self._dirty = bool(raw) and self.flow == session.Flow()  # drop a bad or stale cookie
@@ -145,6 +145,7 @@ class Portal:
             context={
                 "lang": self.lang,
                 "t": self.t,
+                "tn": self.t.plural,  # a plural text in a template: tn(key, key + ".plural", n)
                 "title": title,
                 "errors": errors,
                 "error_summary": forms.summary(errors, self.t, summary_for),

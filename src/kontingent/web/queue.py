@@ -22,6 +22,7 @@ from litestar import Request, Response, get
 from litestar.response import Template
 
 from kontingent.errors import NotFound
+from kontingent.i18n import N_
 from kontingent.ratelimit.service import RETRY_AFTER_SCOPE_KEY, limited
 from kontingent.waiting_room.routes import limit_draw
 from kontingent.waiting_room.service import WaitingRoom
@@ -65,7 +66,7 @@ async def _where(portal: Portal, ticket: str | None) -> tuple[QueueView, str | N
         try:
             return await room.status(ticket), None
         except TicketExpired:
-            note = "queue.expired"
+            note = N_("queue.expired")
         except NotFound:
             pass
     await limit_draw(portal.services, portal.request.scope)
@@ -77,7 +78,7 @@ def _wait_text(portal: Portal, seconds: float | None) -> str | None:
         return None
     if seconds < 60:
         return portal.t("queue.wait.soon")
-    return portal.t("queue.wait.minutes", minutes=round(seconds / 60))
+    return portal.t.plural("queue.wait.minutes", "queue.wait.minutes.plural", round(seconds / 60))
 
 
 @get(QUEUE_PATH, opt=limited("queue_draw"))  # a GET that joins: a ticket per visit
@@ -99,7 +100,7 @@ async def queue_page(request: Request[Any, Any, Any]) -> Response[Any]:
         notice=portal.t(note) if note else None,
         refresh=max(2, round(view.poll_after_s)),
         before=view.status == "before_opening",
-        opens=portal.t.when(datetime.fromtimestamp(opens, UTC))
+        opens=portal.t.at(datetime.fromtimestamp(opens, UTC))
         if opens and opens > portal.now.timestamp()
         else portal.t("queue.before.now"),
         position=view.position,
@@ -115,7 +116,7 @@ def _page(
     context.setdefault("paused", False)
     context.setdefault("before", False)
     minutes = round(portal.services.waiting_room.config.ttl_s / 60)
-    title = portal.t("queue.paused.title" if context["paused"] else "queue.title")
+    title = portal.t("queue.paused.title") if context["paused"] else portal.t("queue.title")
     return portal.render(
         "queue.html", title=title, status=status, notice=notice, minutes=minutes, **context
     )

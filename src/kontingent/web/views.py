@@ -16,6 +16,7 @@ from datetime import datetime
 from kontingent.booking.service import BookingView
 from kontingent.eligibility.model import window_days
 from kontingent.eligibility.service import EligibilityAnswer
+from kontingent.i18n import N_, Translator, phone_display
 from kontingent.inventory.model import (
     Centre,
     Offer,
@@ -26,7 +27,6 @@ from kontingent.inventory.model import (
 from kontingent.inventory.pairing import DayRanges, OfferWish
 from kontingent.inventory.repository import Catalogue
 from kontingent.inventory.service import Inventory
-from kontingent.web.i18n import Translator, phone_display
 
 HOME_OFFERS = 5
 OTHER_CENTRES = 3
@@ -37,6 +37,7 @@ OTHER_OFFERS = 3
 class DoseLine:
     label: str
     when: str
+    short: str  # the date on one line of a phone (portal.css shows one or the other)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +84,9 @@ class BookingCard:
     emails: str
 
 
+STATUS_TEXT = {"booked": N_("status.booked"), "cancelled": N_("status.cancelled")}
+
+
 def address_of(centre: Centre) -> str:
     street = f"{centre.street}, " if centre.street else ""
     return f"{street}{centre.postcode} {centre.city}"
@@ -97,7 +101,7 @@ def dose_label(dose: int, doses: int, t: Translator) -> str:
 def dose_lines(starts: Sequence[datetime], doses: int, t: Translator) -> list[DoseLine]:
     """One line per dose, in time order; the persons of an offer share each slot."""
     return [
-        DoseLine(dose_label(i, doses, t), t.when(at))
+        DoseLine(dose_label(i, doses, t), t.when(at), t.when_short(at))
         for i, at in enumerate(sorted(set(starts)), start=1)
     ]
 
@@ -161,7 +165,7 @@ async def choice(
             address_of(home),
             "",
             [offer_card(o, vaccine, t) for o in offers],
-            t.when(release) if release else None,
+            t.at(release) if release else None,
         )
     ]
     releases = [release]
@@ -189,7 +193,7 @@ async def choice(
     nothing = not any(c.offers for c in cards)
     # When nothing is free anywhere every allowed centre was read: the earliest release wins.
     first = min((r for r in releases if r is not None), default=None) if nothing else None
-    return Choice(cards, nothing, t.when(first) if first else None, home.id)
+    return Choice(cards, nothing, t.at(first) if first else None, home.id)
 
 
 def booking_card(view: BookingView, catalogue: Catalogue, t: Translator) -> BookingCard:
@@ -207,7 +211,7 @@ def booking_card(view: BookingView, catalogue: Catalogue, t: Translator) -> Book
     return BookingCard(
         code=view.code,
         status=view.status,
-        status_text=t(f"status.{view.status}"),
+        status_text=t(STATUS_TEXT[view.status]),
         centre=centre.name,
         address=address_of(centre),
         vaccine=vaccine.name,

@@ -1,0 +1,153 @@
+"""Texts, dates and numbers in the reader's language.
+
+Invariants kept here:
+- Only "de" and "en" exist; anything else a person or a link sends reads as German.
+- Every time is shown in Europe/Berlin, whatever zone it was stored in.
+- A missing text is a programming error, caught by the tests, never shown as a key.
+- Names of days and months, list joining and number formats come from CLDR (Babel) for the
+  language's locale; sentence patterns around them are msgids a translator can change.
+- "heute" and "morgen" only where the translator knows today (`now`), and never on pages
+  that are printed or kept (a confirmation says the date): those use `when`, not `at`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from babel.dates import format_date, format_time
+from babel.lists import format_list
+from babel.numbers import format_decimal
+from babel.units import format_unit
+
+from kontingent.clock import BERLIN
+from kontingent.i18n.catalogues import LANGUAGES, texts
+
+DEFAULT = "de"
+# CLDR locales behind the portal's languages: English is written the British way (24-hour
+# clock, day before month), as Germans who read English expect.
+LOCALES = {"de": "de_DE", "en": "en_GB"}
+
+
+def N_(key: str) -> str:
+    """Marks a key that code passes to `t` by a variable, so that extraction still finds it."""
+    return key
+
+
+def pick(*candidates: str | None) -> str:
+    """The first candidate that names a language we speak, else German."""
+    for candidate in candidates:
+        if candidate in LANGUAGES:
+            return candidate
+    return DEFAULT
+
+
+class Translator:
+    """Texts and date formats of one language; `now` (the injected clock's) enables "today"."""
+
+    def __init__(self, lang: str, now: datetime | None = None) -> None:
+        self.lang = pick(lang)
+        self.locale = LOCALES[self.lang]
+        self.now = now
+        self._texts = texts(self.lang)
+
+    def __call__(self, key: str, **values: object) -> str:
+        if key not in self._texts.singular:
+            raise KeyError(f"no {self.lang} text for {key!r}: add it to the .po files")
+        text = self._texts.translations.gettext(key)
+        return text.format(**values) if values else text
+
+    def plural(self, singular: str, plural: str, n: int, **values: object) -> str:
+        """The text for `n` things (gettext's ngettext); `{n}` in it is the number."""
+        if (singular, plural) not in self._texts.plural:
+            raise KeyError(f"no {self.lang} plural text for {singular!r}: add it to the .po files")
+        text = self._texts.translations.ngettext(singular, plural, n)
+        return text.format(**{"n": self.number(n), **values})
+
+    # --- dates and times ----------------------------------------------------------------------
+
+    def day(self, at: datetime | date) -> str:
+        """Montag, 12. Januar 2026 / Monday, 12 January 2026."""
+        d = at.astimezone(BERLIN).date() if isinstance(at, datetime) else at
+        return format_date(d, "full", locale=self.locale)
+
+    def time(self, at: datetime) -> str:
+        """08:00 Uhr / 08:00."""
+        clock = format_time(at.astimezone(BERLIN), "HH:mm", locale=self.locale)
+        return self(N_("time.clock"), time=clock)
+
+    def when(self, at: datetime) -> str:
+        """The full date and time, as people say it: Montag, 12. Januar 2026, 08:00 Uhr."""
+        return self(N_("when.date_time"), day=self.day(at), time=self.time(at))
+
+    def when_short(self, at: datetime) -> str:
+        """The same, short enough for one line of a phone: Mo., 12.01.2026, 08:00 Uhr."""
+        d = at.astimezone(BERLIN).date()
+        weekday = format_date(d, "EEE", locale=self.locale)
+        day = format_date(d, "medium", locale=self.locale)
+        return self(N_("when.short"), weekday=weekday, date=day, time=self.time(at))
+
+    def at(self, at: datetime) -> str:
+        """When something happens, to be read in a sentence: "heute um 08:00 Uhr", "morgen um
+        08:00 Uhr", else "am Montag, 12. Januar 2026, um 08:00 Uhr"."""
+        relative = self._relative_day(at)
+        if relative is not None:
+            return self(N_("when.relative"), day=relative, time=self.time(at))
+        return self(N_("when.on"), day=self.day(at), time=self.time(at))
+
+    def moment(self, at: datetime) -> str:
+        """Like `when`, but "heute um 08:00 Uhr" today and "morgen um …" tomorrow: for "ab …"."""
+        relative = self._relative_day(at)
+        if relative is not None:
+            return self(N_("when.relative"), day=relative, time=self.time(at))
+        return self.when(at)
+
+    def _relative_day(self, at: datetime) -> str | None:
+        if self.now is None:
+            return None
+        offset = (at.astimezone(BERLIN).date() - self.now.astimezone(BERLIN).date()).days
+        return (
+            self(N_("day.today"))
+            if offset == 0
+            else self(N_("day.tomorrow"))
+            if offset == 1
+            else None
+        )
+
+    def birth_date(self, d: date) -> str:
+        """01.05.1939 in both languages: the form asks for the date written that way."""
+        return f"{d:%d.%m.%Y}"
+
+    # --- numbers and lists ----------------------------------------------------------------------
+
+    def number(self, value: int | float) -> str:
+        """12.345 / 12,345."""
+        return format_decimal(value, locale=self.locale)
+
+    def km(self, value: float) -> str:
+        """A distance as a number: whole kilometres from 10 on, else one decimal (4,2)."""
+        pattern = "#,##0" if value >= 10 else "#,##0.0"
+        return format_decimal(value, format=pattern, locale=self.locale)
+
+    def wait(self, seconds: int) -> str:
+        """How long to wait, as a person says it: seconds up to 90, then minutes up to two
+        hours, then hours; always rounded up, so nobody comes back too early."""
+        if seconds <= 90:
+            n, unit = max(1, seconds), "duration-second"
+        elif seconds < 7200:
+            n, unit = -(-seconds // 60), "duration-minute"
+        else:
+            n, unit = -(-seconds // 3600), "duration-hour"
+        return format_unit(n, unit, length="long", locale=self.locale)
+
+    def join(self, items: list[str]) -> str:
+        """A, B und C / A, B and C."""
+        return format_list(items, locale=self.locale) if items else ""
+
+
+def phone_display(e164: str | None) -> str:
+    """+49 170 1234567: the number grouped the way people read it back."""
+    if not e164:
+        return ""
+    if e164.startswith("+49") and len(e164) > 6:
+        return f"+49 {e164[3:6]} {e164[6:]}"
+    return e164
