@@ -497,19 +497,32 @@ M: dict[str, tuple[str, str]] = {
         "A PIN was sent a moment ago. You can ask for a new one in {seconds} seconds.",
     ),
     "err.too_many_pins": (
-        "Diese Nummer hat in den letzten 24 Stunden schon 5 PINs bekommen. Versuchen Sie es "
-        "später wieder (spätestens nach 24 Stunden geht es) oder rufen Sie die Hotline 116 117 "
-        "an.",
-        "This number got 5 PINs within the last 24 hours. Try again later (after 24 hours at "
-        "the latest) or call the hotline 116 117.",
+        "An diese Nummer haben wir in den letzten 24 Stunden schon {limit} PINs geschickt. "
+        "Mehr gibt es für eine Nummer nicht. Die nächste PIN können Sie {until} anfordern. "
+        "Buchen Sie für mehrere Angehörige? Die Hotline 116 117 bucht für mehrere Personen in "
+        "einem Anruf.",
+        "We sent {limit} PINs to this number within the last 24 hours. That is the most one "
+        "number gets. You can ask for the next PIN {until}. Booking for several relatives? The "
+        "hotline 116 117 books for several people in one call.",
     ),
     "err.invalid_pin": (
         "Die PIN hat 6 Ziffern. Geben Sie sie so ein, wie sie in der SMS steht.",
         "The PIN has 6 digits. Type it as it stands in the text message.",
     ),
     "err.wrong_pin": (
-        "Die PIN stimmt nicht. Prüfen Sie die SMS und versuchen Sie es noch einmal.",
-        "The PIN is not right. Check the text message and try again.",
+        "Die PIN stimmt nicht. Sie haben noch {tries} Versuche. Prüfen Sie die SMS und "
+        "versuchen Sie es noch einmal.",
+        "The PIN is not right. You have {tries} tries left. Check the text message and try "
+        "again.",
+    ),
+    "err.wrong_pin.one": (
+        "Die PIN stimmt nicht. Sie haben noch 1 Versuch. Prüfen Sie die SMS genau.",
+        "The PIN is not right. You have 1 try left. Check the text message carefully.",
+    ),
+    "err.wrong_pin.last": (
+        "Die PIN stimmt nicht, und das war der letzte Versuch. Fordern Sie unten eine neue "
+        "PIN an.",
+        "The PIN is not right, and that was the last try. Ask for a new PIN below.",
     ),
     "err.pin_expired": (
         "Die PIN ist abgelaufen (sie gilt 30 Minuten). Fordern Sie unten eine neue an.",

@@ -91,6 +91,17 @@ class Translator:
             else (f"{self.day(at)} at {self.time(at)}")
         )
 
+    def moment(self, at: datetime, now: datetime) -> str:
+        """A time to come as people say it in a sentence ("beginnt heute um 08:00 Uhr"):
+        today, tomorrow, or the full date, always with "um"/"at"."""
+        days = (at.astimezone(BERLIN).date() - now.astimezone(BERLIN).date()).days
+        if days in (0, 1):
+            word = ("heute", "morgen", "today", "tomorrow")[days + 2 * self._i]
+            return f"{word} um {self.time(at)}" if self.lang == "de" else f"{word} at {self.time(at)}"
+        if self.lang == "de":
+            return f"am {self.day(at)} um {self.time(at)}"
+        return f"on {self.day(at)} at {self.time(at)}"
+
     def birth_date(self, d: date) -> str:
         return f"{d:%d.%m.%Y}"
 
