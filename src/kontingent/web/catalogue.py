@@ -606,6 +606,31 @@ M: dict[str, tuple[str, str]] = {
     "queue.wait": ("Geschätzte Wartezeit", "Estimated wait"),
     "queue.wait.minutes": ("etwa {minutes} Minuten", "about {minutes} minutes"),
     "queue.wait.soon": ("weniger als eine Minute", "less than a minute"),
+    "queue.wait.least": ("mindestens {minutes} Minuten", "at least {minutes} minutes"),
+    "queue.wait.least_soon": ("noch nicht genau bekannt", "not known exactly yet"),
+    "queue.off.title": ("Im Moment müssen Sie nicht warten", "No need to wait right now"),
+    "queue.off.now": (
+        "Die Warteschlange ist gerade ausgeschaltet. Sie können direkt weitermachen.",
+        "The queue is switched off right now. You can go straight on.",
+    ),
+    "queue.off.what_title": ("Was ist die Warteschlange?", "What is the queue?"),
+    "queue.off.what": (
+        "Wenn sehr viele Menschen gleichzeitig buchen möchten, schalten wir eine Warteschlange "
+        "ein. Dann bekommt jeder eine Nummer und wird der Reihe nach hereingelassen, damit die "
+        "Seite für alle funktioniert. Die Seite zeigt Ihre Nummer und die geschätzte Wartezeit "
+        "und lädt sich etwa alle 20 Sekunden oder seltener von selbst neu.",
+        "When very many people want to book at the same time, we switch on a queue. Then "
+        "everyone gets a number and is let in in turn, so that the site works for everyone. "
+        "The page shows your number and the estimated wait and reloads by itself about every "
+        "20 seconds or less often.",
+    ),
+    "queue.off.fair": (
+        "Wer vor dem Beginn der Buchung kommt, bekommt einen ausgelosten Platz: Früh zu kommen "
+        "bringt keinen Vorteil. Wer später kommt, stellt sich hinten an.",
+        "Who comes before booking opens gets a place drawn by lot: coming early is no "
+        "advantage. Who comes later joins at the back.",
+    ),
+    "queue.off.continue": ("Weiter", "Continue"),
     "queue.before.title": ("Die Buchung beginnt bald", "Booking opens soon"),
     "queue.before": (
         "Die Buchung beginnt {when}. Dann wird die Reihenfolge aller, die jetzt schon warten, "
