@@ -35,6 +35,7 @@ M: dict[str, tuple[str, str]] = {
     "start.nobody_yet": ("Im Moment kann noch niemand buchen.", "Nobody can book yet."),
     "start.next": ("Wer als Nächstes an der Reihe ist", "Who is next"),
     "start.opens_at": ("ab {when}", "from {when}"),
+    "start.opens_with": ("{vaccines} ab {when}", "{vaccines} from {when}"),
     "start.how": ("So geht es", "How it works"),
     "start.step1": (
         "Geburtsdatum und Postleitzahl eingeben.",
@@ -93,6 +94,35 @@ M: dict[str, tuple[str, str]] = {
     "result.yes.from": (
         "{vaccine}: die erste Impfung ist ab {day} möglich, denn dann haben Sie das Alter dafür.",
         "{vaccine}: the first dose is possible from {day}, when you reach the age for it.",
+    ),
+    "result.pick.title": ("Welcher Impfstoff?", "Which vaccine?"),
+    "result.pick.soonest": (
+        "Für Sie kommen mehrere Impfstoffe in Frage. Wir empfehlen {vaccine}: Damit können Sie "
+        "nach den freien Terminen von heute am frühesten vollständig geimpft sein, ab {day}.",
+        "Several vaccines suit you. We suggest {vaccine}: with today's free appointments it "
+        "can complete your vaccination soonest, from {day}.",
+    ),
+    "result.pick.shortest": (
+        "Für Sie kommen mehrere Impfstoffe in Frage. Zurzeit sind für keinen davon Termine "
+        "frei. Wir empfehlen {vaccine}: Damit sind Sie nach der ersten Impfung am schnellsten "
+        "vollständig geimpft.",
+        "Several vaccines suit you. No appointments are free for any of them right now. We "
+        "suggest {vaccine}: it completes your vaccination soonest after the first dose.",
+    ),
+    "result.pick.one_dose": ("nur eine Impfung", "a single dose"),
+    "result.pick.weeks": (
+        "zwei Impfungen, die zweite {low} bis {high} Wochen nach der ersten",
+        "two doses, the second {low} to {high} weeks after the first",
+    ),
+    "result.pick.days": (
+        "zwei Impfungen, die zweite {low} bis {high} Tage nach der ersten",
+        "two doses, the second {low} to {high} days after the first",
+    ),
+    "result.pick.free": ("freie Termine ab {day}", "free appointments from {day}"),
+    "result.pick.none_free": ("zurzeit keine Termine frei", "no free appointments right now"),
+    "result.pick.yours": (
+        "Alle diese Impfstoffe passen zu Ihrem Alter. Sie wählen im nächsten Schritt.",
+        "All these vaccines suit your age. You choose in the next step.",
     ),
     "result.next.phone": ("Weiter: Handynummer bestätigen", "Next: confirm your mobile number"),
     "result.next.choose": ("Weiter: Termine auswählen", "Next: choose appointments"),
