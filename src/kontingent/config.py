@@ -249,10 +249,11 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
 
 
 def _check_pins(settings: Settings) -> None:
-    if not 1 <= settings.pins_per_phone_per_day <= 100:
+    pins = settings.pins_per_phone_per_day
+    if not 1 <= pins <= 100:
         raise SettingsError(
             "KONTINGENT_PINS_PER_PHONE_PER_DAY must be a whole number from 1 to 100 "
-            f"(PINs one phone number may get within 24 hours), not {settings.pins_per_phone_per_day}"
+            f"(PINs one phone number may get within 24 hours), not {pins}"
         )
 
 

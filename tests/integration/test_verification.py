@@ -16,11 +16,11 @@ import pytest
 from sqlalchemy import select
 
 from kontingent.app import Services
-from kontingent.verification.service import Verification
 from kontingent.clock import FixedClock
 from kontingent.errors import Conflict, KontingentError, NotFound, RateLimited
 from kontingent.schema import outbox, verifications
 from kontingent.verification import model
+from kontingent.verification.service import Verification
 from tests.support import T0, phone, read_pin
 
 

@@ -54,7 +54,9 @@ def _bounds(cohorts: Sequence[Cohort], vaccines: Sequence[Vaccine]) -> list[int]
     return sorted(bounds)
 
 
-def _codes_at(cohorts: Sequence[Cohort], by_code: Mapping[str, Vaccine], age: int) -> tuple[str, ...]:
+def _codes_at(
+    cohorts: Sequence[Cohort], by_code: Mapping[str, Vaccine], age: int
+) -> tuple[str, ...]:
     return tuple(
         sorted(
             {
@@ -132,10 +134,14 @@ def advise(vaccines: Sequence[Vaccine], first_free: Mapping[str, date | None]) -
     choices = [_choice(v, first_free.get(v.code)) for v in vaccines]
     if any(c.complete is not None for c in choices):
         reason = "soonest"
-        ranked = sorted(choices, key=lambda c: (c.complete or date.max, c.vaccine.doses, c.vaccine.name))
+        ranked = sorted(
+            choices, key=lambda c: (c.complete or date.max, c.vaccine.doses, c.vaccine.name)
+        )
     else:
         reason = "shortest"
-        ranked = sorted(choices, key=lambda c: (_course_days(c.vaccine), c.vaccine.doses, c.vaccine.name))
+        ranked = sorted(
+            choices, key=lambda c: (_course_days(c.vaccine), c.vaccine.doses, c.vaccine.name)
+        )
     return Advice(ranked[0], reason, tuple(ranked))
 
 

@@ -92,7 +92,8 @@ async def count_attempt(
         .values(attempts=verifications.c.attempts + 1)
         .returning(verifications.c.attempts)
     )
-    return result.scalar_one_or_none()
+    used = result.scalar_one_or_none()
+    return None if used is None else int(used)
 
 
 async def mark_verified(conn: AsyncConnection, verification_id: str, now: datetime) -> bool:

@@ -19,9 +19,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from kontingent.clock import Clock
+from kontingent.clock import BERLIN, Clock
 from kontingent.db import Database
-from kontingent.clock import BERLIN
 from kontingent.errors import (
     Conflict,
     InvalidInput,

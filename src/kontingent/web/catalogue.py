@@ -542,16 +542,14 @@ M: dict[str, tuple[str, str]] = {
     "err.wrong_pin": (
         "Die PIN stimmt nicht. Sie haben noch {tries} Versuche. Prüfen Sie die SMS und "
         "versuchen Sie es noch einmal.",
-        "The PIN is not right. You have {tries} tries left. Check the text message and try "
-        "again.",
+        "The PIN is not right. You have {tries} tries left. Check the text message and try again.",
     ),
     "err.wrong_pin.one": (
         "Die PIN stimmt nicht. Sie haben noch 1 Versuch. Prüfen Sie die SMS genau.",
         "The PIN is not right. You have 1 try left. Check the text message carefully.",
     ),
     "err.wrong_pin.last": (
-        "Die PIN stimmt nicht, und das war der letzte Versuch. Fordern Sie unten eine neue "
-        "PIN an.",
+        "Die PIN stimmt nicht, und das war der letzte Versuch. Fordern Sie unten eine neue PIN an.",
         "The PIN is not right, and that was the last try. Ask for a new PIN below.",
     ),
     "err.pin_expired": (

@@ -97,7 +97,9 @@ class Translator:
         days = (at.astimezone(BERLIN).date() - now.astimezone(BERLIN).date()).days
         if days in (0, 1):
             word = ("heute", "morgen", "today", "tomorrow")[days + 2 * self._i]
-            return f"{word} um {self.time(at)}" if self.lang == "de" else f"{word} at {self.time(at)}"
+            return (
+                f"{word} um {self.time(at)}" if self.lang == "de" else f"{word} at {self.time(at)}"
+            )
         if self.lang == "de":
             return f"am {self.day(at)} um {self.time(at)}"
         return f"on {self.day(at)} at {self.time(at)}"

@@ -50,12 +50,13 @@ async def test_each_wrong_pin_on_the_page_says_how_many_tries_are_left(portal: P
         "Die PIN stimmt nicht. Sie haben noch 2 Versuche. Prüfen Sie die SMS und versuchen Sie "
         "es noch einmal.",
         "Die PIN stimmt nicht. Sie haben noch 1 Versuch. Prüfen Sie die SMS genau.",
-        "Die PIN stimmt nicht, und das war der letzte Versuch. Fordern Sie unten eine neue PIN "
-        "an.",
+        "Die PIN stimmt nicht, und das war der letzte Versuch. Fordern Sie unten eine neue PIN an.",
     ]
     closed = await portal.post("/pin", {"pin": pin})  # even the right one now
     assert closed.status_code == 429
-    assert messages(closed.text) == ["Zu viele falsche Versuche. Fordern Sie unten eine neue PIN an."]
+    assert messages(closed.text) == [
+        "Zu viele falsche Versuche. Fordern Sie unten eine neue PIN an."
+    ]
 
 
 async def test_a_wrong_pin_in_english_counts_the_tries_too(portal: Portal) -> None:

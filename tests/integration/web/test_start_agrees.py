@@ -87,7 +87,9 @@ async def test_for_every_age_the_start_page_lists_what_the_check_grants_today(
     assert groups, "some group is open in the demo"
     for born in birth_dates(today):
         age = age_on(born, today)
-        listed = [names for low, high, names in groups if low <= age and (high is None or age <= high)]
+        listed = [
+            names for low, high, names in groups if low <= age and (high is None or age <= high)
+        ]
         assert len(listed) <= 1, (age, groups)  # the groups do not overlap
         assert (listed[0] if listed else set()) == await granted_today(client, born, today), (
             born,
