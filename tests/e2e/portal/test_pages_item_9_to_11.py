@@ -17,14 +17,15 @@ from tests.e2e.portal.conftest import Server
 from tests.e2e.portal.test_journey import read_pin, shot
 
 pytestmark = pytest.mark.slow
-AXE = Path("/tmp/axe/node_modules/axe-core/axe.min.js")
+AXE = Path("/tmp/axe/node_modules/axe-core/axe.min.js")  # noqa: S108  # where common setup puts it
 WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
 
 
 def axe_violations(page: Page) -> list[dict[str, Any]]:
     if not AXE.exists():
         pytest.fail(
-            f"axe-core is missing: mkdir -p /tmp/axe && cd /tmp/axe && npm install axe-core@4 ({AXE})"
+            f"axe-core is missing at {AXE}: "
+            "mkdir -p /tmp/axe && cd /tmp/axe && npm install axe-core@4"
         )
     page.add_script_tag(content=AXE.read_text())
     result = page.evaluate("async () => (await axe.run(document)).violations")
@@ -51,7 +52,7 @@ def test_start_result_pin_and_queue_pages_have_no_axe_violations(
         page.get_by_role("button").filter(has_text="Weiter").click()
         expect(page.locator("h2", has_text="Welcher Impfstoff?")).to_be_visible()
         _checked(page, screenshots, f"items-9-11-{width}-02-advice")
-        phone = "+4917099%05d" % (1 if width == "desktop" else 2)
+        phone = f"+4917099{1 if width == 'desktop' else 2:05d}"
         page.goto("/phone")
         page.get_by_label("Handynummer").fill(phone)
         page.get_by_role("button", name="PIN per SMS schicken").click()
