@@ -103,6 +103,10 @@ class Settings:
     # When set, /metrics and /readyz answer only requests with `Authorization: Bearer <it>`;
     # "" = open, for a network where only the balancer and Prometheus reach the hosts.
     metrics_token: str = ""
+    # PINs one phone number may get within any 24 hours (the verification service's own rule,
+    # checked in the database, so it holds with rate_limits=false and without Redis). A
+    # relative booking for several people with one number needs a PIN per booking.
+    pins_per_phone_per_day: int = 5
     rate_pin_send_per_ip: str = "30/10m"
     rate_pin_send_per_phone: str = "10/1h"
     rate_pin_check_per_ip: str = "60/10m"
@@ -208,6 +212,7 @@ _KINDS: dict[str, type] = {
     "port": int,
     "workers": int,
     "db_pool_size": int,
+    "pins_per_phone_per_day": int,
     "db_statement_timeout_s": float,
     "db_lock_timeout_s": float,
     "availability_ttl_s": float,
@@ -243,7 +248,17 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
     _check_origins(settings)
     _check_metrics_token(settings)
     _check_timeouts(settings)
+    _check_pins(settings)
     return settings
+
+
+def _check_pins(settings: Settings) -> None:
+    pins = settings.pins_per_phone_per_day
+    if not 1 <= pins <= 100:
+        raise SettingsError(
+            "KONTINGENT_PINS_PER_PHONE_PER_DAY must be a whole number from 1 to 100 "
+            f"(PINs one phone number may get within 24 hours), not {pins}"
+        )
 
 
 def _check_timeouts(settings: Settings) -> None:

@@ -80,7 +80,9 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         clock=clock,
         inventory=inventory,
         eligibility=Eligibility(inventory, clock),
-        verification=Verification(db, clock, settings.secret_key, cap),
+        verification=Verification(
+            db, clock, settings.secret_key, cap, settings.pins_per_phone_per_day
+        ),
         booking=booking,
         lookups=BookingLookups(booking, limits, guesses),
         relay=relay_for(settings, db, clock),

@@ -20,6 +20,7 @@ from kontingent.clock import FixedClock
 from kontingent.errors import Conflict, KontingentError, NotFound, RateLimited
 from kontingent.schema import outbox, verifications
 from kontingent.verification import model
+from kontingent.verification.service import Verification
 from tests.support import T0, phone, read_pin
 
 
@@ -192,3 +193,19 @@ async def test_hardening_9_parallel_pin_requests_respect_the_day_limit(
     refused = _refusals(outcomes)
     assert refused == ["too_many_pins"] * (20 - model.MAX_PINS_PER_DAY)
     assert await _pins_stored(services, phone(31)) == model.MAX_PINS_PER_DAY
+
+
+async def test_the_day_limit_of_pins_is_the_one_the_service_was_given(
+    services: Services, clock: FixedClock
+) -> None:
+    """KONTINGENT_PINS_PER_PHONE_PER_DAY reaches the service: three a day here, not five."""
+    three = Verification(services.db, clock, services.settings.secret_key, pins_per_day=3)
+    for _ in range(3):
+        await three.send_pin(phone(9))
+        clock.advance(timedelta(seconds=60))
+    with pytest.raises(RateLimited) as limited:
+        await three.send_pin(phone(9))
+    assert limited.value.code == "too_many_pins"
+    assert limited.value.details["limit"] == 3
+    assert limited.value.details["resets_at"] == "2026-01-13T09:00:01+01:00"
+    assert "got 3 PINs within 24 hours" in limited.value.message

@@ -206,3 +206,13 @@ def test_database_timeouts_are_read_and_refused_below_zero() -> None:
     assert (Settings().db_statement_timeout_s, Settings().db_lock_timeout_s) == (5.0, 2.0)
     with pytest.raises(SettingsError, match="KONTINGENT_DB_LOCK_TIMEOUT_S must be 0"):
         load_settings({"KONTINGENT_DB_LOCK_TIMEOUT_S": "-1"})
+
+
+def test_pins_per_phone_per_day_is_read_from_the_environment_and_kept_sensible() -> None:
+    assert Settings().pins_per_phone_per_day == 5
+    assert load_settings({"KONTINGENT_PINS_PER_PHONE_PER_DAY": "8"}).pins_per_phone_per_day == 8
+    for bad in ("0", "101"):
+        with pytest.raises(SettingsError, match="KONTINGENT_PINS_PER_PHONE_PER_DAY must be"):
+            load_settings({"KONTINGENT_PINS_PER_PHONE_PER_DAY": bad})
+    with pytest.raises(SettingsError, match="must be a number"):
+        load_settings({"KONTINGENT_PINS_PER_PHONE_PER_DAY": "five"})

@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 PIN_VALIDITY = timedelta(minutes=30)
 RESEND_COOL_DOWN = timedelta(seconds=60)
 MAX_ATTEMPTS = 5
-MAX_PINS_PER_DAY = 5
+MAX_PINS_PER_DAY = 5  # the default of Settings.pins_per_phone_per_day
 PIN_LIMIT_WINDOW = timedelta(days=1)  # rolling: "per day" counts back from now, not to midnight
 TOKEN_VALIDITY = timedelta(hours=2)
 
@@ -117,8 +117,8 @@ def read_token(secret: str, token: str, now: datetime) -> TokenClaims | None:
     return TokenClaims(parts[0], "+" + parts[1], expires)
 
 
-def day_limit_retry_s(sent: list[datetime], now: datetime) -> int:
+def day_limit_retry_s(sent: list[datetime], now: datetime, limit: int = MAX_PINS_PER_DAY) -> int:
     """Seconds until one more PIN fits the rolling day again: until the PIN that must leave the
     window (the oldest, when the limit is just reached) is more than a day old."""
-    leaving = sorted(sent)[max(0, len(sent) - MAX_PINS_PER_DAY)]
+    leaving = sorted(sent)[max(0, len(sent) - limit)]
     return max(1, int((leaving + PIN_LIMIT_WINDOW - now).total_seconds()) + 1)

@@ -81,15 +81,19 @@ async def get(conn: AsyncConnection, verification_id: str) -> Row[tuple[object, 
     return (await conn.execute(query)).first()
 
 
-async def count_attempt(conn: AsyncConnection, verification_id: str, max_attempts: int) -> bool:
-    """Use up one attempt; False when none was left. Fails closed under concurrency."""
+async def count_attempt(
+    conn: AsyncConnection, verification_id: str, max_attempts: int
+) -> int | None:
+    """Use up one attempt: the attempts used now, or None when none was left. Fails closed
+    under concurrency."""
     result = await conn.execute(
         update(verifications)
         .where(verifications.c.id == verification_id, verifications.c.attempts < max_attempts)
         .values(attempts=verifications.c.attempts + 1)
         .returning(verifications.c.attempts)
     )
-    return result.first() is not None
+    used = result.scalar_one_or_none()
+    return None if used is None else int(used)
 
 
 async def mark_verified(conn: AsyncConnection, verification_id: str, now: datetime) -> bool:

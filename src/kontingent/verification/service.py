@@ -1,8 +1,12 @@
 """Phone verification use cases: send a PIN, check a PIN, and read a booking token.
 
 Invariants kept here:
-- At most one PIN per number per cool-down and at most five per day; the PIN SMS is queued in
+- At most one PIN per number per cool-down and at most `pins_per_day` (setting
+  KONTINGENT_PINS_PER_PHONE_PER_DAY, default 5) within any 24 hours; the PIN SMS is queued in
   the same transaction that stores the PIN, so no PIN exists that was not sent, nor the reverse.
+- Every refusal says what to do next: a wrong PIN says how many tries are left
+  (`details.tries_left`); the day's limit says when it resets (`details.resets_at`) and that
+  the hotline books for several people, because one number booking for a family meets it.
 - The limits are counted and the new PIN inserted under the number's lock (`repo.lock_phone`),
   so parallel requests for one number cannot all pass the count before any of them inserts.
 - Five wrong attempts close a verification (fail closed); a verification is used once.
@@ -11,11 +15,11 @@ Invariants kept here:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from kontingent.clock import Clock
+from kontingent.clock import BERLIN, Clock
 from kontingent.db import Database
 from kontingent.errors import (
     Conflict,
@@ -50,14 +54,29 @@ def _in_words(seconds: int) -> str:
     return f"{hours} h {minutes} min"
 
 
+def _wrong_pin(tries_left: int) -> KontingentError:
+    if tries_left == 0:
+        message = "the PIN is not right, and that was the last try: ask for a new PIN"
+    else:
+        tries = "1 try" if tries_left == 1 else f"{tries_left} tries"
+        message = f"the PIN is not right: {tries} left; check the SMS and try again"
+    return KontingentError(message, code="wrong_pin", field="pin", tries_left=tries_left)
+
+
 class Verification:
     def __init__(
-        self, db: Database, clock: Clock, secret_key: str, cap: RecipientCap = DEFAULT_CAP
+        self,
+        db: Database,
+        clock: Clock,
+        secret_key: str,
+        cap: RecipientCap = DEFAULT_CAP,
+        pins_per_day: int = model.MAX_PINS_PER_DAY,
     ) -> None:
         self.db = db
         self.clock = clock
         self.secret_key = secret_key
         self.cap = cap  # a PIN is not counted by it: its own rules are stricter
+        self.pins_per_day = pins_per_day
 
     async def send_pin(self, phone_text: str) -> PinSent:
         phone = model.normalise_phone(phone_text)
@@ -81,14 +100,8 @@ class Verification:
                     retry_after_s=_seconds_until(resend_after, now),
                     code="resend_too_soon",
                 )
-            if len(sent_today) >= model.MAX_PINS_PER_DAY:
-                retry_s = model.day_limit_retry_s(sent_today, now)
-                raise RateLimited(
-                    f"this number got {model.MAX_PINS_PER_DAY} PINs within 24 hours: the next "
-                    f"one can be sent in {_in_words(retry_s)}, or call the hotline",
-                    retry_after_s=retry_s,
-                    code="too_many_pins",
-                )
+            if len(sent_today) >= self.pins_per_day:
+                raise self._day_limit(sent_today, now)
             sent = PinSent(verification_id, now + model.PIN_VALIDITY, now + model.RESEND_COOL_DOWN)
             await repo.add(
                 conn,
@@ -105,6 +118,20 @@ class Verification:
 
         return await self.db.run_write(work)
 
+    def _day_limit(self, sent_today: list[datetime], now: datetime) -> RateLimited:
+        retry_s = model.day_limit_retry_s(sent_today, now, self.pins_per_day)
+        resets_at = (now + timedelta(seconds=retry_s)).astimezone(BERLIN)
+        refusal = RateLimited(
+            f"this number got {self.pins_per_day} PINs within 24 hours, as many as one number "
+            f"may get: the next one can be sent at {resets_at:%H:%M} on {resets_at:%d.%m.%Y} "
+            f"(Europe/Berlin, in {_in_words(retry_s)}); booking for several people with one "
+            "number? The hotline 116 117 books for several people in one call",
+            retry_after_s=retry_s,
+            code="too_many_pins",
+        )
+        refusal.details.update(limit=self.pins_per_day, resets_at=resets_at.isoformat())
+        return refusal
+
     async def check_pin(self, verification_id: str, pin: str) -> str:
         """A booking token for the verified phone, when `pin` is right."""
         if not (len(pin) == 6 and pin.isascii() and pin.isdigit()):
@@ -115,7 +142,7 @@ class Verification:
             )
         now = self.clock.now()
 
-        async def work(conn: AsyncConnection) -> str | None:
+        async def work(conn: AsyncConnection) -> str | int:
             row = await repo.get(conn, verification_id)
             if row is None:
                 raise NotFound(
@@ -131,23 +158,24 @@ class Verification:
                     "this PIN has expired (PINs are valid 30 minutes): ask for a new one",
                     code="pin_expired",
                 )
-            if not await repo.count_attempt(conn, verification_id, model.MAX_ATTEMPTS):
-                raise RateLimited(
+            used = await repo.count_attempt(conn, verification_id, model.MAX_ATTEMPTS)
+            if used is None:
+                refusal = RateLimited(
                     "too many wrong PINs: ask for a new PIN",
                     retry_after_s=_seconds_until(row.resend_after, now),
                     code="too_many_attempts",
                 )
+                refusal.details.update(tries_left=0)
+                raise refusal
             if not model.pin_matches(self.secret_key, verification_id, pin, row.pin_hash):
-                return None  # the attempt must stay counted: commit, then refuse
+                return model.MAX_ATTEMPTS - used  # the attempt must stay counted: commit first
             await repo.mark_verified(conn, verification_id, now)
             return model.issue_token(self.secret_key, verification_id, row.phone, now)
 
-        token = await self.db.run_write(work)
-        if token is None:
-            raise KontingentError(
-                "the PIN is not right: check the SMS and try again", code="wrong_pin", field="pin"
-            )
-        return token
+        outcome = await self.db.run_write(work)
+        if isinstance(outcome, int):
+            raise _wrong_pin(outcome)
+        return outcome
 
     def read_token(self, authorization: str | None) -> model.TokenClaims:
         """The claims of the bearer token in an Authorization header."""

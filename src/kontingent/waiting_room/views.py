@@ -70,6 +70,9 @@ class QueueView:
     admission_token: str | None = None
     admission_expires_at: float | None = None
     opens_at: float | None = None
+    # While no steady rate gives an estimate: the wait at the room's effective admission
+    # rate, which admissions never exceed, so it is the least the wait can be.
+    least_wait_s: float | None = None
 
     @property
     def admitted(self) -> bool:
@@ -107,6 +110,7 @@ def queue_view(
             opens_at=config.opens_at,
         )  # fmt: skip
     estimate = wait_at(state.rank + 1, steady, step.rate)
+    least = (state.rank + 1) / step.rate if step.rate > 0 else None
     return QueueView(
         ticket,
         "waiting",
@@ -116,4 +120,5 @@ def queue_view(
         poll_after(state.rank, step.rate, 0.0, jitter),
         None if estimate is None else round(estimate),
         opens_at=config.opens_at,
+        least_wait_s=least,
     )

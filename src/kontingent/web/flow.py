@@ -15,14 +15,13 @@ from typing import Any
 
 from litestar import Request, Response, get, post
 
-from kontingent.eligibility.model import Cohort
 from kontingent.errors import KontingentError, RateLimited
 from kontingent.inventory.model import local_day
 from kontingent.ratelimit.service import limited
 from kontingent.verification.model import PIN_VALIDITY, normalise_phone
 from kontingent.verification.service import PinSent
-from kontingent.web import forms
-from kontingent.web.i18n import Translator, phone_display
+from kontingent.web import cohorts, forms
+from kontingent.web.i18n import phone_display
 from kontingent.web.page import Portal
 from kontingent.web.queue import gate
 from kontingent.web.views import home_centre
@@ -30,31 +29,12 @@ from kontingent.web.views import home_centre
 AnyRequest = Request[Any, Any, Any]
 
 
-def _who(cohort: Cohort, t: Translator) -> str:
-    if cohort.max_age is None:
-        return t("cohort.min", age=cohort.min_age)
-    return t("cohort.range", low=cohort.min_age, high=cohort.max_age)
-
-
 @get("/")
 async def start(request: AnyRequest) -> Response[Any]:
     portal = Portal(request)
     catalogue = await portal.services.inventory.catalogue()
-    t, now = portal.t, portal.now
-
-    def names(c: Cohort) -> str:
-        return t.join(sorted(catalogue.vaccines[v].name for v in c.vaccines))
-
-    open_now = [
-        {"who": _who(c, t), "vaccines": names(c)} for c in catalogue.cohorts if c.is_open(now)
-    ]
-    upcoming = sorted(
-        (c for c in catalogue.cohorts if not c.is_open(now)), key=lambda c: c.opens_at
-    )
-    later = [{"who": _who(c, t), "opens": t.moment(c.opens_at)} for c in upcoming]
-    return portal.render(
-        "start.html", title=t("start.title"), open_cohorts=open_now, next_cohorts=later
-    )
+    context = cohorts.start_context(portal, catalogue)  # the same rules as the check
+    return portal.render("start.html", title=portal.t("start.title"), **context)
 
 
 @get("/eligibility")
@@ -114,6 +94,7 @@ async def eligibility_result(request: AnyRequest) -> Response[Any]:
             for code, ranges in decision.first_dose_days.items()
             if ranges[0].first > local_day(portal.now)
         ]
+        result["advice"] = await cohorts.advice_context(portal, catalogue, decision)
     else:
         result["opens"] = t.moment(decision.opens_at) if decision.opens_at else None
         result["fits_from"] = t.day(decision.fits_from) if decision.fits_from else None

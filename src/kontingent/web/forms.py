@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from kontingent.errors import KontingentError, RateLimited
@@ -245,8 +246,29 @@ def messages(exc: KontingentError, t: Translator, default_field: str = FORM) -> 
         key = _SUBJECT_LIMIT_TEXT.get(str(exc.details.get("action")), key)
     if key is None:
         return {name: t("err.generic", message=exc.message)}
+    if exc.code == "wrong_pin":
+        key = _tries_text(exc.details.get("tries_left"))
     seconds = exc.retry_after_s if isinstance(exc, RateLimited) else 0
-    return {name: t(key, seconds=seconds, wait=t.wait(seconds))}
+    return {name: t(key, seconds=seconds, wait=t.wait(seconds), **_said(exc, seconds, t))}
+
+
+def _tries_text(tries_left: object) -> str:
+    if not isinstance(tries_left, int) or tries_left > 1:
+        return N_("err.wrong_pin")
+    return N_("err.wrong_pin.one") if tries_left == 1 else N_("err.wrong_pin.last")
+
+
+def _said(exc: KontingentError, seconds: int, t: Translator) -> dict[str, object]:
+    """What a refusal's details name, worded: tries left, a limit, the moment it resets."""
+    values: dict[str, object] = {
+        "tries": exc.details.get("tries_left", ""),
+        "limit": exc.details.get("limit", ""),
+    }
+    resets = exc.details.get("resets_at")
+    if isinstance(resets, str):
+        at = datetime.fromisoformat(resets)
+        values["until"] = t.at(at)
+    return values
 
 
 def summary(errors: Mapping[str, str], t: Translator, persons: int = 1) -> list[tuple[str, str]]:

@@ -6,7 +6,13 @@ Invariants kept here:
   steps that verify a phone or book call `gate` first.
 - Ticket and admission token live in the signed session cookie, so any server process can
   serve the queue page; the page refreshes itself with a meta tag (no script), as often as
-  the room says (less often the further back a person stands).
+  the room says (less often the further back a person stands) but never more often than
+  every REFRESH_MIN_S: each reload makes a screen reader start reading the page again, and
+  a person admitted meanwhile loses at most that much of an admission that lasts minutes.
+- The page names the wait: estimated from the steady admission rate when there is one,
+  else the least it can be at the room's effective rate (admissions never go faster).
+- When the room is off the page says so and explains the room, with a link to go on: a
+  visitor who came to /warteschlange is never sent somewhere else without a word.
 - When admitted, a person continues where they were sent from, which is only ever one of
   the journey's own steps (`_NEXT`): the page is no open redirect.
 - While the room's store is unreachable the page says so plainly, answers 503 with
@@ -36,6 +42,7 @@ from kontingent.waiting_room.views import (
 from kontingent.web.page import Portal
 
 QUEUE_PATH = "/warteschlange"
+REFRESH_MIN_S = 20
 _NEXT = ("/phone", "/pin", "/details", "/choose", "/manage/")
 
 
@@ -73,12 +80,26 @@ async def _where(portal: Portal, ticket: str | None) -> tuple[QueueView, str | N
     return await room.join(), note
 
 
-def _wait_text(portal: Portal, seconds: float | None) -> str | None:
-    if seconds is None:
+def _wait_text(portal: Portal, view: QueueView) -> str | None:
+    if view.estimated_wait_s is not None:
+        if view.estimated_wait_s < 60:
+            return portal.t("queue.wait.soon")
+        return portal.t.plural(
+            "queue.wait.minutes", "queue.wait.minutes.plural", round(view.estimated_wait_s / 60)
+        )
+    if view.least_wait_s is None:
         return None
-    if seconds < 60:
-        return portal.t("queue.wait.soon")
-    return portal.t.plural("queue.wait.minutes", "queue.wait.minutes.plural", round(seconds / 60))
+    if view.least_wait_s < 60:
+        return portal.t("queue.wait.least_soon")
+    return portal.t.plural(
+        "queue.wait.least", "queue.wait.least.plural", int(view.least_wait_s // 60)
+    )
+
+
+def _opens_text(portal: Portal, opens: float | None) -> str:
+    if opens and opens > portal.now.timestamp():
+        return portal.t.at(datetime.fromtimestamp(opens, UTC))
+    return portal.t("queue.before.now")
 
 
 @get(QUEUE_PATH, opt=limited("queue_draw"))  # a GET that joins: a ticket per visit
@@ -88,26 +109,36 @@ async def queue_page(request: Request[Any, Any, Any]) -> Response[Any]:
         view, note = await _where(portal, portal.flow.queue)
     except WaitingRoomPaused:
         request.scope[RETRY_AFTER_SCOPE_KEY] = PAUSED_RETRY_AFTER_S  # type: ignore[literal-required]
-        return _page(portal, status=503, paused=True, refresh=PAUSED_RETRY_AFTER_S)
+        refresh = max(REFRESH_MIN_S, PAUSED_RETRY_AFTER_S)
+        return _page(portal, status=503, paused=True, refresh=refresh)
+    if view.admitted and view.admission_token is None:  # the room is off: nothing to wait for
+        return _off_page(portal)
     if view.admitted:
         next_path = _safe_next(portal.flow.queue_next)
         portal.save(queue=view.ticket, admission=view.admission_token, queue_next=None)
         return portal.redirect(next_path)
     portal.save(queue=view.ticket, admission=None)
-    opens = view.opens_at
     return _page(
         portal,
         notice=portal.t(note) if note else None,
-        refresh=max(2, round(view.poll_after_s)),
+        refresh=max(REFRESH_MIN_S, round(view.poll_after_s)),
         before=view.status == "before_opening",
-        opens=portal.t.at(datetime.fromtimestamp(opens, UTC))
-        if opens and opens > portal.now.timestamp()
-        else portal.t("queue.before.now"),
+        opens=_opens_text(portal, view.opens_at),
         position=view.position,
         serving=view.serving,
         ahead=max(0, (view.position or 0) - view.serving - 1),
-        wait=_wait_text(portal, view.estimated_wait_s),
+        wait=_wait_text(portal, view),
     )
+
+
+def _off_page(portal: Portal) -> Template:
+    """What the room is and that it is off now; the way on is where the person was headed
+    (one of the journey's own steps), else the start of the journey."""
+    flow = portal.flow
+    next_path = _safe_next(flow.queue_next) if flow.queue_next else "/eligibility"
+    if flow.queue or flow.admission or flow.queue_next:
+        portal.save(queue=None, admission=None, queue_next=None)
+    return portal.render("queue_off.html", title=portal.t("queue.off.title"), next_url=next_path)
 
 
 def _page(

@@ -258,3 +258,38 @@ async def test_hardening_2_the_manage_form_is_limited_per_address(
     assert messages(page.text) == [
         "Gerade sind sehr viele Anfragen da. Versuchen Sie es in 4 Minuten noch einmal."
     ]
+
+
+@pytest.fixture
+async def production_limits(
+    settings: Settings, clock: FixedClock
+) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    """Every limit on, at the defaults a deployment gets."""
+    defaults = Settings()
+    on = dataclasses.replace(
+        settings,
+        rate_limits=True,
+        rate_booking_lookup_per_ip=defaults.rate_booking_lookup_per_ip,
+        rate_booking_lookup_per_code=defaults.rate_booking_lookup_per_code,
+    )
+    async with AsyncTestClient(create_app(on, clock)) as client:
+        yield client
+
+
+async def test_issue_14_twelve_wrong_birth_dates_in_a_row_are_not_all_answered(
+    production_limits: Client, services: Services, get_token: GetToken
+) -> None:
+    """A code seen on a photo: 12 birth dates guessed in a row, over the API and on /manage,
+    get 5 answers ("not found") and 7 refusals that tell nothing, at the default settings."""
+    client = production_limits
+    code = (await booked(client, get_token))["code"]
+    api = [(await look_up(client, code, wrong_date(n))).status_code for n in range(12)]
+    assert api == [404] * 5 + [429] * 7
+    other = (await booked(client, get_token, 1))["code"]
+    portal = Portal(client, services)
+    await portal.get("/manage")
+    pages = [
+        (await portal.post("/manage", {"code": other, "birth_date": f"{n + 1}.2.1950"})).status_code
+        for n in range(12)
+    ]
+    assert pages == [404] * 5 + [429] * 7

@@ -1,0 +1,73 @@
+"""The pages of issue 14's items 9 to 11 in a real browser, checked with axe-core at desktop
+and phone width: the start page's groups, the eligibility result's vaccine advice, the PIN
+page after a wrong PIN (tries left), and the queue page with the room off.
+
+axe-core is injected into a context that bypasses the portal's CSP (which allows no script).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.e2e.portal.conftest import Server
+from tests.e2e.portal.test_journey import read_pin, shot
+
+pytestmark = pytest.mark.slow
+AXE = Path("/tmp/axe/node_modules/axe-core/axe.min.js")  # noqa: S108  # where common setup puts it
+WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
+
+
+def axe_violations(page: Page) -> list[dict[str, Any]]:
+    if not AXE.exists():
+        pytest.fail(
+            f"axe-core is missing at {AXE}: "
+            "mkdir -p /tmp/axe && cd /tmp/axe && npm install axe-core@4"
+        )
+    page.add_script_tag(content=AXE.read_text())
+    result = page.evaluate("async () => (await axe.run(document)).violations")
+    return [{"id": v["id"], "nodes": [n["target"] for n in v["nodes"]]} for v in result]
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+def test_start_result_pin_and_queue_pages_have_no_axe_violations(
+    browser: Browser, server: Server, screenshots: Path, width: str
+) -> None:
+    w, h = WIDTHS[width]
+    context = browser.new_context(
+        base_url=server.url, viewport={"width": w, "height": h}, locale="de-DE", bypass_csp=True
+    )
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    try:
+        page.goto("/")
+        expect(page.locator("main")).to_contain_text("60 bis 79 Jahre")
+        _checked(page, screenshots, f"items-9-11-{width}-01-start")
+        page.goto("/eligibility")
+        page.get_by_label("Geburtsdatum").fill("01.05.1939")
+        page.get_by_label("Postleitzahl").fill("33602")
+        page.get_by_role("button").filter(has_text="Weiter").click()
+        expect(page.locator("h2", has_text="Welcher Impfstoff?")).to_be_visible()
+        _checked(page, screenshots, f"items-9-11-{width}-02-advice")
+        phone = f"+4917099{1 if width == 'desktop' else 2:05d}"
+        page.goto("/phone")
+        page.get_by_label("Handynummer").fill(phone)
+        page.get_by_role("button", name="PIN per SMS schicken").click()
+        right = read_pin(page, phone)
+        page.get_by_label("PIN", exact=True).fill(f"{(int(right) + 1) % 1_000_000:06d}")
+        page.get_by_role("button", name="PIN bestätigen").click()
+        expect(page.locator("main")).to_contain_text("Sie haben noch 4 Versuche")
+        _checked(page, screenshots, f"items-9-11-{width}-03-wrong-pin")
+        page.goto("/warteschlange")
+        expect(page.locator("h1")).to_have_text("Im Moment müssen Sie nicht warten")
+        _checked(page, screenshots, f"items-9-11-{width}-04-queue-off")
+    finally:
+        context.close()
+
+
+def _checked(page: Page, screenshots: Path, name: str) -> None:
+    shot(page, screenshots, name)
+    assert axe_violations(page) == [], name
