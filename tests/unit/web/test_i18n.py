@@ -25,4 +25,3 @@ from kontingent.web.i18n import Translator
 def test_a_wait_is_rounded_up_into_the_unit_people_use(seconds: int, de: str, en: str) -> None:
     assert Translator("de").wait(seconds) == de
     assert Translator("en").wait(seconds) == en
-
