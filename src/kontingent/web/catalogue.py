@@ -626,4 +626,128 @@ M: dict[str, tuple[str, str]] = {
         "in der Warteschlange.",
         "It was your turn, but the time to book ran out. You are back in the queue.",
     ),
+    # couples (web/couples.py)
+    "couple.title": ("Die zweite Person", "The second person"),
+    "couple.why": (
+        "Welche Impfstoffe Sie beide bekommen können, hängt auch vom Alter der zweiten Person "
+        "ab. Bitte geben Sie ihr Geburtsdatum ein.",
+        "Which vaccines you can both have also depends on the second person's age. Please "
+        "enter their date of birth.",
+    ),
+    "couple.birth_date": ("Geburtsdatum der zweiten Person", "Second person's date of birth"),
+    "couple.submit": ("Termine für zwei zeigen", "Show appointments for two"),
+    "couple.change": ("Geburtsdatum ändern", "Change the date of birth"),
+    "couple.fits_both": (
+        "Für Sie beide passt: {vaccines}. Wir zeigen nur Termine mit diesem Impfstoff.",
+        "The vaccine that fits you both: {vaccines}. We only show appointments with it.",
+    ),
+    "couple.none": (
+        "Für die zweite Person ist zurzeit kein Impfstoff frei, den auch Sie bekommen können. "
+        "Buchen Sie bitte jede Person für sich, oder rufen Sie die Hotline 116 117 an.",
+        "No vaccine open to the second person right now is open to you as well. Please book "
+        "each person on their own, or call the hotline 116 117.",
+    ),
+    "details.same_address": ("Gleiche Adresse wie Person 1", "Same address as person 1"),
+    "details.same_address_hint": (
+        "Angekreuzt übernehmen wir Straße, Hausnummer, Postleitzahl und Ort von Person 1.",
+        "When ticked we take the street, house number, postcode and town of person 1.",
+    ),
+    # legal pages (web/legal.py) and the frame
+    "footer.operator": ("Betrieben von {name}", "Run by {name}"),
+    "nav.impressum": ("Impressum", "Legal notice (Impressum)"),
+    "nav.privacy": ("Datenschutz", "Privacy notice"),
+    "privacy.short.title": ("Was mit Ihren Angaben geschieht", "What happens to your details"),
+    "privacy.short.text": (
+        "{operator} speichert Ihre Angaben, um die Termine zu buchen, Sie zu benachrichtigen "
+        "und die Impfung im Impfzentrum zu organisieren. Nach der Kampagne werden sie gelöscht.",
+        "{operator} stores your details to book the appointments, to send you messages and "
+        "to organise the vaccination at the centre. They are deleted after the campaign.",
+    ),
+    "privacy.short.link": (
+        "Datenschutzhinweise lesen: was wir speichern, warum, wie lange, wen Sie fragen können",
+        "Read the privacy notice: what we store, why, for how long, whom to ask",
+    ),
+    "impressum.title": ("Impressum", "Legal notice (Impressum)"),
+    "impressum.operator": ("Anbieter dieser Seite", "Provider of this site"),
+    "impressum.represented": ("Vertreten durch", "Represented by"),
+    "impressum.contact": ("Kontakt", "Contact"),
+    "impressum.hotline": (
+        "Telefonische Hilfe und Buchung: Hotline 116 117 (kostenlos).",
+        "Help and booking by phone: hotline 116 117 (free of charge).",
+    ),
+    "impressum.responsible": (
+        "Verantwortlich für den Inhalt nach § 18 Abs. 2 MStV",
+        "Responsible for the content (§ 18 (2) MStV)",
+    ),
+    "impressum.demo": (
+        "Dies ist eine Demo-Installation: Die Angaben sind Beispielwerte "
+        "(KONTINGENT_OPERATOR_NAME und die anderen KONTINGENT_OPERATOR_-Einstellungen).",
+        "This is a demo installation: these are example values (KONTINGENT_OPERATOR_NAME and "
+        "the other KONTINGENT_OPERATOR_ settings).",
+    ),
+    "privacy.title": ("Datenschutzhinweise", "Privacy notice"),
+    "privacy.who": ("Wer Ihre Daten verarbeitet", "Who processes your data"),
+    "privacy.who.text": (
+        "Verantwortlich ist {operator}, {address}.",
+        "The controller is {operator}, {address}.",
+    ),
+    "privacy.what": ("Was wir speichern und warum", "What we store and why"),
+    "privacy.what.check": (
+        "Geburtsdatum und Postleitzahl aus der Prüfung, ob Sie buchen können: nur in einem "
+        "Cookie in Ihrem Browser, damit Sie nicht alles zweimal eingeben müssen.",
+        "Date of birth and postcode from the check whether you can book: only in a cookie in "
+        "your browser, so that you need not type them twice.",
+    ),
+    "privacy.what.phone": (
+        "Ihre Handynummer: um Ihnen die PIN zu schicken und zu prüfen, dass die Nummer Ihnen "
+        "gehört, und für die Bestätigung per SMS.",
+        "Your mobile number: to send you the PIN, to check that the number is yours, and for "
+        "the confirmation by text message.",
+    ),
+    "privacy.what.booking": (
+        "Name, Geburtsdatum, Adresse und (freiwillig) E-Mail-Adresse jeder gebuchten Person "
+        "und ihre Termine: damit das Impfzentrum Sie erwartet, damit jede Person nur einmal "
+        "bucht und damit Sie Ihre Buchung ansehen, ändern oder absagen können.",
+        "Name, date of birth, address and (optionally) e-mail address of each person booked, "
+        "and their appointments: so that the centre expects you, so that each person books "
+        "only once, and so that you can view, change or cancel your booking.",
+    ),
+    "privacy.what.messages": (
+        "SMS und E-Mails, die wir Ihnen schicken: damit wir sehen, ob sie angekommen sind.",
+        "Text messages and e-mails we send you: so that we can see whether they arrived.",
+    ),
+    "privacy.what.limits": (
+        "Zum Schutz vor Missbrauch zählen wir Anfragen je Internetadresse und Nummer, "
+        "gespeichert nur als nicht umkehrbarer Schlüssel, nie als Nummer oder Adresse.",
+        "To prevent abuse we count requests per internet address and number, stored only as "
+        "a key that cannot be turned back, never as the number or the address itself.",
+    ),
+    "privacy.how_long": ("Wie lange", "For how long"),
+    "privacy.how_long.cookie": (
+        "Das Cookie für Ihre Schritte: höchstens {hours} Stunden.",
+        "The cookie for your steps: {hours} hours at most.",
+    ),
+    "privacy.how_long.messages": (
+        "Gesendete SMS und E-Mails: {days} Tage nach dem Versand.",
+        "Text messages and e-mails sent: {days} days after sending.",
+    ),
+    "privacy.how_long.booking": (
+        "Buchungen und die Angaben der Personen: bis zum Ende der Impfkampagne.",
+        "Bookings and the persons' details: until the end of the vaccination campaign.",
+    ),
+    "privacy.ask": ("Wen Sie fragen können", "Whom to ask"),
+    "privacy.ask.text": (
+        "Sie haben das Recht auf Auskunft, Berichtigung und Löschung Ihrer Daten. Schreiben "
+        "Sie an {contact}, oder rufen Sie die Hotline 116 117 an. Beschweren können Sie sich "
+        "bei der Landesbeauftragten für Datenschutz und Informationsfreiheit NRW.",
+        "You have the right to see, correct and delete your data. Write to {contact}, or call "
+        "the hotline 116 117. You may complain to the data protection authority of North "
+        "Rhine-Westphalia (LDI NRW).",
+    ),
+    "privacy.no_third": (
+        "Wir geben Ihre Daten nicht für Werbung weiter. SMS und E-Mails gehen über "
+        "Dienstleister, die sie nur zustellen.",
+        "We never pass your data on for advertising. Text messages and e-mails go through "
+        "providers who only deliver them.",
+    ),
 }

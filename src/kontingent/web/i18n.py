@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from markupsafe import Markup, escape
+
 from kontingent.clock import BERLIN
 from kontingent.web.catalogue import M
 
@@ -125,3 +127,15 @@ def phone_display(e164: str | None) -> str:
     if e164.startswith("+49") and len(e164) > 6:
         return f"+49 {e164[3:6]} {e164[6:]}"
     return e164
+
+
+HOTLINE = "116 117"
+_HOTLINE_LINK = Markup('<a href="tel:116117" class="tel">116\u00a0117</a>')
+
+
+def tel_links(value: object) -> object:
+    """Every template value: text naming the hotline gets it as a `tel:` link (the rest of
+    the text escaped as usual), so a phone can call it from wherever it appears."""
+    if isinstance(value, str) and not isinstance(value, Markup) and HOTLINE in value:
+        return _HOTLINE_LINK.join(escape(part) for part in value.split(HOTLINE))
+    return value
