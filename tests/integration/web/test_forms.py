@@ -258,7 +258,9 @@ async def test_rebook_needs_the_csrf_token_too(portal: Portal) -> None:
     assert offer is not None, "the rebook page offers other appointments"
     before = await row_counts(portal.services)
     for token in (FORGED, None):
-        answer = await portal.submit(f"/manage/{code}/rebook", {"offer": offer.group(1)}, csrf=token)
+        answer = await portal.submit(
+            f"/manage/{code}/rebook", {"offer": offer.group(1)}, csrf=token
+        )
         assert "Es wurde nichts gespeichert" in answer.text
     assert await row_counts(portal.services) == before
     view = await portal.get(f"/manage/{code}")
