@@ -118,7 +118,9 @@ async def cancel(request: AnyRequest, code: FromPath[str]) -> Response[Any]:
     try:
         await portal.services.limits.enforce(request.scope, "cancel", view.code)
     except RateLimited as exc:
-        return portal.fail(f"/manage/{view.code}/cancel", forms.messages(exc, portal.t))
+        # A cancelled booking has no cancel page any more: its own page says it then.
+        page = f"/manage/{view.code}" + ("/cancel" if view.status == "booked" else "")
+        return portal.fail(page, forms.messages(exc, portal.t))
     await portal.services.booking.cancel(view.code, portal.flow.manage_born)
     return portal.redirect(f"/manage/{view.code}", note="cancelled")
 
