@@ -30,9 +30,12 @@ test: install lint typecheck browser ## lint, typecheck and run every test (Post
 bench-faults: install ## faults under booking load, invariants checked after each (bench/README.md); ARGS="--scenario pg-kill"
 	$(PY) bench/faults/run.py $(ARGS)
 
-browser: ## Debian's Chromium for the portal's browser tests (Playwright drives it)
+AXE := $(VENV)/axe/node_modules/axe-core/axe.min.js
+
+browser: ## Debian's Chromium and axe-core (npm) for the portal's browser tests
 	@command -v chromium >/dev/null || ($(SUDO) apt-get update -q && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium)
+	@test -f $(AXE) || npm install -q --no-audit --no-fund --prefix $(VENV)/axe axe-core@4
 
 test-fast: install ## unit tests only
 	$(BIN)/pytest tests/unit -q

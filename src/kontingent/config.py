@@ -135,6 +135,15 @@ class Settings:
     # Messages other than PINs that one phone number or e-mail address may get within the
     # period, whatever sends them (at most N in any such period, counted in the outbox).
     rate_messages_per_recipient: str = "6/1h"
+    # Who runs the service: named in every portal page's footer, in the Impressum and in the
+    # privacy notice. The defaults are demo values for the Kassenärztliche Vereinigung
+    # Westfalen-Lippe (the operator of 2021); a deployment sets its own, checked by a lawyer.
+    operator_name: str = "Kassenärztliche Vereinigung Westfalen-Lippe"
+    operator_address: str = "Robert-Schimrigk-Straße 4–6, 44141 Dortmund"
+    operator_email: str = "impftermine@kvwl.example"
+    operator_representative: str = "Der Vorstand der KVWL"
+    # Whom to ask about one's data (the data protection officer), for the privacy notice.
+    privacy_contact: str = "datenschutz@kvwl.example"
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property

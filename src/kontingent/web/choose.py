@@ -2,9 +2,14 @@
 
 Invariants kept here:
 - Only offers with room for the persons asked for are shown, always with both dates.
-- The persons' data travels in the form posts, never in server state: a taken slot answers
-  with fresh offers whose buttons carry the typed data, so one click books again and nothing
-  typed is lost; an expired phone token keeps the typed data as a draft in the flow cookie.
+- The persons' data travels in the form posts and, across a redirect, as a draft in the
+  flow cookie (never in server state, never in a URL): a refused form comes back (303) with
+  everything typed; a taken slot answers (303) with fresh offers whose buttons carry the
+  typed data, so one click books again; an expired phone token keeps the draft too.
+- Every POST here is answered by a redirect; after a booking, the steps before it (offers,
+  persons form) lead to its confirmation, so the back button shows the booking.
+- Two persons see offers only for vaccines that fit both (couples.py); "same address as
+  person 1" copies the first person's address on the server, so it works without script.
 - A double click books once: the details form carries an idempotency key.
 - The booking service decides everything; this module only words its answers.
 """
@@ -24,13 +29,16 @@ from kontingent.errors import KontingentError, NotFound, Unauthorized
 from kontingent.inventory.repository import Catalogue
 from kontingent.ratelimit.service import limited
 from kontingent.verification.model import TokenClaims
-from kontingent.web import forms
+from kontingent.web import couples, forms
+from kontingent.web.couples import Couple, couple_of, german_date
 from kontingent.web.i18n import phone_display
 from kontingent.web.page import Portal
 from kontingent.web.queue import gate
+from kontingent.web.session import Round
 from kontingent.web.views import OfferCard, address_of, booking_card, choice, dose_lines
 
 AnyRequest = Request[Any, Any, Any]
+AGAIN = "/choose/again"
 
 
 def claims_of(portal: Portal) -> TokenClaims | None:
@@ -48,6 +56,8 @@ def _not_ready(portal: Portal) -> Response[Any] | None:
     if not portal.flow.born or not portal.flow.postcode:
         return portal.redirect("/eligibility", note="restart")
     if claims_of(portal) is None:
+        if portal.flow.booked and portal.flow.booked_born:  # back from the confirmation
+            return portal.redirect(f"/confirmation/{portal.flow.booked}")
         return portal.redirect("/phone", note="phone")
     return None
 
@@ -67,9 +77,8 @@ async def _choice_page(
     vaccine: str | None,
     persons: int,
     *,
-    status: int = 200,
     retake: dict[str, str] | None = None,
-    errors: dict[str, str] | None = None,
+    kept: Round | None = None,
 ) -> Response[Any]:
     """The offers page; with `retake`, each offer books at once with the data kept."""
     flow, t = portal.flow, portal.t
@@ -79,19 +88,27 @@ async def _choice_page(
     codes = _by_cohort(catalogue, answer.decision.vaccines, portal.now)
     if not codes:
         return portal.redirect("/eligibility/result")
+    pair = await couple_of(portal, catalogue, codes) if persons == 2 else None
+    if pair is not None and retake is None:
+        kept = portal.round_for(couples.PAGE)
     code = vaccine if vaccine in codes else codes[0]
+    if pair is not None and pair.codes:
+        code = vaccine if vaccine in pair.codes else pair.codes[0]
     view = await choice(portal.services.inventory, answer, flow.postcode, code, persons, t)
     waitlist = f"/waitlist?centre={view.home_id}&vaccine={code}&persons={persons}"
+    asking = pair is not None and pair.ask
     common: dict[str, Any] = {
-        "vaccines": [catalogue.vaccines[c] for c in codes],
+        "vaccines": [catalogue.vaccines[c] for c in (pair.codes if pair and pair.codes else codes)],
         "vaccine": code,
         "persons": persons,
-        "centres": view.centres,
-        "nothing_free": view.nothing_free,
+        "partner": _partner_form(pair, kept),
+        "centres": [] if asking else view.centres,
+        "nothing_free": view.nothing_free and not asking,
         "next_release": view.next_release,
         "waitlist_url": waitlist,
         "filter_action": "/choose",
         "back_url": None,
+        "kept": kept,
     }
     if retake is None:
         return portal.render(
@@ -105,14 +122,12 @@ async def _choice_page(
             hidden={},
             button=None,
             booking_for=None,
+            summary_for=persons,
             **common,
         )
     return portal.render(
         "choose.html",
         title=t("taken.title"),
-        status=status,
-        errors=errors,
-        notice=t("taken.notice") if not errors else None,
         heading=t("taken.title"),
         intro=t("choose.intro"),
         show_filter=False,
@@ -123,6 +138,14 @@ async def _choice_page(
         button=t("choose.take_book"),
         **common,
     )
+
+
+def _partner_form(pair: Couple | None, kept: Round | None) -> dict[str, Any] | None:
+    """The second person's birth date form of the offers page, for two persons."""
+    if pair is None:
+        return None
+    value = kept.values.get(couples.FIELD, pair.born) if kept else pair.born
+    return {"ask": pair.ask, "note": pair.note, "value": value}
 
 
 def _names(flat: dict[str, str]) -> str:
@@ -141,6 +164,25 @@ async def choose(request: AnyRequest) -> Response[Any]:
     return await _choice_page(portal, request.query_params.get("vaccine"), persons)
 
 
+@get("/choose/again")
+async def choose_again(request: AnyRequest) -> Response[Any]:
+    """Fresh offers after the chosen one was taken, each booking at once with the draft."""
+    portal = Portal(request)
+    if (detour := _not_ready(portal)) is not None:
+        return detour
+    flow = portal.flow
+    slot_ids = forms.parse_offer(flow.offer or "")
+    if slot_ids is None or not flow.draft:
+        return portal.redirect("/choose", note="offer_gone")
+    try:
+        _, _, _, vaccine = await _offer_card(portal, slot_ids)
+    except NotFound:
+        vaccine = None
+    kept = portal.round_for(AGAIN)
+    persons = forms.persons_in(slot_ids)
+    return await _choice_page(portal, vaccine, persons, retake=flow.draft, kept=kept)
+
+
 async def _offer_card(portal: Portal, slot_ids: list[int]) -> tuple[OfferCard, str, str, str]:
     """The chosen offer as shown above the form: (card, centre name, address, vaccine code)."""
     catalogue = await portal.services.inventory.catalogue()
@@ -156,19 +198,14 @@ async def _details_page(
     portal: Portal,
     slot_ids: list[int],
     people: list[dict[str, str]],
-    *,
-    errors: dict[str, str] | None = None,
-    status: int = 200,
-    notice: str | None = None,
+    kept: Round | None,
 ) -> Response[Any]:
     card, centre, address, vaccine = await _offer_card(portal, slot_ids)
     return portal.render(
         "details.html",
         title=portal.t("details.title"),
-        status=status,
-        errors=errors,
+        kept=kept,
         summary_for=len(people),
-        notice=notice,
         offer=card,
         centre_name=centre,
         centre_address=address,
@@ -181,10 +218,12 @@ async def _details_page(
 
 def _blank_people(portal: Portal, count: int) -> list[dict[str, str]]:
     people = [dict.fromkeys(forms.PERSON_FIELDS, "") for _ in range(count)]
-    born = portal.flow.born or ""
-    people[0]["birth_date"] = f"{born[8:10]}.{born[5:7]}.{born[:4]}" if born else ""
+    people[0]["birth_date"] = german_date(portal.flow.born)
     for person in people:
         person["postcode"] = portal.flow.postcode or ""
+    if count == 2:
+        people[1]["birth_date"] = german_date(portal.flow.born2)
+        people[1][forms.SAME_ADDRESS] = "1"  # most couples share one: unticking is one click
     return people
 
 
@@ -201,14 +240,10 @@ async def details(request: AnyRequest) -> Response[Any]:
         return held
     count = forms.persons_in(slot_ids)
     draft = portal.flow.draft if portal.flow.offer == key else None
-    if draft:
-        people = [
-            {f: draft.get(f"p{i}.{f}", "") for f in forms.PERSON_FIELDS} for i in range(count)
-        ]
-    else:
-        people = _blank_people(portal, count)
+    people = forms.from_flat(draft, count) if draft else _blank_people(portal, count)
+    kept = portal.round_for(details_page(key))
     try:
-        return await _details_page(portal, slot_ids, people)
+        return await _details_page(portal, slot_ids, people, kept)
     except NotFound:
         return portal.redirect("/choose", note="offer_gone")
 
@@ -223,6 +258,7 @@ async def book(request: AnyRequest) -> Response[Any]:
         return portal.redirect("/choose", note="offer_gone")
     people = forms.person_values(form, min(forms.persons_in(slot_ids), 2))
     flat = forms.flat(people)
+    people = forms.same_address(people)
     claims = claims_of(portal)
     if claims is None:  # the phone token ran out while the form was open: keep the typing
         portal.save(offer=key, draft=forms.shown(flat), token=None)
@@ -233,7 +269,7 @@ async def book(request: AnyRequest) -> Response[Any]:
         return held
     errors = forms.too_long(flat, portal.t)
     if errors:
-        return await _details_page(portal, slot_ids, _kept(people), errors=errors, status=422)
+        return _again(portal, key, flat, errors)
     request_id = forms.text_of(form, "request_id")
     idempotency_key = request_id if 0 < len(request_id) <= 100 else None
     room, flow = portal.services.waiting_room, portal.flow
@@ -248,57 +284,54 @@ async def book(request: AnyRequest) -> Response[Any]:
                 admission=admission,
             )
     except SlotTaken:
-        return await _retake(portal, slot_ids, flat, status=409)
+        return _retake(portal, key, flat, notice=portal.t("taken.notice"))
     except KontingentError as exc:
-        return await _refused(portal, exc, slot_ids, people, flat)
+        return _refused(portal, exc, key, flat)
     portal.save(
         token=None,
         booked=view.code,
         booked_born=forms.iso_date(people[0]["birth_date"]),
         offer=None,
         draft=None,
+        round=None,
+        vid=None,  # its PIN is spent: the PIN page sends a person to ask for a new one
         queue=None,  # the admission is spent: another booking queues again
         admission=None,
     )
     return portal.redirect(f"/confirmation/{view.code}")
 
 
-def _kept(people: list[dict[str, str]]) -> list[dict[str, str]]:
-    return [forms.shown(p) for p in people]
+def details_page(key: str) -> str:
+    return f"/details?offer={key}"
 
 
-async def _retake(
+def _again(portal: Portal, key: str, flat: dict[str, str], errors: dict[str, str]) -> Response[Any]:
+    """Back to the persons form with the messages and everything typed."""
+    portal.save(offer=key, draft=forms.shown(flat))
+    return portal.fail(details_page(key), errors)
+
+
+def _retake(
     portal: Portal,
-    slot_ids: list[int],
+    key: str,
     flat: dict[str, str],
     *,
-    status: int,
+    notice: str | None = None,
     errors: dict[str, str] | None = None,
 ) -> Response[Any]:
-    try:
-        _, _, _, vaccine = await _offer_card(portal, slot_ids)
-    except NotFound:
-        vaccine = None
-    persons = forms.persons_in(slot_ids)
-    kept = forms.shown(flat)
-    return await _choice_page(portal, vaccine, persons, status=status, retake=kept, errors=errors)
+    """To fresh offers that book at once with the typed data (kept as a draft meanwhile)."""
+    portal.save(offer=key, draft=forms.shown(flat))
+    return portal.fail(AGAIN, errors, notice=notice)
 
 
-async def _refused(
-    portal: Portal,
-    exc: KontingentError,
-    slot_ids: list[int],
-    people: list[dict[str, str]],
-    flat: dict[str, str],
-) -> Response[Any]:
+def _refused(portal: Portal, exc: KontingentError, key: str, flat: dict[str, str]) -> Response[Any]:
     errors = forms.messages(exc, portal.t)
     if exc.code in ("invalid_offer", "unknown_slot", "slot_not_bookable"):
-        return await _retake(portal, slot_ids, flat, status=exc.status, errors=errors)
+        return _retake(portal, key, flat, errors=errors)
     if exc.code == "token_used":  # a new confirmation is needed: keep the typing meanwhile
-        key = "-".join(str(i) for i in slot_ids)
         portal.save(token=None, offer=key, draft=forms.shown(flat))
         return portal.redirect("/phone", note="used")
-    return await _details_page(portal, slot_ids, _kept(people), errors=errors, status=exc.status)
+    return _again(portal, key, flat, errors)
 
 
 @get("/confirmation/{code:str}")
@@ -320,4 +353,4 @@ async def confirmation(request: AnyRequest, code: FromPath[str]) -> Response[Any
     )
 
 
-routes = [choose, details, book, confirmation]
+routes = [choose, choose_again, details, book, confirmation, *couples.routes]

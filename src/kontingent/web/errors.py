@@ -3,6 +3,9 @@
 Invariants kept here:
 - Paths under /api/ keep their JSON errors; every other path gets an HTML page in the person's
   language that says what happened, whether anything was stored, and what to do next.
+- A failed POST of a portal form (a forged CSRF token, a limit, an outage, a bug) is answered
+  like any refused form: 303 to the form's GET page, which shows the message at the top; so
+  no POST of the portal ever answers with a page (the back button never asks to resubmit).
 - Rendering an error page never raises: if the page itself fails, a minimal page is sent.
 """
 
@@ -16,6 +19,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
 from kontingent.errors import DatabaseUnavailable, KontingentError, RateLimited
+from kontingent.web.forms import FORM
 from kontingent.web.page import GET_OF_POST, HEADERS, Portal, route_path
 
 log = structlog.get_logger(__name__)
@@ -67,6 +71,9 @@ def error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
         portal = Portal(request)
         heading, lines = _lines(portal, status, exc)
         here = route_path(request)  # never the path as sent: see page.py
+        if request.method == "POST" and here is not None:
+            message = " ".join([f"{heading}.", *lines])
+            return portal.fail(GET_OF_POST.get(here, here), {FORM: message})
         back = here if request.method == "GET" else None
         if status == 403 and request.method != "GET" and here is not None:
             back = GET_OF_POST.get(here, here)

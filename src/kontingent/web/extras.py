@@ -3,7 +3,8 @@
 Invariants kept here:
 - Only a phone number verified by PIN in this session can join the waitlist, so nobody can put
   someone else's number on it; joins are limited per address and per number (each entry may
-  cost one SMS later), a refusal shown on the form with the choices kept.
+  cost one SMS later), a refusal shown on the form with the choices kept; both the refusal
+  and the success are answered by a redirect (303) to a GET page.
 - The dev mailbox exists in demo mode only (the route is not even mounted otherwise); it
   delivers what is queued before showing it, so it is never behind the outbox.
 """
@@ -22,14 +23,19 @@ from kontingent.web import forms
 from kontingent.web.choose import claims_of
 from kontingent.web.i18n import phone_display
 from kontingent.web.page import Portal
+from kontingent.web.session import Round
 
 AnyRequest = Request[Any, Any, Any]
+WAITLIST = "/waitlist"
+DONE = "/waitlist/done"
 
 
-async def _waitlist_page(
-    portal: Portal, values: dict[str, Any], errors: dict[str, str] | None = None, status: int = 200
-) -> Response[Any]:
+async def _waitlist_page(portal: Portal, values: dict[str, Any]) -> Response[Any]:
     catalogue = await portal.services.inventory.catalogue()
+    kept = portal.round_for(WAITLIST)
+    if kept:
+        centre, persons = _int(kept.values.get("centre", "")), kept.values.get("persons")
+        values = {**kept.values, "centre": centre, "persons": 2 if persons == "2" else 1}
     codes: list[str] = list(catalogue.vaccines)
     centre_ids: list[int] = list(catalogue.centres)
     if portal.flow.born and portal.flow.postcode:
@@ -39,8 +45,7 @@ async def _waitlist_page(
     return portal.render(
         "waitlist.html",
         title=portal.t("waitlist.title"),
-        status=status,
-        errors=errors,
+        kept=kept,
         values=values,
         centres=[catalogue.centres[c] for c in centre_ids],
         vaccines=[catalogue.vaccines[c] for c in codes],
@@ -74,32 +79,52 @@ async def waitlist_join(request: AnyRequest) -> Response[Any]:
         return portal.redirect("/phone", note="phone")
     raw = forms.read(await request.form(), ("centre", "vaccine", "persons"))
     centre = _int(raw["centre"])
-    persons = 2 if raw["persons"] == "2" else 1
-    values = {"centre": centre, "vaccine": raw["vaccine"][:40], "persons": persons}
+    raw["vaccine"] = raw["vaccine"][:40]
     if centre is None:
-        errors = {"centre": portal.t("err.centre")}
-        return await _waitlist_page(portal, values, errors, status=422)
+        return portal.fail(WAITLIST, {"centre": portal.t("err.centre")}, raw)
     try:
         await portal.services.limits.enforce(request.scope, "waitlist_join", claims.phone)
+        persons = 2 if raw["persons"] == "2" else 1
         joined = await portal.services.waitlist.join(claims.phone, centre, raw["vaccine"], persons)
     except KontingentError as exc:
-        return await _waitlist_page(portal, values, forms.messages(exc, portal.t), exc.status)
+        return portal.fail(WAITLIST, forms.messages(exc, portal.t), raw)
+    done = {
+        "centre": str(centre),
+        "vaccine": joined.entry.vaccine_code,
+        "already": "1" if joined.already else "",
+    }
+    portal.save(round=Round(DONE, values=done))
+    return portal.redirect(DONE)
+
+
+@get(DONE)
+async def waitlist_done(request: AnyRequest) -> Response[Any]:
+    """What the last join did; shown as often as reloaded (the round stays for this page)."""
+    portal = Portal(request)
+    claims, kept = claims_of(portal), portal.flow.round
+    if claims is None or kept is None or kept.page != DONE:
+        return portal.redirect(WAITLIST)
     catalogue = await portal.services.inventory.catalogue()
+    centre = catalogue.centres.get(_int(kept.values.get("centre", "")) or 0)
+    vaccine = catalogue.vaccines.get(kept.values.get("vaccine", ""))
+    if centre is None or vaccine is None:
+        return portal.redirect(WAITLIST)
     t = portal.t
     lines = [
         t(
             "waitlist.done.text",
             phone=phone_display(claims.phone),
-            centre=catalogue.centres[centre].name,
-            vaccine=catalogue.vaccines[joined.entry.vaccine_code].name,
+            centre=centre.name,
+            vaccine=vaccine.name,
         )
     ]
-    if joined.already:
+    if kept.values.get("already"):
         lines.append(t("waitlist.done.already"))
     return portal.render(
         "message.html",
         title=t("waitlist.done.title"),
         heading=t("waitlist.done.title"),
+        kept=kept,  # kept for a reload: not dropped as shown
         lines=lines,
         link_url=None,
         back_url="/",
@@ -130,5 +155,5 @@ async def dev_mailbox(request: AnyRequest) -> Response[Any]:
     return portal.render("mailbox.html", title=portal.t("mailbox.title"), messages=messages, to=to)
 
 
-routes = [waitlist_form, waitlist_join]
+routes = [waitlist_form, waitlist_join, waitlist_done]
 demo_routes = [dev_mailbox]

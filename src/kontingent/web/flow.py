@@ -3,7 +3,8 @@
 Invariants kept here:
 - Each page asks one question; a wrong answer comes back on the same page with the typed
   value kept and a message at the field and in the summary at the top.
-- A POST that succeeds redirects (303) to the next GET page, so reloading never resubmits.
+- Every POST redirects (303): on success to the next GET page, on a wrong answer back to its
+  own GET page, which shows the failed round once; so back and reload never resubmit.
 - The PIN page states how long the PIN is valid, when a new one may be asked for, and what to
   do when no SMS comes.
 """
@@ -15,14 +16,14 @@ from typing import Any
 
 from litestar import Request, Response, get, post
 
-from kontingent.errors import KontingentError, RateLimited
+from kontingent.errors import KontingentError
 from kontingent.inventory.model import local_day
 from kontingent.ratelimit.service import limited
 from kontingent.verification.model import PIN_VALIDITY, normalise_phone
 from kontingent.verification.service import PinSent
 from kontingent.web import cohorts, forms
 from kontingent.web.i18n import phone_display
-from kontingent.web.page import Portal
+from kontingent.web.page import Portal, with_kept
 from kontingent.web.queue import gate
 from kontingent.web.views import home_centre
 
@@ -45,14 +46,17 @@ async def eligibility_form(request: AnyRequest) -> Response[Any]:
         "birth_date": "" if born is None else f"{born[8:10]}.{born[5:7]}.{born[:4]}",
         "postcode": portal.flow.postcode or "",
     }
-    return portal.render("eligibility.html", title=portal.t("elig.title"), values=values)
+    kept = portal.round_for("/eligibility")
+    return portal.render(
+        "eligibility.html", title=portal.t("elig.title"), kept=kept, values=with_kept(values, kept)
+    )
 
 
 @post("/eligibility", opt=limited("eligibility"))
 async def eligibility_check(request: AnyRequest) -> Response[Any]:
     portal = Portal(request)
     values = forms.read(await request.form(), ("birth_date", "postcode"))
-    errors, status = forms.check(values, portal.t, ("birth_date", "postcode")), 422
+    errors = forms.check(values, portal.t, ("birth_date", "postcode"))
     if not errors:
         born = forms.iso_date(values["birth_date"])
         try:
@@ -60,17 +64,10 @@ async def eligibility_check(request: AnyRequest) -> Response[Any]:
             await portal.services.eligibility.check(born, values["postcode"])
         except KontingentError as exc:
             errors = forms.messages(exc, portal.t, "postcode")
-            status = exc.status if isinstance(exc, RateLimited) else 422
         else:
-            portal.save(born=born, postcode=values["postcode"])
+            portal.save(born=born, postcode=values["postcode"], born2=None)
             return portal.redirect("/eligibility/result")
-    return portal.render(
-        "eligibility.html",
-        title=portal.t("elig.title"),
-        status=status,
-        errors=errors,
-        values=forms.shown(values),
-    )
+    return portal.fail("/eligibility", errors, values)
 
 
 @get("/eligibility/result")
@@ -116,7 +113,10 @@ async def phone_form(request: AnyRequest) -> Response[Any]:
     if (held := await gate(portal, "/phone")) is not None:  # the waiting room's door
         return held
     values = {"phone": phone_display(portal.flow.phone)}
-    return portal.render("phone.html", title=portal.t("phone.title"), values=values)
+    kept = portal.round_for("/phone")
+    return portal.render(
+        "phone.html", title=portal.t("phone.title"), kept=kept, values=with_kept(values, kept)
+    )
 
 
 @post("/phone", opt=limited("pin_send"))
@@ -125,24 +125,18 @@ async def phone_send(request: AnyRequest) -> Response[Any]:
     if (held := await gate(portal, "/phone")) is not None:
         return held
     values = forms.read(await request.form(), ("phone",))
-    errors, status = forms.check(values, portal.t, ("phone",)), 422
+    errors = forms.check(values, portal.t, ("phone",))
     if not errors:
         try:
             phone = normalise_phone(values["phone"])
             await portal.services.limits.enforce(request.scope, "pin_send", phone)
             sent = await portal.services.verification.send_pin(values["phone"])
         except KontingentError as exc:
-            errors, status = forms.messages(exc, portal.t, "phone"), exc.status
+            errors = forms.messages(exc, portal.t, "phone")
         else:
             _remember_pin(portal, values["phone"], sent)
             return portal.redirect("/pin")
-    return portal.render(
-        "phone.html",
-        title=portal.t("phone.title"),
-        status=status,
-        errors=errors,
-        values=forms.shown(values),
-    )
+    return portal.fail("/phone", errors, values)
 
 
 def _remember_pin(portal: Portal, typed: str, sent: PinSent) -> None:
@@ -155,15 +149,15 @@ def _remember_pin(portal: Portal, typed: str, sent: PinSent) -> None:
     )
 
 
-def _pin_page(portal: Portal, errors: dict[str, str], status: int = 200) -> Response[Any]:
+def _pin_page(portal: Portal) -> Response[Any]:
     flow, t = portal.flow, portal.t
+    kept = portal.round_for("/pin")  # a PIN is never put back: the field stays empty
     expires = datetime.fromtimestamp(flow.pin_exp or 0, UTC)
     resend = datetime.fromtimestamp(flow.resend_at or 0, UTC)
     return portal.render(
         "pin.html",
         title=t("pin.title"),
-        status=status,
-        errors=errors,
+        kept=kept,
         values={"pin": ""},
         phone=phone_display(flow.phone),
         minutes=int(PIN_VALIDITY.total_seconds() // 60),
@@ -179,7 +173,7 @@ async def pin_form(request: AnyRequest) -> Response[Any]:
         return portal.redirect("/phone", note="phone")
     if (held := await gate(portal, "/pin")) is not None:
         return held
-    return _pin_page(portal, {})
+    return _pin_page(portal)
 
 
 @post("/pin", opt=limited("pin_check"))
@@ -190,20 +184,19 @@ async def pin_check(request: AnyRequest) -> Response[Any]:
     if (held := await gate(portal, "/pin")) is not None:
         return held
     values = forms.read(await request.form(), ("pin",))
-    errors, status = forms.check(values, portal.t, ("pin",)), 422
+    errors = forms.check(values, portal.t, ("pin",))
     if not errors:
         try:
             await portal.services.limits.enforce(request.scope, "pin_check", portal.flow.vid)
             token = await portal.services.verification.check_pin(portal.flow.vid, values["pin"])
         except KontingentError as exc:
             errors = forms.messages(exc, portal.t, "pin")
-            status = exc.status if isinstance(exc, RateLimited) else 422
         else:
             portal.save(token=token)
             if portal.flow.offer:  # a form was waiting for a fresh confirmation
                 return portal.redirect("/details", offer=portal.flow.offer)
             return portal.redirect("/choose")
-    return _pin_page(portal, errors, status=status)
+    return portal.fail("/pin", errors)
 
 
 @post("/pin/resend", opt=limited("pin_send"))
@@ -217,7 +210,7 @@ async def pin_resend(request: AnyRequest) -> Response[Any]:
         await portal.services.limits.enforce(request.scope, "pin_send", portal.flow.phone)
         sent = await portal.services.verification.send_pin(portal.flow.phone)
     except KontingentError as exc:
-        return _pin_page(portal, forms.messages(exc, portal.t, "_form"), status=exc.status)
+        return portal.fail("/pin", forms.messages(exc, portal.t, forms.FORM))
     _remember_pin(portal, portal.flow.phone, sent)
     return portal.redirect("/pin", note="resent")
 

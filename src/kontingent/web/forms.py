@@ -31,6 +31,8 @@ PERSON_FIELDS = (
     "city",
     "email",
 )
+SAME_ADDRESS = "same_address"  # the second person's box: "same address as person 1"
+ADDRESS_FIELDS = ("street", "house_number", "postcode", "city")
 _GERMAN_DATE = re.compile(r"^(\d{1,2})\.\s?(\d{1,2})\.\s?(\d{4})$")
 _OFFER_KEY = re.compile(r"^\d{1,12}(?:-\d{1,12}){0,7}$")
 _PERSON_PATH = re.compile(r"^persons\[(\d)\](?:\.(\w+))?$")
@@ -182,7 +184,32 @@ def persons_in(slot_ids: Sequence[int]) -> int:
 
 
 def person_values(form: Mapping[str, Any], count: int) -> list[dict[str, str]]:
-    return [{f: text_of(form, f"p{i}.{f}") for f in PERSON_FIELDS} for i in range(count)]
+    """Each person's fields as typed; from the second on, the "same address" box too."""
+    people = [{f: text_of(form, f"p{i}.{f}") for f in PERSON_FIELDS} for i in range(count)]
+    for i, person in enumerate(people[1:], start=1):
+        person[SAME_ADDRESS] = "1" if text_of(form, f"p{i}.{SAME_ADDRESS}") else ""
+    return people
+
+
+def from_flat(flat_values: Mapping[str, str], count: int) -> list[dict[str, str]]:
+    """Person values back from their form fields (a draft), the "same address" box included."""
+    people = [{f: flat_values.get(f"p{i}.{f}", "") for f in PERSON_FIELDS} for i in range(count)]
+    for i, person in enumerate(people[1:], start=1):
+        person[SAME_ADDRESS] = flat_values.get(f"p{i}.{SAME_ADDRESS}", "")
+    return people
+
+
+def same_address(people: Sequence[Mapping[str, str]]) -> list[dict[str, str]]:
+    """The persons as booked: where "same address as person 1" is ticked, person 1's address
+    replaces whatever the (hidden) address fields held; the box itself is no person data."""
+    first = people[0] if people else {}
+    out = []
+    for person in people:
+        copied = {k: v for k, v in person.items() if k != SAME_ADDRESS}
+        if person.get(SAME_ADDRESS):
+            copied.update({k: first.get(k, "") for k in ADDRESS_FIELDS})
+        out.append(copied)
+    return out
 
 
 def flat(people: Sequence[Mapping[str, str]]) -> dict[str, str]:

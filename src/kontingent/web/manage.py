@@ -12,6 +12,8 @@ Invariants kept here:
   booking (cancelling frees seats and stays open).
 - Rebooking and cancelling are limited per address and per booking (each sends messages);
   a refusal comes back on the same page, saying when to try again.
+- Every POST is answered by a redirect (303): a refusal goes back to the form's own GET page,
+  which shows it once with what was typed.
 """
 
 from __future__ import annotations
@@ -27,8 +29,9 @@ from kontingent.eligibility.service import EligibilityAnswer
 from kontingent.errors import KontingentError, RateLimited
 from kontingent.ratelimit.service import limited
 from kontingent.web import forms
-from kontingent.web.page import Portal
+from kontingent.web.page import Portal, with_kept
 from kontingent.web.queue import gate
+from kontingent.web.session import Round
 from kontingent.web.views import booking_card, choice
 
 AnyRequest = Request[Any, Any, Any]
@@ -38,31 +41,28 @@ AnyRequest = Request[Any, Any, Any]
 async def manage_form(request: AnyRequest) -> Response[Any]:
     portal = Portal(request)
     values = {"code": "", "birth_date": ""}
-    return portal.render("manage.html", title=portal.t("manage.title"), values=values)
+    kept = portal.round_for("/manage")
+    return portal.render(
+        "manage.html", title=portal.t("manage.title"), kept=kept, values=with_kept(values, kept)
+    )
 
 
 @post("/manage", opt=limited("booking_lookup"))
 async def manage_find(request: AnyRequest) -> Response[Any]:
     portal = Portal(request)
     values = forms.read(await request.form(), ("code", "birth_date"))
-    errors, status = forms.check(values, portal.t, ("code", "birth_date")), 422
+    errors = forms.check(values, portal.t, ("code", "birth_date"))
     if not errors:
         born = forms.iso_date(values["birth_date"])
         try:
             # Throttled like the API: wrong birth dates per code, lookups per address.
             view = await portal.services.lookups.find(request.scope, values["code"], born)
         except KontingentError as exc:
-            errors, status = forms.messages(exc, portal.t, "code"), exc.status
+            errors = forms.messages(exc, portal.t, "code")
         else:
             portal.save(manage=view.code, manage_born=born)
             return portal.redirect(f"/manage/{view.code}")
-    return portal.render(
-        "manage.html",
-        title=portal.t("manage.title"),
-        status=status,
-        errors=errors,
-        values=forms.shown(values),
-    )
+    return portal.fail("/manage", errors, values)
 
 
 async def _managed(portal: Portal, code: str) -> BookingView | None:
@@ -103,6 +103,7 @@ async def cancel_confirm(request: AnyRequest, code: FromPath[str]) -> Response[A
     return portal.render(
         "cancel_confirm.html",
         title=portal.t("cancel.title"),
+        kept=portal.round_for(f"/manage/{view.code}/cancel"),
         booking=booking_card(view, catalogue, portal.t),
     )
 
@@ -117,14 +118,9 @@ async def cancel(request: AnyRequest, code: FromPath[str]) -> Response[Any]:
     try:
         await portal.services.limits.enforce(request.scope, "cancel", view.code)
     except RateLimited as exc:
-        catalogue = await portal.services.inventory.catalogue()
-        return portal.render(
-            "cancel_confirm.html",
-            title=portal.t("cancel.title"),
-            status=exc.status,
-            errors=forms.messages(exc, portal.t),
-            booking=booking_card(view, catalogue, portal.t),
-        )
+        # A cancelled booking has no cancel page any more: its own page says it then.
+        page = f"/manage/{view.code}" + ("/cancel" if view.status == "booked" else "")
+        return portal.fail(page, forms.messages(exc, portal.t))
     await portal.services.booking.cancel(view.code, portal.flow.manage_born)
     return portal.redirect(f"/manage/{view.code}", note="cancelled")
 
@@ -137,10 +133,7 @@ async def _eligibility(portal: Portal, view: BookingView) -> EligibilityAnswer:
 async def _rebook_page(
     portal: Portal,
     view: BookingView,
-    *,
-    status: int = 200,
-    errors: dict[str, str] | None = None,
-    notice: str | None = None,
+    kept: Round | None,
 ) -> Response[Any]:
     t = portal.t
     answer = await _eligibility(portal, view)
@@ -152,9 +145,7 @@ async def _rebook_page(
     return portal.render(
         "choose.html",
         title=t("rebook.title"),
-        status=status,
-        errors=errors,
-        notice=notice,
+        kept=kept,
         heading=t("rebook.title"),
         intro=t("rebook.intro"),
         show_filter=False,
@@ -170,6 +161,7 @@ async def _rebook_page(
         hidden={},
         button=t("rebook.take"),
         booking_for=None,
+        partner=None,
         back_url=f"/manage/{view.code}",
         back_label=t("rebook.back"),
     )
@@ -185,7 +177,7 @@ async def rebook_choose(request: AnyRequest, code: FromPath[str]) -> Response[An
         return portal.redirect(f"/manage/{view.code}")
     if (held := await gate(portal, f"/manage/{view.code}/rebook")) is not None:
         return held  # taking other seats is a booking: it waits its turn in a rush
-    return await _rebook_page(portal, view)
+    return await _rebook_page(portal, view, portal.round_for(f"/manage/{view.code}/rebook"))
 
 
 @post("/manage/{code:str}/rebook", opt=limited("rebook"))
@@ -196,19 +188,18 @@ async def rebook(request: AnyRequest, code: FromPath[str]) -> Response[Any]:
         return portal.redirect("/manage", note="manage")
     if (held := await gate(portal, f"/manage/{view.code}/rebook")) is not None:
         return held
+    page = f"/manage/{view.code}/rebook"
     slot_ids = forms.parse_offer(forms.text_of(await request.form(), "offer"))
     if slot_ids is None:
-        errors = {forms.FORM: portal.t("err.offer_gone")}
-        return await _rebook_page(portal, view, status=422, errors=errors)
+        return portal.fail(page, {forms.FORM: portal.t("err.offer_gone")})
     assert portal.flow.manage_born is not None
     try:
         await portal.services.limits.enforce(request.scope, "rebook", view.code)
         await portal.services.booking.rebook(view.code, portal.flow.manage_born, slot_ids)
     except SlotTaken:
-        return await _rebook_page(portal, view, status=409, notice=portal.t("rebook.taken"))
+        return portal.fail(page, notice=portal.t("rebook.taken"))
     except KontingentError as exc:
-        errors = forms.messages(exc, portal.t)
-        return await _rebook_page(portal, view, status=exc.status, errors=errors)
+        return portal.fail(page, forms.messages(exc, portal.t))
     return portal.redirect(f"/manage/{view.code}", note="rebooked")
 
 

@@ -6,6 +6,9 @@ Invariants kept here:
   none, so injected markup could never run).
 - The flow cookie is HttpOnly and SameSite=Lax always, and Secure outside demo mode; it is
   re-issued when the flow changed or half its lifetime has passed (sliding expiry).
+- Every POST is answered by a redirect (303), a failed round included (`fail`): its messages
+  and typed values wait in the flow cookie for the GET page, which shows them once (`round_for`)
+  with the focus on the error summary. So the back button and reload never resubmit a form.
 - Links back to the page itself (the language switch, an error page's "back") are built from
   the route that answered, its parameters percent-encoded, never from the path as sent: a
   path such as `//evil.example/` would otherwise become a link to another site. Without a
@@ -15,6 +18,7 @@ Invariants kept here:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
@@ -23,6 +27,7 @@ from litestar import Request
 from litestar.datastructures import Cookie
 from litestar.response import Redirect, Template
 
+from kontingent.config import Settings
 from kontingent.i18n import LANGUAGES, N_, Translator, pick
 from kontingent.web import forms, session
 
@@ -53,7 +58,7 @@ NOTES = {
     "manage": N_("manage.again"),
 }
 # Where the language switch of a page answering a POST leads (a GET page of the same step).
-GET_OF_POST = {"/book": "/choose", "/pin/resend": "/pin"}
+GET_OF_POST = {"/book": "/choose", "/pin/resend": "/pin", "/choose/partner": "/choose"}
 
 
 def route_path(request: Request[Any, Any, Any]) -> str | None:
@@ -65,6 +70,32 @@ def route_path(request: Request[Any, Any, Any]) -> str | None:
     params = {k: quote(str(v), safe="") for k, v in request.scope.get("path_params", {}).items()}
     path = str(template).format_map(params)
     return path if path.startswith("/") and not path.startswith("//") else "/"
+
+
+@dataclass(frozen=True, slots=True)
+class Operator:
+    """Who runs the service, as every page's footer and the legal pages name it."""
+
+    name: str
+    address: str
+    email: str
+    representative: str
+    privacy_contact: str
+
+    @classmethod
+    def of(cls, settings: Settings) -> Operator:
+        return cls(
+            settings.operator_name,
+            settings.operator_address,
+            settings.operator_email,
+            settings.operator_representative,
+            settings.privacy_contact,
+        )
+
+
+def with_kept(values: Mapping[str, Any], kept: session.Round | None) -> dict[str, Any]:
+    """A form's values, with what was typed in a failed round in place of the defaults."""
+    return {**values, **(kept.values if kept else {})}
 
 
 class Portal:
@@ -137,9 +168,14 @@ class Portal:
         errors: Mapping[str, str] | None = None,
         summary_for: int = 1,
         notice: str | None = None,
+        kept: session.Round | None = None,
         **context: Any,
     ) -> Template:
-        errors = dict(errors or {})
+        """`kept`: a failed round of this page's form, its messages shown with the page's."""
+        kept = kept or self._stray_round()
+        errors = {**(kept.errors if kept else {}), **(errors or {})}
+        if kept and kept.notice and notice is None:
+            notice = kept.notice
         return Template(
             template_name=template,
             context={
@@ -152,6 +188,7 @@ class Portal:
                 "notice": notice if notice is not None else self.note(),
                 "switch_url": self._switch_url(),
                 "demo": self.settings.demo,
+                "operator": Operator.of(self.settings),
                 "fid": forms.field_id,
                 **context,
             },
@@ -160,6 +197,33 @@ class Portal:
             cookies=self._cookies(),
             media_type="text/html",
         )
+
+    def fail(
+        self,
+        page: str,
+        errors: Mapping[str, str] | None = None,
+        values: Mapping[str, str] | None = None,
+        notice: str | None = None,
+    ) -> Redirect:
+        """A form's failed round: kept for `page` (a GET path with its query), then 303 there."""
+        kept = session.Round(page, dict(errors or {}), forms.shown(values or {}), notice)
+        self.save(round=kept)
+        return self.redirect(page)
+
+    def round_for(self, page: str) -> session.Round | None:
+        """The failed round waiting for `page`; dropped as it is shown (a reload is clean)."""
+        kept = self.flow.round
+        if kept is None or kept.page != page:
+            return None
+        self.save(round=None)
+        return kept
+
+    def _stray_round(self) -> session.Round | None:
+        """A round for this page that no form of it claimed (an error page's, after a POST)."""
+        kept = self.flow.round
+        if self.request.method != "GET" or kept is None:
+            return None
+        return self.round_for(kept.page) if kept.page == route_path(self.request) else None
 
     def redirect(self, path: str, **query: str | int) -> Redirect:
         url = f"{path}?{urlencode(query)}" if query else path

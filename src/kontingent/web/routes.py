@@ -1,7 +1,8 @@
 """The portal's wiring: its routes, templates, static files and CSRF protection.
 
 `create_app` takes these four things from here and nothing else; the pages themselves live in
-flow.py (start to PIN), choose.py (offers to confirmation), manage.py and extras.py.
+flow.py (start to PIN), choose.py (offers to confirmation), manage.py, extras.py and
+legal.py (Impressum, privacy notice).
 
 Invariants kept here:
 - Every portal form is CSRF-protected (double-submit cookie, hidden `_csrf_token` field);
@@ -26,7 +27,8 @@ from litestar.types import ControllerRouterHandler
 
 from kontingent.config import Settings
 from kontingent.ratelimit.service import retry_after_header
-from kontingent.web import choose, extras, flow, manage, queue
+from kontingent.web import choose, extras, flow, legal, manage, queue
+from kontingent.web.i18n import tel_links
 
 HERE = Path(__file__).parent
 TEMPLATES = HERE / "templates"
@@ -38,7 +40,7 @@ SWAGGER_UI = "/static/swagger-ui"
 
 
 def handlers(settings: Settings) -> list[ControllerRouterHandler]:
-    pages: list[Any] = [*flow.routes, *choose.routes, *manage.routes, *extras.routes]
+    pages: list[Any] = [*flow.routes, *choose.routes, *manage.routes, *extras.routes, *legal.routes]
     pages += queue.routes  # the waiting room's page
     if settings.demo:
         pages += extras.demo_routes
@@ -62,6 +64,7 @@ def template_config() -> TemplateConfig[JinjaTemplateEngine]:
         trim_blocks=True,
         lstrip_blocks=True,
         auto_reload=False,
+        finalize=tel_links,  # 116 117 as a tel: link wherever a page shows it
     )
     return TemplateConfig(instance=JinjaTemplateEngine.from_environment(environment))
 

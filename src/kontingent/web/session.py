@@ -6,7 +6,12 @@ Invariants kept here:
   empty session; it never raises and never yields half a state.
 - The cookie carries flow state only (birth date, postcode, verification, booking token,
   persons, a booking being managed); personal data of a booking travels in the form posts,
-  except as a draft kept when a phone token ran out mid-form (so no typed data is lost).
+  except as a draft kept across a redirect (an error round, a taken slot, a phone token that
+  ran out mid-form), so no typed data is lost and none ever goes into a URL.
+- A form's failed round (`Round`: its messages, the values typed) lives here between the POST
+  and the GET it redirects to, for one showing; it belongs to one page and is ignored on others.
+- Whatever does not fit a cookie is left out in this order: the draft, the round's values,
+  the round's messages; the journey itself (where a person is) always survives.
 """
 
 from __future__ import annotations
@@ -24,6 +29,15 @@ LANG_COOKIE = "kt_lang"
 # Long enough that nobody's typing is thrown away; the booking token has its own, shorter expiry.
 TTL = timedelta(hours=12)
 MAX_PAYLOAD = 3900  # + "." + 43 signature characters stays under the 4096 a browser keeps
+
+
+class Round(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=False):
+    """One failed round of a form, carried across the 303 to the page that shows it."""
+
+    page: str  # the GET page (path and query) that shows it
+    errors: dict[str, str] = {}  # form field (or "_form") -> message, already worded
+    values: dict[str, str] = {}  # what was typed, to put back
+    notice: str | None = None  # a status line instead of (or beside) errors
 
 
 class Flow(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=False):
@@ -44,6 +58,8 @@ class Flow(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=False):
     queue: str | None = None  # waiting-room ticket
     admission: str | None = None  # its admission token, once admitted
     queue_next: str | None = None  # the step to continue with when admitted
+    round: Round | None = None  # a form's failed round, until its page shows it
+    born2: str | None = None  # ISO birth date of the second person of a couple
 
 
 def _key(secret: str) -> bytes:
@@ -62,15 +78,30 @@ def _unb64(text: str) -> bytes:
 def encode(flow: Flow, secret: str, now: datetime) -> str:
     """The cookie value for `flow`, valid for TTL from `now`.
 
-    Browsers keep cookies up to 4 KB: a draft that would not fit is left out rather than
-    losing the whole flow with it.
+    Browsers keep cookies up to 4 KB: a draft or a round that would not fit is left out
+    rather than losing the whole flow with it.
     """
     stamped = msgspec.structs.replace(flow, exp=int((now + TTL).timestamp()))
     payload = _b64(msgspec.json.encode(stamped))
-    if len(payload) > MAX_PAYLOAD and stamped.draft:
-        payload = _b64(msgspec.json.encode(msgspec.structs.replace(stamped, draft=None)))
+    for lighter in _lighter(stamped):
+        if len(payload) <= MAX_PAYLOAD:
+            break
+        payload = _b64(msgspec.json.encode(lighter))
     signature = _b64(hmac.new(_key(secret), payload.encode(), hashlib.sha256).digest())
     return f"{payload}.{signature}"
+
+
+def _lighter(flow: Flow) -> list[Flow]:
+    """`flow` with ever less typed data, for a cookie that would be too big."""
+    no_draft = msgspec.structs.replace(flow, draft=None)
+    if flow.round is None:
+        return [no_draft]
+    bare = msgspec.structs.replace(flow.round, values={})
+    return [
+        no_draft,
+        msgspec.structs.replace(no_draft, round=bare),
+        msgspec.structs.replace(no_draft, round=msgspec.structs.replace(bare, errors={})),
+    ]
 
 
 def decode(raw: str | None, secret: str, now: datetime) -> Flow:

@@ -1,13 +1,15 @@
 """A real server (`kontingent serve --demo` on a fresh SQLite file) and Debian's Chromium,
 driven by Playwright, for the portal's browser tests.
 
-`make test` installs Chromium (`make browser`); without it these tests fail with that advice
-rather than skip, so a missing browser is never mistaken for a pass.
+`make test` installs Chromium and axe-core (`make browser`); without them these tests fail with
+that advice rather than skip, so a missing browser is never mistaken for a pass. Screenshots
+go to docs/screenshots/portal/, where people look at them (a current set is committed).
 """
 
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -21,7 +23,9 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "screenshots"
+ROOT = Path(__file__).resolve().parents[3]
+SCREENSHOTS = ROOT / "docs" / "screenshots" / "portal"
+AXE = ROOT / ".venv" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 FIRST_PORT = 18500
 READY_TIMEOUT_S = 90.0
 
@@ -34,7 +38,10 @@ class Server:
 
 
 def _free_port() -> int:
-    for port in range(FIRST_PORT, FIRST_PORT + 200):
+    # A random start: several people's test runs share this machine, and two runs that both
+    # found the same port free would otherwise talk to one server (the other's bind fails).
+    first = FIRST_PORT + random.randrange(0, 20000, 10)
+    for port in range(first, first + 200):
         with socket.socket() as s:
             try:
                 s.bind(("127.0.0.1", port))
@@ -52,7 +59,9 @@ def _wait_ready(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
             raise RuntimeError(f"the server exited early:\n{log.read_text()[-3000:]}")
         try:
             if httpx.get(f"{url}/api/v1/centres", timeout=2).status_code == 200:
-                return
+                if proc.poll() is None:  # ours answered, not another run's on the same port
+                    return
+                raise RuntimeError(f"the server exited:\n{log.read_text()[-3000:]}")
         except httpx.TransportError:
             pass
         time.sleep(0.2)  # polling a readiness URL, not waiting for an effect
@@ -123,3 +132,12 @@ def page(browser: Browser, server: Server) -> Iterator[Page]:
 def screenshots() -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS
+
+
+@pytest.fixture(scope="package")
+def axe_source() -> str:
+    """axe-core's script (npm, installed by `make browser`), injected into pages to check them."""
+    path = Path(os.environ.get("KONTINGENT_AXE_JS", AXE))
+    if not path.is_file():
+        pytest.fail(f"axe-core is missing at {path}: run `make browser` (npm install axe-core@4)")
+    return path.read_text(encoding="utf-8")

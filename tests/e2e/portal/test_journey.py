@@ -2,7 +2,7 @@
 on the pages: eligibility, PIN from the dev mailbox, choose, book for two, confirmation,
 manage, cancel; and the path where the chosen slot is taken between showing and booking.
 
-Every step leaves a screenshot in tests/e2e/screenshots/ for people to look at.
+Every step leaves a screenshot in docs/screenshots/portal/ for people to look at.
 """
 
 from __future__ import annotations
@@ -128,6 +128,9 @@ def test_book_for_two_then_manage_and_cancel(page: Page, server: Server, screens
     page.get_by_label("Für zwei Personen buchen").check()
     page.get_by_role("button", name="Passende Termine zeigen").click()
     assert "persons=2" in page.url
+    page.get_by_label("Geburtsdatum der zweiten Person").fill(PEOPLE[1]["Geburtsdatum"])
+    page.get_by_role("button", name="Termine für zwei zeigen").click()
+    assert "persons=2" in page.url
     assert_accessible(page)
     shot(page, screenshots, "journey-06-choose-two")
     first = page.locator(".offer").first
@@ -135,11 +138,14 @@ def test_book_for_two_then_manage_and_cancel(page: Page, server: Server, screens
     key = first.locator("input[name=offer]").get_attribute("value") or ""
     slot_ids = sorted({int(i) for i in key.split("-")})
     assert len(key.split("-")) == 4  # two persons side by side, two doses each
+    before = slot_counts(server.database, slot_ids)  # other tests share the server's slots
     first.get_by_role("button").click()
 
     expect(page.locator("h1")).to_have_text("Ihre Angaben")
     fill_person(page, 0, PEOPLE[0])
-    fill_person(page, 1, PEOPLE[1])
+    expect(page.get_by_label("Gleiche Adresse wie Person 1")).to_be_checked()
+    expect(page.locator("fieldset").nth(1).get_by_label("Straße")).to_be_hidden()
+    fill_person(page, 1, {k: PEOPLE[1][k] for k in ("Vorname", "Nachname", "Geburtsdatum")})
     assert_accessible(page)
     shot(page, screenshots, "journey-07-details")
     page.get_by_role("button", name="Verbindlich buchen").click()
@@ -149,7 +155,7 @@ def test_book_for_two_then_manage_and_cancel(page: Page, server: Server, screens
     assert re.fullmatch(r"[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}", code)
     expect(page.locator("main")).to_contain_text("Eine SMS an +49 170 12340001 ist unterwegs")
     expect(page.locator(".person-appointments")).to_have_count(2)
-    assert slot_counts(server.database, slot_ids) == dict.fromkeys(slot_ids, 2)
+    assert slot_counts(server.database, slot_ids) == {i: n + 2 for i, n in before.items()}
     shot(page, screenshots, "journey-08-confirmation")
     page.emulate_media(media="print")
     shot(page, screenshots, "journey-08-confirmation-print")
@@ -167,7 +173,7 @@ def test_book_for_two_then_manage_and_cancel(page: Page, server: Server, screens
     page.get_by_role("button", name="Ja, Termine absagen").click()
     expect(page.locator(".status")).to_have_text("abgesagt")
     expect(page.locator(".notice")).to_contain_text("Ihre Termine sind abgesagt")
-    assert slot_counts(server.database, slot_ids) == dict.fromkeys(slot_ids, 0)
+    assert slot_counts(server.database, slot_ids) == before
     shot(page, screenshots, "journey-11-cancelled")
 
 

@@ -54,6 +54,13 @@ class Portal:
             body["_csrf_token"] = csrf
         return await self.client.post(path, data=body, follow_redirects=False)
 
+    async def submit(self, path: str, data: dict[str, str], csrf: str | None = "auto") -> Any:
+        """POST a form as a browser does and follow its answer, which must be a redirect
+        (303): no portal POST answers with a page. The page it leads to."""
+        answer = await self.post(path, data, csrf)
+        assert answer.status_code == 303, (answer.status_code, answer.text[:300])
+        return await self.get(answer.headers["location"])
+
     async def eligible(self, birth_date: str = "01.05.1939", postcode: str = "33602") -> None:
         await self.get("/eligibility")
         answer = await self.post("/eligibility", {"birth_date": birth_date, "postcode": postcode})
@@ -71,7 +78,10 @@ class Portal:
         answer = await self.post("/pin", {"pin": await read_pin(self.services, phone)})
         assert answer.status_code == 303, answer.text
 
-    async def offer(self, persons: int = 1) -> str:
+    async def offer(self, persons: int = 1, born2: str = "17.09.1937") -> str:
+        if persons == 2:  # offers for two wait for the second person's birth date
+            await self.get("/choose", persons=2)
+            await self.submit("/choose/partner", {"p1.birth_date": born2})
         page = await self.get("/choose", persons=persons)
         found = re.search(r'name="offer" value="([0-9-]+)"', page.text)
         assert found, page.text

@@ -28,6 +28,8 @@ def off_site(page_url: str, html: str) -> list[str]:
     leaving = []
     for raw in LINK.findall(html):
         target = urljoin(page_url, raw.replace("&amp;", "&").replace("\\", "/"))
+        if urlsplit(target).scheme in ("tel", "mailto"):  # a call or a mail, not a site
+            continue
         if urlsplit(target).netloc != urlsplit(SITE).netloc:
             leaving.append(raw)
     return leaving

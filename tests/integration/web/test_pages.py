@@ -113,8 +113,9 @@ async def test_a_taken_slot_offers_fresh_ones_with_the_data_kept(portal: Portal)
     form.update(person_form(0, person(4, first_name="Käthe")))
     taken = int(form["offer"].split("-")[0])
     await set_free(portal.services.db, 0, taken)
-    answer = await portal.post("/book", form)
-    assert answer.status_code == 409
+    taken_at = await portal.post("/book", form)
+    assert location(taken_at) == "/choose/again"  # 303: back and reload never resubmit
+    answer = await portal.get(location(taken_at))
     assert "gerade von jemand anderem gebucht" in answer.text
     assert f'name="offer" value="{taken}-' not in answer.text
     assert 'name="p0.first_name" value="Käthe"' in answer.text
@@ -162,9 +163,10 @@ async def test_nothing_free_says_so_and_offers_the_waitlist(portal: Portal) -> N
     assert link is not None
     page = await portal.get(link.group(1).replace("&amp;", "&"))
     assert f'<option value="{BIELEFELD}" selected>' in page.text
-    answer = await portal.post("/waitlist", {"centre": str(BIELEFELD), "vaccine": "BNT"})
-    assert answer.status_code == 200
+    answer = await portal.submit("/waitlist", {"centre": str(BIELEFELD), "vaccine": "BNT"})
     assert "Sie stehen auf der Warteliste" in answer.text
+    again = await portal.get("/waitlist/done")  # a reload shows it again and joins nothing
+    assert "Sie stehen auf der Warteliste" in again.text
     assert (await row_counts(portal.services))["waitlist"] == 1
 
 
@@ -185,7 +187,7 @@ async def test_english_on_request_and_remembered(portal: Portal) -> None:
     assert "Book vaccination appointments" in page.text
     page = await portal.get("/eligibility")
     assert "Who is to be vaccinated?" in page.text
-    answer = await portal.post("/eligibility", {"birth_date": "", "postcode": ""})
+    answer = await portal.submit("/eligibility", {"birth_date": "", "postcode": ""})
     assert "Date of birth is missing." in answer.text
     page = await portal.get("/", lang="de")
     assert '<html lang="de">' in page.text
@@ -229,14 +231,15 @@ async def test_cookies_are_secure_outside_demo_mode(settings: Settings, clock: F
 
 async def test_every_page_is_well_formed_and_labelled(portal: Portal) -> None:
     pages = [await portal.get("/"), await portal.get("/eligibility")]
-    pages.append(await portal.post("/eligibility", {"birth_date": "x", "postcode": ""}))
+    pages.append(await portal.submit("/eligibility", {"birth_date": "x", "postcode": ""}))
     await portal.verified(phone(8))
     pages += [await portal.get("/eligibility/result"), await portal.get("/phone")]
     pages += [await portal.get("/pin"), await portal.get("/choose", persons=2)]
     form = await portal.details(await portal.offer(persons=2))
     pages.append(await portal.get("/details", offer=form["offer"]))
     form.update(person_form(0, person(8)) | person_form(1, person(9, city="")))
-    pages.append(await portal.post("/book", form))  # with its error summary
+    pages.append(await portal.submit("/book", form))  # with its error summary
+    pages += [await portal.get("/impressum"), await portal.get("/datenschutz")]
     code, _ = await portal.book(10)
     pages.append(await portal.get(f"/confirmation/{code}"))
     pages.append(await portal.get("/manage"))
