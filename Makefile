@@ -41,12 +41,12 @@ contract: install ## schemathesis over the whole API against its OpenAPI documen
 	$(BIN)/pytest tests/e2e/test_openapi_contract.py -q
 
 lint: install ## ruff lint and format check
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench tools
+	$(BIN)/ruff format --check src tests bench tools
 
 format: install ## apply ruff's fixes and formatting
-	$(BIN)/ruff check --fix src tests bench
-	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench tools
+	$(BIN)/ruff format src tests bench tools
 
 typecheck: install ## mypy on src/
 	$(BIN)/mypy

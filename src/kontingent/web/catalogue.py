@@ -486,11 +486,35 @@ M: dict[str, tuple[str, str]] = {
         "This is not a German mobile number. Write it like 0170 1234567.",
     ),
     "err.unknown_postcode": (
-        "Diese Postleitzahl gehört zu keinem Impfzentrum in Westfalen-Lippe. Prüfen Sie sie "
-        "oder rufen Sie die Hotline 116 117 an.",
-        "This postcode belongs to no vaccination centre in Westfalen-Lippe. Check it or call "
-        "the hotline 116 117.",
+        "Diese Postleitzahl kennen wir nicht. Prüfen Sie bitte, ob sie stimmt.",
+        "We do not know this postcode. Please check that it is right.",
     ),
+    "err.outside.nr": (
+        "Diese Postleitzahl liegt in Nordrhein, nicht in Westfalen-Lippe. Termine für Nordrhein "
+        "vergibt die Kassenärztliche Vereinigung Nordrhein (KV Nordrhein).",
+        "This postcode is in Nordrhein, not in Westfalen-Lippe. Appointments in Nordrhein are "
+        "given by the Kassenärztliche Vereinigung Nordrhein (KV Nordrhein).",
+    ),
+    "err.outside.de": (
+        "Diese Postleitzahl liegt nicht in Nordrhein-Westfalen. Termine in Ihrem Bundesland "
+        "bekommen Sie über die Nummer 116 117.",
+        "This postcode is not in North Rhine-Westphalia. Appointments in your federal state "
+        "are given through the number 116 117.",
+    ),
+    "elsewhere.nr": (
+        "Die KV Nordrhein erreichen Sie telefonisch über die Nummer",
+        "You reach KV Nordrhein by phone on",
+    ),
+    "elsewhere.de": (
+        "Termine in Ihrem Bundesland vereinbaren Sie über die Nummer",
+        "Make an appointment in your federal state on",
+    ),
+    "err.place_needed": (
+        "Diese Postleitzahl gilt für Orte in verschiedenen Kreisen. Wählen Sie den Ort, in dem "
+        "Sie wohnen.",
+        "This postcode covers places in different districts. Choose the place you live in.",
+    ),
+    "place.legend": ("In welchem Ort wohnen Sie?", "Which place do you live in?"),
     "err.resend_too_soon": (
         "Eine PIN wurde gerade erst geschickt. Eine neue können Sie in {seconds} Sekunden "
         "anfordern.",

@@ -68,21 +68,31 @@ async def eligibility_form(request: AnyRequest) -> Response[Any]:
     return portal.render("eligibility.html", title=portal.t("elig.title"), values=values)
 
 
+async def _district(portal: Portal, postcode: str, chosen: str) -> str | None:
+    """The district chosen on the page, if it is one of this postcode's (the postcode may
+    have been changed since the places were listed)."""
+    parts = await portal.services.eligibility.parts(postcode)
+    return chosen if chosen and chosen in {p.name for p in parts} else None
+
+
 @post("/eligibility", opt=limited("eligibility"))
 async def eligibility_check(request: AnyRequest) -> Response[Any]:
     portal = Portal(request)
-    values = forms.read(await request.form(), ("birth_date", "postcode"))
+    values = forms.read(await request.form(), ("birth_date", "postcode", "district"))
     errors, status = forms.check(values, portal.t, ("birth_date", "postcode")), 422
+    context: dict[str, Any] = {}
     if not errors:
         born = forms.iso_date(values["birth_date"])
         try:
             await portal.services.limits.enforce(request.scope, "eligibility")
-            await portal.services.eligibility.check(born, values["postcode"])
+            district = await _district(portal, values["postcode"], values["district"])
+            await portal.services.eligibility.check(born, values["postcode"], district)
         except KontingentError as exc:
             errors = forms.messages(exc, portal.t, "postcode")
             status = exc.status if isinstance(exc, RateLimited) else 422
+            context = forms.postcode_help(exc, portal.t)
         else:
-            portal.save(born=born, postcode=values["postcode"])
+            portal.save(born=born, postcode=values["postcode"], district=district)
             return portal.redirect("/eligibility/result")
     return portal.render(
         "eligibility.html",
@@ -90,6 +100,7 @@ async def eligibility_check(request: AnyRequest) -> Response[Any]:
         status=status,
         errors=errors,
         values=forms.shown(values),
+        **context,
     )
 
 
@@ -99,12 +110,12 @@ async def eligibility_result(request: AnyRequest) -> Response[Any]:
     flow, t = portal.flow, portal.t
     if not flow.born or not flow.postcode:
         return portal.redirect("/eligibility", note="restart")
-    answer = await portal.services.eligibility.check(flow.born, flow.postcode)
+    answer = await portal.services.eligibility.check(flow.born, flow.postcode, flow.district)
     decision = answer.decision
     catalogue = await portal.services.inventory.catalogue()
     result: dict[str, Any] = {"eligible": decision.eligible}
     if decision.eligible:
-        home = home_centre(catalogue, flow.postcode, decision.centres)
+        home = home_centre(catalogue, answer.district_id, decision.centres)
         result["vaccines"] = t.join([catalogue.vaccines[v].name for v in decision.vaccines])
         result["home"] = home.name
         result["others"] = [catalogue.centres[c].name for c in decision.centres if c != home.id]

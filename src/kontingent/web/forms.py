@@ -38,6 +38,8 @@ _PERSON_PATH = re.compile(r"^persons\[(\d)\](?:\.(\w+))?$")
 _CODE_TEXT = {
     "invalid_phone": "err.invalid_phone",
     "unknown_postcode": "err.unknown_postcode",
+    "place_needed": "err.place_needed",
+    "unknown_district": "err.place_needed",
     "resend_too_soon": "err.resend_too_soon",
     "too_many_pins": "err.too_many_pins",
     "invalid_pin": "err.invalid_pin",
@@ -217,12 +219,28 @@ def messages(exc: KontingentError, t: Translator, default_field: str = FORM) -> 
     if name in ("slot_ids", "persons"):
         name = FORM
     key = _CODE_TEXT.get(exc.code)
+    if exc.code == "outside_region":
+        key = (
+            "err.outside.nr" if exc.details.get("book_with") == "kv_nordrhein" else "err.outside.de"
+        )
     if exc.code == "rate_limited" and exc.details.get("per") != "address":
         key = _SUBJECT_LIMIT_TEXT.get(str(exc.details.get("action")), key)
     if key is None:
         return {name: t("err.generic", message=exc.message)}
     seconds = exc.retry_after_s if isinstance(exc, RateLimited) else 0
     return {name: t(key, seconds=seconds, wait=t.wait(seconds))}
+
+
+def postcode_help(exc: KontingentError, t: Translator) -> dict[str, Any]:
+    """What the eligibility page shows beside a postcode refusal: the places to choose from
+    where the postcode spans districts, or where to book for a postcode outside the region."""
+    if exc.code == "outside_region":
+        where = "nr" if exc.details.get("book_with") == "kv_nordrhein" else "de"
+        return {"elsewhere": t(f"elsewhere.{where}")}
+    places = exc.details.get("places")
+    if exc.code in ("place_needed", "unknown_district") and isinstance(places, list):
+        return {"places": [(p["district"], f"{p['places']} ({p['district']})") for p in places]}
+    return {}
 
 
 def summary(errors: Mapping[str, str], t: Translator, persons: int = 1) -> list[tuple[str, str]]:
