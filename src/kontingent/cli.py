@@ -28,6 +28,7 @@ from kontingent.config import (
     load_settings,
 )
 from kontingent.db import Database, make_engine
+from kontingent.errors import InvalidInput
 
 if TYPE_CHECKING:
     from kontingent.jobs.service import Scheduler
@@ -79,7 +80,20 @@ def _seed(settings: Settings) -> None:
             bar.update(task, completed=done, total=total)
 
         seeded = _run(lambda db: seed_demo(db, SystemClock(), progress=report), settings)
-    console.print("demo data loaded" if seeded else "demo data already present; left as it is")
+    if seeded:
+        console.print("demo data loaded")
+        return
+    # A demo database from before every postcode was known gets them now.
+    _load_postcodes(settings, seeded_districts_only=True)
+    console.print("demo data already present; left as it is, postcodes brought up to date")
+
+
+def _load_postcodes(settings: Settings, *, seeded_districts_only: bool = False) -> int:
+    from kontingent.eligibility.service import load_postcodes
+
+    return _run(
+        lambda db: load_postcodes(db, seeded_districts_only=seeded_districts_only), settings
+    )
 
 
 @app.command()
@@ -135,6 +149,20 @@ def open_day(
     where = f"centre {centre}" if centre is not None else "every centre"
     state = "opened" if added else "was open already"
     console.print(f"{when} ({name}) {state} for {where}; offers show it within seconds")
+
+
+@app.command()
+def postcodes(database_url: DatabaseUrl = None) -> None:
+    """Load every postcode of Westfalen-Lippe into the campaign's districts (replacing the
+    table). The districts must exist, named as in the demo's centres CSV."""
+    settings = _settings(database_url=database_url)
+    _migrate(settings)
+    try:
+        count = _load_postcodes(settings)
+    except InvalidInput as exc:
+        console.print(f"[red]error:[/red] {exc.message}")
+        raise typer.Exit(2) from exc
+    console.print(f"{count} postcode rows loaded (src/kontingent/eligibility/data/postcodes.csv)")
 
 
 @app.command()

@@ -68,11 +68,14 @@ districts = Table(
     Column("kind", String(40), nullable=False, server_default=""),
 )
 
+# A postcode may span districts (then it has a row per district, and people say which place
+# they live in); `places` names the municipalities of the postcode in that district.
 postcodes = Table(
     "postcodes",
     metadata,
     Column("postcode", String(5), primary_key=True),
-    Column("district_id", ForeignKey("districts.id"), nullable=False, index=True),
+    Column("district_id", ForeignKey("districts.id"), primary_key=True, index=True),
+    Column("places", String(400), nullable=False, server_default=""),
 )
 
 centres = Table(

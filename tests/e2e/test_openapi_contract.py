@@ -44,7 +44,13 @@ MAX_EXAMPLES = 40
 # no schema knows.
 DATA_REFUSALS = {
     "POST /api/v1/verifications/{verification_id}": {"wrong_pin"},
-    "POST /api/v1/eligibility": {"unknown_postcode", "invalid_input"},  # born in the future
+    "POST /api/v1/eligibility": {
+        "unknown_postcode",
+        "outside_region",  # a real postcode elsewhere: where to book instead
+        "place_needed",  # a postcode spanning districts, sent without `district`
+        "unknown_district",
+        "invalid_input",  # born in the future
+    },
     "POST /api/v1/bookings": {
         "invalid_person",  # born in the future, or over 130 years ago
         "invalid_persons",  # the same person twice

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -87,3 +88,18 @@ def test_demo_on_loopback_starts_quietly(serve: Any) -> None:
     result = serve()
     assert result.exit_code == 0, result.output
     assert [c["address"] for c in Recorder.calls] == ["127.0.0.1", "::1", "localhost", "127.0.0.1"]
+
+
+def test_serve_demo_brings_an_older_demo_database_to_every_postcode(
+    serve: Any, tmp_path: Path
+) -> None:
+    """What `make run` does with a demo database seeded before every postcode was known."""
+    database = tmp_path / "demo.sqlite3"
+    with sqlite3.connect(database) as conn:
+        conn.execute("DELETE FROM postcodes WHERE postcode <> '33602'")
+    result = serve()
+    assert result.exit_code == 0, result.output
+    assert "postcodes brought up to date" in result.said
+    with sqlite3.connect(database) as conn:
+        found = dict(conn.execute("SELECT postcode, district_id FROM postcodes").fetchall())
+    assert len(found) > 40 and found["33615"] == 1 and found["44787"] == 2  # Bielefeld, Bochum

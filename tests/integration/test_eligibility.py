@@ -75,7 +75,7 @@ async def test_someone_turning_80_soon_may_book_first_doses_from_the_birthday(
 @pytest.mark.parametrize(
     ("birth_date", "postcode", "code", "field", "words"),
     [
-        ("1939-05-01", "99999", "unknown_postcode", "postcode", "99999 is not served"),
+        ("1939-05-01", "99999", "unknown_postcode", "postcode", "99999 does not exist"),
         ("1939-05-01", "3360", "invalid_input", "postcode", "five digits"),
         ("2030-01-01", "33602", "invalid_input", "birth_date", "in the future"),
         ("1939-02-30", "33602", "invalid_input", "birth_date", "not a real date"),

@@ -279,23 +279,30 @@ class Booking:
     ) -> None:
         now = self.clock.now()
         for i, person in enumerate(people):
-            district_id = catalogue.postcodes.get(person.postcode)
-            if district_id is None:
+            parts = catalogue.postcodes.get(person.postcode, ())
+            if not parts:
                 raise InvalidInput(
                     f"postcode {person.postcode} is not in this campaign's region: check it",
                     code="unknown_postcode",
                     field=f"persons[{i}].postcode",
                 )
-            refusal = booking_refusal(
-                cohorts=catalogue.cohorts,
-                vaccine=vaccine,
-                centre=centre,
-                birth_date=person.birth_date,
-                day=local_day(first_start),
-                district_id=district_id,
-                region_id=catalogue.districts[district_id][1],
-                now=now,
-            )
+            # A postcode spanning districts: the person lives in one of them, and the
+            # eligibility check asked which; any of them that allows this centre will do.
+            refusals = [
+                booking_refusal(
+                    cohorts=catalogue.cohorts,
+                    vaccine=vaccine,
+                    centre=centre,
+                    birth_date=person.birth_date,
+                    day=local_day(first_start),
+                    district_id=part.district_id,
+                    region_id=catalogue.districts[part.district_id][1],
+                    now=now,
+                )
+                for part in parts
+                if part.district_id is not None
+            ]
+            refusal = None if None in refusals else refusals[0]
             if refusal is not None:
                 raise InvalidInput(
                     f"persons[{i}]: {refusal}",

@@ -1,4 +1,5 @@
-"""Demo data: the 27 Westfalen-Lippe centres, three two-dose vaccines and a one-dose one,
+"""Demo data: the 27 Westfalen-Lippe centres with every postcode of their districts, three
+two-dose vaccines and a one-dose one,
 eight weeks of slots from opening hours and lanes, cohorts and released contingents.
 
 Seeding is idempotent: a database that already has a campaign is left as it is.
@@ -18,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kontingent.clock import BERLIN, Clock
 from kontingent.db import Database
+from kontingent.eligibility.postcodes import served_rows
+from kontingent.eligibility.repository import replace_postcodes
 from kontingent.inventory import repository as inventory_repo
 from kontingent.inventory.model import local_day, slot_starts
 from kontingent.schema import (
@@ -27,7 +30,6 @@ from kontingent.schema import (
     cohorts,
     districts,
     opening_hours,
-    postcodes,
     regions,
     vaccines,
 )
@@ -78,7 +80,6 @@ async def _reference(
                 id=i, region_id=region_id, name=row["district"], kind=row["district_type"]
             )
         )
-        await conn.execute(insert(postcodes).values(postcode=row["postcode"], district_id=i))
         await conn.execute(
             insert(centres).values(
                 id=i,
@@ -97,6 +98,9 @@ async def _reference(
             insert(opening_hours),
             [{"centre_id": i, "weekday": d, "opens": OPENS, "closes": CLOSES} for d in range(7)],
         )
+    # Every postcode of the seeded districts (all of Westfalen-Lippe in the full demo).
+    seeded = {row["district"] for row in rows}
+    await replace_postcodes(conn, [r for r in served_rows() if r.name in seeded])
     await conn.execute(
         insert(vaccines),
         [

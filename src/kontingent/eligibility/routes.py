@@ -21,7 +21,9 @@ async def check_eligibility(
     request: Request[Any, Any, Any],
 ) -> EligibilityOut:
     await services.limits.enforce(request.scope, "eligibility")
-    answer = await services.eligibility.check(data.birth_date.isoformat(), data.postcode)
+    answer = await services.eligibility.check(
+        data.birth_date.isoformat(), data.postcode, data.district
+    )
     d = answer.decision
     return EligibilityOut(
         eligible=d.eligible,

@@ -20,9 +20,21 @@ Postcode = Annotated[
 ]
 
 
+District = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1,
+        max_length=100,
+        description="where the postcode spans districts: the one the person lives in, as "
+        "`details.places[].district` of the `place_needed` refusal names it",
+    ),
+]
+
+
 class EligibilityIn(msgspec.Struct, forbid_unknown_fields=True):
     birth_date: date
     postcode: Postcode
+    district: District | None = None
 
 
 class FirstDoseDaysOut(msgspec.Struct):

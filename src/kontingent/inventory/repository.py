@@ -15,6 +15,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from kontingent.booking.model import SlotInfo
 from kontingent.db import aware_utc
 from kontingent.eligibility.model import Cohort
+from kontingent.eligibility.postcodes import Part
 from kontingent.inventory.closures import Closures
 from kontingent.inventory.model import Centre, Vaccine, day_bounds, local_day
 from kontingent.schema import (
@@ -49,7 +50,8 @@ class Catalogue:
     vaccines: dict[str, Vaccine]
     cohorts: list[Cohort]
     districts: dict[int, tuple[str, int]]  # id -> (name, region_id)
-    postcodes: dict[str, int] = field(repr=False)  # postcode -> district id
+    # postcode -> its parts in the campaign's districts (several where it spans districts)
+    postcodes: dict[str, tuple[Part, ...]] = field(repr=False)
     closures: Closures = field(default_factory=Closures)  # holidays an admin opened
 
 
@@ -69,8 +71,16 @@ async def load_catalogue(conn: AsyncConnection) -> Catalogue:
         )
     ).all()
     vaccine_rows = (await conn.execute(select(vaccines).order_by(vaccines.c.code))).all()
-    postcode_rows = (await conn.execute(select(postcodes))).all()
     opened_rows = (await conn.execute(select(opened_days.c.centre_id, opened_days.c.day))).all()
+    postcode_rows = (
+        await conn.execute(
+            select(postcodes).order_by(postcodes.c.postcode, postcodes.c.district_id)
+        )
+    ).all()
+    parts: dict[str, list[Part]] = {}
+    for r in postcode_rows:
+        part = Part(r.places, dist[r.district_id][0], r.district_id)
+        parts.setdefault(r.postcode, []).append(part)
     return Catalogue(
         campaign=Campaign(
             campaign_row.id,
@@ -120,7 +130,7 @@ async def load_catalogue(conn: AsyncConnection) -> Catalogue:
             for r in cohort_rows
         ],
         districts=dist,
-        postcodes={r.postcode: r.district_id for r in postcode_rows},
+        postcodes={code: tuple(found) for code, found in parts.items()},
         closures=Closures.of((r.centre_id, r.day) for r in opened_rows),
     )
 

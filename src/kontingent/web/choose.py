@@ -83,7 +83,7 @@ async def _choice_page(
     """The offers page; with `retake`, each offer books at once with the data kept."""
     flow, t = portal.flow, portal.t
     assert flow.born is not None and flow.postcode is not None
-    answer = await portal.services.eligibility.check(flow.born, flow.postcode)
+    answer = await portal.services.eligibility.check(flow.born, flow.postcode, flow.district)
     catalogue = await portal.services.inventory.catalogue()
     codes = _by_cohort(catalogue, answer.decision.vaccines, portal.now)
     if not codes:
@@ -94,7 +94,7 @@ async def _choice_page(
     code = vaccine if vaccine in codes else codes[0]
     if pair is not None and pair.codes:
         code = vaccine if vaccine in pair.codes else pair.codes[0]
-    view = await choice(portal.services.inventory, answer, flow.postcode, code, persons, t)
+    view = await choice(portal.services.inventory, answer, code, persons, t)
     waitlist = f"/waitlist?centre={view.home_id}&vaccine={code}&persons={persons}"
     asking = pair is not None and pair.ask
     common: dict[str, Any] = {

@@ -38,8 +38,9 @@ async def _waitlist_page(portal: Portal, values: dict[str, Any]) -> Response[Any
         values = {**kept.values, "centre": centre, "persons": 2 if persons == "2" else 1}
     codes: list[str] = list(catalogue.vaccines)
     centre_ids: list[int] = list(catalogue.centres)
-    if portal.flow.born and portal.flow.postcode:
-        answer = await portal.services.eligibility.check(portal.flow.born, portal.flow.postcode)
+    flow = portal.flow
+    if flow.born and flow.postcode:
+        answer = await portal.services.eligibility.check(flow.born, flow.postcode, flow.district)
         codes = answer.decision.vaccines or codes
         centre_ids = answer.decision.centres or centre_ids
     return portal.render(

@@ -25,6 +25,7 @@ from kontingent.web import cohorts, forms
 from kontingent.web.i18n import phone_display
 from kontingent.web.page import Portal, with_kept
 from kontingent.web.queue import gate
+from kontingent.web.session import Round
 from kontingent.web.views import home_centre
 
 AnyRequest = Request[Any, Any, Any]
@@ -48,24 +49,51 @@ async def eligibility_form(request: AnyRequest) -> Response[Any]:
     }
     kept = portal.round_for("/eligibility")
     return portal.render(
-        "eligibility.html", title=portal.t("elig.title"), kept=kept, values=with_kept(values, kept)
+        "eligibility.html",
+        title=portal.t("elig.title"),
+        kept=kept,
+        values=with_kept(values, kept),
+        **await _postcode_help(portal, kept),
     )
+
+
+async def _postcode_help(portal: Portal, kept: Round | None) -> dict[str, Any]:
+    """Beside a refused postcode, after the redirect: the places to choose from, or where to
+    book instead. Worked out again from the kept values (the cookie holds no lists)."""
+    if kept is None or not {"postcode", "district"} & kept.errors.keys():
+        return {}
+    try:
+        born = forms.iso_date(kept.values.get("birth_date", ""))
+        await portal.services.eligibility.check(born, kept.values.get("postcode", ""))
+    except KontingentError as exc:
+        return forms.postcode_help(exc, portal.t)
+    except ValueError:  # the birth date was refused: nothing asked about the postcode yet
+        return {}
+    return {}
+
+
+async def _district(portal: Portal, postcode: str, chosen: str) -> str | None:
+    """The district chosen on the page, if it is one of this postcode's (the postcode may
+    have been changed since the places were listed)."""
+    parts = await portal.services.eligibility.parts(postcode)
+    return chosen if chosen and chosen in {p.name for p in parts} else None
 
 
 @post("/eligibility", opt=limited("eligibility"))
 async def eligibility_check(request: AnyRequest) -> Response[Any]:
     portal = Portal(request)
-    values = forms.read(await request.form(), ("birth_date", "postcode"))
+    values = forms.read(await request.form(), ("birth_date", "postcode", "district"))
     errors = forms.check(values, portal.t, ("birth_date", "postcode"))
     if not errors:
         born = forms.iso_date(values["birth_date"])
         try:
             await portal.services.limits.enforce(request.scope, "eligibility")
-            await portal.services.eligibility.check(born, values["postcode"])
+            district = await _district(portal, values["postcode"], values["district"])
+            await portal.services.eligibility.check(born, values["postcode"], district)
         except KontingentError as exc:
             errors = forms.messages(exc, portal.t, "postcode")
         else:
-            portal.save(born=born, postcode=values["postcode"], born2=None)
+            portal.save(born=born, postcode=values["postcode"], born2=None, district=district)
             return portal.redirect("/eligibility/result")
     return portal.fail("/eligibility", errors, values)
 
@@ -76,12 +104,12 @@ async def eligibility_result(request: AnyRequest) -> Response[Any]:
     flow, t = portal.flow, portal.t
     if not flow.born or not flow.postcode:
         return portal.redirect("/eligibility", note="restart")
-    answer = await portal.services.eligibility.check(flow.born, flow.postcode)
+    answer = await portal.services.eligibility.check(flow.born, flow.postcode, flow.district)
     decision = answer.decision
     catalogue = await portal.services.inventory.catalogue()
     result: dict[str, Any] = {"eligible": decision.eligible}
     if decision.eligible:
-        home = home_centre(catalogue, flow.postcode, decision.centres)
+        home = home_centre(catalogue, answer.district_id, decision.centres)
         result["vaccines"] = t.join([catalogue.vaccines[v].name for v in decision.vaccines])
         result["vaccine_count"] = len(decision.vaccines)
         result["home"] = home.name

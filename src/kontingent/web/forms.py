@@ -41,6 +41,8 @@ _PERSON_PATH = re.compile(r"^persons\[(\d)\](?:\.(\w+))?$")
 _CODE_TEXT = {
     "invalid_phone": N_("err.invalid_phone"),
     "unknown_postcode": N_("err.unknown_postcode"),
+    "place_needed": N_("err.place_needed"),
+    "unknown_district": N_("err.place_needed"),
     "resend_too_soon": N_("err.resend_too_soon"),
     "too_many_pins": N_("err.too_many_pins"),
     "invalid_pin": N_("err.invalid_pin"),
@@ -269,6 +271,12 @@ def messages(exc: KontingentError, t: Translator, default_field: str = FORM) -> 
     if name in ("slot_ids", "persons"):
         name = FORM
     key = _CODE_TEXT.get(exc.code)
+    if exc.code == "outside_region":
+        key = (
+            N_("err.outside.nr")
+            if exc.details.get("book_with") == "kv_nordrhein"
+            else N_("err.outside.de")
+        )
     if exc.code == "rate_limited" and exc.details.get("per") != "address":
         key = _SUBJECT_LIMIT_TEXT.get(str(exc.details.get("action")), key)
     if key is None:
@@ -296,6 +304,18 @@ def _said(exc: KontingentError, seconds: int, t: Translator) -> dict[str, object
         at = datetime.fromisoformat(resets)
         values["until"] = t.at(at)
     return values
+
+
+def postcode_help(exc: KontingentError, t: Translator) -> dict[str, Any]:
+    """What the eligibility page shows beside a postcode refusal: the places to choose from
+    where the postcode spans districts, or where to book for a postcode outside the region."""
+    if exc.code == "outside_region":
+        nordrhein = exc.details.get("book_with") == "kv_nordrhein"
+        return {"elsewhere": t(N_("elsewhere.nr") if nordrhein else N_("elsewhere.de"))}
+    places = exc.details.get("places")
+    if exc.code in ("place_needed", "unknown_district") and isinstance(places, list):
+        return {"places": [(p["district"], f"{p['places']} ({p['district']})") for p in places]}
+    return {}
 
 
 def summary(errors: Mapping[str, str], t: Translator, persons: int = 1) -> list[tuple[str, str]]:

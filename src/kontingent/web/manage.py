@@ -126,8 +126,16 @@ async def cancel(request: AnyRequest, code: FromPath[str]) -> Response[Any]:
 
 
 async def _eligibility(portal: Portal, view: BookingView) -> EligibilityAnswer:
-    first = view.persons[0]
-    return await portal.services.eligibility.check(first.birth_date.isoformat(), first.postcode)
+    """As at booking time; for a postcode spanning districts, the district of the booked
+    centre when it is one of them (the person chose a place then), else the first."""
+    first, eligibility = view.persons[0], portal.services.eligibility
+    catalogue = await portal.services.inventory.catalogue()
+    booked = catalogue.centres[view.centre_id].district_id
+    parts = [p for p in await eligibility.parts(first.postcode) if p.district_id is not None]
+    district = next((p.name for p in parts if p.district_id == booked), None)
+    if district is None and parts:
+        district = parts[0].name
+    return await eligibility.check(first.birth_date.isoformat(), first.postcode, district)
 
 
 async def _rebook_page(
@@ -138,9 +146,7 @@ async def _rebook_page(
     t = portal.t
     answer = await _eligibility(portal, view)
     persons = len(view.persons)
-    offers = await choice(
-        portal.services.inventory, answer, view.persons[0].postcode, view.vaccine, persons, t
-    )
+    offers = await choice(portal.services.inventory, answer, view.vaccine, persons, t)
     catalogue = await portal.services.inventory.catalogue()
     return portal.render(
         "choose.html",

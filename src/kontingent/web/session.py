@@ -44,6 +44,7 @@ class Flow(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=False):
     exp: int = 0
     born: str | None = None  # ISO birth date from the eligibility check
     postcode: str | None = None
+    district: str | None = None  # the district chosen where the postcode spans several
     vid: str | None = None  # verification id of the PIN last sent
     phone: str | None = None  # the number the PIN went to (E.164)
     pin_exp: int | None = None  # unix time the PIN stops working

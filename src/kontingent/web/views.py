@@ -112,9 +112,8 @@ def offer_card(offer: Offer, vaccine: Vaccine, t: Translator) -> OfferCard:
     return OfferCard("-".join(str(i) for i in offer.slot_ids), lines, dates)
 
 
-def home_centre(catalogue: Catalogue, postcode: str, allowed: Sequence[int]) -> Centre:
+def home_centre(catalogue: Catalogue, district: int, allowed: Sequence[int]) -> Centre:
     """The centre of the person's own district, else the first centre they may book at."""
-    district = catalogue.postcodes.get(postcode)
     for centre in catalogue.centres.values():
         if centre.district_id == district:
             return centre
@@ -144,7 +143,6 @@ async def _offers(
 async def choice(
     inventory: Inventory,
     answer: EligibilityAnswer,
-    postcode: str,
     vaccine_code: str,
     persons: int,
     t: Translator,
@@ -154,7 +152,7 @@ async def choice(
     vaccine = catalogue.vaccines[vaccine_code]
     allowed = answer.decision.centres
     days = _first_dose_limit(catalogue, answer, vaccine_code, inventory.clock.now())
-    home = home_centre(catalogue, postcode, allowed)
+    home = home_centre(catalogue, answer.district_id, allowed)
     offers, release = await _offers(
         inventory, catalogue, home, vaccine, OfferWish(persons, HOME_OFFERS, first_days=days)
     )
