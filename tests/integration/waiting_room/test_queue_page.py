@@ -23,6 +23,9 @@ from tests.support import T0
 
 pytestmark = pytest.mark.parametrize("settings", ["sqlite"], indirect=True)
 REFRESH = re.compile(r'<meta http-equiv="refresh" content="(\d+)">')
+# The clock stands still unless told: joins in one instant get one score, and the store
+# orders equal scores by the (random) ticket, so "someone ahead" must join a moment earlier.
+_AFTER = timedelta(milliseconds=1)
 
 
 def _room(settings: Settings, opens_at: datetime = T0, rate: float = 1.0) -> Settings:
@@ -57,6 +60,7 @@ async def test_the_page_reloads_no_more_often_than_every_20_seconds_near_the_fro
     app = create_app(_room(settings, rate=0.01), clock)  # nobody is let in for a while
     async with AsyncTestClient(app) as client:
         await client.post("/api/v1/queue")  # someone ahead takes the one admission
+        clock.advance(_AFTER)  # ahead by time, not by a tie
         page = await _queued(Portal(client, services))
         assert 'id="queue-position">2<' in page
         refresh = _refresh(page)
@@ -71,6 +75,7 @@ async def test_the_page_names_the_least_wait_at_the_rooms_admission_rate(
     async with AsyncTestClient(create_app(_room(settings), clock)) as client:
         for _ in range(150):
             assert (await client.post("/api/v1/queue")).status_code in (200, 201)
+        clock.advance(_AFTER)  # all 150 ahead by time, not by ties
         page = await _queued(Portal(client, services))
         assert 'id="queue-wait">mindestens 2 Minuten<' in page
         english = await client.get("/warteschlange", params={"lang": "en"})
