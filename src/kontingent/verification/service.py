@@ -26,7 +26,9 @@ from kontingent.errors import (
     Unauthorized,
 )
 from kontingent.notifications import repository as outbox
-from kontingent.notifications.model import DEFAULT_CAP, RecipientCap, pin_sms
+from kontingent.notifications import texts
+from kontingent.notifications.messages import pin_sms
+from kontingent.notifications.model import DEFAULT_CAP, RecipientCap
 from kontingent.verification import model
 from kontingent.verification import repository as repo
 
@@ -59,7 +61,8 @@ class Verification:
         self.secret_key = secret_key
         self.cap = cap  # a PIN is not counted by it: its own rules are stricter
 
-    async def send_pin(self, phone_text: str) -> PinSent:
+    async def send_pin(self, phone_text: str, language: str = "de") -> PinSent:
+        """Queue a PIN SMS, written in `language`, to a German mobile number."""
         phone = model.normalise_phone(phone_text)
         if phone is None:
             raise InvalidInput(
@@ -98,9 +101,12 @@ class Verification:
                 now=now,
                 expires_at=sent.expires_at,
                 resend_after=sent.resend_after,
+                language=texts.language(language),
             )
             minutes = int(model.PIN_VALIDITY.total_seconds() // 60)
-            await outbox.enqueue(conn, [pin_sms(phone, pin, minutes)], now, self.cap)
+            await outbox.enqueue(
+                conn, [pin_sms(phone, pin, minutes, texts.language(language))], now, self.cap
+            )
             return sent
 
         return await self.db.run_write(work)

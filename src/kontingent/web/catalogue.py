@@ -27,9 +27,11 @@ M: dict[str, tuple[str, str]] = {
     "start.title": ("Impftermine buchen", "Book vaccination appointments"),
     "start.what": (
         "Hier buchen Sie die Termine für Ihre Corona-Schutzimpfung in einem Impfzentrum in "
-        "Westfalen-Lippe: die erste und die zweite Impfung zusammen. Die Impfung ist kostenlos.",
+        "Westfalen-Lippe: bei Impfstoffen mit zwei Impfungen beide Termine zusammen. Die Impfung "
+        "ist kostenlos.",
         "Here you book the appointments for your COVID-19 vaccination at a vaccination centre in "
-        "Westfalen-Lippe: the first and the second dose together. The vaccination is free.",
+        "Westfalen-Lippe: for vaccines given twice, both appointments together. The vaccination "
+        "is free.",
     ),
     "start.now": ("Wer jetzt buchen kann", "Who can book now"),
     "start.nobody_yet": ("Im Moment kann noch niemand buchen.", "Nobody can book yet."),
@@ -45,8 +47,9 @@ M: dict[str, tuple[str, str]] = {
         "Confirm your mobile number with a PIN sent by text message.",
     ),
     "start.step3": (
-        "Die beiden Termine auswählen – auf Wunsch für zwei Personen.",
-        "Choose both appointments – for two persons if you like.",
+        "Termine auswählen (je nach Impfstoff einen oder zwei) – auf Wunsch für zwei Personen.",
+        "Choose the appointments (one or two, depending on the vaccine) – for two persons if "
+        "you like.",
     ),
     "start.step4": (
         "Name und Adresse eingeben. Sie bekommen einen Buchungscode.",
@@ -162,6 +165,17 @@ M: dict[str, tuple[str, str]] = {
         "Jedes Angebot enthält beide Termine: die erste und die zweite Impfung.",
         "Every offer holds both appointments: the first and the second dose.",
     ),
+    "choose.intro.one": (
+        "Dieser Impfstoff wird nur einmal gegeben: Jedes Angebot ist ein Termin.",
+        "This vaccine is given once: every offer is one appointment.",
+    ),
+    "choose.changed": (
+        "Sie haben {vaccine} gewählt, das Angebot war für {offered}. Hier sind die Termine "
+        "für {vaccine}.",
+        "You chose {vaccine}; the offer was for {offered}. Here are the appointments for "
+        "{vaccine}.",
+    ),
+    "offer.vaccine": ("Impfstoff: {name}", "Vaccine: {name}"),
     "choose.vaccine": ("Impfstoff", "Vaccine"),
     "choose.vaccine_only": ("Impfstoff: {name}", "Vaccine: {name}"),
     "choose.two": ("Für zwei Personen buchen", "Book for two persons"),
@@ -213,6 +227,7 @@ M: dict[str, tuple[str, str]] = {
     # details
     "details.title": ("Ihre Angaben", "Your details"),
     "details.chosen": ("Ihre Termine", "Your appointments"),
+    "details.chosen.one": ("Ihr Termin", "Your appointment"),
     "details.change": ("Andere Termine wählen", "Choose other appointments"),
     "details.person": ("Person {n}", "Person {n}"),
     "details.person_one": ("Die Person, die geimpft wird", "The person to be vaccinated"),
@@ -255,17 +270,12 @@ M: dict[str, tuple[str, str]] = {
     ),
     # confirmation
     "confirm.title": ("Ihre Termine sind gebucht", "Your appointments are booked"),
+    "confirm.title.one": ("Ihr Termin ist gebucht", "Your appointment is booked"),
     "confirm.rebooked": ("Ihre neuen Termine sind gebucht", "Your new appointments are booked"),
     "confirm.code": ("Ihr Buchungscode", "Your booking code"),
     "confirm.where": ("Ort", "Place"),
     "confirm.bring": ("Bitte mitbringen", "Please bring"),
-    "confirm.bring.id": ("Personalausweis oder Reisepass", "Identity card or passport"),
-    "confirm.bring.card": ("Krankenversichertenkarte", "Health insurance card"),
-    "confirm.bring.pass": ("Impfpass, falls vorhanden", "Vaccination record, if you have one"),
-    "confirm.bring.code": (
-        "Diesen Buchungscode (ausgedruckt oder aufgeschrieben)",
-        "This booking code (printed or written down)",
-    ),
+    # The list itself: notifications/texts.py (BRING_ALONG), the one the e-mail shows too.
     "confirm.messages": ("Bestätigung", "Confirmation"),
     "confirm.sms": (
         "Eine SMS an {phone} ist unterwegs.",
@@ -332,7 +342,7 @@ M: dict[str, tuple[str, str]] = {
         "Ihre bisherigen Termine bleiben gebucht, bis die neuen gebucht sind.",
         "Your current appointments stay booked until the new ones are booked.",
     ),
-    "rebook.take": ("Auf diese Termine umbuchen", "Change to these appointments"),
+    "rebook.take": ("Diese Termine wählen", "Choose these appointments"),
     "rebook.taken": (
         "Der gewählte Termin wurde gerade von jemand anderem gebucht. Ihre bisherigen Termine "
         "bleiben gebucht. Hier sind die Termine, die jetzt frei sind.",
@@ -340,6 +350,17 @@ M: dict[str, tuple[str, str]] = {
         "stay booked. Here are the appointments free now.",
     ),
     "rebook.back": ("Zurück zur Buchung", "Back to the booking"),
+    "rebook.confirm.title": ("Wirklich umbuchen?", "Really rebook?"),
+    "rebook.confirm.old": ("Diese Termine geben Sie ab:", "You give up these appointments:"),
+    "rebook.confirm.new": ("Ihre neuen Termine:", "Your new appointments:"),
+    "rebook.confirm.final": (
+        "Die bisherigen Termine werden sofort für andere frei. Wir schicken Ihnen eine SMS "
+        "mit den neuen Terminen.",
+        "Your current appointments become free for others at once. We send you a text "
+        "message with the new ones.",
+    ),
+    "rebook.confirm.yes": ("Ja, umbuchen", "Yes, rebook"),
+    "rebook.confirm.no": ("Nein, andere Termine wählen", "No, choose other appointments"),
     "rebook.done": (
         "Umgebucht. Die alten Termine sind freigegeben. Eine SMS mit den neuen Terminen ist "
         "unterwegs.",
@@ -577,6 +598,12 @@ M: dict[str, tuple[str, str]] = {
     "err.vaccine": (
         "Bitte wählen Sie einen Impfstoff aus der Liste.",
         "Please choose a vaccine from the list.",
+    ),
+    "err.vaccine_mismatch": (
+        "Diese Termine sind für einen anderen Impfstoff. Bitte wählen Sie ein Angebot für den "
+        "gewünschten Impfstoff.",
+        "These appointments are for another vaccine. Please choose an offer for the vaccine "
+        "you want.",
     ),
     "err.generic": ("Bitte prüfen Sie die Eingabe: {message}", "Please check the input: {message}"),
     # waiting room

@@ -6,6 +6,13 @@ Invariants kept here:
   with fresh offers whose buttons carry the typed data, so one click books again and nothing
   typed is lost; an expired phone token keeps the typed data as a draft in the flow cookie.
 - A double click books once: the details form carries an idempotency key.
+- What is booked is what the offer's slots are, and every offer names its vaccine. The offer
+  buttons submit the filter form with them, so a vaccine (or persons) changed there without
+  pressing "show" is not booked by an offer of the previous choice: the page answers with
+  offers of the new choice and says so. The details form carries the vaccine too, and the
+  booking service refuses slots of another one.
+- A link naming centre, vaccine and persons (the waitlist SMS) opens those offers, also after
+  the person first had to go through the eligibility and phone steps.
 - The booking service decides everything; this module only words its answers.
 """
 
@@ -14,6 +21,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from litestar import Request, Response, get, post
 from litestar.params import FromPath
@@ -22,13 +30,21 @@ from kontingent.booking.model import normalise_code
 from kontingent.booking.service import SlotTaken
 from kontingent.errors import KontingentError, NotFound, Unauthorized
 from kontingent.inventory.repository import Catalogue
+from kontingent.notifications.texts import bring_along
 from kontingent.ratelimit.service import limited
 from kontingent.verification.model import TokenClaims
 from kontingent.web import forms
 from kontingent.web.i18n import phone_display
 from kontingent.web.page import Portal
 from kontingent.web.queue import gate
-from kontingent.web.views import OfferCard, address_of, booking_card, choice, dose_lines
+from kontingent.web.views import (
+    OfferCard,
+    address_of,
+    booking_card,
+    choice,
+    dose_lines,
+    intro_key,
+)
 
 AnyRequest = Request[Any, Any, Any]
 
@@ -43,8 +59,11 @@ def claims_of(portal: Portal) -> TokenClaims | None:
         return None
 
 
-def _not_ready(portal: Portal) -> Response[Any] | None:
-    """Send a person who skipped a step back to it."""
+def _not_ready(portal: Portal, wanted: str | None = None) -> Response[Any] | None:
+    """Send a person who skipped a step back to it; `wanted` (the offers a link asked for)
+    is kept for when they come back."""
+    if wanted:
+        portal.save(choose=wanted)
     if not portal.flow.born or not portal.flow.postcode:
         return portal.redirect("/eligibility", note="restart")
     if claims_of(portal) is None:
@@ -70,6 +89,8 @@ async def _choice_page(
     status: int = 200,
     retake: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
+    first_centre: int | None = None,
+    notice: str | None = None,
 ) -> Response[Any]:
     """The offers page; with `retake`, each offer books at once with the data kept."""
     flow, t = portal.flow, portal.t
@@ -80,7 +101,15 @@ async def _choice_page(
     if not codes:
         return portal.redirect("/eligibility/result")
     code = vaccine if vaccine in codes else codes[0]
-    view = await choice(portal.services.inventory, answer, flow.postcode, code, persons, t)
+    view = await choice(
+        portal.services.inventory,
+        answer,
+        flow.postcode,
+        code,
+        persons,
+        t,
+        first_centre=first_centre,
+    )
     waitlist = f"/waitlist?centre={view.home_id}&vaccine={code}&persons={persons}"
     common: dict[str, Any] = {
         "vaccines": [catalogue.vaccines[c] for c in codes],
@@ -92,13 +121,14 @@ async def _choice_page(
         "waitlist_url": waitlist,
         "filter_action": "/choose",
         "back_url": None,
+        "intro": t(intro_key(catalogue.vaccines[code])),
     }
     if retake is None:
         return portal.render(
             "choose.html",
             title=t("choose.title"),
             heading=t("choose.title"),
-            intro=t("choose.intro"),
+            notice=notice,
             show_filter=True,
             action="/details",
             method="get",
@@ -114,7 +144,6 @@ async def _choice_page(
         errors=errors,
         notice=t("taken.notice") if not errors else None,
         heading=t("taken.title"),
-        intro=t("choose.intro"),
         show_filter=False,
         action="/book",
         method="post",
@@ -132,23 +161,64 @@ def _names(flat: dict[str, str]) -> str:
     return ", ".join(n.strip() for n in names if n.strip())
 
 
+def _asked(portal: Portal, query: dict[str, str]) -> dict[str, str]:
+    """What the page is asked for: the query, else what a link asked for before the steps."""
+    wanted = {k: v for k, v in query.items() if k in ("centre", "vaccine", "persons", "offer")}
+    if wanted or not portal.flow.choose:
+        return wanted
+    kept = dict(parse_qsl(portal.flow.choose))
+    portal.save(choose=None)
+    return {k: v for k, v in kept.items() if k in ("centre", "vaccine", "persons")}
+
+
 @get("/choose")
 async def choose(request: AnyRequest) -> Response[Any]:
     portal = Portal(request)
-    if (detour := _not_ready(portal)) is not None:
+    query = dict(request.query_params.items())
+    link: dict[str, str] = {k: query[k] for k in ("centre", "vaccine", "persons") if k in query}
+    if (detour := _not_ready(portal, urlencode(link) if "centre" in link else None)) is not None:
         return detour
-    persons = 2 if request.query_params.get("persons") == "2" else 1
-    return await _choice_page(portal, request.query_params.get("vaccine"), persons)
+    asked = _asked(portal, query)
+    persons = 2 if asked.get("persons") == "2" else 1
+    vaccine, centre = asked.get("vaccine"), _int(asked.get("centre", ""))
+    if "offer" in asked:
+        return await _picked(portal, asked["offer"], vaccine, persons)
+    return await _choice_page(portal, vaccine, persons, first_centre=centre)
 
 
-async def _offer_card(portal: Portal, slot_ids: list[int]) -> tuple[OfferCard, str, str, str]:
-    """The chosen offer as shown above the form: (card, centre name, address, vaccine code)."""
+def _int(text: str) -> int | None:
+    return int(text) if text.isdigit() and len(text) < 10 else None
+
+
+async def _picked(portal: Portal, key: str, vaccine: str | None, persons: int) -> Response[Any]:
+    """An offer's button, pressed with the filter's current choice: on to the details when
+    the offer is what is chosen there, else the offers of the new choice, saying why."""
+    slot_ids = forms.parse_offer(key)
+    if slot_ids is None:
+        return portal.redirect("/choose", note="offer_gone")
+    try:
+        _, _, _, offered = await offer_summary(portal, slot_ids)
+    except NotFound:
+        return portal.redirect("/choose", note="offer_gone")
+    if (vaccine is None or vaccine == offered) and persons == forms.persons_in(slot_ids):
+        return portal.redirect(f"/details?offer={key}")
+    catalogue = await portal.services.inventory.catalogue()
+    chosen = catalogue.vaccines.get(vaccine or offered) or catalogue.vaccines[offered]
+    notice = portal.t(
+        "choose.changed", vaccine=chosen.name, offered=catalogue.vaccines[offered].name
+    )
+    return await _choice_page(portal, chosen.code, persons, notice=notice)
+
+
+async def offer_summary(portal: Portal, slot_ids: list[int]) -> tuple[OfferCard, str, str, str]:
+    """The chosen offer as shown above the form: (card, centre name, address, vaccine code);
+    the card names the vaccine."""
     catalogue = await portal.services.inventory.catalogue()
     states = [await portal.services.inventory.slot(i) for i in sorted(set(slot_ids))]
     centre = catalogue.centres[states[0].centre_id]
     vaccine = catalogue.vaccines[states[0].vaccine_code]
     lines = dose_lines([s.starts_at for s in states], vaccine.doses, portal.t)
-    card = OfferCard("-".join(str(i) for i in slot_ids), lines, "")
+    card = OfferCard("-".join(str(i) for i in slot_ids), lines, "", vaccine.name)
     return card, centre.name, address_of(centre), vaccine.code
 
 
@@ -161,7 +231,7 @@ async def _details_page(
     status: int = 200,
     notice: str | None = None,
 ) -> Response[Any]:
-    card, centre, address, vaccine = await _offer_card(portal, slot_ids)
+    card, centre, address, vaccine = await offer_summary(portal, slot_ids)
     return portal.render(
         "details.html",
         title=portal.t("details.title"),
@@ -175,6 +245,8 @@ async def _details_page(
         people=people,
         request_id=secrets.token_urlsafe(16),
         phone=phone_display(portal.flow.phone),
+        vaccine=vaccine,
+        one_dose=len(card.doses) == 1,
         change_url=f"/choose?vaccine={vaccine}&persons={len(people)}",
     )
 
@@ -246,6 +318,8 @@ async def book(request: AnyRequest) -> Response[Any]:
                 slot_ids,
                 idempotency_key=idempotency_key,
                 admission=admission,
+                language=portal.lang,
+                vaccine=forms.text_of(form, "vaccine")[:20] or None,
             )
     except SlotTaken:
         return await _retake(portal, slot_ids, flat, status=409)
@@ -276,7 +350,7 @@ async def _retake(
     errors: dict[str, str] | None = None,
 ) -> Response[Any]:
     try:
-        _, _, _, vaccine = await _offer_card(portal, slot_ids)
+        _, _, _, vaccine = await offer_summary(portal, slot_ids)
     except NotFound:
         vaccine = None
     persons = forms.persons_in(slot_ids)
@@ -292,7 +366,7 @@ async def _refused(
     flat: dict[str, str],
 ) -> Response[Any]:
     errors = forms.messages(exc, portal.t)
-    if exc.code in ("invalid_offer", "unknown_slot", "slot_not_bookable"):
+    if exc.code in ("invalid_offer", "unknown_slot", "slot_not_bookable", "vaccine_mismatch"):
         return await _retake(portal, slot_ids, flat, status=exc.status, errors=errors)
     if exc.code == "token_used":  # a new confirmation is needed: keep the typing meanwhile
         key = "-".join(str(i) for i in slot_ids)
@@ -311,11 +385,14 @@ async def confirmation(request: AnyRequest, code: FromPath[str]) -> Response[Any
     view = await portal.services.booking.find(wanted, flow.booked_born)
     catalogue = await portal.services.inventory.catalogue()
     card = booking_card(view, catalogue, portal.t)
+    one = catalogue.vaccines[view.vaccine].doses == 1 and len(view.persons) == 1
+    title = portal.t("confirm.title.one" if one else "confirm.title")
     return portal.render(
         "confirmation.html",
-        title=portal.t("confirm.title"),
-        heading=portal.t("confirm.title"),
+        title=title,
+        heading=title,
         booking=card,
+        bring=bring_along(portal.lang),
         code_spelled=portal.t("code.spelled", letters=" ".join(view.code.replace("-", ""))),
     )
 

@@ -81,7 +81,9 @@ async def waitlist_join(request: AnyRequest) -> Response[Any]:
         return await _waitlist_page(portal, values, errors, status=422)
     try:
         await portal.services.limits.enforce(request.scope, "waitlist_join", claims.phone)
-        joined = await portal.services.waitlist.join(claims.phone, centre, raw["vaccine"], persons)
+        joined = await portal.services.waitlist.join(
+            claims.phone, centre, raw["vaccine"], persons, portal.lang
+        )
     except KontingentError as exc:
         return await _waitlist_page(portal, values, forms.messages(exc, portal.t), exc.status)
     catalogue = await portal.services.inventory.catalogue()

@@ -148,7 +148,7 @@ async def phone_send(request: AnyRequest) -> Response[Any]:
         try:
             phone = normalise_phone(values["phone"])
             await portal.services.limits.enforce(request.scope, "pin_send", phone)
-            sent = await portal.services.verification.send_pin(values["phone"])
+            sent = await portal.services.verification.send_pin(values["phone"], portal.lang)
         except KontingentError as exc:
             errors, status = forms.messages(exc, portal.t, "phone"), exc.status
         else:
@@ -233,7 +233,7 @@ async def pin_resend(request: AnyRequest) -> Response[Any]:
         return held
     try:
         await portal.services.limits.enforce(request.scope, "pin_send", portal.flow.phone)
-        sent = await portal.services.verification.send_pin(portal.flow.phone)
+        sent = await portal.services.verification.send_pin(portal.flow.phone, portal.lang)
     except KontingentError as exc:
         return _pin_page(portal, forms.messages(exc, portal.t, "_form"), status=exc.status)
     _remember_pin(portal, portal.flow.phone, sent)

@@ -36,6 +36,7 @@ _PERSON_PATH = re.compile(r"^persons\[(\d)\](?:\.(\w+))?$")
 
 # Domain error codes whose meaning does not depend on a field's wording.
 _CODE_TEXT = {
+    "vaccine_mismatch": "err.vaccine_mismatch",
     "invalid_phone": "err.invalid_phone",
     "unknown_postcode": "err.unknown_postcode",
     "resend_too_soon": "err.resend_too_soon",
@@ -214,7 +215,7 @@ def messages(exc: KontingentError, t: Translator, default_field: str = FORM) -> 
         return {form_name(k): describe(form_name(k), str(v), t) for k, v in fields.items()}
     raw_field = exc.details.get("field")
     name = form_name(raw_field) if isinstance(raw_field, str) else default_field
-    if name in ("slot_ids", "persons"):
+    if name in ("slot_ids", "persons", "vaccine"):
         name = FORM
     key = _CODE_TEXT.get(exc.code)
     if exc.code == "rate_limited" and exc.details.get("per") != "address":

@@ -44,6 +44,7 @@ class Flow(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=False):
     queue: str | None = None  # waiting-room ticket
     admission: str | None = None  # its admission token, once admitted
     queue_next: str | None = None  # the step to continue with when admitted
+    choose: str | None = None  # the offers a link asked for (waitlist SMS), shown after the steps
 
 
 def _key(secret: str) -> bytes:

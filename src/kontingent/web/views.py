@@ -48,7 +48,8 @@ class DoseLine:
 class OfferCard:
     key: str
     doses: list[DoseLine]
-    dates: str  # all dates in one line, for the button's accessible name
+    dates: str  # vaccine and all dates in one line, for the button's accessible name
+    vaccine: str = ""  # its name: every offer says which vaccine it books
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,12 +110,22 @@ def dose_lines(starts: Sequence[datetime], doses: int, t: Translator) -> list[Do
 
 def offer_card(offer: Offer, vaccine: Vaccine, t: Translator) -> OfferCard:
     lines = dose_lines([a.starts_at for a in offer.appointments], vaccine.doses, t)
-    dates = "; ".join(f"{d.label} {d.when}" for d in lines)
-    return OfferCard("-".join(str(i) for i in offer.slot_ids), lines, dates)
+    dates = "; ".join([vaccine.name, *(f"{d.label} {d.when}" for d in lines)])
+    return OfferCard("-".join(str(i) for i in offer.slot_ids), lines, dates, vaccine.name)
 
 
-def home_centre(catalogue: Catalogue, postcode: str, allowed: Sequence[int]) -> Centre:
-    """The centre of the person's own district, else the first centre they may book at."""
+def intro_key(vaccine: Vaccine) -> str:
+    """The offers page's lead: a one-dose vaccine's offers hold one appointment, not both."""
+    return "choose.intro" if vaccine.doses > 1 else "choose.intro.one"
+
+
+def home_centre(
+    catalogue: Catalogue, postcode: str, allowed: Sequence[int], first: int | None = None
+) -> Centre:
+    """`first` when the person may book there (a waitlist SMS's link names it), else the
+    centre of the person's own district, else the first centre they may book at."""
+    if first is not None and first in allowed and first in catalogue.centres:
+        return catalogue.centres[first]
     district = catalogue.postcodes.get(postcode)
     for centre in catalogue.centres.values():
         if centre.district_id == district:
@@ -194,22 +205,30 @@ async def choice(
     vaccine_code: str,
     persons: int,
     t: Translator,
+    *,
+    first_centre: int | None = None,
+    exclude: frozenset[int] = frozenset(),
 ) -> Choice:
-    """The home centre's offers first, then the nearest allowed centres with free offers."""
+    """The home centre's offers first (or `first_centre`'s, see home_centre), then the nearest
+    allowed centres with free offers. `exclude`: slots the person holds already (a
+    rebooking), so no offer shows an appointment they have."""
     catalogue = await inventory.catalogue()
     memo = memo_of(inventory)
     vaccine = catalogue.vaccines[vaccine_code]
     allowed = answer.decision.centres
     days = _first_dose_limit(catalogue, answer, vaccine_code, inventory.clock.now())
-    home = home_centre(catalogue, postcode, allowed)
-    offers, release = await memo.offers(catalogue, home.id, vaccine, persons, HOME_OFFERS, days)
+    home = home_centre(catalogue, postcode, allowed, first_centre)
+    own = home.district_id == catalogue.postcodes.get(postcode)
+    offers, release = await memo.offers(
+        catalogue, home.id, vaccine, persons, HOME_OFFERS + len(exclude), days
+    )
     cards = [
         CentreCard(
             home.id,
-            t("choose.home", name=home.name),
+            t("choose.home", name=home.name) if own else home.name,
             address_of(home),
             "",
-            [offer_card(o, vaccine, t) for o in offers],
+            [offer_card(o, vaccine, t) for o in _without(offers, exclude, HOME_OFFERS)],
             t.when(release) if release else None,
         )
     ]
@@ -221,7 +240,10 @@ async def choice(
     for other in others:
         if len(cards) > OTHER_CENTRES:
             break
-        found, later = await memo.offers(catalogue, other.id, vaccine, persons, OTHER_OFFERS, days)
+        found, later = await memo.offers(
+            catalogue, other.id, vaccine, persons, OTHER_OFFERS + len(exclude), days
+        )
+        found = _without(found, exclude, OTHER_OFFERS)
         releases.append(later)
         if found:
             km = distance_km(home.lat, home.lon, other.lat, other.lon)
@@ -238,6 +260,11 @@ async def choice(
     # When nothing is free anywhere every allowed centre was read: the earliest release wins.
     first = min((r for r in releases if r is not None), default=None) if nothing else None
     return Choice(cards, nothing, t.when(first) if first else None, home.id)
+
+
+def _without(offers: Sequence[Offer], exclude: frozenset[int], limit: int) -> list[Offer]:
+    """The first `limit` offers that hold none of the `exclude`d slots."""
+    return [o for o in offers if not exclude.intersection(o.slot_ids)][:limit]
 
 
 def booking_card(view: BookingView, catalogue: Catalogue, t: Translator) -> BookingCard:
