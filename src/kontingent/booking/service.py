@@ -598,7 +598,7 @@ def _check_vaccine(booked: Vaccine, chosen: str | None) -> None:
             f"these slots are for {booked.name}, not for {chosen}: choose an offer of the "
             "vaccine you want",
             code="vaccine_mismatch",
-            field="vaccine",
+            field="slot_ids",
             offered=booked.code,
             chosen=chosen,
         )

@@ -215,7 +215,7 @@ def messages(exc: KontingentError, t: Translator, default_field: str = FORM) -> 
         return {form_name(k): describe(form_name(k), str(v), t) for k, v in fields.items()}
     raw_field = exc.details.get("field")
     name = form_name(raw_field) if isinstance(raw_field, str) else default_field
-    if name in ("slot_ids", "persons", "vaccine"):
+    if name in ("slot_ids", "persons"):
         name = FORM
     key = _CODE_TEXT.get(exc.code)
     if exc.code == "rate_limited" and exc.details.get("per") != "address":

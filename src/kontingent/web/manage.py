@@ -8,8 +8,8 @@ Invariants kept here:
 - Cancelling takes two steps (a page that says what will happen, then a POST).
 - Rebooking keeps the old appointments until the new ones are booked (one transaction in the
   booking service); a taken slot shows fresh offers again. It takes two steps like cancelling
-  (a page with the old and the new appointments, then a POST), and the offers never hold a
-  slot the booking has already.
+  (a page with the old and the new appointments, then a POST), and no offer starts with the
+  slot the booking starts with already.
 - Rebooking takes seats, so while the waiting room guards it passes the room's door like a
   booking (cancelling frees seats and stays open).
 - Rebooking and cancelling are limited per address and per booking (each sends messages);
@@ -155,7 +155,7 @@ async def _rebook_page(
         view.vaccine,
         persons,
         t,
-        exclude=frozenset(a.slot_id for a in view.appointments),
+        exclude=frozenset(a.slot_id for a in view.appointments if a.dose == 1),
     )
     catalogue = await portal.services.inventory.catalogue()
     return portal.render(

@@ -211,7 +211,7 @@ async def choice(
 ) -> Choice:
     """The home centre's offers first (or `first_centre`'s, see home_centre), then the nearest
     allowed centres with free offers. `exclude`: slots the person holds already (a
-    rebooking), so no offer shows an appointment they have."""
+    rebooking), so no offer starts with an appointment they have."""
     catalogue = await inventory.catalogue()
     memo = memo_of(inventory)
     vaccine = catalogue.vaccines[vaccine_code]
@@ -263,8 +263,13 @@ async def choice(
 
 
 def _without(offers: Sequence[Offer], exclude: frozenset[int], limit: int) -> list[Offer]:
-    """The first `limit` offers that hold none of the `exclude`d slots."""
-    return [o for o in offers if not exclude.intersection(o.slot_ids)][:limit]
+    """The first `limit` offers whose first appointment is none of the `exclude`d slots (a
+    second dose may stay where it is: a rebooking moves only what differs)."""
+    return [o for o in offers if not exclude.intersection(_firsts(o))][:limit]
+
+
+def _firsts(offer: Offer) -> list[int]:
+    return [a.slot_id for a in offer.appointments if a.dose == 1]
 
 
 def booking_card(view: BookingView, catalogue: Catalogue, t: Translator) -> BookingCard:
