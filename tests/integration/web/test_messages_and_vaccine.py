@@ -142,7 +142,7 @@ async def test_a_one_dose_vaccine_is_never_worded_as_two_appointments(
     assert "Ihr Impftermin ist verbindlich gebucht" in mail[2]
 
 
-async def test_rebooking_confirms_first_never_offers_the_current_slots_and_says_umgebucht(
+async def test_rebooking_confirms_first_never_offers_the_current_first_slot_and_says_umgebucht(
     portal: Portal, services: Services
 ) -> None:
     code, _ = await book_in(portal, 6)
