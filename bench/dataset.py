@@ -25,7 +25,8 @@ from kontingent.db import Database, make_engine
 from kontingent.demo.seed import DemoSize, seed_demo
 from kontingent.inventory.model import Appointment
 from kontingent.migrations import upgrade
-from kontingent.notifications.model import DEFAULT_CAP, BookedAppointment, booking_messages
+from kontingent.notifications.messages import booking_messages
+from kontingent.notifications.model import DEFAULT_CAP, BookedAppointment
 from kontingent.verification.model import issue_token
 
 PG_DSN = "postgresql://postgres@127.0.0.1:5432/test"
@@ -193,6 +194,7 @@ def _statement(
         emails=[person.email] if person.email else [],
         centre=pair.centre_name,
         address=f"{pair.postcode} {pair.city}",
+        vaccine="BioNTech/Comirnaty",
         appointments=[BookedAppointment(a.starts_at, a.dose, name) for a in booked],
     )
     return booking_statement(

@@ -193,6 +193,9 @@ def serve(
     ] = None,
     cors_origins: Annotated[str | None, typer.Option(help="KONTINGENT_CORS_ORIGINS")] = None,
     metrics_token: Annotated[str | None, typer.Option(help="KONTINGENT_METRICS_TOKEN")] = None,
+    public_url: Annotated[
+        str | None, typer.Option(help="KONTINGENT_PUBLIC_URL (links in SMS and e-mails)")
+    ] = None,
     db_statement_timeout: Annotated[
         float | None,
         typer.Option(
@@ -218,6 +221,7 @@ def serve(
         demo_public=demo_public,
         cors_origins=cors_origins,
         metrics_token=metrics_token,
+        public_url=public_url,
         host=host,
         port=port,
         workers=workers,

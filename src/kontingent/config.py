@@ -29,6 +29,7 @@ URL_SCHEMES = {
     "redis_url": ("redis", "rediss", "unix"),
     "smtp_url": ("smtp", "smtps"),
     "sms_gateway_url": ("http", "https"),
+    "public_url": ("http", "https"),
 }
 
 
@@ -67,6 +68,9 @@ class Settings:
     waiting_room_auto_threshold: float = 200.0
     host: str = "127.0.0.1"
     port: int = 8000
+    # The portal's address as people reach it (https://impfen.example.de), for links in SMS
+    # and e-mails (the waitlist SMS); "" = http://HOST:PORT, right for the demo only.
+    public_url: str = ""
     workers: int = 1
     log_level: str = "info"
     # "json" (one object per line), "console" (for people) or "auto": console in demo mode.
@@ -145,6 +149,11 @@ class Settings:
     # Whom to ask about one's data (the data protection officer), for the privacy notice.
     privacy_contact: str = "datenschutz@kvwl.example"
     extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def portal_url(self) -> str:
+        """Where links in messages lead: the public URL, else this server's own address."""
+        return self.public_url.rstrip("/") or f"http://{self.host}:{self.port}"
 
     @property
     def is_sqlite(self) -> bool:

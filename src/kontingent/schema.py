@@ -232,6 +232,8 @@ bookings = Table(
     # The ticket of the waiting-room admission this booking was made with (null: the room
     # did not guard). Unique: one admission books once (migration 0007).
     Column("admission", String(64)),
+    # The language the booking was made in: its messages are written in it (migration 0009).
+    Column("language", String(2), nullable=False, server_default="de"),
     CheckConstraint("status IN ('booked', 'cancelled')", name="status_known"),
     Index(
         "uq_bookings_admission",
@@ -313,6 +315,7 @@ verifications = Table(
     Column("resend_after", UtcDateTime, nullable=False),
     Column("attempts", SmallInteger, nullable=False, server_default="0"),
     Column("verified_at", UtcDateTime),
+    Column("language", String(2), nullable=False, server_default="de"),  # of the PIN SMS
     Index("ix_verifications_phone_created", "phone", "created_at"),
 )
 
@@ -392,6 +395,7 @@ waitlist = Table(
     Column("persons", SmallInteger, nullable=False, server_default="1"),
     Column("created_at", UtcDateTime, nullable=False),
     Column("notified_at", UtcDateTime),
+    Column("language", String(2), nullable=False, server_default="de"),  # of the SMS
     CheckConstraint("persons BETWEEN 1 AND 2", name="persons_range"),
     Index(
         "uq_waitlist_waiting",

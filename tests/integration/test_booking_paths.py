@@ -16,12 +16,8 @@ from kontingent.booking import repository as repo
 from kontingent.booking.model import Person
 from kontingent.booking.pg_statement import NewBooking, Remembered
 from kontingent.inventory import repository as inventory_repo
-from kontingent.notifications.model import (
-    DEFAULT_CAP,
-    BookedAppointment,
-    booking_messages,
-    pin_sms,
-)
+from kontingent.notifications.messages import booking_messages, pin_sms
+from kontingent.notifications.model import DEFAULT_CAP, BookedAppointment
 from kontingent.schema import appointments, bookings, idempotency_keys, outbox, persons, slots
 from tests.support import BIELEFELD, T0
 
@@ -57,6 +53,7 @@ async def _new_booking(services: Services) -> NewBooking:
         emails=[p.email for p in people if p.email],
         centre=centre.name,
         address=f"{centre.street}, {centre.postcode} {centre.city}",
+        vaccine="BioNTech/Comirnaty",
         appointments=events,
     )
     return NewBooking(

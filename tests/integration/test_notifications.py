@@ -19,7 +19,7 @@ from kontingent.app import Services, create_app
 from kontingent.clock import FixedClock
 from kontingent.config import Settings
 from kontingent.notifications import repository as repo
-from kontingent.notifications.model import pin_sms
+from kontingent.notifications.messages import pin_sms
 from kontingent.schema import dev_mailbox, outbox
 from tests.support import BIELEFELD, claims_for, error_of, person, phone
 

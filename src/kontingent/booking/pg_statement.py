@@ -60,9 +60,9 @@ WITH bookable AS (
 ), booking AS (
     INSERT INTO bookings
         (code, campaign_id, centre_id, vaccine_code, status, phone, verification_id, channel,
-         created_at, admission)
+         created_at, admission, language)
     SELECT $5::text, $6::int, $7::int, $8::text, 'booked', $9::text, $10::text, $11::text,
-           $3::timestamp, $24::text
+           $3::timestamp, $24::text, $25::text
     WHERE (SELECT count(*) FROM taken) = cardinality($1::bigint[])
     RETURNING id
 ), people AS (
@@ -124,6 +124,7 @@ class NewBooking:
     cap: RecipientCap
     # The ticket of the waiting-room admission it was made with (unique: books once).
     admission: str | None = None
+    language: str = "de"  # the booking's messages are written in it
 
 
 @cache
@@ -223,5 +224,6 @@ def booking_statement(b: NewBooking) -> tuple[str, tuple[Any, ...]]:
         _naive_utc(b.now - b.cap.period),
         b.cap.count,
         b.admission,  # $24
+        b.language,  # $25
     )
     return _statement(columns), params

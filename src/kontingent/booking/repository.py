@@ -96,6 +96,7 @@ async def book_seats(conn: AsyncConnection, b: NewBooking) -> int | None:
             people=b.people,
             booked=b.booked,
             admission=b.admission,
+            language=b.language,
         )
         await outbox.enqueue(conn, b.messages, b.now, b.cap)
         if (r := b.remembered) is not None:
@@ -142,6 +143,7 @@ async def insert_booking(
     people: Sequence[Person],
     booked: Sequence[Appointment],
     admission: str | None = None,
+    language: str = "de",
 ) -> int:
     booking_id: int = (
         await conn.execute(
@@ -157,6 +159,7 @@ async def insert_booking(
                 channel=channel,
                 created_at=now,
                 admission=admission,
+                language=language,
             )
             .returning(bookings.c.id)
         )

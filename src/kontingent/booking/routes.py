@@ -64,7 +64,13 @@ async def book(
     # booking), so only a booking that committed uses it up.
     async with services.waiting_room.booking(x_admission) as admission:
         view = await services.booking.book(
-            claims, persons, data.slot_ids, idempotency_key, admission=admission
+            claims,
+            persons,
+            data.slot_ids,
+            idempotency_key,
+            admission=admission,
+            language=data.language,
+            vaccine=data.vaccine,
         )
     return BookingOut.of(view)
 

@@ -28,7 +28,7 @@ from kontingent.booking.people import (
 from kontingent.booking.service import MAX_SLOT_IDS, BookingView
 from kontingent.clock import BERLIN
 from kontingent.eligibility.schemas import Postcode
-from kontingent.verification.schemas import Phone
+from kontingent.verification.schemas import Language, Phone
 from kontingent.wire import words
 
 
@@ -65,6 +65,18 @@ Id = Annotated[int, msgspec.Meta(ge=1, le=2**63 - 1)]
 class BookingIn(msgspec.Struct, forbid_unknown_fields=True):
     persons: Annotated[list[PersonIn], msgspec.Meta(min_length=1, max_length=MAX_PERSONS)]
     slot_ids: Annotated[list[Id], msgspec.Meta(min_length=1, max_length=MAX_SLOT_IDS)]
+    language: Language = "de"
+    # The vaccine the person chose: slots of another vaccine are refused (422
+    # vaccine_mismatch) instead of booked. Absent: the slots' vaccine is booked.
+    vaccine: (
+        Annotated[
+            str,
+            msgspec.Meta(
+                max_length=20, description="the vaccine code the person chose, as in the offer"
+            ),
+        ]
+        | None
+    ) = None
 
 
 class BirthDateIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -106,6 +118,7 @@ class BookingOut(msgspec.Struct):
     centre_id: int
     persons: list[PersonOut]
     appointments: list[BookedAppointmentOut]
+    language: str
 
     @classmethod
     def of(cls, view: BookingView) -> BookingOut:
@@ -135,4 +148,5 @@ class BookingOut(msgspec.Struct):
                 )
                 for a in view.appointments
             ],
+            language=view.language,
         )

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import partial
 from typing import Any
@@ -36,14 +36,13 @@ from kontingent.inventory.repository import Catalogue
 from kontingent.inventory.schemas import OfferOut
 from kontingent.inventory.service import Inventory
 from kontingent.notifications import repository as outbox
-from kontingent.notifications.model import (
-    DEFAULT_CAP,
-    BookedAppointment,
-    RecipientCap,
+from kontingent.notifications import texts
+from kontingent.notifications.messages import (
     booking_messages,
     cancellation_messages,
     moved_messages,
 )
+from kontingent.notifications.model import DEFAULT_CAP, BookedAppointment, RecipientCap
 from kontingent.verification.model import TokenClaims
 
 MAX_SLOT_IDS = 8
@@ -57,6 +56,7 @@ class BookingView:
     vaccine: str
     persons: list[model.Person]
     appointments: list[Appointment]
+    language: str = "de"  # its messages are written in it
 
 
 class SlotTaken(Conflict):
@@ -70,6 +70,7 @@ class _Request:
     hash: str
     channel: str
     admission: str | None = None  # the waiting room's ticket the booking is made under
+    language: str = "de"
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,17 +120,28 @@ class Booking:
         idempotency_key: str | None = None,
         channel: str = "web",
         admission: str | None = None,
+        *,
+        language: str = "de",
+        vaccine: str | None = None,
     ) -> BookingView:
         """`admission`: the ticket of the waiting-room admission this booking uses, if any
-        (WaitingRoom.booking hands it over); it is written with the booking."""
+        (WaitingRoom.booking hands it over); it is written with the booking. `language`: the
+        one its messages are written in. `vaccine`: the vaccine the person chose, if the
+        caller knows it; slots of another vaccine are refused rather than booked."""
         request = _Request(
-            claims, idempotency_key, _request_hash(persons, slot_ids), channel, admission
+            claims,
+            idempotency_key,
+            _request_hash(persons, slot_ids),
+            channel,
+            admission,
+            texts.language(language),
         )
         if idempotency_key is not None:
             replay = await self._replay(claims.phone, idempotency_key, request.hash)
             if replay is not None:
                 return replay
         plan = await self._plan(claims, persons, slot_ids)
+        _check_vaccine(plan.vaccine, vaccine)
         for _ in range(3):  # a new code on the 1-in-2**60 chance of a clash
             try:
                 view = await self._store(plan, model.new_code(), request)
@@ -316,7 +328,13 @@ class Booking:
         PostgreSQL, one transaction of several statements on SQLite."""
         now, window = self.clock.now(), plan.catalogue.campaign
         view = BookingView(
-            code, "booked", plan.centre.id, plan.vaccine.code, plan.people, plan.booked
+            code,
+            "booked",
+            plan.centre.id,
+            plan.vaccine.code,
+            plan.people,
+            plan.booked,
+            request.language,
         )
         remembered = None
         if request.key is not None:
@@ -335,10 +353,11 @@ class Booking:
             channel=request.channel,
             people=plan.people,
             booked=plan.booked,
-            messages=self._confirmations(plan, code, request.claims.phone),
+            messages=self._confirmations(plan, code, request.claims.phone, request.language),
             remembered=remembered,
             cap=self.cap,
             admission=request.admission,
+            language=request.language,
         )
         if self.db.has_driver:
             booking_id = await self.db.run_driver(partial(repo.book_seats_pg, b=new))
@@ -353,14 +372,20 @@ class Booking:
         await self.db.run_write(work)
         return view
 
-    def _confirmations(self, plan: _Plan, code: str, phone: str) -> list[Any]:
+    def _confirmations(
+        self, plan: _Plan, code: str, phone: str, language: str, rebooked: bool = False
+    ) -> list[Any]:
         return booking_messages(
             code=code,
             phone=phone,
             emails=[p.email for p in plan.people if p.email],
             centre=plan.centre.name,
             address=_address(plan.centre),
+            vaccine=plan.vaccine.name,
+            doses=plan.vaccine.doses,
             appointments=_calendar_events(plan.centre, plan.people, plan.booked),
+            lang=language,
+            rebooked=rebooked,
         )
 
     async def find(self, code_text: str, birth_date_text: str) -> BookingView:
@@ -388,11 +413,10 @@ class Booking:
                     emails=emails,
                     location=f"{centre.name}, {_address(centre)}",
                     appointments=_calendar_events(centre, view.persons, view.appointments),
+                    lang=view.language,
                 )
                 await outbox.enqueue(conn, messages, now, self.cap)
-            return BookingView(
-                code, "cancelled", view.centre_id, view.vaccine, view.persons, view.appointments
-            )
+            return replace(view, status="cancelled")
 
         view = await self.db.run_write(work)
         self.inventory.slots_changed(view.centre_id, view.vaccine)
@@ -423,7 +447,15 @@ class Booking:
             )
         people = await repo.booking_persons(conn, row.id)
         booked = [a for a, _ in await repo.booking_appointments(conn, row.id)]
-        return BookingView(row.code, row.status, row.centre_id, row.vaccine_code, people, booked)
+        return BookingView(
+            row.code,
+            row.status,
+            row.centre_id,
+            row.vaccine_code,
+            people,
+            booked,
+            texts.language(row.language),
+        )
 
     # --- rebooking ---------------------------------------------------------------------------
 
@@ -511,10 +543,16 @@ class Booking:
         await repo.free_seats(conn, give)
         await repo.replace_appointments(conn, row.id, plan.booked)
         await repo.move_booking(conn, row.id, plan.centre.id, plan.vaccine.code)
-        messages = self._confirmations(plan, code, row.phone) + _moved(plan, code, before)
-        await outbox.enqueue(conn, messages, now, self.cap)
+        messages = self._confirmations(plan, code, row.phone, before.language, rebooked=True)
+        await outbox.enqueue(conn, messages + _moved(plan, code, before), now, self.cap)
         view = BookingView(
-            code, "booked", plan.centre.id, plan.vaccine.code, plan.people, plan.booked
+            code,
+            "booked",
+            plan.centre.id,
+            plan.vaccine.code,
+            plan.people,
+            plan.booked,
+            before.language,
         )
         return view, (row.centre_id, row.vaccine_code)
 
@@ -554,4 +592,20 @@ def _moved(plan: _Plan, code: str, before: BookingView) -> list[Any]:
         emails=[p.email for p in before.persons if p.email],
         location=f"{centre.name}, {_address(centre)}",
         appointments=_calendar_events(centre, before.persons, gone),
+        doses=plan.catalogue.vaccines[before.vaccine].doses,
+        lang=before.language,
     )
+
+
+def _check_vaccine(booked: Vaccine, chosen: str | None) -> None:
+    """The slots decide what is booked; a caller that says which vaccine the person chose
+    gets a refusal instead of another vaccine (a form changed after the offers were shown)."""
+    if chosen is not None and chosen != booked.code:
+        raise InvalidInput(
+            f"these slots are for {booked.name}, not for {chosen}: choose an offer of the "
+            "vaccine you want",
+            code="vaccine_mismatch",
+            field="slot_ids",
+            offered=booked.code,
+            chosen=chosen,
+        )

@@ -85,7 +85,7 @@ async def _reference(
                 id=i,
                 district_id=i,
                 name=f"Impfzentrum {row['district']}",
-                street="",
+                street=row.get("street", ""),
                 postcode=row["postcode"],
                 city=row["city"],
                 lat=float(row["lat"]),

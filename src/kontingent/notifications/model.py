@@ -16,6 +16,7 @@ Invariants kept here:
 - No recipient gets more than `RecipientCap.count` messages other than PINs within any
   `RecipientCap.period` (the outbox applies it where messages are queued; see repository.py).
   Spellings of one mailbox (case, a `+tag`, dots at Gmail) count as one recipient.
+- The texts of messages live in texts.py and are put together in messages.py.
 - SMS go only to the number a PIN verified (the booking's phone); e-mail addresses are never
   confirmed, so they get only their own booking's confirmation, cancellation and rebooking
   messages: no reminders, no waitlist messages.
@@ -35,7 +36,6 @@ from kontingent.notifications import calendar
 PRIORITY_PIN = 0
 PRIORITY_CONFIRMATION = 5
 PRIORITY_REMINDER = 7
-WEEKDAYS_DE = ("Mo", "Di", "Mi", "Do", "Fr", "Sa", "So")
 # Reminders for an appointment go out from this hour (Berlin) on the day before: not at night.
 REMINDER_HOUR = 9
 # An appointment's length in calendars when the caller does not pass the centre's slot length.
@@ -131,21 +131,6 @@ class RecipientCap:
 DEFAULT_CAP = RecipientCap(6, timedelta(hours=1))
 
 
-def when(at: datetime) -> str:
-    local = at.astimezone(BERLIN)
-    return f"{WEEKDAYS_DE[local.weekday()]} {local:%d.%m.%Y %H:%M} Uhr"
-
-
-def pin_sms(phone: str, pin: str, minutes_valid: int) -> Message:
-    text = (
-        f"Ihre PIN für die Impftermin-Buchung: {pin}. "
-        f"Sie gilt {minutes_valid} Minuten. Geben Sie sie niemandem weiter."
-    )
-    return Message(
-        "sms", phone, text, priority=PRIORITY_PIN, valid_for=timedelta(minutes=minutes_valid)
-    )
-
-
 @dataclass(frozen=True, slots=True)
 class BookedAppointment:
     start: datetime
@@ -156,110 +141,11 @@ class BookedAppointment:
     person: int = 0
 
 
-def booking_messages(
-    *,
-    code: str,
-    phone: str,
-    emails: Sequence[str],
-    centre: str,
-    address: str,
-    appointments: Sequence[BookedAppointment],
-) -> list[Message]:
-    lines = [f"{a.dose}. Impfung {a.person_name}: {when(a.start)}" for a in appointments]
-    sms = f"Impftermin gebucht. Code {code}. " + "; ".join(lines) + f". {centre}, {address}."
-    email_body = "\n".join(
-        [
-            "Guten Tag,",
-            "",
-            "Ihre Impftermine sind verbindlich gebucht.",
-            f"Buchungscode: {code}",
-            "",
-            *lines,
-            "",
-            f"Ort: {centre}, {address}",
-            "Bitte bringen Sie Ihren Ausweis und, falls vorhanden, Ihren Impfpass mit.",
-            "Mit dem Code und Ihrem Geburtsdatum können Sie die Buchung jederzeit ansehen "
-            "oder absagen.",
-            "Die Termine hängen als Kalenderdatei (impftermine.ics) an.",
-        ]
-    )
-    ics = icalendar(
-        code=code, location=f"{centre}, {address}", appointments=appointments, attendees=emails
-    )
-    messages = [Message("sms", phone, sms)]
-    messages += [
-        Message("email", to, email_body, subject=f"Ihre Impftermine – Code {code}", calendar=ics)
-        for to in mailboxes(emails)
-    ]
-    return messages
-
-
-def cancellation_messages(
-    *,
-    code: str,
-    phone: str,
-    emails: Sequence[str],
-    location: str = "",
-    appointments: Sequence[BookedAppointment] = (),
-) -> list[Message]:
-    """SMS and e-mail saying the booking is cancelled; the e-mail carries an iCalendar CANCEL
-    of the booking's events, so calendars remove them."""
-    text = f"Ihre Impftermine mit dem Code {code} sind abgesagt. Die Termine sind wieder frei."
-    ics = _cancel(code, location, appointments, emails)
-    return [Message("sms", phone, text)] + [
-        Message("email", to, text, subject=f"Absage Ihrer Impftermine – Code {code}", calendar=ics)
-        for to in mailboxes(emails)
-    ]
-
-
-def moved_messages(
-    *, code: str, emails: Sequence[str], location: str, appointments: Sequence[BookedAppointment]
-) -> list[Message]:
-    """After a rebooking: an e-mail whose iCalendar CANCEL removes the appointments given up;
-    the confirmation of the new ones (a REQUEST) is queued beside it."""
-    if not appointments:
-        return []
-    lines = [f"{a.dose}. Impfung {a.person_name}: {when(a.start)}" for a in appointments]
-    body = "\n".join(
-        [
-            "Guten Tag,",
-            "",
-            f"Ihre Buchung {code} wurde umgebucht. Diese Termine gelten nicht mehr:",
-            *lines,
-            "",
-            "Die neuen Termine stehen in der Buchungsbestätigung, die gleichzeitig kommt.",
-            "Der Kalenderanhang entfernt die alten Termine aus Ihrem Kalender.",
-        ]
-    )
-    ics = _cancel(code, location, appointments, emails)
-    return [
-        Message("email", to, body, subject=f"Alte Termine gestrichen – Code {code}", calendar=ics)
-        for to in mailboxes(emails)
-    ]
-
-
-def _cancel(
-    code: str, location: str, appointments: Sequence[BookedAppointment], emails: Sequence[str]
-) -> str | None:
-    if not appointments:
-        return None
-    return calendar.calendar(
-        method=calendar.CANCEL,
-        code=code,
-        location=location,
-        events=[_event(a) for a in appointments],
-        attendees=emails,
-    )
-
-
-def _event(a: BookedAppointment) -> calendar.Event:
-    return calendar.Event(a.start, a.dose, a.person_name, a.minutes, a.slot_id, a.person)
-
-
 @dataclass(frozen=True, slots=True)
 class DueReminder:
     """One booked appointment whose day-before reminder is due. `phone` is the booking's
-    verified number, whoever of the booking the appointment is for."""
+    verified number, whoever of the booking the appointment is for; `language` the one the
+    booking was made in."""
 
     appointment_id: int
     code: str
@@ -270,6 +156,9 @@ class DueReminder:
     centre: str
     address: str
     booked_at: datetime
+    vaccine: str = ""
+    doses: int = 2
+    language: str = "de"
 
 
 def reminder_due_from(start: datetime) -> datetime:
@@ -288,39 +177,6 @@ def reminder_window_end(now: datetime) -> datetime:
 def needs_reminder(due: DueReminder) -> bool:
     """A booking made after the reminder time got its confirmation recently enough."""
     return due.booked_at < reminder_due_from(due.start)
-
-
-def reminder_messages(due: DueReminder) -> list[Message]:
-    """One SMS to the booking's verified number. No e-mail: the addresses a booking names
-    were never confirmed by their owners, so they get their booking's own messages only."""
-    text = (
-        f"Erinnerung: {due.dose}. Impfung {due.person_name} am {when(due.start)}, "
-        f"{due.centre}, {due.address}. Code {due.code}. Bitte Ausweis mitbringen."
-    )
-    base = f"rem-{due.appointment_id}"
-    return [Message("sms", due.phone, text, priority=PRIORITY_REMINDER, message_id=base)]
-
-
-# --- iCalendar (RFC 5545): see calendar.py ----------------------------------------------------
-
-
-def icalendar(
-    *,
-    code: str,
-    location: str,
-    appointments: Sequence[BookedAppointment],
-    stamp: datetime | None = None,
-    attendees: Sequence[str] = (),
-) -> str:
-    """A calendar REQUEST with one event per appointment; UIDs are stable per appointment."""
-    return calendar.calendar(
-        method=calendar.REQUEST,
-        code=code,
-        location=location,
-        events=[_event(a) for a in appointments],
-        attendees=attendees,
-        stamp=stamp,
-    )
 
 
 # --- delivery rules ---------------------------------------------------------------------------

@@ -65,6 +65,7 @@ from kontingent.schema import (
     outbox,
     persons,
     slots,
+    vaccines,
 )
 
 log = structlog.get_logger(__name__)
@@ -510,6 +511,9 @@ async def due_reminders(
             centres.c.postcode,
             centres.c.city,
             bookings.c.created_at,
+            vaccines.c.name,
+            vaccines.c.doses,
+            bookings.c.language,
         )
         .join(slots, slots.c.id == appointments.c.slot_id)
         .join(bookings, bookings.c.id == appointments.c.booking_id)
@@ -521,6 +525,7 @@ async def due_reminders(
             ),
         )
         .join(centres, centres.c.id == slots.c.centre_id)
+        .join(vaccines, vaccines.c.code == bookings.c.vaccine_code)
         .where(
             appointments.c.reminded_at.is_(None),
             appointments.c.status == "booked",
@@ -544,6 +549,9 @@ async def due_reminders(
             centre=r[7],
             address=f"{r[8]}, {r[9]} {r[10]}".lstrip(", "),
             booked_at=r[11],
+            vaccine=r[12],
+            doses=r[13],
+            language=r[14],
         )
         for r in (await conn.execute(query)).all()
     ]

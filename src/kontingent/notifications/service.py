@@ -41,6 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from kontingent.clock import Clock
 from kontingent.db import Database
 from kontingent.notifications import repository as repo
+from kontingent.notifications.messages import reminder_messages
 from kontingent.notifications.model import (
     DEFAULT_CAP,
     Breaker,
@@ -52,7 +53,6 @@ from kontingent.notifications.model import (
     masked,
     needs_reminder,
     recipient_domain,
-    reminder_messages,
     reminder_window_end,
 )
 from kontingent.notifications.outcomes import Outcomes, Recorder

@@ -62,6 +62,7 @@ async def add(
     now: datetime,
     expires_at: datetime,
     resend_after: datetime,
+    language: str = "de",
 ) -> None:
     await conn.execute(
         verifications.insert().values(
@@ -72,6 +73,7 @@ async def add(
             expires_at=expires_at,
             resend_after=resend_after,
             attempts=0,
+            language=language,
         )
     )
 

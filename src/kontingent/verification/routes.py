@@ -30,7 +30,7 @@ async def start_verification(
 ) -> VerificationOut:
     await services.waiting_room.require(x_admission)
     await services.limits.enforce(request.scope, "pin_send", normalise_phone(data.phone))
-    sent = await services.verification.send_pin(data.phone)
+    sent = await services.verification.send_pin(data.phone, data.language)
     return VerificationOut(
         verification_id=sent.verification_id,
         expires_at=berlin(sent.expires_at),

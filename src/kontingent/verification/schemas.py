@@ -7,7 +7,7 @@ the OpenAPI document is as strict as the code.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -22,8 +22,16 @@ Phone = Annotated[
 ]
 
 
+# The language SMS and e-mails are written in for this request (a PIN, a booking's messages).
+Language = Annotated[
+    Literal["de", "en"],
+    msgspec.Meta(description='"de" (default) or "en": the language of the SMS and e-mails'),
+]
+
+
 class VerificationIn(msgspec.Struct, forbid_unknown_fields=True):
     phone: Phone
+    language: Language = "de"
 
 
 class VerificationOut(msgspec.Struct):

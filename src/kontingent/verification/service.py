@@ -30,7 +30,9 @@ from kontingent.errors import (
     Unauthorized,
 )
 from kontingent.notifications import repository as outbox
-from kontingent.notifications.model import DEFAULT_CAP, RecipientCap, pin_sms
+from kontingent.notifications import texts
+from kontingent.notifications.messages import pin_sms
+from kontingent.notifications.model import DEFAULT_CAP, RecipientCap
 from kontingent.verification import model
 from kontingent.verification import repository as repo
 
@@ -78,7 +80,8 @@ class Verification:
         self.cap = cap  # a PIN is not counted by it: its own rules are stricter
         self.pins_per_day = pins_per_day
 
-    async def send_pin(self, phone_text: str) -> PinSent:
+    async def send_pin(self, phone_text: str, language: str = "de") -> PinSent:
+        """Queue a PIN SMS, written in `language`, to a German mobile number."""
         phone = model.normalise_phone(phone_text)
         if phone is None:
             raise InvalidInput(
@@ -111,9 +114,12 @@ class Verification:
                 now=now,
                 expires_at=sent.expires_at,
                 resend_after=sent.resend_after,
+                language=texts.language(language),
             )
             minutes = int(model.PIN_VALIDITY.total_seconds() // 60)
-            await outbox.enqueue(conn, [pin_sms(phone, pin, minutes)], now, self.cap)
+            await outbox.enqueue(
+                conn, [pin_sms(phone, pin, minutes, texts.language(language))], now, self.cap
+            )
             return sent
 
         return await self.db.run_write(work)

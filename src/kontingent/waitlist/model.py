@@ -4,14 +4,18 @@ Invariants kept here (standard library only):
 - One waiting entry per phone, centre and vaccine at a time; joining again changes nothing.
 - An entry is notified once: the SMS is queued in the transaction that marks it notified.
 - The SMS names the centre and vaccine and says plainly that the place is not reserved.
+- The SMS is written in the language the entry was made in, and its link opens the offers it
+  announces: that centre first, that vaccine, for that many persons, in that language.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlencode
 
 from kontingent.notifications.model import Message
+from kontingent.notifications.texts import text
 
 MAX_PERSONS = 2
 
@@ -25,6 +29,7 @@ class Entry:
     persons: int
     created_at: datetime
     notified_at: datetime | None
+    language: str = "de"
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,11 +38,20 @@ class Joined:
     already: bool  # True when the same phone was already waiting for this centre and vaccine
 
 
-def released_sms(phone: str, centre: str, vaccine: str, persons: int) -> Message:
-    who = "für zwei Personen " if persons == 2 else ""
-    text = (
-        f"Im {centre} sind wieder Impftermine {who}frei ({vaccine}). Die Termine sind nicht "
-        "für Sie reserviert: Buchen Sie bald im Portal oder über die Hotline 116 117. "
-        "Sie stehen nun nicht mehr auf der Warteliste."
-    )
-    return Message("sms", phone, text)
+def offers_link(portal_url: str, entry: Entry) -> str:
+    """The portal page that shows the offers the SMS announces (web/choose.py reads it)."""
+    query = {
+        "centre": entry.centre_id,
+        "vaccine": entry.vaccine_code,
+        "persons": entry.persons,
+        "lang": entry.language,
+    }
+    return f"{portal_url.rstrip('/')}/choose?{urlencode(query)}"
+
+
+def released_sms(entry: Entry, centre: str, vaccine: str, portal_url: str) -> Message:
+    lang = entry.language
+    who = text("waitlist.two", lang) if entry.persons == 2 else ""
+    link = offers_link(portal_url, entry)
+    body = text("waitlist.sms", lang, centre=centre, who=who, vaccine=vaccine, link=link)
+    return Message("sms", entry.phone, body)

@@ -23,6 +23,7 @@ def _entry(row: Row[tuple[object, ...]]) -> Entry:
         int(r["persons"]),
         r["created_at"],
         r["notified_at"],
+        str(r["language"]),
     )
 
 
@@ -49,6 +50,7 @@ async def add(
     vaccine_code: str,
     persons: int,
     now: datetime,
+    language: str = "de",
 ) -> Entry:
     row = (
         await conn.execute(
@@ -60,6 +62,7 @@ async def add(
                 vaccine_code=vaccine_code,
                 persons=persons,
                 created_at=now,
+                language=language,
             )
             .returning(waitlist)
         )

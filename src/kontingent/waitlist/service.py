@@ -22,6 +22,7 @@ from kontingent.db import Database
 from kontingent.errors import InvalidInput
 from kontingent.inventory.service import Inventory
 from kontingent.notifications import repository as outbox
+from kontingent.notifications import texts
 from kontingent.notifications.model import DEFAULT_CAP, RecipientCap
 from kontingent.verification.model import normalise_phone
 from kontingent.waitlist import repository as repo
@@ -30,14 +31,23 @@ from kontingent.waitlist.model import MAX_PERSONS, Joined, released_sms
 
 class Waitlist:
     def __init__(
-        self, db: Database, clock: Clock, inventory: Inventory, cap: RecipientCap = DEFAULT_CAP
+        self,
+        db: Database,
+        clock: Clock,
+        inventory: Inventory,
+        cap: RecipientCap = DEFAULT_CAP,
+        portal_url: str = "",
     ) -> None:
         self.db = db
         self.clock = clock
         self.inventory = inventory
         self.cap = cap  # messages per recipient (notifications/repository.py)
+        self.portal_url = portal_url  # where the SMS's link leads (Settings.portal_url)
 
-    async def join(self, phone: str, centre_id: int, vaccine_code: str, persons: int) -> Joined:
+    async def join(
+        self, phone: str, centre_id: int, vaccine_code: str, persons: int, language: str = "de"
+    ) -> Joined:
+        """Wait for offers; the SMS that ends the wait is written in `language`."""
         number = normalise_phone(phone)
         if number is None:
             raise InvalidInput(
@@ -73,6 +83,7 @@ class Waitlist:
                 vaccine_code=vaccine_code,
                 persons=persons,
                 now=now,
+                language=texts.language(language),
             )
             return Joined(entry, already=False)
 
@@ -127,6 +138,6 @@ class Waitlist:
     ) -> int:
         """Mark a pair's waiting entries notified and queue their SMS, in one transaction."""
         entries = await repo.claim_waiting(conn, pair[0], pair[1], room, now)
-        messages = [released_sms(e.phone, names[0], names[1], e.persons) for e in entries]
+        messages = [released_sms(e, names[0], names[1], self.portal_url) for e in entries]
         await outbox.enqueue(conn, messages, now, self.cap)
         return len(entries)

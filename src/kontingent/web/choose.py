@@ -11,6 +11,13 @@ Invariants kept here:
 - Two persons see offers only for vaccines that fit both (couples.py); "same address as
   person 1" copies the first person's address on the server, so it works without script.
 - A double click books once: the details form carries an idempotency key.
+- What is booked is what the offer's slots are, and every offer names its vaccine. The offer
+  buttons submit the filter form with them, so a vaccine (or persons) changed there without
+  pressing "show" is not booked by an offer of the previous choice: the page answers with
+  offers of the new choice and says so. The details form carries the vaccine too, and the
+  booking service refuses slots of another one.
+- A link naming centre, vaccine and persons (the waitlist SMS) opens those offers, also after
+  the person first had to go through the eligibility and phone steps.
 - The booking service decides everything; this module only words its answers.
 """
 
@@ -19,6 +26,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from litestar import Request, Response, get, post
 from litestar.params import FromPath
@@ -27,6 +35,7 @@ from kontingent.booking.model import normalise_code
 from kontingent.booking.service import SlotTaken
 from kontingent.errors import KontingentError, NotFound, Unauthorized
 from kontingent.inventory.repository import Catalogue
+from kontingent.notifications.texts import bring_along
 from kontingent.ratelimit.service import limited
 from kontingent.verification.model import TokenClaims
 from kontingent.web import couples, forms
@@ -35,7 +44,14 @@ from kontingent.web.i18n import phone_display
 from kontingent.web.page import Portal
 from kontingent.web.queue import gate
 from kontingent.web.session import Round
-from kontingent.web.views import OfferCard, address_of, booking_card, choice, dose_lines
+from kontingent.web.views import (
+    OfferCard,
+    address_of,
+    booking_card,
+    choice,
+    dose_lines,
+    intro_key,
+)
 
 AnyRequest = Request[Any, Any, Any]
 AGAIN = "/choose/again"
@@ -51,8 +67,11 @@ def claims_of(portal: Portal) -> TokenClaims | None:
         return None
 
 
-def _not_ready(portal: Portal) -> Response[Any] | None:
-    """Send a person who skipped a step back to it."""
+def _not_ready(portal: Portal, wanted: str | None = None) -> Response[Any] | None:
+    """Send a person who skipped a step back to it; `wanted` (the offers a link asked for)
+    is kept for when they come back."""
+    if wanted:
+        portal.save(choose=wanted)
     if not portal.flow.born or not portal.flow.postcode:
         return portal.redirect("/eligibility", note="restart")
     if claims_of(portal) is None:
@@ -79,6 +98,8 @@ async def _choice_page(
     *,
     retake: dict[str, str] | None = None,
     kept: Round | None = None,
+    first_centre: int | None = None,
+    notice: str | None = None,
 ) -> Response[Any]:
     """The offers page; with `retake`, each offer books at once with the data kept."""
     flow, t = portal.flow, portal.t
@@ -94,7 +115,9 @@ async def _choice_page(
     code = vaccine if vaccine in codes else codes[0]
     if pair is not None and pair.codes:
         code = vaccine if vaccine in pair.codes else pair.codes[0]
-    view = await choice(portal.services.inventory, answer, code, persons, t)
+    view = await choice(
+        portal.services.inventory, answer, code, persons, t, first_centre=first_centre
+    )
     waitlist = f"/waitlist?centre={view.home_id}&vaccine={code}&persons={persons}"
     asking = pair is not None and pair.ask
     common: dict[str, Any] = {
@@ -109,13 +132,14 @@ async def _choice_page(
         "filter_action": "/choose",
         "back_url": None,
         "kept": kept,
+        "intro": t(intro_key(catalogue.vaccines[code])),
     }
     if retake is None:
         return portal.render(
             "choose.html",
             title=t("choose.title"),
             heading=t("choose.title"),
-            intro=t("choose.intro"),
+            notice=notice,
             show_filter=True,
             action="/details",
             method="get",
@@ -129,7 +153,6 @@ async def _choice_page(
         "choose.html",
         title=t("taken.title"),
         heading=t("taken.title"),
-        intro=t("choose.intro"),
         show_filter=False,
         action="/book",
         method="post",
@@ -155,13 +178,33 @@ def _names(flat: dict[str, str]) -> str:
     return ", ".join(n.strip() for n in names if n.strip())
 
 
+def _asked(portal: Portal, query: dict[str, str]) -> dict[str, str]:
+    """What the page is asked for: the query, over what a link asked for before the steps.
+    The link's wish is kept until an offer is picked: a couple is first asked for the second
+    birth date, and the offers after that must still be the link's."""
+    wanted = {k: v for k, v in query.items() if k in ("centre", "vaccine", "persons", "offer")}
+    if not portal.flow.choose:
+        return wanted
+    if "offer" in wanted:
+        portal.save(choose=None)
+        return wanted
+    kept = dict(parse_qsl(portal.flow.choose))
+    return {**{k: v for k, v in kept.items() if k in ("centre", "vaccine", "persons")}, **wanted}
+
+
 @get("/choose")
 async def choose(request: AnyRequest) -> Response[Any]:
     portal = Portal(request)
-    if (detour := _not_ready(portal)) is not None:
+    query = dict(request.query_params.items())
+    link: dict[str, str] = {k: query[k] for k in ("centre", "vaccine", "persons") if k in query}
+    if (detour := _not_ready(portal, urlencode(link) if "centre" in link else None)) is not None:
         return detour
-    persons = 2 if request.query_params.get("persons") == "2" else 1
-    return await _choice_page(portal, request.query_params.get("vaccine"), persons)
+    asked = _asked(portal, query)
+    persons = 2 if asked.get("persons") == "2" else 1
+    vaccine, centre = asked.get("vaccine"), _int(asked.get("centre", ""))
+    if "offer" in asked:
+        return await _picked(portal, asked["offer"], vaccine, persons)
+    return await _choice_page(portal, vaccine, persons, first_centre=centre)
 
 
 @get("/choose/again")
@@ -175,7 +218,7 @@ async def choose_again(request: AnyRequest) -> Response[Any]:
     if slot_ids is None or not flow.draft:
         return portal.redirect("/choose", note="offer_gone")
     try:
-        _, _, _, vaccine = await _offer_card(portal, slot_ids)
+        _, _, _, vaccine = await offer_summary(portal, slot_ids)
     except NotFound:
         vaccine = None
     kept = portal.round_for(AGAIN)
@@ -183,14 +226,39 @@ async def choose_again(request: AnyRequest) -> Response[Any]:
     return await _choice_page(portal, vaccine, persons, retake=flow.draft, kept=kept)
 
 
-async def _offer_card(portal: Portal, slot_ids: list[int]) -> tuple[OfferCard, str, str, str]:
-    """The chosen offer as shown above the form: (card, centre name, address, vaccine code)."""
+def _int(text: str) -> int | None:
+    return int(text) if text.isdigit() and len(text) < 10 else None
+
+
+async def _picked(portal: Portal, key: str, vaccine: str | None, persons: int) -> Response[Any]:
+    """An offer's button, pressed with the filter's current choice: on to the details when
+    the offer is what is chosen there, else the offers of the new choice, saying why."""
+    slot_ids = forms.parse_offer(key)
+    if slot_ids is None:
+        return portal.redirect("/choose", note="offer_gone")
+    try:
+        _, _, _, offered = await offer_summary(portal, slot_ids)
+    except NotFound:
+        return portal.redirect("/choose", note="offer_gone")
+    if (vaccine is None or vaccine == offered) and persons == forms.persons_in(slot_ids):
+        return portal.redirect(f"/details?offer={key}")
+    catalogue = await portal.services.inventory.catalogue()
+    chosen = catalogue.vaccines.get(vaccine or offered) or catalogue.vaccines[offered]
+    notice = portal.t(
+        "choose.changed", vaccine=chosen.name, offered=catalogue.vaccines[offered].name
+    )
+    return await _choice_page(portal, chosen.code, persons, notice=notice)
+
+
+async def offer_summary(portal: Portal, slot_ids: list[int]) -> tuple[OfferCard, str, str, str]:
+    """The chosen offer as shown above the form: (card, centre name, address, vaccine code);
+    the card names the vaccine."""
     catalogue = await portal.services.inventory.catalogue()
     states = [await portal.services.inventory.slot(i) for i in sorted(set(slot_ids))]
     centre = catalogue.centres[states[0].centre_id]
     vaccine = catalogue.vaccines[states[0].vaccine_code]
     lines = dose_lines([s.starts_at for s in states], vaccine.doses, portal.t)
-    card = OfferCard("-".join(str(i) for i in slot_ids), lines, "")
+    card = OfferCard("-".join(str(i) for i in slot_ids), lines, "", vaccine.name)
     return card, centre.name, address_of(centre), vaccine.code
 
 
@@ -200,7 +268,7 @@ async def _details_page(
     people: list[dict[str, str]],
     kept: Round | None,
 ) -> Response[Any]:
-    card, centre, address, vaccine = await _offer_card(portal, slot_ids)
+    card, centre, address, vaccine = await offer_summary(portal, slot_ids)
     return portal.render(
         "details.html",
         title=portal.t("details.title"),
@@ -212,6 +280,8 @@ async def _details_page(
         people=people,
         request_id=secrets.token_urlsafe(16),
         phone=phone_display(portal.flow.phone),
+        vaccine=vaccine,
+        one_dose=len(card.doses) == 1,
         change_url=f"/choose?vaccine={vaccine}&persons={len(people)}",
     )
 
@@ -282,6 +352,8 @@ async def book(request: AnyRequest) -> Response[Any]:
                 slot_ids,
                 idempotency_key=idempotency_key,
                 admission=admission,
+                language=portal.lang,
+                vaccine=forms.text_of(form, "vaccine")[:20] or None,
             )
     except SlotTaken:
         return _retake(portal, key, flat, notice=portal.t("taken.notice"))
@@ -326,7 +398,7 @@ def _retake(
 
 def _refused(portal: Portal, exc: KontingentError, key: str, flat: dict[str, str]) -> Response[Any]:
     errors = forms.messages(exc, portal.t)
-    if exc.code in ("invalid_offer", "unknown_slot", "slot_not_bookable"):
+    if exc.code in ("invalid_offer", "unknown_slot", "slot_not_bookable", "vaccine_mismatch"):
         return _retake(portal, key, flat, errors=errors)
     if exc.code == "token_used":  # a new confirmation is needed: keep the typing meanwhile
         portal.save(token=None, offer=key, draft=forms.shown(flat))
@@ -344,11 +416,14 @@ async def confirmation(request: AnyRequest, code: FromPath[str]) -> Response[Any
     view = await portal.services.booking.find(wanted, flow.booked_born)
     catalogue = await portal.services.inventory.catalogue()
     card = booking_card(view, catalogue, portal.t)
+    one = catalogue.vaccines[view.vaccine].doses == 1 and len(view.persons) == 1
+    title = portal.t("confirm.title.one") if one else portal.t("confirm.title")
     return portal.render(
         "confirmation.html",
-        title=portal.t("confirm.title"),
-        heading=portal.t("confirm.title"),
+        title=title,
+        heading=title,
         booking=card,
+        bring=bring_along(portal.lang),
         code_spelled=portal.t("code.spelled", letters=" ".join(view.code.replace("-", ""))),
     )
 

@@ -86,7 +86,9 @@ async def waitlist_join(request: AnyRequest) -> Response[Any]:
     try:
         await portal.services.limits.enforce(request.scope, "waitlist_join", claims.phone)
         persons = 2 if raw["persons"] == "2" else 1
-        joined = await portal.services.waitlist.join(claims.phone, centre, raw["vaccine"], persons)
+        joined = await portal.services.waitlist.join(
+            claims.phone, centre, raw["vaccine"], persons, portal.lang
+        )
     except KontingentError as exc:
         return portal.fail(WAITLIST, forms.messages(exc, portal.t), raw)
     done = {

@@ -158,7 +158,7 @@ async def phone_send(request: AnyRequest) -> Response[Any]:
         try:
             phone = normalise_phone(values["phone"])
             await portal.services.limits.enforce(request.scope, "pin_send", phone)
-            sent = await portal.services.verification.send_pin(values["phone"])
+            sent = await portal.services.verification.send_pin(values["phone"], portal.lang)
         except KontingentError as exc:
             errors = forms.messages(exc, portal.t, "phone")
         else:
@@ -236,7 +236,7 @@ async def pin_resend(request: AnyRequest) -> Response[Any]:
         return held
     try:
         await portal.services.limits.enforce(request.scope, "pin_send", portal.flow.phone)
-        sent = await portal.services.verification.send_pin(portal.flow.phone)
+        sent = await portal.services.verification.send_pin(portal.flow.phone, portal.lang)
     except KontingentError as exc:
         return portal.fail("/pin", forms.messages(exc, portal.t, forms.FORM))
     _remember_pin(portal, portal.flow.phone, sent)

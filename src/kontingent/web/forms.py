@@ -39,6 +39,7 @@ _PERSON_PATH = re.compile(r"^persons\[(\d)\](?:\.(\w+))?$")
 
 # Domain error codes whose meaning does not depend on a field's wording.
 _CODE_TEXT = {
+    "vaccine_mismatch": N_("err.vaccine_mismatch"),
     "invalid_phone": N_("err.invalid_phone"),
     "unknown_postcode": N_("err.unknown_postcode"),
     "place_needed": N_("err.place_needed"),

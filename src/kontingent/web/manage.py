@@ -7,7 +7,9 @@ Invariants kept here:
   saw too many wrong birth dates cools down, and the page says for how long.
 - Cancelling takes two steps (a page that says what will happen, then a POST).
 - Rebooking keeps the old appointments until the new ones are booked (one transaction in the
-  booking service); a taken slot shows fresh offers again.
+  booking service); a taken slot shows fresh offers again. It takes two steps like cancelling
+  (a page with the old and the new appointments, then a POST), and no offer starts with the
+  slot the booking starts with already.
 - Rebooking takes seats, so while the waiting room guards it passes the room's door like a
   booking (cancelling frees seats and stays open).
 - Rebooking and cancelling are limited per address and per booking (each sends messages);
@@ -26,9 +28,10 @@ from litestar.params import FromPath
 from kontingent.booking.model import normalise_code
 from kontingent.booking.service import BookingView, SlotTaken
 from kontingent.eligibility.service import EligibilityAnswer
-from kontingent.errors import KontingentError, RateLimited
+from kontingent.errors import KontingentError, NotFound, RateLimited
 from kontingent.ratelimit.service import limited
 from kontingent.web import forms
+from kontingent.web.choose import offer_summary
 from kontingent.web.page import Portal, with_kept
 from kontingent.web.queue import gate
 from kontingent.web.session import Round
@@ -146,7 +149,14 @@ async def _rebook_page(
     t = portal.t
     answer = await _eligibility(portal, view)
     persons = len(view.persons)
-    offers = await choice(portal.services.inventory, answer, view.vaccine, persons, t)
+    offers = await choice(
+        portal.services.inventory,
+        answer,
+        view.vaccine,
+        persons,
+        t,
+        exclude=frozenset(a.slot_id for a in view.appointments if a.dose == 1),
+    )
     catalogue = await portal.services.inventory.catalogue()
     return portal.render(
         "choose.html",
@@ -162,8 +172,8 @@ async def _rebook_page(
         nothing_free=offers.nothing_free,
         next_release=offers.next_release,
         waitlist_url=None,
-        action=f"/manage/{view.code}/rebook",
-        method="post",
+        action=f"/manage/{view.code}/rebook/confirm",
+        method="get",
         hidden={},
         button=t("rebook.take"),
         booking_for=None,
@@ -184,6 +194,34 @@ async def rebook_choose(request: AnyRequest, code: FromPath[str]) -> Response[An
     if (held := await gate(portal, f"/manage/{view.code}/rebook")) is not None:
         return held  # taking other seats is a booking: it waits its turn in a rush
     return await _rebook_page(portal, view, portal.round_for(f"/manage/{view.code}/rebook"))
+
+
+@get("/manage/{code:str}/rebook/confirm")
+async def rebook_confirm(request: AnyRequest, code: FromPath[str]) -> Response[Any]:
+    """The second step: the appointments given up and the new ones, and one button."""
+    portal = Portal(request)
+    view = await _managed(portal, code)
+    if view is None:
+        return portal.redirect("/manage", note="manage")
+    if view.status != "booked":
+        return portal.redirect(f"/manage/{view.code}")
+    key = request.query_params.get("offer", "")
+    slot_ids = forms.parse_offer(key)
+    if slot_ids is None or forms.persons_in(slot_ids) != len(view.persons):
+        return portal.fail(f"/manage/{view.code}/rebook", {forms.FORM: portal.t("err.offer_gone")})
+    try:
+        offer, centre, address, _ = await offer_summary(portal, slot_ids)
+    except NotFound:
+        return portal.fail(f"/manage/{view.code}/rebook", {forms.FORM: portal.t("err.offer_gone")})
+    catalogue = await portal.services.inventory.catalogue()
+    return portal.render(
+        "rebook_confirm.html",
+        title=portal.t("rebook.confirm.title"),
+        booking=booking_card(view, catalogue, portal.t),
+        offer=offer,
+        centre_name=centre,
+        centre_address=address,
+    )
 
 
 @post("/manage/{code:str}/rebook", opt=limited("rebook"))
@@ -209,4 +247,13 @@ async def rebook(request: AnyRequest, code: FromPath[str]) -> Response[Any]:
     return portal.redirect(f"/manage/{view.code}", note="rebooked")
 
 
-routes = [manage_form, manage_find, manage_view, cancel_confirm, cancel, rebook_choose, rebook]
+routes = [
+    manage_form,
+    manage_find,
+    manage_view,
+    cancel_confirm,
+    cancel,
+    rebook_choose,
+    rebook_confirm,
+    rebook,
+]

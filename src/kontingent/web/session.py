@@ -61,6 +61,7 @@ class Flow(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=False):
     queue_next: str | None = None  # the step to continue with when admitted
     round: Round | None = None  # a form's failed round, until its page shows it
     born2: str | None = None  # ISO birth date of the second person of a couple
+    choose: str | None = None  # the offers a link asked for (waitlist SMS), shown after the steps
 
 
 def _key(secret: str) -> bytes:

@@ -44,7 +44,8 @@ class DoseLine:
 class OfferCard:
     key: str
     doses: list[DoseLine]
-    dates: str  # all dates in one line, for the button's accessible name
+    dates: str  # vaccine and all dates in one line, for the button's accessible name
+    vaccine: str = ""  # its name: every offer says which vaccine it books
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,12 +109,22 @@ def dose_lines(starts: Sequence[datetime], doses: int, t: Translator) -> list[Do
 
 def offer_card(offer: Offer, vaccine: Vaccine, t: Translator) -> OfferCard:
     lines = dose_lines([a.starts_at for a in offer.appointments], vaccine.doses, t)
-    dates = "; ".join(f"{d.label} {d.when}" for d in lines)
-    return OfferCard("-".join(str(i) for i in offer.slot_ids), lines, dates)
+    dates = "; ".join([vaccine.name, *(f"{d.label} {d.when}" for d in lines)])
+    return OfferCard("-".join(str(i) for i in offer.slot_ids), lines, dates, vaccine.name)
 
 
-def home_centre(catalogue: Catalogue, district: int, allowed: Sequence[int]) -> Centre:
-    """The centre of the person's own district, else the first centre they may book at."""
+def intro_key(vaccine: Vaccine) -> str:
+    """The offers page's lead: a one-dose vaccine's offers hold one appointment, not both."""
+    return N_("choose.intro") if vaccine.doses > 1 else N_("choose.intro.one")
+
+
+def home_centre(
+    catalogue: Catalogue, district: int | None, allowed: Sequence[int], first: int | None = None
+) -> Centre:
+    """`first` when the person may book there (a waitlist SMS's link names it), else the
+    centre of the person's own district, else the first centre they may book at."""
+    if first is not None and first in allowed and first in catalogue.centres:
+        return catalogue.centres[first]
     for centre in catalogue.centres.values():
         if centre.district_id == district:
             return centre
@@ -146,23 +157,28 @@ async def choice(
     vaccine_code: str,
     persons: int,
     t: Translator,
+    *,
+    first_centre: int | None = None,
+    exclude: frozenset[int] = frozenset(),
 ) -> Choice:
-    """The home centre's offers first, then the nearest allowed centres with free offers."""
+    """The home centre's offers first (or `first_centre`'s, see home_centre), then the nearest
+    allowed centres with free offers. `exclude`: slots the person holds already (a
+    rebooking), so no offer starts with an appointment they have."""
     catalogue = await inventory.catalogue()
     vaccine = catalogue.vaccines[vaccine_code]
     allowed = answer.decision.centres
     days = _first_dose_limit(catalogue, answer, vaccine_code, inventory.clock.now())
-    home = home_centre(catalogue, answer.district_id, allowed)
-    offers, release = await _offers(
-        inventory, catalogue, home, vaccine, OfferWish(persons, HOME_OFFERS, first_days=days)
-    )
+    home = home_centre(catalogue, answer.district_id, allowed, first_centre)
+    own = home.district_id == answer.district_id
+    wish = OfferWish(persons, HOME_OFFERS + len(exclude), first_days=days)
+    offers, release = await _offers(inventory, catalogue, home, vaccine, wish)
     cards = [
         CentreCard(
             home.id,
-            t("choose.home", name=home.name),
+            t("choose.home", name=home.name) if own else home.name,
             address_of(home),
             "",
-            [offer_card(o, vaccine, t) for o in offers],
+            [offer_card(o, vaccine, t) for o in _without(offers, exclude, HOME_OFFERS)],
             t.at(release) if release else None,
         )
     ]
@@ -174,8 +190,9 @@ async def choice(
     for other in others:
         if len(cards) > OTHER_CENTRES:
             break
-        wish = OfferWish(persons, OTHER_OFFERS, first_days=days)
+        wish = OfferWish(persons, OTHER_OFFERS + len(exclude), first_days=days)
         found, later = await _offers(inventory, catalogue, other, vaccine, wish)
+        found = _without(found, exclude, OTHER_OFFERS)
         releases.append(later)
         if found:
             km = distance_km(home.lat, home.lon, other.lat, other.lon)
@@ -192,6 +209,16 @@ async def choice(
     # When nothing is free anywhere every allowed centre was read: the earliest release wins.
     first = min((r for r in releases if r is not None), default=None) if nothing else None
     return Choice(cards, nothing, t.at(first) if first else None, home.id)
+
+
+def _without(offers: Sequence[Offer], exclude: frozenset[int], limit: int) -> list[Offer]:
+    """The first `limit` offers whose first appointment is none of the `exclude`d slots (a
+    second dose may stay where it is: a rebooking moves only what differs)."""
+    return [o for o in offers if not exclude.intersection(_firsts(o))][:limit]
+
+
+def _firsts(offer: Offer) -> list[int]:
+    return [a.slot_id for a in offer.appointments if a.dose == 1]
 
 
 def booking_card(view: BookingView, catalogue: Catalogue, t: Translator) -> BookingCard:

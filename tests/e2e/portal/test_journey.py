@@ -135,7 +135,7 @@ def test_book_for_two_then_manage_and_cancel(page: Page, server: Server, screens
     shot(page, screenshots, "journey-06-choose-two")
     first = page.locator(".offer").first
     expect(first.locator(".doses li")).to_have_count(2)  # never a first dose alone
-    key = first.locator("input[name=offer]").get_attribute("value") or ""
+    key = first.locator("[name=offer]").get_attribute("value") or ""
     slot_ids = sorted({int(i) for i in key.split("-")})
     assert len(key.split("-")) == 4  # two persons side by side, two doses each
     before = slot_counts(server.database, slot_ids)  # other tests share the server's slots
@@ -182,7 +182,7 @@ def test_slot_taken_meanwhile_shows_fresh_offers_and_keeps_the_data(
 ) -> None:
     verify_phone(page, screenshots, "+4917012340002", "taken")
     first = page.locator(".offer").first
-    key = first.locator("input[name=offer]").get_attribute("value") or ""
+    key = first.locator("[name=offer]").get_attribute("value") or ""
     first.get_by_role("button").click()
     fill_person(page, 0, {**PEOPLE[0], "Vorname": "Käthe", "Nachname": "Özdemir"})
     page.get_by_label("E-Mail-Adresse").fill("kaethe@example.org")
@@ -192,7 +192,7 @@ def test_slot_taken_meanwhile_shows_fresh_offers_and_keeps_the_data(
     page.get_by_role("button", name="Verbindlich buchen").click()
 
     expect(page.locator(".notice")).to_contain_text("gerade von jemand anderem gebucht")
-    assert page.locator(f"input[name=offer][value^='{taken}-']").count() == 0
+    assert page.locator(f"[name=offer][value^='{taken}-']").count() == 0
     kept = page.locator(".offer").first
     assert kept.locator("input[name='p0.first_name']").get_attribute("value") == "Käthe"
     assert kept.locator("input[name='p0.email']").get_attribute("value") == "kaethe@example.org"
@@ -203,3 +203,51 @@ def test_slot_taken_meanwhile_shows_fresh_offers_and_keeps_the_data(
     expect(page.locator("main")).to_contain_text("Käthe Özdemir")
     expect(page.locator("main")).to_contain_text("kaethe@example.org")
     shot(page, screenshots, "taken-06-confirmation")
+
+
+def test_an_offer_takes_the_radios_vaccine_and_a_rebooking_is_confirmed_first(
+    page: Page, server: Server, screenshots: Path
+) -> None:
+    """The radio changed to Moderna without pressing "show", then a BioNTech offer pressed:
+    the page answers with Moderna's offers and says why; each offer names its vaccine. The
+    booking shows the vaccine and the street; rebooking asks before it moves, and its SMS
+    says "umgebucht"."""
+    verify_phone(page, screenshots, "+4917012340003", "vaccine")
+    first = page.locator(".offer").first
+    expect(first).to_contain_text("Impfstoff: BioNTech/Comirnaty")
+    page.get_by_label("Moderna/Spikevax", exact=True).check()
+    first.get_by_role("button").click()
+    expect(page.locator(".notice")).to_contain_text(
+        "Sie haben Moderna/Spikevax gewählt, das Angebot war für BioNTech/Comirnaty"
+    )
+    expect(page.locator(".offer").first).to_contain_text("Impfstoff: Moderna/Spikevax")
+    assert page.locator(".offer", has_text="BioNTech").count() == 0
+    assert_accessible(page)
+    shot(page, screenshots, "vaccine-05-changed-radio")
+    page.locator(".offer").first.get_by_role("button").click()
+    expect(page.locator("h1")).to_have_text("Ihre Angaben")
+    expect(page.locator("main")).to_contain_text("Impfstoff: Moderna/Spikevax")
+    assert_accessible(page)
+    shot(page, screenshots, "vaccine-06-details")
+    fill_person(page, 0, PEOPLE[0])
+    page.get_by_role("button", name="Verbindlich buchen").click()
+    expect(page.locator("h1")).to_have_text("Ihre Termine sind gebucht")
+    expect(page.locator("main")).to_contain_text("Moderna/Spikevax")
+    expect(page.locator("main")).to_contain_text("Am Stadtholz 24, 33602 Bielefeld")
+    code = page.locator(".booking-code").inner_text()
+
+    # Rebooking: the offers, then a page that shows old and new, then the SMS says so.
+    page.goto("/manage")
+    page.get_by_label("Buchungscode").fill(code)
+    page.get_by_label("Geburtsdatum").fill(PEOPLE[0]["Geburtsdatum"])
+    page.get_by_role("button", name="Buchung anzeigen").click()
+    page.get_by_role("link", name="Andere Termine wählen").click()
+    page.locator(".offer").first.get_by_role("button").click()
+    expect(page.locator("h1")).to_have_text("Wirklich umbuchen?")
+    assert_accessible(page)
+    shot(page, screenshots, "vaccine-08-rebook-confirm")
+    page.get_by_role("button", name="Ja, umbuchen").click()
+    expect(page.locator(".notice")).to_contain_text("Umgebucht")
+    mailbox = page.context.new_page()
+    mailbox.goto("/dev/mailbox?to=%2B4917012340003")
+    expect(mailbox.locator(".message-body").first).to_contain_text("Impftermin umgebucht")

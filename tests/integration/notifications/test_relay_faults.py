@@ -20,7 +20,8 @@ from typing import Any
 from kontingent.app import Services
 from kontingent.clock import FixedClock
 from kontingent.notifications import repository as repo
-from kontingent.notifications.model import Message, pin_sms
+from kontingent.notifications.messages import pin_sms
+from kontingent.notifications.model import Message
 from kontingent.notifications.service import LEASE
 from tests.integration.notifications.conftest import MakeRelay, queue, rows, start_worker
 from tests.integration.notifications.servers import SmsGateway

@@ -15,7 +15,8 @@ from datetime import timedelta
 from kontingent.app import Services, build_services
 from kontingent.clock import FixedClock
 from kontingent.notifications import repository as repo
-from kontingent.notifications.model import Message, RetryPolicy, pin_sms
+from kontingent.notifications.messages import pin_sms
+from kontingent.notifications.model import Message, RetryPolicy
 from kontingent.notifications.service import Relay
 from kontingent.notifications.transports import HttpSmsGateway
 from tests.integration.notifications.conftest import MakeRelay, queue, rows

@@ -13,12 +13,12 @@ from aiosmtplib.email import flatten_message
 
 from kontingent.clock import BERLIN
 from kontingent.notifications import calendar
-from kontingent.notifications.model import (
-    BookedAppointment,
+from kontingent.notifications.messages import (
     booking_messages,
     cancellation_messages,
     moved_messages,
 )
+from kontingent.notifications.model import BookedAppointment
 from kontingent.notifications.transports import mime
 
 FIRST = datetime(2026, 1, 13, 10, 20, tzinfo=BERLIN)
@@ -47,6 +47,7 @@ def test_a_booking_requests_events_as_long_as_the_centres_slot() -> None:
         emails=["erika@example.org"],
         centre="Impfzentrum Bielefeld",
         address="Am Stadtholz 24, 33609 Bielefeld",
+        vaccine="BioNTech/Comirnaty",
         appointments=BOOKED,
     )
     text = email_calendar(messages)

@@ -15,6 +15,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from kontingent.notifications.messages import (
+    booking_messages,
+    cancellation_messages,
+    pin_sms,
+    reminder_messages,
+    when,
+)
 from kontingent.notifications.model import (
     PRIORITY_CONFIRMATION,
     PRIORITY_PIN,
@@ -23,11 +30,6 @@ from kontingent.notifications.model import (
     DueReminder,
     Message,
     RetryPolicy,
-    booking_messages,
-    cancellation_messages,
-    pin_sms,
-    reminder_messages,
-    when,
 )
 from tests.unit.properties import examples
 
@@ -53,6 +55,7 @@ def confirmation(
         emails=emails,
         centre=CENTRE,
         address=ADDRESS,
+        vaccine="BioNTech/Comirnaty",
         appointments=appointments,
     )
 

@@ -11,13 +11,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kontingent.config import Settings
+from kontingent.notifications.messages import booking_messages, pin_sms
 from kontingent.notifications.model import (
     DEFAULT_CAP,
     Message,
     RecipientCap,
-    booking_messages,
     mailboxes,
-    pin_sms,
     recipient_key,
 )
 from kontingent.ratelimit.service import recipient_cap
@@ -61,6 +60,7 @@ def test_a_booking_writes_once_to_each_mailbox() -> None:
         emails=["a@example.org", "A@example.org"],
         centre="Zentrum",
         address="Str. 1",
+        vaccine="BioNTech/Comirnaty",
         appointments=[],
     )
     assert [(m.channel, m.recipient) for m in messages] == [

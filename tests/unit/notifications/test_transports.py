@@ -17,13 +17,13 @@ from aiosmtplib.email import flatten_message
 from kontingent.clock import BERLIN, FixedClock
 from kontingent.config import Settings, SettingsError
 from kontingent.db import Database, make_engine
+from kontingent.notifications.messages import icalendar
 from kontingent.notifications.model import (
     BookedAppointment,
     DomainBudget,
     DueReminder,
     Message,
     RetryPolicy,
-    icalendar,
     needs_reminder,
     reminder_due_from,
     reminder_window_end,
