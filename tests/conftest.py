@@ -37,6 +37,10 @@ MUTABLE_TABLES = (
     "outbox",
     "dev_mailbox",
     "waiting_room_settings",
+    "audit_log",
+    "staff_sessions",
+    "staff_user_centres",
+    "staff_users",
 )
 
 

@@ -128,6 +128,14 @@ class Settings:
     # Messages other than PINs that one phone number or e-mail address may get within the
     # period, whatever sends them (at most N in any such period, counted in the outbox).
     rate_messages_per_recipient: str = "6/1h"
+    # Staff logins (docs/operations.md, "Staff accounts"): per address, and per user name
+    # "N/period": N wrong passwords within the period lock the name for that period.
+    rate_staff_login_per_ip: str = "30/10m"
+    staff_lockout: str = "5/15m"
+    # A staff browser session ends after this long without a request, and in any case this
+    # long after the login; an API token ends the absolute time after it was issued.
+    staff_session_idle_s: float = 1800.0
+    staff_session_absolute_s: float = 43200.0
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -211,6 +219,8 @@ _KINDS: dict[str, type] = {
     "feed_ttl_s": float,
     "rate_limits": bool,
     "access_log": bool,
+    "staff_session_idle_s": float,
+    "staff_session_absolute_s": float,
 }
 
 
@@ -239,7 +249,20 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
     _check_origins(settings)
     _check_metrics_token(settings)
     _check_timeouts(settings)
+    _check_staff(settings)
     return settings
+
+
+def _check_staff(settings: Settings) -> None:
+    for name in ("staff_session_idle_s", "staff_session_absolute_s"):
+        if getattr(settings, name) <= 0:
+            raise SettingsError(f"KONTINGENT_{name.upper()} must be above 0 seconds")
+    try:
+        lockout = parse_limit(settings.staff_lockout)
+    except LimitSyntaxError as exc:
+        raise SettingsError(f"KONTINGENT_STAFF_LOCKOUT: {exc}") from None
+    if lockout is None:
+        raise SettingsError("KONTINGENT_STAFF_LOCKOUT cannot be off: write it like 5/15m")
 
 
 def _check_timeouts(settings: Settings) -> None:

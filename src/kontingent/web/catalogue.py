@@ -626,4 +626,58 @@ M: dict[str, tuple[str, str]] = {
         "in der Warteschlange.",
         "It was your turn, but the time to book ran out. You are back in the queue.",
     ),
+    # staff pages (staff/pages.py): login, start, audit log
+    "staff.site": ("Kontingent – Mitarbeiter", "Kontingent – staff"),
+    "staff.login.title": ("Anmelden", "Log in"),
+    "staff.login.intro": (
+        "Für Mitarbeiterinnen und Mitarbeiter der Hotline, der Impfzentren und der Verwaltung.",
+        "For staff of the hotline, the vaccination centres and the administration.",
+    ),
+    "staff.field.username": ("Benutzername", "User name"),
+    "staff.field.password": ("Passwort", "Password"),
+    "staff.login.submit": ("Anmelden", "Log in"),
+    "staff.login.failed": (
+        "Benutzername oder Passwort ist falsch. Nach fünf falschen Versuchen ist die "
+        "Anmeldung 15 Minuten lang gesperrt.",
+        "The user name or password is wrong. After five wrong attempts logging in is locked "
+        "for 15 minutes.",
+    ),
+    "staff.login.locked": (
+        "Zu viele falsche Passwörter. Versuchen Sie es in {minutes} Minuten wieder oder bitten "
+        "Sie die Verwaltung, Ihr Passwort zurückzusetzen.",
+        "Too many wrong passwords. Try again in {minutes} minutes, or ask an administrator to "
+        "reset your password.",
+    ),
+    "staff.login.missing": ("Geben Sie {what} ein.", "Enter your {what}."),
+    "staff.home.title": ("Übersicht", "Overview"),
+    "staff.home.who": (
+        "Angemeldet als {name}, Rolle: {role}.",
+        "Logged in as {name}, role: {role}.",
+    ),
+    "staff.home.centres": ("Ihre Impfzentren: {ids}", "Your vaccination centres: {ids}"),
+    "staff.home.nothing": (
+        "Die Arbeitsseiten Ihrer Rolle folgen. Bis dahin steht Ihnen die Programmierschnittstelle "
+        "zur Verfügung.",
+        "The working pages of your role are coming. Until then the API is available to you.",
+    ),
+    "staff.logout": ("Abmelden", "Log out"),
+    "staff.logged_out": ("Sie sind abgemeldet.", "You are logged out."),
+    "staff.role.agent": ("Hotline", "Hotline agent"),
+    "staff.role.centre_staff": ("Impfzentrum", "Centre staff"),
+    "staff.role.admin": ("Verwaltung", "Administrator"),
+    "staff.audit.title": ("Protokoll", "Audit log"),
+    "staff.audit.filter": ("Filtern", "Filter"),
+    "staff.audit.user": ("Benutzer", "User"),
+    "staff.audit.action": ("Aktion", "Action"),
+    "staff.audit.target": ("Ziel", "Target"),
+    "staff.audit.at": ("Zeit", "Time"),
+    "staff.audit.role": ("Rolle", "Role"),
+    "staff.audit.channel": ("Weg", "Channel"),
+    "staff.audit.ip": ("IP-Adresse", "IP address"),
+    "staff.audit.empty": ("Keine Einträge für diese Auswahl.", "No entries for this selection."),
+    "staff.audit.older": ("Ältere Einträge", "Older entries"),
+    "staff.audit.caption": (
+        "Einträge, die neuesten zuerst",
+        "Entries, newest first",
+    ),
 }
