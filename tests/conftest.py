@@ -134,6 +134,20 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     )
 
 
+@pytest.fixture(autouse=True)
+def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Staff passwords hashed with argon2's cheapest parameters in tests: the real algorithm,
+    a fortieth of the cost (the default takes half a second per hash on a busy machine).
+    tests/unit/staff/test_service_defaults.py holds the service to its real default."""
+    from argon2 import PasswordHasher, profiles
+
+    from kontingent.staff import service
+
+    monkeypatch.setattr(
+        service, "PasswordHasher", lambda: PasswordHasher.from_parameters(profiles.CHEAPEST)
+    )
+
+
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock(T0)

@@ -84,12 +84,12 @@ def _filters(
 async def audit_log(
     services: NamedDependency[Services],
     request: AnyRequest,
-    user: str | None = None,
-    action: str | None = None,
-    target: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    before: Annotated[int | None, QueryParameter(ge=1)] = None,
+    user: Annotated[str | None, QueryParameter(max_length=64, description="user name")] = None,
+    action: Annotated[str | None, QueryParameter(max_length=40, description="e.g. login")] = None,
+    target: Annotated[str | None, QueryParameter(max_length=200)] = None,
+    since: Annotated[datetime | None, QueryParameter(description="ISO 8601 with offset")] = None,
+    until: Annotated[datetime | None, QueryParameter(description="ISO 8601 with offset")] = None,
+    before: Annotated[int | None, QueryParameter(ge=1, description="from `next`")] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=audit.MAX_PAGE)] = 50,
 ) -> AuditPage:
     filters = _filters(user, action, target, since, until, before, limit)
