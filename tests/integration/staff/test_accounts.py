@@ -23,11 +23,15 @@ IP = "192.0.2.7"
 
 async def actions(services: Services) -> list[tuple[str, str]]:
     async with services.db.read() as conn:
-        rows = await conn.execute(select(audit_log.c.action, audit_log.c.username).order_by(audit_log.c.id))
+        rows = await conn.execute(
+            select(audit_log.c.action, audit_log.c.username).order_by(audit_log.c.id)
+        )
         return [(r.action, r.username) for r in rows]
 
 
-async def login(services: Services, name: str, password: str = PASSWORD, kind: SessionKind = SessionKind.api):  # type: ignore[no-untyped-def]
+async def login(
+    services: Services, name: str, password: str = PASSWORD, kind: SessionKind = SessionKind.api
+):  # type: ignore[no-untyped-def]
     return await services.staff.login(name, password, kind, Channel.api, IP)
 
 
@@ -76,7 +80,9 @@ async def test_login_gives_a_token_that_authenticates_and_is_audited(services: S
     assert ("login", "agent.anna") in await actions(services)
 
 
-async def test_wrong_password_and_unknown_name_answer_alike_and_are_audited(services: Services) -> None:
+async def test_wrong_password_and_unknown_name_answer_alike_and_are_audited(
+    services: Services,
+) -> None:
     await add_accounts(services)
     with pytest.raises(LoginFailed) as wrong:
         await login(services, "agent.anna", "falsches Passwort!")

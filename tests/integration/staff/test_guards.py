@@ -80,7 +80,9 @@ async def session(services: Services, role: Role, path: str) -> str:
     """A fresh session of the role's account (a walked route may end the one it is given)."""
     kind = SessionKind.api if path.startswith("/api/") else SessionKind.browser
     account = ACCOUNTS[role]
-    return (await services.staff.login(account.username, account.password, kind, Channel.api, None)).token
+    return (
+        await services.staff.login(account.username, account.password, kind, Channel.api, None)
+    ).token
 
 
 async def csrf_pair(client: Client) -> tuple[str, str]:
