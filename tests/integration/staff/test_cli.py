@@ -104,7 +104,8 @@ def test_user_add_list_disable_and_reset_password(database: str) -> None:
     [
         (["add", "anna", "--role", "agent", "--password-stdin"], "zu kurz\n", "use at least 12"),
         (["add", "anna", "--role", "agent", "--password-stdin"], "password1234\n", "common"),
-        (["add", "anna", "--role", "agent", "--centre", "1", "--password-stdin"], PASSWORD, "only centre_staff"),
+        (["add", "anna", "--role", "agent", "--centre", "1", "--password-stdin"], PASSWORD,
+         "only centre_staff"),
         (["add", "anna", "--role", "chef", "--password-stdin"], PASSWORD, "'chef' is not one of"),
         (["disable", "nobody"], None, "no staff account 'nobody'"),
     ],
