@@ -20,6 +20,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.routes import HTTPRoute
 
 from kontingent import __version__
+from kontingent.agent import routes as agent_routes
 from kontingent.booking import routes as booking_routes
 from kontingent.clock import Clock
 from kontingent.config import Settings
@@ -246,6 +247,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
                 route_handlers=[
                     Router("/", route_handlers=api_routes, opt=public("the citizens' API")),
                     staff_routes.router,
+                    agent_routes.router,
                 ],
                 middleware=[json_bodies],
                 before_request=answer_options,

@@ -131,6 +131,9 @@ class Settings:
     # Staff logins (docs/operations.md, "Staff accounts"): per address, and per user name
     # "N/period": N wrong passwords within the period lock the name for that period.
     rate_staff_login_per_ip: str = "30/10m"
+    # A hotline agent's searches for callers' bookings, per agent (a call centre's agents
+    # share a few addresses, so an address limit would stop them all together).
+    rate_agent_lookup_per_agent: str = "300/1h"
     staff_lockout: str = "5/15m"
     # A staff browser session ends after this long without a request, and in any case this
     # long after the login; an API token ends the absolute time after it was issued.
