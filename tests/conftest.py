@@ -37,6 +37,10 @@ MUTABLE_TABLES = (
     "outbox",
     "dev_mailbox",
     "waiting_room_settings",
+    "audit_log",
+    "staff_sessions",
+    "staff_user_centres",
+    "staff_users",
 )
 
 
@@ -127,6 +131,20 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
         embedded_relay=False,
         secret_key="test-secret-" + "x" * 20,
         rate_limits=False,  # on in tests/integration/test_rate_limits.py
+    )
+
+
+@pytest.fixture(autouse=True)
+def cheap_argon2(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Staff passwords hashed with argon2's cheapest parameters in tests: the real algorithm,
+    a fortieth of the cost (the default takes half a second per hash on a busy machine).
+    tests/unit/staff/test_service_defaults.py holds the service to its real default."""
+    from argon2 import PasswordHasher, profiles
+
+    from kontingent.staff import service
+
+    monkeypatch.setattr(
+        service, "PasswordHasher", lambda: PasswordHasher.from_parameters(profiles.CHEAPEST)
     )
 
 

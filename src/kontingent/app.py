@@ -20,6 +20,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.routes import HTTPRoute
 
 from kontingent import __version__, i18n
+from kontingent.agent import routes as agent_routes
 from kontingent.booking import routes as booking_routes
 from kontingent.clock import Clock
 from kontingent.config import Settings
@@ -34,8 +35,13 @@ from kontingent.notifications import routes as notification_routes
 from kontingent.observability import routes as observability_routes
 from kontingent.observability.metrics import Metrics, measured, multiprocess_dir, note_error_code
 from kontingent.observability.service import Observability
+from kontingent.ratelimit.service import retry_after_header
 from kontingent.request_docs import document_request_bodies
 from kontingent.services import Services, build_services
+from kontingent.staff import pages as staff_pages
+from kontingent.staff import routes as staff_routes
+from kontingent.staff.guards import LoginRequired, public
+from kontingent.staff.pages import on_login_required
 from kontingent.verification import routes as verification_routes
 from kontingent.waiting_room import routes as waiting_room_routes
 from kontingent.web import routes as web_routes
@@ -201,6 +207,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
                 await invalidation.aclose()
             await services.limits.aclose()
             await services.lookups.aclose()
+            await services.staff.lockouts.aclose()
             await services.waiting_room.aclose()
             if relay_task is not None:
                 relay_task.cancel()
@@ -232,23 +239,40 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
     }
     # Handlers that need several services take them all as this one dependency.
     dependencies["services"] = _provide(services)
+    # Every route says who may call it (staff/guards.py): the citizens' side is public as a
+    # whole, each staff route names its roles.
     app = Litestar(
         route_handlers=[
             Router(
                 "/api/v1",
-                route_handlers=api_routes,
+                route_handlers=[
+                    Router("/", route_handlers=api_routes, opt=public("the citizens' API")),
+                    staff_routes.router,
+                    agent_routes.router,
+                ],
                 middleware=[json_bodies],
                 before_request=answer_options,
             ),
-            *web_routes.handlers(settings),
-            *observability_routes.handlers(),
+            Router("/", route_handlers=web_routes.handlers(settings), opt=public("the portal")),
+            Router(
+                "/",
+                route_handlers=staff_pages.routes,
+                include_in_schema=False,
+                middleware=[retry_after_header],
+            ),
+            Router(
+                "/",
+                route_handlers=observability_routes.handlers(),
+                opt=public("health and metrics (KONTINGENT_METRICS_TOKEN guards them)"),
+            ),
         ],
-        template_config=web_routes.template_config(),
+        template_config=web_routes.template_config(staff_pages.TEMPLATES),
         csrf_config=web_routes.csrf_config(settings),
         dependencies=dependencies,
         lifespan=[lifespan, observability.running, embedded_jobs(services)],
         after_exception=[note_error_code],  # the booking outcome counted by `measured`
         exception_handlers={
+            LoginRequired: on_login_required,  # a staff page without a session: log in first
             # JSON under /api/, HTML pages for the portal's paths.
             KontingentError: portal_or(on_domain_error),
             ValidationException: portal_or(on_validation_error),
@@ -259,7 +283,11 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
             title="Kontingent",
             version=__version__,
             openapi_router=Router(
-                "/api/v1", route_handlers=[], include_in_schema=False, after_request=json_not_found
+                "/api/v1",
+                route_handlers=[],
+                include_in_schema=False,
+                after_request=json_not_found,
+                opt=public("the API's own description"),
             ),
             render_plugins=[web_routes.swagger_plugin("/docs")],
         ),

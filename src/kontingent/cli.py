@@ -249,6 +249,7 @@ def serve(
     if settings.demo:
         _migrate(settings)
         _seed(settings)
+        _demo_accounts(settings)
     _export(settings)
     from granian import Granian
     from granian.constants import Interfaces
@@ -274,6 +275,27 @@ def serve(
         # (a worker that cannot start), rather than looping.
         respawn_failed_workers=True,
     ).serve()
+
+
+def _demo_accounts(settings: Settings) -> None:
+    """One staff account per role with a new password each start, printed (demo only: its
+    secret key is public anyway)."""
+    from kontingent.services import staff_for
+    from kontingent.staff.audit import Actor, Channel, Entry
+
+    async def work(db: Database) -> list[tuple[str, Any, str]]:
+        staff = staff_for(settings, db, SystemClock())
+        try:
+            return await staff.demo_accounts(Entry(Actor("cli:demo"), "", Channel.cli))
+        finally:
+            await staff.lockouts.aclose()
+
+    accounts = _run(work, settings)
+    console.print(
+        f"demo staff accounts (log in at http://{settings.host}:{settings.port}/staff/login):"
+    )
+    for username, role, password in accounts:
+        console.print(f"  {role.value:<13} {username:<12} password: {password}", highlight=False)
 
 
 def _warn_public_demo(settings: Settings) -> None:
@@ -486,6 +508,15 @@ def _add_waiting_room_commands() -> None:
 
 
 _add_waiting_room_commands()
+
+
+def _add_user_commands() -> None:
+    from kontingent.staff.cli import commands
+
+    app.add_typer(commands, name="user")
+
+
+_add_user_commands()
 
 
 def main() -> None:

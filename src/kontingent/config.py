@@ -148,6 +148,17 @@ class Settings:
     operator_representative: str = "Der Vorstand der KVWL"
     # Whom to ask about one's data (the data protection officer), for the privacy notice.
     privacy_contact: str = "datenschutz@kvwl.example"
+    # Staff logins (docs/operations.md, "Staff accounts"): per address, and per user name
+    # "N/period": N wrong passwords within the period lock the name for that period.
+    rate_staff_login_per_ip: str = "30/10m"
+    # A hotline agent's searches for callers' bookings, per agent (a call centre's agents
+    # share a few addresses, so an address limit would stop them all together).
+    rate_agent_lookup_per_agent: str = "300/1h"
+    staff_lockout: str = "5/15m"
+    # A staff browser session ends after this long without a request, and in any case this
+    # long after the login; an API token ends the absolute time after it was issued.
+    staff_session_idle_s: float = 1800.0
+    staff_session_absolute_s: float = 43200.0
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -238,6 +249,8 @@ _KINDS: dict[str, type] = {
     "offer_lead_minutes": int,
     "rate_limits": bool,
     "access_log": bool,
+    "staff_session_idle_s": float,
+    "staff_session_absolute_s": float,
 }
 
 
@@ -267,6 +280,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
     _check_metrics_token(settings)
     _check_timeouts(settings)
     _check_pins(settings)
+    _check_staff(settings)
     return settings
 
 
@@ -277,6 +291,18 @@ def _check_pins(settings: Settings) -> None:
             "KONTINGENT_PINS_PER_PHONE_PER_DAY must be a whole number from 1 to 100 "
             f"(PINs one phone number may get within 24 hours), not {pins}"
         )
+
+
+def _check_staff(settings: Settings) -> None:
+    for name in ("staff_session_idle_s", "staff_session_absolute_s"):
+        if getattr(settings, name) <= 0:
+            raise SettingsError(f"KONTINGENT_{name.upper()} must be above 0 seconds")
+    try:
+        lockout = parse_limit(settings.staff_lockout)
+    except LimitSyntaxError as exc:
+        raise SettingsError(f"KONTINGENT_STAFF_LOCKOUT: {exc}") from None
+    if lockout is None:
+        raise SettingsError("KONTINGENT_STAFF_LOCKOUT cannot be off: write it like 5/15m")
 
 
 def _check_timeouts(settings: Settings) -> None:

@@ -38,6 +38,13 @@ WRITES = {
     409: "a conflict with the current state (e.g. slot taken, already booked)",
 }
 
+# What staff operations (tag "staff", staff/guards.py) may answer on top, reads included.
+STAFF = {
+    401: "no live staff token (send Authorization: Bearer TOKEN from POST /api/v1/auth/token), "
+    "or a wrong user name or password",
+    403: "the token's role (or centre) may not do this",
+}
+
 
 def _error_schema() -> Schema:
     return Schema(
@@ -90,6 +97,8 @@ def document_errors(openapi: OpenAPI) -> None:
         statuses = dict(COMMON) if method == "get" else {**COMMON, **WRITES}
         if operation.request_body is not None:
             statuses.update(BODIES)
+        if "staff" in (operation.tags or []):
+            statuses.update(STAFF)
         responses = dict(operation.responses or {})
         for status, description in sorted(statuses.items()):
             responses[str(status)] = OpenAPIResponse(

@@ -431,3 +431,7 @@ waiting_room_settings = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     CheckConstraint("id = 1", name="one_row"),
 )
+
+# The staff tables live with their package; imported here so that this metadata, which
+# Alembic and the tests read, holds every table. Last: the module above must be complete.
+from kontingent.staff import tables as _staff_tables  # noqa: E402, F401

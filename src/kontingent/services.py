@@ -10,6 +10,7 @@ when first used.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from kontingent.booking.lookups import BookingLookups
 from kontingent.booking.service import Booking
@@ -21,8 +22,11 @@ from kontingent.inventory.invalidation import RedisInvalidation
 from kontingent.inventory.service import Inventory
 from kontingent.notifications.service import Relay
 from kontingent.notifications.transports import relay_for
-from kontingent.ratelimit.lockouts import lockouts_for
+from kontingent.ratelimit.lockouts import Lockout, Lockouts, lockouts_for, store_for
+from kontingent.ratelimit.model import parse_limit
 from kontingent.ratelimit.service import RateLimits, rate_limits_for, recipient_cap
+from kontingent.staff.model import Lifetimes
+from kontingent.staff.service import Staff
 from kontingent.verification.service import Verification
 from kontingent.waiting_room.service import WaitingRoom, waiting_room_for
 from kontingent.waitlist.service import Waitlist
@@ -45,6 +49,22 @@ class Services:
     # Cross-process cache invalidation; None without Redis (one process, nothing to tell).
     invalidation: RedisInvalidation | None
     waiting_room: WaitingRoom
+    staff: Staff
+
+
+def staff_for(settings: Settings, db: Database, clock: Clock) -> Staff:
+    """Staff accounts and sessions, their lock-out counted where the other lock-outs are."""
+    limit = parse_limit(settings.staff_lockout)
+    if limit is None:
+        raise ValueError("staff_lockout cannot be off")
+    rule = Lockout(limit.count, limit.period_s, max_s=limit.period_s, memory_s=limit.period_s)
+    store = store_for(settings, settings.redis_prefix + "lockout:")
+    lockouts = Lockouts(store, rule, clock, settings.secret_key, "staff_login")
+    lifetimes = Lifetimes(
+        timedelta(seconds=settings.staff_session_idle_s),
+        timedelta(seconds=settings.staff_session_absolute_s),
+    )
+    return Staff(db, clock, lifetimes, lockouts)
 
 
 def build_services(settings: Settings, clock: Clock | None = None) -> Services:
@@ -90,4 +110,5 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         limits=limits,
         invalidation=invalidation,
         waiting_room=waiting_room_for(settings, clock, db),
+        staff=staff_for(settings, db, clock),
     )

@@ -172,7 +172,10 @@ def test_settings_name_the_actions_and_only_pin_sending_fails_closed() -> None:
         "rebook",
         "cancel",
         "waitlist_join",
+        "staff_login",
+        "agent_lookup",
     }
+    assert actions["agent_lookup"].per_address is None  # per agent: they share addresses
     assert [a.name for a in actions.values() if a.fail_closed] == ["pin_send"]
     assert actions["booking"].per_subject is None
     assert actions["pin_send"].per_address == Limit(30, 600)

@@ -222,13 +222,16 @@ class Lockouts:
             await self._fallback.aclose()
 
 
+def store_for(settings: Settings, prefix: str) -> LockoutStore:
+    """Redis when `redis_url` is set (counts shared by every process), else this process."""
+    if settings.redis_url:
+        return RedisLockouts.from_url(settings.redis_url, prefix)
+    return MemoryLockouts()
+
+
 def lockouts_for(settings: Settings, clock: Clock, name: str, prefix: str) -> Lockouts:
     """The lock-out `rate_<name>_per_code` names, in Redis when `redis_url` is set."""
     limit = parse_limit(getattr(settings, f"rate_{name}_per_code"))
-    store: LockoutStore = (
-        RedisLockouts.from_url(settings.redis_url, prefix)
-        if settings.redis_url
-        else MemoryLockouts()
-    )
+    store = store_for(settings, prefix)
     rule = None if limit is None else Lockout.of(limit)
     return Lockouts(store, rule, clock, settings.secret_key, name)

@@ -262,6 +262,10 @@ def actions_from(settings: Settings) -> dict[str, Action]:
                limit("cancel_per_booking")),
         Action("waitlist_join", "waitlist sign-ups", "phone number",
                limit("waitlist_join_per_ip"), limit("waitlist_join_per_phone")),
+        # Per user name a lock-out of its own counts wrong passwords (staff/service.py).
+        Action("staff_login", "staff logins", None, limit("staff_login_per_ip"), None),
+        Action("agent_lookup", "booking searches", "agent", None,
+               limit("agent_lookup_per_agent")),
     ]  # fmt: skip
     return {a.name: a for a in actions} if settings.rate_limits else {}
 

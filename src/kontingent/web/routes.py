@@ -56,9 +56,10 @@ def handlers(settings: Settings) -> list[ControllerRouterHandler]:
     ]
 
 
-def template_config() -> TemplateConfig[JinjaTemplateEngine]:
+def template_config(*more: Path) -> TemplateConfig[JinjaTemplateEngine]:
+    """The portal's templates, and those of the folders in `more` (the staff pages')."""
     environment = Environment(
-        loader=FileSystemLoader(TEMPLATES),
+        loader=FileSystemLoader([TEMPLATES, *more]),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,
