@@ -28,7 +28,7 @@ import secrets
 import sys
 import time
 import urllib.request
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,9 +36,11 @@ from rich.console import Console
 from rich.table import Table
 
 import dataset
+import spy
 from loadgen import LoadResult, Phase, get, http_worker, post_json
 from procs import CpuWindow, Postgres, Server, hello_server
 from raw import sql_worker
+from spy import Sampler
 
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
@@ -136,9 +138,15 @@ def _split(items: Sequence[object], parts: int) -> list[list[object]]:
 
 
 def _measure(
-    name: str, phase: Phase, groups: dict[str, Iterable[int]], notes: Sequence[str] = ()
+    name: str,
+    phase: Phase,
+    groups: dict[str, Iterable[int]],
+    notes: Sequence[str] = (),
+    sample: Callable[[float], Sampler] | None = None,
 ) -> Outcome:
+    """`sample`: starts py-spy on the server for the phase's length (--profile)."""
     phase.wait_ready()
+    sampler = sample(phase.seconds) if sample else None
     window = CpuWindow(groups)
     with window:
         result = phase.run()
@@ -146,7 +154,13 @@ def _measure(
     assert window.used is not None
     # The load generator's processes have exited by now: they report their own CPU time.
     cpu = {**window.used, "load generator": result.cpu_s / result.seconds}
-    return Outcome(name, result, cpu, list(notes))
+    outcome = Outcome(name, result, cpu, list(notes))
+    if sampler is not None:
+        parts = spy.breakdown(sampler.wait())
+        console.print(f"[bold]{name}: service CPU by part (py-spy)[/bold]")
+        measured = 1000 * cpu.get("service", 0.0) / result.rate if result.rate else 0.0
+        console.print(spy.report(parts, result.count, measured))
+    return outcome
 
 
 def _http(port: int, plans: Sequence[Sequence[bytes]], seconds: float, cycle: bool) -> Phase:
@@ -204,10 +218,21 @@ def _feed_poll() -> bytes:
 
 
 def _run_phases(
-    data: Data, plan: Plan, connections: int, schema: str, service: Server, hello: Server
+    data: Data,
+    plan: Plan,
+    connections: int,
+    schema: str,
+    service: Server,
+    hello: Server,
+    profile: Path | None = None,
 ) -> tuple[int, list[Outcome]]:
     """(bookings made while warming up, the measured phases)."""
     pg = Postgres()
+
+    def sample(seconds: float) -> Sampler:
+        assert profile is not None
+        return Sampler(profile, "bookings", service.pids(), seconds)
+
     srv: dict[str, Iterable[int]] = {"service": service.pids(), "postgres": pg}
     # Warm up: pools filled, statements prepared, caches loaded, in both servers.
     warm = _http(SERVICE_PORT, _split(_booking_requests(data.warmup), connections), 30, False)
@@ -249,6 +274,7 @@ def _run_phases(
             ),
             srv,
             [f"distinct persons and offers over {data.pairs} offers"],
+            sample if profile else None,
         ),
         _measure(
             "contended bookings",
@@ -374,6 +400,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="check the rate limits on every request (limits set out of reach)",
     )
+    parser.add_argument(
+        "--profile",
+        metavar="DIR",
+        type=Path,
+        help="sample the service with py-spy during the bookings phase (stacks into DIR)",
+    )
     args = parser.parse_args(argv)
     plan = Plan.of(args.quick)
     schema = f"kt_bench_{secrets.token_hex(4)}"
@@ -385,7 +417,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         with console.status("starting servers"):
             servers = list(_start_servers(schema, secret, args.service_source, args.rate_limits))
         with console.status("measuring"):
-            warm_booked, outcomes = _run_phases(data, plan, args.connections, schema, *servers)
+            warm_booked, outcomes = _run_phases(
+                data, plan, args.connections, schema, *servers, profile=args.profile
+            )
         for server in servers:
             server.stop()
         servers = []
