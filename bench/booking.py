@@ -31,7 +31,6 @@ import urllib.request
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from statistics import median
 
 from rich.console import Console
 from rich.table import Table
@@ -315,16 +314,19 @@ def _bookings_and_raw(
         raw = Phase(sql_worker, raw_plans, dataset.PG_DSN, schema, seconds=plan.raw_s / plan.rounds)
         raws.append(_measure("raw", raw, {"postgres": srv["postgres"]}))
     ratios = [b.result.rate / r.result.rate for b, r in zip(books, raws, strict=True)]
-    cpu_ratios = [
-        paired.cpu_ratio(b.cpu, b.result.rate, r.cpu, r.result.rate)
+    quiet = [
+        max(paired.others(b.cpu, paired.SERVICE_PATH), paired.others(r.cpu, paired.RAW_PATH))
+        < paired.QUIET_CORES
         for b, r in zip(books, raws, strict=True)
     ]
     book, raw_all = _combined("bookings POST /bookings", books), _combined("raw", raws)
-    book.raw_ratio = median(ratios)
+    book.raw_ratio, chosen = paired.headline(ratios, quiet)
+    cpu_ratio = paired.cpu_ratio(book.cpu, book.result.rate, raw_all.cpu, raw_all.result.rate)
+    marks = " ".join(f"{r:.2f}{'' if q else '*'}" for r, q in zip(ratios, quiet, strict=True))
     book.notes = [
         f"distinct persons and offers over {data.pairs} offers",
-        f"÷ raw per round: {paired.spread(ratios)}",
-        f"raw CPU per booking ÷ this path's: {paired.spread(cpu_ratios)}",
+        f"÷ raw: {chosen}; per round {marks} (* other work ≥ {paired.QUIET_CORES} cores)",
+        f"raw CPU per booking ÷ this path's, all rounds: {cpu_ratio:.2f}",
     ]
     raw_all.name = "raw ceiling (asyncpg)"
     raw_all.notes = [

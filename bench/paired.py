@@ -5,13 +5,23 @@ Why rounds: on this shared 2-core machine the cores our phases get swing within 
 8 s a few seconds later saw different machines: in one run the ceiling ran while a load
 average of 8 left it 0.9 of a core, and bookings ÷ raw came out 0.65; in others 0.34 to 0.54.
 Alternating short rounds (bookings, raw, bookings, raw, ...) gives both the same minutes, and
-the ratio of each pair compares two measurements a couple of seconds apart. The figure is the
-median of the rounds' ratios; the spread of the rounds says how steady the machine was.
+the ratio of each pair compares two measurements a couple of seconds apart; the spread of the
+pairs' ratios says how steady the machine was.
 
-Beside it, the ratio of CPU per booking: what one raw booking costs the machine (PostgreSQL and
-its client) ÷ what one booking through the service costs (service, PostgreSQL, load generator).
-On a machine whose cores are all busy this is what the rates' ratio tends to, whatever share
-of the cores the run got; it does not depend on when the other load came.
+Rounds still swing when other work comes and goes within seconds (in one run at a load
+average of 9 the rounds' ratios went from 0.08 to 0.81). So each round also records the cores
+that went to work not ours (the machine's busy time less service, PostgreSQL and load
+generator), and a pair counts as quiet when both its rounds left less than `QUIET_CORES` to
+others. The figure is the median of the quiet pairs when there are at least `MIN_QUIET` of
+them, else of all pairs, and says which. The choice looks only at the other work, never at
+the ratio. (PostgreSQL's CPU is every PostgreSQL process's: other people's tests on the same
+server count as ours, so a quiet pair is also one in which they did not.)
+
+Beside it, the ratio of CPU per booking over all rounds together: what one raw booking costs
+the machine (PostgreSQL and its client) ÷ what one booking through the service costs (service,
+PostgreSQL, load generator). On a machine whose cores are all busy this is what the rates'
+ratio tends to. Per round it is too coarse to use: /proc counts CPU in 10 ms ticks, per
+process, and a round reads some 40 PostgreSQL processes.
 """
 
 from __future__ import annotations
@@ -22,6 +32,8 @@ from statistics import median
 
 from loadgen import LoadResult
 
+QUIET_CORES = 0.25
+MIN_QUIET = 3
 SERVICE_PATH = ("service", "postgres", "load generator")
 RAW_PATH = ("postgres", "load generator")
 
@@ -74,5 +86,14 @@ def cpu_ratio(
     return raw / service if service else float("nan")
 
 
-def spread(ratios: Sequence[float]) -> str:
-    return f"median {median(ratios):.2f}, rounds {' '.join(f'{r:.2f}' for r in ratios)}"
+def others(cpu: dict[str, float], ours: Sequence[str]) -> float:
+    """Cores the machine spent on work that is not ours during a round."""
+    return max(0.0, cpu.get("machine", 0.0) - sum(cpu.get(g, 0.0) for g in ours))
+
+
+def headline(ratios: Sequence[float], quiet: Sequence[bool]) -> tuple[float, str]:
+    """(the ratio to report, how it was chosen)."""
+    calm = [r for r, q in zip(ratios, quiet, strict=True) if q]
+    if len(calm) >= MIN_QUIET:
+        return median(calm), f"median of the {len(calm)} quiet pairs of {len(ratios)}"
+    return median(ratios), f"median of all {len(ratios)} pairs (only {len(calm)} quiet)"
