@@ -96,10 +96,14 @@ def _refused_field(item: dict[str, Any]) -> tuple[str, str]:
     return (header_name(key) if item.get("source") == "header" else key), message
 
 
-def answer_options(request: Request[Any, Any, Any]) -> Response[Any] | None:
+async def answer_options(request: Request[Any, Any, Any]) -> Response[Any] | None:
     """OPTIONS with every method the path takes in `Allow`. Litestar's own answer lists only
     the methods of the first handler registered for a path (GET of /bookings/{code} without
-    its DELETE): a second handler on the path reuses the first one's OPTIONS handler."""
+    its DELETE): a second handler on the path reuses the first one's OPTIONS handler.
+
+    A coroutine although it awaits nothing: Litestar runs a plain function given as
+    `before_request` in its thread pool, a thread hop on every API request (py-spy under
+    `make bench`'s bookings: ThreadPoolExecutor.submit and future chaining on each one)."""
     if request.method != "OPTIONS":
         return None
     methods = {"OPTIONS"}

@@ -29,7 +29,7 @@ from datetime import date, datetime
 
 from kontingent.booking.lookalikes import skeleton
 from kontingent.clock import BERLIN
-from kontingent.errors import InvalidInput
+from kontingent.errors import Conflict, InvalidInput
 from kontingent.inventory.model import Appointment, Vaccine, is_valid_interval
 
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # 32 symbols: no 0, O, 1, I
@@ -95,6 +95,25 @@ class Person:
     @property
     def key(self) -> str:
         return person_key(self.first_name, self.last_name, self.birth_date)
+
+
+@dataclass(frozen=True, slots=True)
+class BookingView:
+    """A booking as the API and the portal show it (and as an idempotent replay stores it)."""
+
+    code: str
+    status: str
+    centre_id: int
+    vaccine: str
+    persons: list[Person]
+    appointments: list[Appointment]
+    language: str = "de"  # its messages are written in it
+
+
+class SlotTaken(Conflict):
+    """A seat of the offer went meanwhile; `details["offers"]` carries fresh ones."""
+
+    code = "slot_taken"
 
 
 def new_code() -> str:

@@ -1,4 +1,5 @@
-"""Booking use cases: book an offer, look a booking up, cancel it.
+"""Booking use cases: book an offer, look a booking up, cancel it (rebooking: rebooking.py;
+idempotency keys and unique-constraint clashes: idempotency.py).
 
 Invariants kept here:
 - All slots of an offer, for all persons, are taken in one transaction or none are; the
@@ -12,7 +13,6 @@ Invariants kept here:
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -22,45 +22,29 @@ from typing import Any
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from kontingent.booking import model
+from kontingent.booking import idempotency, model
 from kontingent.booking import repository as repo
+from kontingent.booking.model import BookingView, SlotInfo, SlotTaken
 from kontingent.booking.people import check_person, parse_date
 from kontingent.booking.pg_statement import NewBooking, Remembered
 from kontingent.clock import Clock
 from kontingent.db import Database
 from kontingent.eligibility.model import booking_refusal
-from kontingent.errors import Conflict, Forbidden, InvalidInput, NotFound
-from kontingent.inventory import repository as inventory_repo
+from kontingent.errors import InvalidInput, NotFound
 from kontingent.inventory.model import Appointment, Centre, Vaccine, local_day
 from kontingent.inventory.repository import Catalogue
 from kontingent.inventory.schemas import OfferOut
 from kontingent.inventory.service import Inventory
 from kontingent.notifications import repository as outbox
 from kontingent.notifications import texts
-from kontingent.notifications.messages import (
-    booking_messages,
-    cancellation_messages,
-    moved_messages,
-)
+from kontingent.notifications.messages import booking_messages, cancellation_messages
 from kontingent.notifications.model import DEFAULT_CAP, BookedAppointment, RecipientCap
 from kontingent.verification.model import TokenClaims
 
+# BookingView and SlotTaken are the booking model's; callers have always found them here.
+__all__ = ["MAX_SLOT_IDS", "Booking", "BookingView", "Plan", "SlotTaken"]
+
 MAX_SLOT_IDS = 8
-
-
-@dataclass(frozen=True, slots=True)
-class BookingView:
-    code: str
-    status: str
-    centre_id: int
-    vaccine: str
-    persons: list[model.Person]
-    appointments: list[Appointment]
-    language: str = "de"  # its messages are written in it
-
-
-class SlotTaken(Conflict):
-    code = "slot_taken"
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +58,9 @@ class _Request:
 
 
 @dataclass(frozen=True, slots=True)
-class _Plan:
+class Plan:
+    """What a booking (or a rebooking) will write, checked before anything is written."""
+
     catalogue: Catalogue
     centre: Centre
     vaccine: Vaccine
@@ -82,25 +68,13 @@ class _Plan:
     booked: list[Appointment]
 
 
-def _request_hash(persons: Any, slot_ids: Any) -> str:
-    canonical = msgspec.json.encode({"persons": persons, "slot_ids": slot_ids}, order="sorted")
-    return hashlib.sha256(canonical).hexdigest()
-
-
-def _violated(exc: repo.Clash) -> str:
-    text = exc.constraint
-    for marker, name in (
-        ("person_key", "person"),
-        ("uq_persons_active_per_campaign", "person"),
-        ("verification_id", "verification"),
-        ("idempotency_keys", "idempotency"),
-        ("bookings.code", "code"),
-        ("uq_bookings_code", "code"),
-        ("admission", "admission"),
-    ):
-        if marker in text:
-            return name
-    return "other"
+def check_offer_size(slot_ids: Sequence[int]) -> None:
+    if not slot_ids or len(slot_ids) > MAX_SLOT_IDS:
+        raise InvalidInput(
+            "slot_ids must hold the slot ids of one offer",
+            code="invalid_offer",
+            field="slot_ids",
+        )
 
 
 class Booking:
@@ -128,16 +102,12 @@ class Booking:
         (WaitingRoom.booking hands it over); it is written with the booking. `language`: the
         one its messages are written in. `vaccine`: the vaccine the person chose, if the
         caller knows it; slots of another vaccine are refused rather than booked."""
+        hashed = idempotency.request_hash(persons, slot_ids)
         request = _Request(
-            claims,
-            idempotency_key,
-            _request_hash(persons, slot_ids),
-            channel,
-            admission,
-            texts.language(language),
+            claims, idempotency_key, hashed, channel, admission, texts.language(language)
         )
         if idempotency_key is not None:
-            replay = await self._replay(claims.phone, idempotency_key, request.hash)
+            replay = await idempotency.replay(self.db, claims.phone, idempotency_key, hashed)
             if replay is not None:
                 return replay
         plan = await self._plan(claims, persons, slot_ids)
@@ -151,14 +121,14 @@ class Booking:
                     continue
                 return replay
             except SlotTaken as exc:
-                await self._attach_fresh_offers(exc, plan)
+                await self.attach_fresh_offers(exc, plan)
                 raise
             seats = model.seats_per_slot([a.slot_id for a in plan.booked])
             self.inventory.seats_taken(plan.centre.id, plan.vaccine.code, seats)
             return view
         raise RuntimeError("could not draw an unused booking code")
 
-    async def _attach_fresh_offers(self, exc: SlotTaken, plan: _Plan) -> None:
+    async def attach_fresh_offers(self, exc: SlotTaken, plan: Plan) -> None:
         """A loser gets what is free now, so the next click can succeed."""
         wanted = [a.slot_id for a in plan.booked]
         await self.inventory.refresh_slots(plan.centre.id, plan.vaccine.code, wanted)
@@ -174,65 +144,34 @@ class Booking:
             for a in fresh.alternatives
         ]
 
-    async def _replay(self, scope: str, key: str, request_hash: str) -> BookingView | None:
-        if not 1 <= len(key) <= 100:
-            raise InvalidInput(
-                "Idempotency-Key must be 1 to 100 characters", code="invalid_idempotency_key"
-            )
-        async with self.db.read() as conn:
-            stored = await repo.stored_response(conn, scope, key)
-        if stored is None:
-            return None
-        if stored.request_hash != request_hash:
-            raise InvalidInput(
-                "this Idempotency-Key was used for a different booking request: use a new key "
-                "for a new request",
-                code="idempotency_key_reused",
-            )
-        return msgspec.json.decode(stored.body, type=BookingView)
-
     async def _after_clash(self, exc: repo.Clash, request: _Request) -> BookingView | None:
         """Turn a unique-constraint clash into the answer it means; None to retry."""
         if request.key is not None:
-            replay = await self._replay(request.claims.phone, request.key, request.hash)
+            phone = request.claims.phone
+            replay = await idempotency.replay(self.db, phone, request.key, request.hash)
             if replay is not None:
                 return replay
-        kind = _violated(exc)
-        if kind == "person":
-            raise Conflict(
-                "a person in this request already has an active booking: look it "
-                "up or cancel it first",
-                code="already_booked",
-            )
-        if kind == "verification":
-            raise Conflict(
-                "this phone verification was used for a booking already: verify "
-                "the phone again for another booking",
-                code="token_used",
-            )
-        if kind == "admission":
-            raise Forbidden(
-                "this admission was already used for a booking: join the queue at "
-                "POST /api/v1/queue and wait until you are admitted",
-                code="admission_used",
-            )
-        if kind == "code":
-            return None
-        raise exc
+        idempotency.raise_for_clash(exc)
+        return None
 
     async def _plan(
         self, claims: TokenClaims, persons: Sequence[Mapping[str, Any]], slot_ids: Sequence[int]
-    ) -> _Plan:
+    ) -> Plan:
         """Validate everything that can be checked before taking seats; nothing is written."""
         people = self._people(claims, persons)
-        if not slot_ids or len(slot_ids) > MAX_SLOT_IDS:
-            raise InvalidInput(
-                "slot_ids must hold the slot ids of one offer",
-                code="invalid_offer",
-                field="slot_ids",
-            )
+        check_offer_size(slot_ids)
         catalogue = await self.inventory.catalogue()
-        found = await self.inventory.slot_infos(slot_ids)
+        slots = self.known_slots(await self.inventory.slot_infos(slot_ids), slot_ids)
+        vaccine = catalogue.vaccines[slots[0].vaccine_code]
+        booked = model.assign_appointments(slots, vaccine, len(people))
+        centre = catalogue.centres[slots[0].centre_id]
+        self.check_bookable(catalogue, slots)
+        self.check_eligible(catalogue, people, vaccine, centre, booked[0].starts_at)
+        return Plan(catalogue, centre, vaccine, people, booked)
+
+    @staticmethod
+    def known_slots(found: Mapping[int, SlotInfo], slot_ids: Sequence[int]) -> list[SlotInfo]:
+        """The slots asked for, in the order asked; InvalidInput naming any unknown id."""
         missing = sorted(set(slot_ids) - set(found))
         if missing:
             raise InvalidInput(
@@ -240,13 +179,7 @@ class Booking:
                 code="unknown_slot",
                 field="slot_ids",
             )
-        slots = [found[i] for i in slot_ids]
-        vaccine = catalogue.vaccines[slots[0].vaccine_code]
-        booked = model.assign_appointments(slots, vaccine, len(people))
-        centre = catalogue.centres[slots[0].centre_id]
-        self._check_bookable(catalogue, slots)
-        self._check_eligible(catalogue, people, vaccine, centre, booked[0].starts_at)
-        return _Plan(catalogue, centre, vaccine, people, booked)
+        return [found[i] for i in slot_ids]
 
     def _people(
         self, claims: TokenClaims, persons: Sequence[Mapping[str, Any]]
@@ -268,7 +201,7 @@ class Booking:
             )
         return checked
 
-    def _check_bookable(self, catalogue: Catalogue, slots: Sequence[model.SlotInfo]) -> None:
+    def check_bookable(self, catalogue: Catalogue, slots: Sequence[model.SlotInfo]) -> None:
         now, window = self.clock.now(), catalogue.campaign
         for slot in slots:
             refused = slot.refusal(now, window.booking_from, window.booking_until)
@@ -281,7 +214,7 @@ class Booking:
                     slot_id=slot.id,
                 )
 
-    def _check_eligible(
+    def check_eligible(
         self,
         catalogue: Catalogue,
         people: Sequence[model.Person],
@@ -323,7 +256,7 @@ class Booking:
                     reason=refusal.reason,
                 )
 
-    async def _store(self, plan: _Plan, code: str, request: _Request) -> BookingView:
+    async def _store(self, plan: Plan, code: str, request: _Request) -> BookingView:
         """Take the seats and write everything, all or nothing: one autocommit statement on
         PostgreSQL, one transaction of several statements on SQLite."""
         now, window = self.clock.now(), plan.catalogue.campaign
@@ -353,7 +286,7 @@ class Booking:
             channel=request.channel,
             people=plan.people,
             booked=plan.booked,
-            messages=self._confirmations(plan, code, request.claims.phone, request.language),
+            messages=self.confirmations(plan, code, request.claims.phone, request.language),
             remembered=remembered,
             cap=self.cap,
             admission=request.admission,
@@ -372,18 +305,18 @@ class Booking:
         await self.db.run_write(work)
         return view
 
-    def _confirmations(
-        self, plan: _Plan, code: str, phone: str, language: str, rebooked: bool = False
+    def confirmations(
+        self, plan: Plan, code: str, phone: str, language: str, rebooked: bool = False
     ) -> list[Any]:
         return booking_messages(
             code=code,
             phone=phone,
             emails=[p.email for p in plan.people if p.email],
             centre=plan.centre.name,
-            address=_address(plan.centre),
+            address=address(plan.centre),
             vaccine=plan.vaccine.name,
             doses=plan.vaccine.doses,
-            appointments=_calendar_events(plan.centre, plan.people, plan.booked),
+            appointments=calendar_events(plan.centre, plan.people, plan.booked),
             lang=language,
             rebooked=rebooked,
         )
@@ -391,7 +324,7 @@ class Booking:
     async def find(self, code_text: str, birth_date_text: str) -> BookingView:
         code, born = self.identify(code_text, birth_date_text)
         async with self.db.read() as conn:
-            view = await self._load(conn, code, born)
+            view = await self.load(conn, code, born)
         return view
 
     async def cancel(self, code_text: str, birth_date_text: str) -> BookingView:
@@ -399,7 +332,7 @@ class Booking:
         now = self.clock.now()
 
         async def work(conn: AsyncConnection) -> BookingView:
-            view = await self._load(conn, code, born)
+            view = await self.load(conn, code, born)
             row = await repo.find_booking(conn, code)
             assert row is not None
             seats = await repo.mark_cancelled(conn, row.id, now)
@@ -411,8 +344,8 @@ class Booking:
                     code=code,
                     phone=row.phone,
                     emails=emails,
-                    location=f"{centre.name}, {_address(centre)}",
-                    appointments=_calendar_events(centre, view.persons, view.appointments),
+                    location=f"{centre.name}, {address(centre)}",
+                    appointments=calendar_events(centre, view.persons, view.appointments),
                     lang=view.language,
                 )
                 await outbox.enqueue(conn, messages, now, self.cap)
@@ -437,7 +370,7 @@ class Booking:
             raise InvalidInput(errors["birth_date"], code="invalid_birth_date", field="birth_date")
         return code, born
 
-    async def _load(self, conn: AsyncConnection, code: str, born: date) -> BookingView:
+    async def load(self, conn: AsyncConnection, code: str, born: date) -> BookingView:
         # One statement decides for a wrong code and a wrong date alike, so neither answers
         # measurably sooner and tells a guesser whether the code exists.
         row = await repo.find_booking_of(conn, code, born)
@@ -457,104 +390,13 @@ class Booking:
             texts.language(row.language),
         )
 
-    # --- rebooking ---------------------------------------------------------------------------
-
     async def rebook(
         self, code_text: str, birth_date_text: str, slot_ids: Sequence[int]
     ) -> BookingView:
-        """Move a booking to another offer for the same persons.
+        """Move a booking to another offer for the same persons (booking/rebooking.py)."""
+        from kontingent.booking import rebooking  # it builds on this module
 
-        One transaction takes the new seats (the same conditional UPDATE as booking), frees the
-        old ones and replaces the appointments, and queues the new confirmation. When a new
-        slot was taken meanwhile nothing changes: SlotTaken carries fresh offers. Asking for
-        the offer the booking already holds (a second click) changes nothing.
-        """
-        code, born = self.identify(code_text, birth_date_text)
-        async with self.db.read() as conn:
-            current = await self._load(conn, code, born)
-        if current.status != "booked":
-            raise Conflict(
-                "this booking is cancelled: make a new booking instead", code="booking_cancelled"
-            )
-        plan = await self._rebook_plan(current, slot_ids)
-        if sorted(a.slot_id for a in current.appointments) == sorted(slot_ids):
-            return current
-        try:
-            view, old = await self.db.run_write(
-                partial(self._move, plan=plan, code=code, before=current)
-            )
-        except SlotTaken as exc:
-            await self._attach_fresh_offers(exc, plan)
-            raise
-        self.inventory.slots_changed(plan.centre.id, plan.vaccine.code)
-        self.inventory.slots_changed(*old)
-        return view
-
-    async def _rebook_plan(self, current: BookingView, slot_ids: Sequence[int]) -> _Plan:
-        """Check the new offer as booking does, for the persons already in the booking."""
-        if not slot_ids or len(slot_ids) > MAX_SLOT_IDS:
-            raise InvalidInput(
-                "slot_ids must hold the slot ids of one offer",
-                code="invalid_offer",
-                field="slot_ids",
-            )
-        catalogue = await self.inventory.catalogue()
-        async with self.db.read() as conn:
-            found = await inventory_repo.slot_infos(conn, slot_ids)
-        missing = sorted(set(slot_ids) - set(found))
-        if missing:
-            raise InvalidInput(
-                f"unknown slot ids {missing}: take them from an offer",
-                code="unknown_slot",
-                field="slot_ids",
-            )
-        slots = [found[i] for i in slot_ids]
-        vaccine = catalogue.vaccines[slots[0].vaccine_code]
-        booked = model.assign_appointments(slots, vaccine, len(current.persons))
-        centre = catalogue.centres[slots[0].centre_id]
-        self._check_bookable(catalogue, slots)
-        self._check_eligible(catalogue, current.persons, vaccine, centre, booked[0].starts_at)
-        return _Plan(catalogue, centre, vaccine, list(current.persons), booked)
-
-    async def _move(
-        self, conn: AsyncConnection, *, plan: _Plan, code: str, before: BookingView
-    ) -> tuple[BookingView, tuple[int, str]]:
-        """The rebooking transaction; the new view and the (centre, vaccine) it left."""
-        now = self.clock.now()
-        row = await repo.lock_booked(conn, code)
-        if row is None:
-            raise Conflict(
-                "this booking was cancelled meanwhile: make a new booking instead",
-                code="booking_cancelled",
-            )
-        held = await repo.booked_seats(conn, row.id)
-        wanted = model.seats_per_slot([a.slot_id for a in plan.booked])
-        # Only the difference moves, so an offer sharing a slot with the old one still fits.
-        take = {s: n - held.get(s, 0) for s, n in wanted.items() if n > held.get(s, 0)}
-        give = {s: n - wanted.get(s, 0) for s, n in held.items() if n > wanted.get(s, 0)}
-        if take and not await repo.take_seats(
-            conn, take, now, plan.catalogue.campaign.booking_until
-        ):
-            raise SlotTaken(
-                "an appointment of this offer was taken meanwhile: choose one of the fresh "
-                "offers; your booking is unchanged",
-                offers=[],
-            )
-        await repo.free_seats(conn, give)
-        await repo.replace_appointments(conn, row.id, plan.booked)
-        await repo.move_booking(conn, row.id, plan.centre.id, plan.vaccine.code)
-        messages = self._confirmations(plan, code, row.phone, before.language, rebooked=True)
-        await outbox.enqueue(conn, messages + _moved(plan, code, before), now, self.cap)
-        view = BookingView(
-            code,
-            "booked",
-            plan.centre.id,
-            plan.vaccine.code,
-            plan.people,
-            plan.booked,
-            before.language,
-        )
-        return view, (row.centre_id, row.vaccine_code)
+        return await rebooking.rebook(self, code_text, birth_date_text, slot_ids)
 
 
 def _slot_taken() -> SlotTaken:
@@ -564,11 +406,11 @@ def _slot_taken() -> SlotTaken:
     )
 
 
-def _address(centre: Centre) -> str:
+def address(centre: Centre) -> str:
     return f"{centre.street}, {centre.postcode} {centre.city}".lstrip(", ")
 
 
-def _calendar_events(
+def calendar_events(
     centre: Centre, people: Sequence[model.Person], booked: Sequence[Appointment]
 ) -> list[BookedAppointment]:
     """The appointments as calendar events: the centre's slot length, and slot and person
@@ -580,21 +422,6 @@ def _calendar_events(
         )
         for a in booked
     ]
-
-
-def _moved(plan: _Plan, code: str, before: BookingView) -> list[Any]:
-    """The iCalendar CANCEL of the appointments a rebooking gave up (kept ones stay)."""
-    kept = {(a.slot_id, a.person) for a in plan.booked}
-    gone = [a for a in before.appointments if (a.slot_id, a.person) not in kept]
-    centre = plan.catalogue.centres[before.centre_id]
-    return moved_messages(
-        code=code,
-        emails=[p.email for p in before.persons if p.email],
-        location=f"{centre.name}, {_address(centre)}",
-        appointments=_calendar_events(centre, before.persons, gone),
-        doses=plan.catalogue.vaccines[before.vaccine].doses,
-        lang=before.language,
-    )
 
 
 def _check_vaccine(booked: Vaccine, chosen: str | None) -> None:
