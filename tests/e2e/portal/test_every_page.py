@@ -145,7 +145,7 @@ def test_every_portal_page_has_no_axe_violation_at_desktop_and_phone_width(
     page.get_by_role("button", name="Eintragen").click()
     walk("13-waitlist-done")
     page.goto("/choose")
-    key = page.locator(".offer").first.locator("input[name=offer]").get_attribute("value") or ""
+    key = page.locator(".offer").first.locator("[name=offer]").get_attribute("value") or ""
     page.locator(".offer").first.get_by_role("button").click()
     fill_person(page, 0, {**ERIKA, "Nachname": "Keller"} | ADDRESS)
     with sqlite3.connect(server.database, timeout=10) as conn:  # someone else was quicker
