@@ -7,26 +7,25 @@ axe-core is injected into a context that bypasses the portal's CSP (which allows
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.e2e.portal.conftest import AXE as AXE_DEFAULT
 from tests.e2e.portal.conftest import Server
 from tests.e2e.portal.test_journey import read_pin, shot
 
 pytestmark = pytest.mark.slow
-AXE = Path("/tmp/axe/node_modules/axe-core/axe.min.js")  # noqa: S108  # where common setup puts it
+AXE = Path(os.environ.get("KONTINGENT_AXE_JS", AXE_DEFAULT))  # `make browser` installs it
 WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
 
 
 def axe_violations(page: Page) -> list[dict[str, Any]]:
     if not AXE.exists():
-        pytest.fail(
-            f"axe-core is missing at {AXE}: "
-            "mkdir -p /tmp/axe && cd /tmp/axe && npm install axe-core@4"
-        )
+        pytest.fail(f"axe-core is missing at {AXE}: run `make browser` (npm install axe-core@4)")
     page.add_script_tag(content=AXE.read_text())
     result = page.evaluate("async () => (await axe.run(document)).violations")
     return [{"id": v["id"], "nodes": [n["target"] for n in v["nodes"]]} for v in result]

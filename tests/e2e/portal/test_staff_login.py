@@ -3,7 +3,7 @@ admin password logs in, the audit log shows that login, logging out ends the ses
 login page and the audit page pass axe-core in German and English.
 
 axe-core is injected into a context that bypasses the pages' CSP (the portal allows no
-script); it comes from npm (`mkdir -p /tmp/axe && cd /tmp/axe && npm install axe-core@4`),
+script); it comes from npm (`make browser` installs it under .venv/axe),
 or from the file KONTINGENT_AXE_JS names. Screenshots go to tests/e2e/screenshots/.
 """
 
@@ -18,19 +18,18 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.e2e.portal.conftest import AXE as AXE_DEFAULT
 from tests.e2e.portal.conftest import Server
 
 pytestmark = pytest.mark.slow
-# Where the common brief's npm install puts it; a fixed path, read only.
-AXE_DEFAULT = "/tmp/axe/node_modules/axe-core/axe.min.js"  # noqa: S108
+# Where `make browser` puts it (tests/e2e/portal/conftest.py), unless KONTINGENT_AXE_JS says.
 AXE = Path(os.environ.get("KONTINGENT_AXE_JS", AXE_DEFAULT))
 
 
 @pytest.fixture
 def staff_page(browser: Browser, server: Server) -> Iterator[Page]:
     if not AXE.exists():
-        pytest.fail(f"axe-core is missing at {AXE}: mkdir -p /tmp/axe && cd /tmp/axe && "
-                    "npm install axe-core@4 (or set KONTINGENT_AXE_JS)")  # fmt: skip
+        pytest.fail(f"axe-core is missing at {AXE}: run `make browser` (npm install axe-core@4)")
     context = browser.new_context(
         base_url=server.url, viewport={"width": 1100, "height": 900}, bypass_csp=True
     )
