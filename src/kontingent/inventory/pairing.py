@@ -88,16 +88,14 @@ def second_days(
 ) -> list[int]:
     """The days (ordinals) a second dose may fall on, nearest the recommended day first.
 
-    `seats`: free seats per day over at least the window; a day with fewer seats than
-    persons cannot seat them side by side in any slot, so it is left out early."""
+    `seats`: free seats per day over at least the window. A day with fewer seats than persons
+    comes after every day with enough, not never: a cached sum may be short (a booking another
+    process announced can be counted twice until the next refresh, "too few, never too many"),
+    and a day it hides would hide a slot that is free."""
     lo, hi = vaccine.second_dose_days(first_day)
     aim = first_day.toordinal() + vaccine.recommended_days
-    days = [
-        d
-        for d in range(lo, hi + 1)
-        if seats.get(d, 0) >= persons and not closed(date.fromordinal(d))
-    ]
-    return sorted(days, key=lambda d: (abs(d - aim), d))
+    days = [d for d in range(lo, hi + 1) if not closed(date.fromordinal(d))]
+    return sorted(days, key=lambda d: (seats.get(d, 0) < persons, abs(d - aim), d))
 
 
 def nearest_slot(slots: Sequence[FreeSlot], first: FreeSlot, persons: int) -> FreeSlot | None:
