@@ -80,6 +80,17 @@ async def _managed(portal: Portal, code: str) -> BookingView | None:
         return None
 
 
+async def _still_booked(portal: Portal, code: str) -> BookingView | Response[Any]:
+    """The booking this person may change, or the redirect that says why they cannot: back
+    to the lookup when not proven, to the booking when it is cancelled."""
+    view = await _managed(portal, code)
+    if view is None:
+        return portal.redirect("/manage", note="manage")
+    if view.status != "booked":
+        return portal.redirect(f"/manage/{view.code}")
+    return view
+
+
 @get("/manage/{code:str}")
 async def manage_view(request: AnyRequest, code: FromPath[str]) -> Response[Any]:
     portal = Portal(request)
@@ -97,11 +108,9 @@ async def manage_view(request: AnyRequest, code: FromPath[str]) -> Response[Any]
 @get("/manage/{code:str}/cancel")
 async def cancel_confirm(request: AnyRequest, code: FromPath[str]) -> Response[Any]:
     portal = Portal(request)
-    view = await _managed(portal, code)
-    if view is None:
-        return portal.redirect("/manage", note="manage")
-    if view.status != "booked":
-        return portal.redirect(f"/manage/{view.code}")
+    view = await _still_booked(portal, code)
+    if not isinstance(view, BookingView):
+        return view  # not proven, or nothing left to change: where the person can see why
     catalogue = await portal.services.inventory.catalogue()
     return portal.render(
         "cancel_confirm.html",
@@ -186,11 +195,9 @@ async def _rebook_page(
 @get("/manage/{code:str}/rebook")
 async def rebook_choose(request: AnyRequest, code: FromPath[str]) -> Response[Any]:
     portal = Portal(request)
-    view = await _managed(portal, code)
-    if view is None:
-        return portal.redirect("/manage", note="manage")
-    if view.status != "booked":
-        return portal.redirect(f"/manage/{view.code}")
+    view = await _still_booked(portal, code)
+    if not isinstance(view, BookingView):
+        return view  # not proven, or nothing left to change: where the person can see why
     if (held := await gate(portal, f"/manage/{view.code}/rebook")) is not None:
         return held  # taking other seats is a booking: it waits its turn in a rush
     return await _rebook_page(portal, view, portal.round_for(f"/manage/{view.code}/rebook"))
@@ -200,11 +207,9 @@ async def rebook_choose(request: AnyRequest, code: FromPath[str]) -> Response[An
 async def rebook_confirm(request: AnyRequest, code: FromPath[str]) -> Response[Any]:
     """The second step: the appointments given up and the new ones, and one button."""
     portal = Portal(request)
-    view = await _managed(portal, code)
-    if view is None:
-        return portal.redirect("/manage", note="manage")
-    if view.status != "booked":
-        return portal.redirect(f"/manage/{view.code}")
+    view = await _still_booked(portal, code)
+    if not isinstance(view, BookingView):
+        return view  # not proven, or nothing left to change: where the person can see why
     key = request.query_params.get("offer", "")
     slot_ids = forms.parse_offer(key)
     if slot_ids is None or forms.persons_in(slot_ids) != len(view.persons):
