@@ -13,8 +13,9 @@ Invariants kept here:
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Select, Table, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -41,22 +42,8 @@ async def first_free_days(
     """Free seats of the first `limit` days in [first, last] that have room for `persons`
     (released by `now`), keyed by the day's ordinal. A day's seats include its slots that
     already began or lie outside the booking window: reading the day's slots tells."""
-    seats = func.sum(free_seats(slot_days))
-    query = (
-        select(slot_days.c.day, seats)
-        .where(
-            slot_days.c.centre_id == centre_id,
-            slot_days.c.vaccine_code == vaccine_code,
-            slot_days.c.day >= first,
-            slot_days.c.day <= last,
-            slot_days.c.bookable_from <= now,
-        )
-        .group_by(slot_days.c.day)
-        .having(seats >= persons)
-        .order_by(slot_days.c.day)
-        .limit(limit)
-    )
-    return {day.toordinal(): int(n) for day, n in (await conn.execute(query)).all()}
+    query = _day_seats(centre_id, vaccine_code, first, last, now, persons)
+    return await _by_ordinal(conn, query.order_by(slot_days.c.day).limit(limit))
 
 
 async def seats_by_day(
@@ -68,8 +55,16 @@ async def seats_by_day(
     now: datetime,
 ) -> dict[int, int]:
     """Free seats of every day in [first, last] that has one, keyed by the day's ordinal."""
+    query = _day_seats(centre_id, vaccine_code, first, last, now, at_least=1)
+    return await _by_ordinal(conn, query)
+
+
+def _day_seats(
+    centre_id: int, vaccine_code: str, first: date, last: date, now: datetime, at_least: int
+) -> Select[Any]:
+    """(day, free seats) of the released days in [first, last] with at least `at_least`."""
     seats = func.sum(free_seats(slot_days))
-    query = (
+    return (
         select(slot_days.c.day, seats)
         .where(
             slot_days.c.centre_id == centre_id,
@@ -79,8 +74,11 @@ async def seats_by_day(
             slot_days.c.bookable_from <= now,
         )
         .group_by(slot_days.c.day)
-        .having(seats > 0)
+        .having(seats >= at_least)
     )
+
+
+async def _by_ordinal(conn: AsyncConnection, query: Select[Any]) -> dict[int, int]:
     return {day.toordinal(): int(n) for day, n in (await conn.execute(query)).all()}
 
 
