@@ -18,13 +18,16 @@ from pathlib import Path
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
+from sqlalchemy import delete, insert
 
 from kontingent.app import Services, build_services, create_app
 from kontingent.clock import FixedClock
 from kontingent.config import Settings
 from kontingent.db import Database, make_engine
 from kontingent.demo.seed import DemoSize, seed_demo
+from kontingent.eligibility.service import load_postcodes
 from kontingent.migrations import upgrade
+from kontingent.schema import districts, postcodes
 from tests.support import PG_URL, T0, drop_schema
 
 TEST_SIZE = DemoSize(weeks=4, centres=3)
@@ -169,3 +172,19 @@ def app(settings: Settings, clock: FixedClock) -> Litestar:
 async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
     async with AsyncTestClient(app) as c:
         yield c
+
+
+@pytest.fixture
+async def hochsauerland(services: Services) -> AsyncIterator[None]:
+    """The demo's test size seeds three districts; 59969 needs the Hochsauerlandkreis. Taken
+    out again after the test: PostgreSQL's reference tables outlive one test."""
+    async with services.db.write() as conn:
+        await conn.execute(
+            insert(districts).values(id=15, region_id=1, name="Hochsauerlandkreis", kind="Kreis")
+        )
+    await load_postcodes(services.db, seeded_districts_only=True)
+    services.inventory.forget_catalogue()
+    yield
+    async with services.db.write() as conn:
+        await conn.execute(delete(postcodes).where(postcodes.c.district_id == 15))
+        await conn.execute(delete(districts).where(districts.c.id == 15))

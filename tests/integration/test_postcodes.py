@@ -9,36 +9,19 @@ the API and in the portal alike.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, select
 
 from kontingent.app import Services
 from kontingent.eligibility.service import load_postcodes
 from kontingent.errors import InvalidInput
-from kontingent.schema import districts, postcodes
+from kontingent.schema import postcodes
 
 BORN = "1939-05-01"
-
-
-@pytest.fixture
-async def hochsauerland(services: Services) -> AsyncIterator[None]:
-    """The demo's test size seeds three districts; 59969 needs the Hochsauerlandkreis. Taken
-    out again after the test: PostgreSQL's reference tables outlive one test."""
-    async with services.db.write() as conn:
-        await conn.execute(
-            insert(districts).values(id=15, region_id=1, name="Hochsauerlandkreis", kind="Kreis")
-        )
-    await load_postcodes(services.db, seeded_districts_only=True)
-    services.inventory.forget_catalogue()
-    yield
-    async with services.db.write() as conn:
-        await conn.execute(delete(postcodes).where(postcodes.c.district_id == 15))
-        await conn.execute(delete(districts).where(districts.c.id == 15))
 
 
 async def test_seeding_loads_every_postcode_of_the_seeded_districts(services: Services) -> None:
