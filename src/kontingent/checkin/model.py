@@ -80,6 +80,13 @@ def read_ticket(secret: str, text: str) -> str:
     return code
 
 
+def ticket_code(ticket: str) -> str:
+    """The booking code a ticket names, unchecked ("" for no ticket): for a caption beside
+    its image, never for a decision (that is `read_ticket`'s)."""
+    parts = ticket.split(":")
+    return parts[1] if len(parts) == 3 else ""
+
+
 def _mac(secret: str, code: str) -> str:
     digest = hmac.digest(_key(secret), f"{PREFIX}:{code}".encode(), "sha256")
     return base64.b32encode(digest[:MAC_BYTES]).decode()
