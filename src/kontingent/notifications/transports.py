@@ -118,10 +118,10 @@ def mime(message: Message, sender: str) -> email.message.Message:
     confirmation took 1.68-1.76 ms of the relay's CPU, with these 0.43 ms (`bench/clients.py
     mime`)."""
     name, address = email.utils.parseaddr(sender)
-    body = _text("plain", message.body)
-    mail: email.message.Message = body
+    body: email.message.Message = _text("plain", message.body)
     if message.qr:
-        mail = body = _with_ticket(body, message, address)
+        body = _with_ticket(body, message, address)
+    mail = body
     if message.calendar:
         # A REQUEST or CANCEL needs an organizer, and only the transport knows the sender.
         text = with_organizer(message.calendar, address)
@@ -148,7 +148,7 @@ def _text(subtype: str, text: str) -> MIMENonMultipart:
     return part
 
 
-def _with_ticket(plain: MIMENonMultipart, message: Message, address: str) -> MIMEMultipart:
+def _with_ticket(plain: email.message.Message, message: Message, address: str) -> MIMEMultipart:
     """multipart/alternative: the plain text, and the same text as HTML with the door ticket
     drawn in as a PNG (multipart/related, by Content-ID, so no client has to load an image
     from anywhere: most block those). The image stands under the paragraph that names the
