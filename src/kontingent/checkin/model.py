@@ -20,6 +20,9 @@ Invariants kept here:
   else is forgiven: any other changed character is refused.
 - A ticket proves only that this deployment issued it for that code; whether the booking is
   still booked, and for which centre and day, is for the check-in to look up.
+- A check-in takes the booking's appointments of the centre's day (Berlin), for every person
+  of the booking at once: a couple arrives together. A cancelled booking, a booking with no
+  appointment that day, or one already marked as a no-show that day is refused, saying which.
 """
 
 from __future__ import annotations
@@ -28,9 +31,13 @@ import base64
 import functools
 import hashlib
 import hmac
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
 
 from kontingent.booking.model import normalise_code
-from kontingent.errors import InvalidInput
+from kontingent.errors import Conflict, InvalidInput
+from kontingent.inventory.model import local_day
 
 PREFIX = "KT1"
 MAC_BYTES = 10  # 80 bits: 16 base32 characters, no padding (see the docstring for why)
@@ -95,3 +102,58 @@ def _mac(secret: str, code: str) -> str:
 @functools.lru_cache(maxsize=8)
 def _key(secret: str) -> bytes:
     return hashlib.sha256(b"kontingent-door-ticket:" + secret.encode()).digest()
+
+
+# --- which appointments a check-in takes ------------------------------------------------------
+
+STATUSES = ("booked", "checked_in", "vaccinated", "no_show", "cancelled")
+
+
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """One appointment of a booking, as the door sees it."""
+
+    appointment_id: int
+    dose: int
+    status: str  # one of STATUSES
+    starts_at: datetime
+    first_name: str
+    last_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Booked:
+    code: str
+    status: str  # of the booking: "booked" or "cancelled"
+    centre_id: int
+    appointments: list[Arrival]
+
+
+def due_on(booked: Booked, day: date) -> list[Arrival]:
+    """The appointments of `booked` that a check-in on `day` takes, or Conflict saying why
+    there are none."""
+    if booked.status != "booked":
+        raise Conflict(
+            f"booking {booked.code} is cancelled: it cannot be checked in; the person "
+            "needs a new booking",
+            code="booking_cancelled",
+        )
+    held = [a for a in booked.appointments if a.status != "cancelled"]
+    today = [a for a in held if local_day(a.starts_at) == day]
+    if not today:
+        raise Conflict(
+            f"booking {booked.code} has no appointment on {day.isoformat()}; its "
+            f"appointments are on {_days(held)}",
+            code="wrong_day",
+        )
+    if any(a.status == "no_show" for a in today):
+        raise Conflict(
+            f"booking {booked.code} was marked as a no-show today: undo that first",
+            code="marked_no_show",
+        )
+    return today
+
+
+def _days(appointments: Sequence[Arrival]) -> str:
+    days = sorted({local_day(a.starts_at).isoformat() for a in appointments})
+    return ", ".join(days) or "no day"
