@@ -10,10 +10,13 @@ Invariants kept here:
   sharp at any size and in print. The PNG has 8 pixels per module (264 x 264 pixels):
   e-mail clients show images at their pixel size and scale them smoothly, which would blur a
   smaller image's edges.
-- Drawing costs CPU (pure Python): about 3 ms to encode (segno tries the eight masks the
-  standard defines and keeps the best, which is what makes a code easy to read) and 2 ms for
-  the PNG on this machine (`python -m timeit`); so the e-mail's PNG is drawn by the relay when
-  it sends, never on the booking's request.
+- Drawing costs CPU (pure Python): a PNG took 5 ms (about 3 to encode, where segno tries the
+  eight masks the standard defines and keeps the one easiest to read, and 2 to write) and an
+  SVG 3.5 ms on the 2-core development machine, 9-13 ms and 8-9 ms when it ran at a load
+  average of 14 (`python -m timeit -s "from kontingent.checkin import drawing"
+  "drawing.png('KT1:K7QM-3XPA-9RTD:JFF2DJKVEUK46EJR')"`). So the e-mail's PNG is drawn by
+  the relay as it sends, never on the booking's request, and only the two pages that show
+  the code draw an SVG.
 """
 
 from __future__ import annotations
