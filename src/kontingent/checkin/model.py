@@ -1,4 +1,5 @@
-"""The door ticket: the text of the QR code on every confirmation (standard library only).
+"""The door ticket (the text of the QR code on every confirmation) and which appointments a
+check-in takes: pure functions, no I/O.
 
 Invariants kept here:
 - A ticket is `KT1:<booking code>:<MAC>`, the code in its canonical form (`ABCD-EFGH-JKLM`)
