@@ -15,6 +15,7 @@ production. Every run is bounded: it stops after `--timeout` seconds per phase.
 
     .venv/bin/python bench/relay.py                  # 20,000 SMS, 6,000 e-mails, then mixed
     .venv/bin/python bench/relay.py --sms 5000 --emails 2000
+    .venv/bin/python bench/relay.py --sms 0 --emails 2000 --qr   # confirmations' QR code drawn
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ sys.path.insert(0, str(ROOT))  # the test servers live in tests/
 from sqlalchemy import func, select  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncConnection  # noqa: E402
 
+from kontingent.booking.model import new_code  # noqa: E402
+from kontingent.checkin.model import sign_ticket  # noqa: E402
 from kontingent.clock import SystemClock  # noqa: E402
 from kontingent.config import Settings  # noqa: E402
 from kontingent.db import Database, make_engine  # noqa: E402
@@ -101,10 +104,17 @@ def sms(n: int) -> list[Message]:
     ]
 
 
-def emails(n: int, domains: int) -> list[Message]:
+def emails(n: int, domains: int, qr: bool = False) -> list[Message]:
+    """`qr`: each carries a door ticket, drawn into the mail as a PNG, as confirmations do."""
     body = "Guten Tag,\n\nIhre Impftermine sind verbindlich gebucht.\n" * 8
     return [
-        Message("email", f"p{i}@d{i % domains}.test", body, subject=f"Ihre Impftermine {i}")
+        Message(
+            "email",
+            f"p{i}@d{i % domains}.test",
+            body,
+            subject=f"Ihre Impftermine {i}",
+            qr=sign_ticket("bench-secret", new_code()) if qr else None,
+        )
         for i in range(n)
     ]
 
@@ -179,11 +189,13 @@ async def run(args: argparse.Namespace) -> list[Result]:
         relay.batch = args.batch
         results = [
             await phase("sms", relay, sms(args.sms), ["sms"], args.timeout),
-            await phase("email", relay, emails(args.emails, args.domains), ["email"], args.timeout),
+            await phase(
+                "email", relay, emails(args.emails, args.domains, args.qr), ["email"], args.timeout
+            ),
             await phase(
                 "mixed (sms + email at once)",
                 relay,
-                sms(args.sms // 2) + emails(args.emails // 2, args.domains),
+                sms(args.sms // 2) + emails(args.emails // 2, args.domains, args.qr),
                 ["sms", "email"],
                 args.timeout,
             ),
@@ -212,6 +224,7 @@ def main() -> None:
     parser.add_argument("--domains", type=int, default=20, help="recipient domains for e-mail")
     parser.add_argument("--batch", type=int, default=200, help="messages per claim")
     parser.add_argument("--smtp-options", default="", help='e.g. "?connections=8"')
+    parser.add_argument("--qr", action="store_true", help="e-mails carry a QR door ticket")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per phase at most")
     args = parser.parse_args()
     import uvloop

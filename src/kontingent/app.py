@@ -22,6 +22,7 @@ from litestar.routes import HTTPRoute
 from kontingent import __version__, i18n
 from kontingent.agent import routes as agent_routes
 from kontingent.booking import routes as booking_routes
+from kontingent.checkin import routes as checkin_routes
 from kontingent.clock import Clock
 from kontingent.config import Settings
 from kontingent.edge import protect
@@ -253,6 +254,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
                     Router("/", route_handlers=api_routes, opt=public("the citizens' API")),
                     staff_routes.router,
                     agent_routes.router,
+                    checkin_routes.router,
                 ],
                 middleware=[json_bodies],
                 before_request=answer_options,

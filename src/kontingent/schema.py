@@ -338,6 +338,9 @@ outbox = Table(
     Column("last_error", Text),
     # iCalendar text sent as an attachment with an e-mail.
     Column("calendar", Text),
+    # The door ticket (checkin/model.py) an e-mail shows as an inline QR code; the relay draws
+    # it when it sends, so the booking's transaction writes 35 characters, not an image.
+    Column("qr", String(64)),
     # A message still undelivered at this time is parked as expired (a PIN past its validity).
     Column("expires_at", UtcDateTime),
     # Whom the per-recipient cap counts this message against (notifications.model.recipient_key);

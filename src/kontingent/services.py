@@ -91,7 +91,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         if settings.redis_url
         else None
     )
-    booking = Booking(db, clock, inventory, cap)
+    booking = Booking(db, clock, inventory, settings.secret_key, cap)
     limits = rate_limits_for(settings, clock, settings.redis_prefix + "rate:")
     guesses = lockouts_for(settings, clock, "booking_lookup", settings.redis_prefix + "lockout:")
     return Services(

@@ -26,7 +26,7 @@ TTL_S = 600.0  # longer than any test: only bookings and races may change the re
 @pytest.fixture
 def cached(services: Services) -> tuple[Inventory, Booking]:
     inventory = Inventory(services.db, services.clock, ttl_s=TTL_S)
-    return inventory, Booking(services.db, services.clock, inventory)
+    return inventory, Booking(services.db, services.clock, inventory, services.settings.secret_key)
 
 
 async def test_own_booking_shows_at_once_without_reading_the_centre_again(

@@ -65,7 +65,12 @@ async def pair(services: Services) -> AsyncIterator[tuple[Process, Process]]:
         listener = RedisInvalidation.from_url(REDIS_URL, inventory, channel)
         task = asyncio.create_task(listener.run())
         made.append(
-            Process(inventory, Booking(services.db, services.clock, inventory), listener, task)
+            Process(
+                inventory,
+                Booking(services.db, services.clock, inventory, services.settings.secret_key),
+                listener,
+                task,
+            )
         )
     try:
         await until(lambda: all(p.inventory.invalidation_connected for p in made), "subscribed")

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from sqlalchemy import insert, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -24,7 +25,7 @@ from kontingent.booking.model import person_key
 from kontingent.clock import FixedClock
 from kontingent.db import Database, make_engine
 from kontingent.demo.seed import DemoSize, seed_demo
-from kontingent.migrations import upgrade
+from kontingent.migrations import alembic_config, upgrade
 from kontingent.schema import bookings, campaigns, centres, metadata, persons, slots
 from tests.support import PG_URL, T0
 
@@ -199,3 +200,22 @@ async def test_hardening_7_the_migration_rekeys_active_persons_and_survives_doub
     assert after[ids["E"]] == before[ids["E"]]
     with pytest.raises(IntegrityError):  # and one more look-alike is refused by the index
         await _book_raw(empty_db, "F", "Erіka", erika)
+
+
+async def test_the_door_ticket_column_comes_and_goes_with_its_migration(
+    empty_db: Database,
+) -> None:
+    """0013_qr adds `outbox.qr` and its downgrade drops it again, on both dialects."""
+
+    def downgrade(sync_conn: Any) -> None:
+        cfg = alembic_config()
+        cfg.attributes["connection"] = sync_conn
+        command.downgrade(cfg, "0012")
+
+    await upgrade(empty_db.engine)
+    assert "qr" in (await layout(empty_db))["outbox"]
+    async with empty_db.engine.begin() as conn:
+        await conn.run_sync(downgrade)
+    assert "qr" not in (await layout(empty_db))["outbox"]
+    await upgrade(empty_db.engine)
+    assert "qr" in (await layout(empty_db))["outbox"]

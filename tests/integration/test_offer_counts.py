@@ -21,7 +21,7 @@ async def test_the_feed_counts_every_seat_once_and_follows_each_booking(
     services: Services, clock: FixedClock
 ) -> None:
     cached = Inventory(services.db, clock, ttl_s=60, feed_ttl_s=0)
-    booking = Booking(services.db, clock, cached)
+    booking = Booking(services.db, clock, cached, services.settings.secret_key)
     before = await _count(cached, BIELEFELD, "JNJ")
     first = (await cached.offers(BIELEFELD, "JNJ", limit=1)).offers[0]
     claims = await claims_for(services, phone(0))

@@ -27,6 +27,7 @@ from kontingent.booking import repository as repo
 from kontingent.booking.model import BookingView, SlotInfo, SlotTaken
 from kontingent.booking.people import check_person, parse_date
 from kontingent.booking.pg_statement import NewBooking, Remembered
+from kontingent.checkin.model import sign_ticket
 from kontingent.clock import Clock
 from kontingent.db import Database
 from kontingent.eligibility.model import booking_refusal
@@ -79,11 +80,17 @@ def check_offer_size(slot_ids: Sequence[int]) -> None:
 
 class Booking:
     def __init__(
-        self, db: Database, clock: Clock, inventory: Inventory, cap: RecipientCap = DEFAULT_CAP
+        self,
+        db: Database,
+        clock: Clock,
+        inventory: Inventory,
+        secret_key: str,
+        cap: RecipientCap = DEFAULT_CAP,
     ) -> None:
         self.db = db
         self.clock = clock
         self.inventory = inventory
+        self.secret_key = secret_key  # signs the door ticket of each confirmation
         self.cap = cap  # messages per recipient (notifications/repository.py)
 
     async def book(
@@ -319,6 +326,7 @@ class Booking:
             appointments=calendar_events(plan.centre, plan.people, plan.booked),
             lang=language,
             rebooked=rebooked,
+            ticket=sign_ticket(self.secret_key, code),
         )
 
     async def find(self, code_text: str, birth_date_text: str) -> BookingView:

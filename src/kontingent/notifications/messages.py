@@ -8,6 +8,8 @@ Invariants kept here:
 - The e-mail's "bring along" list is texts.BRING_ALONG, the list the confirmation page shows.
 - A one-dose booking is worded as one appointment, never as "both" or as a first dose.
 - A rebooking's confirmation says "umgebucht"/"rebooked", never just "gebucht".
+- A confirmation e-mail carries the booking's door ticket (drawn as an inline QR code by the
+  transport); no other message does.
 """
 
 from __future__ import annotations
@@ -72,9 +74,11 @@ def booking_messages(
     doses: int = 2,
     lang: str = "de",
     rebooked: bool = False,
+    ticket: str | None = None,
 ) -> list[Message]:
     """The confirmation: one SMS to the verified phone, one e-mail per mailbox named.
-    `rebooked`: the confirmation of a rebooking's new appointments."""
+    `rebooked`: the confirmation of a rebooking's new appointments. `ticket`: the booking's
+    door ticket (checkin/model.py), which each e-mail shows as a QR code."""
     kind = "rebooked" if rebooked else "booked"
     one = "" if doses > 1 or len({a.person for a in appointments}) > 1 else ".one"
     lines = _lines(appointments, doses, lang)
@@ -105,7 +109,8 @@ def booking_messages(
     )
     messages = [Message("sms", phone, sms)]
     messages += [
-        Message("email", to, body, subject=subject, calendar=ics) for to in mailboxes(emails)
+        Message("email", to, body, subject=subject, calendar=ics, qr=ticket)
+        for to in mailboxes(emails)
     ]
     return messages
 

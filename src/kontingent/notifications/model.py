@@ -51,6 +51,7 @@ class Message:
     priority: int = PRIORITY_CONFIRMATION
     message_id: str = field(default_factory=lambda: secrets.token_hex(16))
     calendar: str | None = None  # iCalendar text, attached to an e-mail
+    qr: str | None = None  # a door ticket (checkin/model.py), shown in an e-mail as a QR code
     valid_for: timedelta | None = None  # undelivered after this long: park, do not send
 
 

@@ -132,6 +132,7 @@ def _rows(messages: Sequence[Message], now: datetime) -> list[dict[str, Any]]:
             "available_at": now,
             "attempts": 0,
             "calendar": m.calendar,
+            "qr": m.qr,
             "expires_at": None if m.valid_for is None else now + m.valid_for,
             "recipient_key": recipient_key(m.channel, m.recipient) if is_capped(m) else None,
         }
@@ -284,6 +285,7 @@ def _claimed(r: Any, early_until: datetime | None = None) -> Claimed:
         priority=r.priority,
         message_id=r.message_id,
         calendar=r.calendar,
+        qr=r.qr,
     )
     return Claimed(r.id, message, r.attempts, r.expires_at, early_until)
 

@@ -49,8 +49,10 @@ from kontingent.web.views import (
     address_of,
     booking_card,
     choice,
+    door_ticket,
     dose_lines,
     intro_key,
+    spelled,
 )
 
 AnyRequest = Request[Any, Any, Any]
@@ -424,7 +426,8 @@ async def confirmation(request: AnyRequest, code: FromPath[str]) -> Response[Any
         heading=title,
         booking=card,
         bring=bring_along(portal.lang),
-        code_spelled=portal.t("code.spelled", letters=" ".join(view.code.replace("-", ""))),
+        code_spelled=portal.t("code.spelled", letters=spelled(view.code)),
+        ticket=door_ticket(view, portal.settings.secret_key, portal.t),
     )
 
 

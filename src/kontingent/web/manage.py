@@ -35,7 +35,7 @@ from kontingent.web.choose import offer_summary
 from kontingent.web.page import Portal, with_kept
 from kontingent.web.queue import gate
 from kontingent.web.session import Round
-from kontingent.web.views import booking_card, choice
+from kontingent.web.views import booking_card, choice, door_ticket
 
 AnyRequest = Request[Any, Any, Any]
 
@@ -102,6 +102,7 @@ async def manage_view(request: AnyRequest, code: FromPath[str]) -> Response[Any]
         "manage_view.html",
         title=portal.t("manage.view.title"),
         booking=booking_card(view, catalogue, portal.t),
+        ticket=door_ticket(view, portal.settings.secret_key, portal.t),
     )
 
 

@@ -5,6 +5,8 @@ Invariants kept here:
   dose alone; its key carries exactly the slot ids the booking service needs.
 - The home district's centre comes first; other centres follow nearest first, and only those
   the person may book at and that have free offers for the persons asked for.
+- A booking's door ticket (its QR code) is drawn only for a booking that is still booked, and
+  its text alternative spells the booking code for screen readers.
 """
 
 from __future__ import annotations
@@ -13,7 +15,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from markupsafe import Markup
+
 from kontingent.booking.service import BookingView
+from kontingent.checkin import drawing
+from kontingent.checkin.model import sign_ticket
 from kontingent.eligibility.model import window_days
 from kontingent.eligibility.service import EligibilityAnswer
 from kontingent.i18n import N_, Translator, phone_display
@@ -38,6 +44,28 @@ class DoseLine:
     label: str
     when: str
     short: str  # the date on one line of a phone (portal.css shows one or the other)
+
+
+@dataclass(frozen=True, slots=True)
+class DoorTicket:
+    """The QR code shown at the centre's door: inline SVG, and what a screen reader says."""
+
+    svg: Markup
+    label: str
+
+
+def door_ticket(view: BookingView, secret: str, t: Translator) -> DoorTicket | None:
+    """The booking's QR code, or None when there is nothing left to show at a door."""
+    if view.status != "booked":
+        return None
+    # segno's own markup; the only data in it is the ticket, of [0-9A-Z:-] alone.
+    svg = Markup(drawing.svg(sign_ticket(secret, view.code)))  # noqa: S704
+    return DoorTicket(svg, t("qr.label", letters=spelled(view.code)))
+
+
+def spelled(code: str) -> str:
+    """A booking code letter by letter, so that a screen reader says each one."""
+    return " ".join(code.replace("-", ""))
 
 
 @dataclass(frozen=True, slots=True)
