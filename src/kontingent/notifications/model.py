@@ -16,7 +16,8 @@ Invariants kept here:
 - No recipient gets more than `RecipientCap.count` messages other than PINs within any
   `RecipientCap.period` (the outbox applies it where messages are queued; see repository.py).
   Spellings of one mailbox (case, a `+tag`, dots at Gmail) count as one recipient.
-- The texts of messages live in texts.py and are put together in messages.py.
+- The texts of messages live in the gettext catalogues (kontingent.i18n) and are put together
+  in messages.py; an SMS's cost is `sms_parts` of it (GSM-7 or, past that alphabet, UCS-2).
 - SMS go only to the number a PIN verified (the booking's phone); e-mail addresses are never
   confirmed, so they get only their own booking's confirmation, cancellation and rebooking
   messages: no reminders, no waitlist messages.
@@ -31,15 +32,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
 from kontingent.clock import BERLIN
-from kontingent.notifications import calendar
 
 PRIORITY_PIN = 0
 PRIORITY_CONFIRMATION = 5
 PRIORITY_REMINDER = 7
 # Reminders for an appointment go out from this hour (Berlin) on the day before: not at night.
 REMINDER_HOUR = 9
-# An appointment's length in calendars when the caller does not pass the centre's slot length.
-APPOINTMENT_MINUTES = calendar.DEFAULT_APPOINTMENT_MINUTES
+# An appointment's length in calendars when the caller does not pass the centre's slot length
+# (the schema's default slot length; the demo centres use 20 minutes).
+APPOINTMENT_MINUTES = 15
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,3 +291,24 @@ def masked(recipient: str) -> str:
         local, _, domain = recipient.partition("@")
         return f"{local[:1]}***@{domain}"
     return f"{recipient[:5]}***{recipient[-2:]}"
+
+
+# GSM 03.38: the 7-bit default alphabet an SMS is sent in when every character is in it (German
+# umlauts and ß are); the extension table's characters cost two septets. One character outside
+# both (an en dash, „quotes“, a Turkish ş in a name) sends the whole SMS as UCS-2.
+GSM7_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡"
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")
+
+
+def sms_parts(text: str) -> tuple[str, int]:
+    """The encoding ("gsm7" or "ucs2") an SMS of `text` is sent in and how many parts it takes:
+    one part holds 160 septets (70 UCS-2 units); a longer text is split into parts of 153
+    (67), the rest of each part carrying the header that joins them again."""
+    if all(c in GSM7_BASIC or c in GSM7_EXTENSION for c in text):
+        size = sum(2 if c in GSM7_EXTENSION else 1 for c in text)
+        return "gsm7", 1 if size <= 160 else -(-size // 153)
+    size = len(text.encode("utf-16-le")) // 2
+    return "ucs2", 1 if size <= 70 else -(-size // 67)
