@@ -20,6 +20,7 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from kontingent.agent import repository as agent_repo
 from kontingent.app import Services
 from kontingent.booking.service import BookingView
 from kontingent.cli import app
@@ -159,10 +160,14 @@ async def test_a_purged_booking_cannot_be_found_by_code_and_birth_date(
 ) -> None:
     code = booked[0].code
     assert (await services.booking.find(code, "1939-05-01")).code == code
+    async with services.db.read() as conn:
+        assert len(await agent_repo.ids_by_code(conn, code)) == 1
     clock.set(T0 + timedelta(days=400))
     await Retention(services.db, clock).purge(clock.now().date(), ENTRY)
     with pytest.raises(NotFound):
         await services.booking.find(code, "1939-05-01")
+    async with services.db.read() as conn:  # nor by the hotline's search by code
+        assert await agent_repo.ids_by_code(conn, code) == []
 
 
 async def test_a_day_still_to_come_is_refused(services: Services, clock: FixedClock) -> None:

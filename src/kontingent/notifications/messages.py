@@ -175,7 +175,10 @@ def cancellation_messages(
             t("mail.hello"),
             "",
             t.plural("mail.cancelled.lead", "mail.cancelled.lead.plural", n, code=code),
+            "",
             *_lines(appointments, doses, t),
+            "",
+            t.plural("mail.cancelled.free", "mail.cancelled.free.plural", n),
         ]
     )
     subject = t.plural("mail.cancelled.subject", "mail.cancelled.subject.plural", n, code=code)
