@@ -13,8 +13,8 @@ Invariants kept here:
 - One appointment is worded as one (`t.plural` on the number of appointments or persons),
   never as "both" or as a first dose.
 - A rebooking's confirmation says "umgebucht"/"rebooked", never just "gebucht".
-- SMS name no persons and carry only GSM-7 characters, so each fits two parts (see
-  tests/unit/notifications/test_sms_length.py); the e-mail has the names.
+- SMS name no persons but the reminder's, and pass `model.gsm7`, so each fits two GSM-7
+  parts (tests/unit/notifications/test_sms_length.py); the e-mail has every name.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from kontingent.notifications.model import (
     BookedAppointment,
     DueReminder,
     Message,
+    gsm7,
     mailboxes,
 )
 
@@ -67,7 +68,7 @@ def pin_sms(phone: str, pin: str, minutes_valid: int, lang: str = "de") -> Messa
     t = Translator(lang)
     body = t("sms.pin", pin=pin, minutes=minutes_valid)
     return Message(
-        "sms", phone, body, priority=PRIORITY_PIN, valid_for=timedelta(minutes=minutes_valid)
+        "sms", phone, gsm7(body), priority=PRIORITY_PIN, valid_for=timedelta(minutes=minutes_valid)
     )
 
 
@@ -116,7 +117,7 @@ def booking_messages(
         doses=doses,
         lang=lang,
     )
-    messages = [Message("sms", phone, sms)]
+    messages = [Message("sms", phone, gsm7(sms))]
     messages += [
         Message("email", to, body, subject=subject, calendar=ics) for to in mailboxes(emails)
     ]
@@ -183,7 +184,7 @@ def cancellation_messages(
     )
     subject = t.plural("mail.cancelled.subject", "mail.cancelled.subject.plural", n, code=code)
     ics = _cancel(code, location, vaccine, appointments, emails, doses, t)
-    return [Message("sms", phone, sms)] + [
+    return [Message("sms", phone, gsm7(sms))] + [
         Message("email", to, body, subject=subject, calendar=ics) for to in mailboxes(emails)
     ]
 
@@ -235,7 +236,8 @@ def reminder_messages(due: DueReminder) -> list[Message]:
         code=due.code,
     )
     base = f"rem-{due.appointment_id}"
-    return [Message("sms", due.phone, body, priority=PRIORITY_REMINDER, message_id=base)]
+    sms = Message("sms", due.phone, gsm7(body), priority=PRIORITY_REMINDER, message_id=base)
+    return [sms]
 
 
 # --- iCalendar (RFC 5545): see calendar.py ----------------------------------------------------

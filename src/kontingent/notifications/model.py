@@ -17,7 +17,9 @@ Invariants kept here:
   `RecipientCap.period` (the outbox applies it where messages are queued; see repository.py).
   Spellings of one mailbox (case, a `+tag`, dots at Gmail) count as one recipient.
 - The texts of messages live in the gettext catalogues (kontingent.i18n) and are put together
-  in messages.py; an SMS's cost is `sms_parts` of it (GSM-7 or, past that alphabet, UCS-2).
+  in messages.py; an SMS's cost is `sms_parts` of it (GSM-7 or, past that alphabet, UCS-2),
+  and every SMS body passes `gsm7` first, so one accented name or a typographic dash in a
+  translation does not send the whole SMS as UCS-2 (70 characters a part instead of 160).
 - SMS go only to the number a PIN verified (the booking's phone); e-mail addresses are never
   confirmed, so they get only their own booking's confirmation, cancellation and rebooking
   messages: no reminders, no waitlist messages.
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import random
 import secrets
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -301,6 +304,35 @@ GSM7_BASIC = frozenset(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
 GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")
+
+
+# Look-alikes for characters outside GSM-7 that Unicode does not decompose into one inside it.
+_GSM7_STAND_INS = str.maketrans(
+    {
+        "\u2013": "-", "\u2014": "-", "\u2011": "-", "\u00a0": " ", "\u202f": " ",
+        "\u201e": '"', "\u201c": '"', "\u201d": '"', "\u201a": "'", "\u2018": "'",
+        "\u2019": "'", "\u2026": "...", "ł": "l", "Ł": "L", "ı": "i", "đ": "d", "Đ": "D",
+        "œ": "oe", "Œ": "OE",
+    }
+)  # fmt: skip
+
+
+def _fold(char: str) -> str:
+    if char in GSM7_BASIC or char in GSM7_EXTENSION:
+        return char
+    stand_in = char.translate(_GSM7_STAND_INS)
+    if stand_in != char:
+        return stand_in
+    base = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+    return base if base and all(c in GSM7_BASIC for c in base) else char
+
+
+def gsm7(text: str) -> str:
+    """`text` in the GSM-7 alphabet where it can be without losing a letter: Latin letters
+    lose the accents GSM-7 lacks (Ayşe: Ayse, Łukasz: Lukasz, Đorđe: Dorde), typographic
+    dashes and quotes become plain ones. A character with no such stand-in (a Cyrillic
+    name) stays: the SMS then goes as UCS-2 and costs more parts, but names nobody wrongly."""
+    return "".join(_fold(c) for c in text)
 
 
 def sms_parts(text: str) -> tuple[str, int]:

@@ -15,7 +15,7 @@ from datetime import datetime
 from urllib.parse import urlencode
 
 from kontingent.i18n import Translator, pick
-from kontingent.notifications.model import Message
+from kontingent.notifications.model import Message, gsm7
 
 MAX_PERSONS = 2
 
@@ -54,4 +54,4 @@ def released_sms(entry: Entry, centre: str, vaccine: str, portal_url: str) -> Me
     link = offers_link(portal_url, entry)
     values = {"centre": centre, "vaccine": vaccine, "link": link}
     body = t.plural("sms.waitlist", "sms.waitlist.plural", entry.persons, **values)
-    return Message("sms", entry.phone, body)
+    return Message("sms", entry.phone, gsm7(body))

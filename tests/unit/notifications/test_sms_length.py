@@ -1,20 +1,23 @@
-"""What an SMS costs (kontingent.notifications.model.sms_parts) and that ours stay cheap.
+"""What an SMS costs (kontingent.notifications.model.sms_parts, gsm7) and that ours stay cheap.
 
 The decision under test: every SMS, in German and in English, for every demo centre (the
 longest names and streets) and every vaccine, is written in the GSM-7 alphabet and takes at
 most two parts; the PIN takes one. German umlauts and ß are in GSM-7 (GSM 03.38), so they
-cost nothing extra and stay; what would push an SMS to UCS-2 (70 characters a part) is an
-en dash, typographic quotes, or a person's name with a letter like ş or ł: so SMS name no
-persons (a couple shares each slot, and the e-mail names everyone) except the reminder,
-whose person the phone's owner needs to know. Measured with the test data below: the longest
-confirmation is 242 GSM-7 characters (de; en 229), the reminder 237, the waitlist SMS with a
-43-character portal address 296 (de; en 294): all 2 parts of at most 306. A portal address
-longer than about 50 characters would push the waitlist SMS to a third part.
+cost nothing extra and stay. What would push an SMS to UCS-2 (70 characters a part, 67 when
+split) is an en dash, typographic quotes, or a person's name with a letter like ş or ł: so SMS
+name no persons (a couple shares each slot, and the e-mail names everyone) except the
+reminder, whose person the phone's owner needs to know, and every SMS passes `gsm7`, which
+writes Ayşe as Ayse. A name in another script (Cyrillic) is left as it is: the reminder then
+takes 4 UCS-2 parts, which is better than a name nobody can read. Measured with the test data
+below: the longest confirmation is 242 GSM-7 characters (de; en 229), the reminder 237, the
+waitlist SMS with a 43-character portal address 296 (de; en 294): all 2 parts of at most 306.
+A portal address longer than about 50 characters would push the waitlist SMS to a third part.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -27,7 +30,7 @@ from kontingent.notifications.messages import (
     pin_sms,
     reminder_messages,
 )
-from kontingent.notifications.model import BookedAppointment, DueReminder, sms_parts
+from kontingent.notifications.model import BookedAppointment, DueReminder, gsm7, sms_parts
 from kontingent.waitlist.model import Entry, released_sms
 
 TZ = ZoneInfo("Europe/Berlin")
@@ -121,3 +124,30 @@ def test_a_pin_takes_one_part(lang: str) -> None:
 )
 def test_sms_parts_count_gsm7_septets_and_ucs2_units(text: str, expected: tuple[str, int]) -> None:
     assert sms_parts(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "folded"),
+    [
+        ("Ayşe Yılmaz", "Ayse Yilmaz"),
+        ("Łukasz Wąsowski", "Lukasz Wasowski"),
+        ("Đorđe Đoković", "Dorde Dokovic"),
+        ("Nguyễn Thị Minh", "Nguyen Thi Minh"),
+        ("Jürgen Größe, Ærø, Ñandú", "Jürgen Größe, Ærø, Ñandu"),  # GSM-7 letters stay
+        ("A – B „C“ ‚D‘ E…", "A - B \"C\" 'D' E..."),
+        ("Иван Петров", "Иван Петров"),  # no stand-in: left as it is
+    ],
+)
+def test_gsm7_folds_accents_and_typography_but_never_umlauts(text: str, folded: str) -> None:
+    assert gsm7(text) == folded
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_a_reminder_for_a_name_outside_gsm7_still_takes_two_parts(lang: str) -> None:
+    centre, address = max(places(), key=lambda p: len(p[0]) + len(p[1]))
+    due = DueReminder(7, CODE, FIRST, 1, "Ayşe Yılmaz-Öztürk", PHONE, centre, address, FIRST)
+    (sms,) = reminder_messages(replace(due, language=lang, vaccine="BioNTech/Comirnaty"))
+    assert "Ayse Yilmaz-Öztürk" in sms.body and sms_parts(sms.body) == ("gsm7", 2)
+    cyrillic = replace(due, person_name="Иван Петров", language=lang, vaccine="BioNTech/Comirnaty")
+    # The documented cost of a name with no GSM-7 stand-in, at the longest demo address.
+    assert sms_parts(reminder_messages(cyrillic)[0].body) == ("ucs2", {"de": 4, "en": 3}[lang])
