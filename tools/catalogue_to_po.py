@@ -3,7 +3,7 @@
     python tools/catalogue_to_po.py src/kontingent/web/catalogue.py [more modules ...]
 
 Any module-level dictionary whose values are all pairs of strings is taken (web/catalogue.py's
-`M`, notifications/texts.py's, a console's): the key becomes the msgid, the German text the
+`M`, a console's): the key becomes the msgid, the German text the
 msgstr of de/messages.po, the English one that of en/messages.po. The module is parsed, never
 imported, so it may come from another branch and need nothing installed.
 

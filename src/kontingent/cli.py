@@ -1,4 +1,4 @@
-"""The `kontingent` command: serve, migrate, seed and relay.
+"""The `kontingent` command: serve, migrate, seed, relay, staff accounts and the purge.
 
 Options override the KONTINGENT_* environment variables; `serve` hands the merged settings to
 its Granian worker processes through that same environment.
@@ -517,6 +517,15 @@ def _add_user_commands() -> None:
 
 
 _add_user_commands()
+
+
+def _add_retention_commands() -> None:
+    from kontingent.retention.cli import purge_personal_data
+
+    app.command("purge-personal-data")(purge_personal_data)
+
+
+_add_retention_commands()
 
 
 def main() -> None:

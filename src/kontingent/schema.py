@@ -234,6 +234,8 @@ bookings = Table(
     Column("admission", String(64)),
     # The language the booking was made in: its messages are written in it (migration 0009).
     Column("language", String(2), nullable=False, server_default="de"),
+    # When its persons' personal data was deleted (retention/, migration 0014).
+    Column("purged_at", UtcDateTime),
     CheckConstraint("status IN ('booked', 'cancelled')", name="status_known"),
     Index(
         "uq_bookings_admission",
@@ -257,7 +259,7 @@ persons = Table(
     Column("active", Boolean, nullable=False),
     Column("first_name", String(100), nullable=False),
     Column("last_name", String(100), nullable=False),
-    Column("birth_date", Date, nullable=False),
+    Column("birth_date", Date),  # empty only once purged (retention/)
     Column("postcode", String(5), nullable=False),
     Column("city", String(100), nullable=False),
     Column("street", String(200), nullable=False),

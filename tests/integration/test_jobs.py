@@ -45,7 +45,7 @@ async def sms_per_phone(services: Services) -> dict[str, int]:
     async with services.db.read() as conn:
         rows = await conn.execute(
             select(outbox.c.recipient, func.count())
-            .where(outbox.c.channel == "sms", outbox.c.body.like("%wieder Impftermine%"))
+            .where(outbox.c.channel == "sms", outbox.c.body.like("%nicht mehr auf der Warteliste%"))
             .group_by(outbox.c.recipient)
         )
         return {str(r): int(n) for r, n in rows.all()}

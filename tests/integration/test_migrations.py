@@ -205,7 +205,7 @@ async def test_hardening_7_the_migration_rekeys_active_persons_and_survives_doub
 async def test_the_door_ticket_column_comes_and_goes_with_its_migration(
     empty_db: Database,
 ) -> None:
-    """0013_qr adds `outbox.qr` and its downgrade drops it again, on both dialects."""
+    """0013 (qr) adds `outbox.qr` and its downgrade drops it again, on both dialects."""
 
     def downgrade(sync_conn: Any) -> None:
         cfg = alembic_config()

@@ -16,7 +16,8 @@ MAX_FOUND = 20  # a caller has one booking; more matches mean the search is too 
 
 
 async def ids_by_code(conn: AsyncConnection, code: str) -> list[int]:
-    query = select(bookings.c.id).where(bookings.c.code == code)
+    # A purged booking (retention/) has no person left to talk about with a caller.
+    query = select(bookings.c.id).where(bookings.c.code == code, bookings.c.purged_at.is_(None))
     return list((await conn.execute(query)).scalars())
 
 

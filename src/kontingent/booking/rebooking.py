@@ -121,11 +121,13 @@ def _moved(plan: Plan, code: str, before: BookingView) -> list[Any]:
     kept = {(a.slot_id, a.person) for a in plan.booked}
     gone = [a for a in before.appointments if (a.slot_id, a.person) not in kept]
     centre = plan.catalogue.centres[before.centre_id]
+    vaccine = plan.catalogue.vaccines[before.vaccine]
     return moved_messages(
         code=code,
         emails=[p.email for p in before.persons if p.email],
         location=f"{centre.name}, {address(centre)}",
         appointments=calendar_events(centre, before.persons, gone),
-        doses=plan.catalogue.vaccines[before.vaccine].doses,
+        vaccine=vaccine.name,
+        doses=vaccine.doses,
         lang=before.language,
     )

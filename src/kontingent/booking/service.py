@@ -32,12 +32,12 @@ from kontingent.clock import Clock
 from kontingent.db import Database
 from kontingent.eligibility.model import booking_refusal
 from kontingent.errors import InvalidInput, NotFound
+from kontingent.i18n import pick
 from kontingent.inventory.model import Appointment, Centre, Vaccine, local_day
 from kontingent.inventory.repository import Catalogue
 from kontingent.inventory.schemas import OfferOut
 from kontingent.inventory.service import Inventory
 from kontingent.notifications import repository as outbox
-from kontingent.notifications import texts
 from kontingent.notifications.messages import booking_messages, cancellation_messages
 from kontingent.notifications.model import DEFAULT_CAP, BookedAppointment, RecipientCap
 from kontingent.verification.model import TokenClaims
@@ -110,9 +110,7 @@ class Booking:
         one its messages are written in. `vaccine`: the vaccine the person chose, if the
         caller knows it; slots of another vaccine are refused rather than booked."""
         hashed = idempotency.request_hash(persons, slot_ids)
-        request = _Request(
-            claims, idempotency_key, hashed, channel, admission, texts.language(language)
-        )
+        request = _Request(claims, idempotency_key, hashed, channel, admission, pick(language))
         if idempotency_key is not None:
             replay = await idempotency.replay(self.db, claims.phone, idempotency_key, hashed)
             if replay is not None:
@@ -347,13 +345,17 @@ class Booking:
             if seats:
                 await repo.free_seats(conn, seats)
                 emails = [p.email for p in view.persons if p.email]
-                centre = (await self.inventory.catalogue()).centres[view.centre_id]
+                catalogue = await self.inventory.catalogue()
+                centre = catalogue.centres[view.centre_id]
+                vaccine = catalogue.vaccines[view.vaccine]
                 messages = cancellation_messages(
                     code=code,
                     phone=row.phone,
                     emails=emails,
                     location=f"{centre.name}, {address(centre)}",
+                    vaccine=vaccine.name,
                     appointments=calendar_events(centre, view.persons, view.appointments),
+                    doses=vaccine.doses,
                     lang=view.language,
                 )
                 await outbox.enqueue(conn, messages, now, self.cap)
@@ -395,7 +397,7 @@ class Booking:
             row.vaccine_code,
             people,
             booked,
-            texts.language(row.language),
+            pick(row.language),
         )
 
     async def rebook(

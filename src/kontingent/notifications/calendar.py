@@ -2,7 +2,15 @@
 programs follow a booking's life: a booking adds its events, a cancellation removes them, a
 rebooking removes the old ones and adds the new ones.
 
-Invariants kept here (pure functions, standard library only):
+Invariants kept here (pure functions, standard library only; no texts of their own:
+messages.py writes each event's SUMMARY and the DESCRIPTION in the booking's language):
+- Text values are escaped (`\\` `;` `,` newlines) and lines folded at 75 octets without
+  splitting a UTF-8 character, with CRLF line ends (RFC 5545 3.1, 3.3.11); the tests read
+  every calendar back with the `icalendar` package. Written by hand rather than with that
+  package because a confirmation's calendar is built inside the booking's write transaction:
+  measured 0.12 ms here against 0.82 ms with `icalendar` 7.3 for two events with their
+  description (`timeit`, 1000-2000 runs, this 2-core machine), and its parser took 2.6 ms per
+  mail for `with_organizer`.
 - An event's UID names the booking code, the slot and the person: one appointment keeps its
   UID in every message about it, and a moved appointment gets a new one, so the CANCEL of the
   old events never hits the new ones. (Events made without a slot id fall back to the
@@ -24,17 +32,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from kontingent.notifications.model import APPOINTMENT_MINUTES
+
 REQUEST = "REQUEST"
 CANCEL = "CANCEL"
 PUBLISH = "PUBLISH"
-# The schema's default slot length; the demo centres use 20 minutes.
-DEFAULT_APPOINTMENT_MINUTES = 15
+DEFAULT_APPOINTMENT_MINUTES = APPOINTMENT_MINUTES
 SEQUENCE_EPOCH = datetime(2020, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    """One appointment as a calendar sees it."""
+    """One appointment as a calendar sees it; `summary` is its title in the reader's language."""
 
     start: datetime
     dose: int
@@ -42,6 +51,7 @@ class Event:
     minutes: int = DEFAULT_APPOINTMENT_MINUTES
     slot_id: int | None = None
     person: int = 0
+    summary: str = ""
 
 
 def event_uid(code: str, event: Event, position: int) -> str:
@@ -64,27 +74,26 @@ def _time(at: datetime) -> str:
 
 
 def _fold(line: str) -> str:
-    """Lines longer than 75 octets continue on the next line after a space (RFC 5545 3.1)."""
-    if (len(line) <= 75 and line.isascii()) or len(line.encode()) <= 75:  # most: nothing to fold
+    """Lines longer than 75 octets continue on the next line after a space (RFC 5545 3.1),
+    never inside a UTF-8 character (a continuation byte is 0b10xxxxxx)."""
+    data = line.encode()
+    if len(data) <= 75:  # most: nothing to fold
         return line
-    out: list[str] = []
-    current = ""
-    for char in line:
-        limit = 75 if not out else 74
-        if len((current + char).encode()) > limit:
-            out.append(current)
-            current = ""
-        current += char
-    out.append(current)
-    return "\r\n ".join(out)
+    parts, start, limit = [], 0, 75
+    while len(data) - start > limit:
+        end = start + limit
+        while data[end] & 0xC0 == 0x80:
+            end -= 1
+        parts.append(data[start:end])
+        start, limit = end, 74  # the leading space of a continuation counts
+    parts.append(data[start:])
+    return "\r\n ".join(part.decode() for part in parts)
 
 
 def _event_lines(
-    method: str, code: str, location: str, event: Event, position: int, stamp: datetime
+    method: str, code: str, texts: tuple[str, str], event: Event, position: int, stamp: datetime
 ) -> list[str]:
-    summary = f"{event.dose}. Impfung {event.person_name}"
-    if method == CANCEL:
-        summary = f"ABGESAGT: {summary}"
+    location, description = texts
     return [
         "BEGIN:VEVENT",
         f"UID:{event_uid(code, event, position)}",
@@ -92,9 +101,9 @@ def _event_lines(
         f"DTSTAMP:{_time(stamp)}",
         f"DTSTART:{_time(event.start)}",
         f"DTEND:{_time(event.start + timedelta(minutes=event.minutes))}",
-        f"SUMMARY:{_text(summary)}",
+        f"SUMMARY:{_text(event.summary)}",
         f"LOCATION:{_text(location)}",
-        f"DESCRIPTION:{_text(f'Buchungscode {code}. Bitte Ausweis mitbringen.')}",
+        f"DESCRIPTION:{_text(description)}",
         f"STATUS:{'CANCELLED' if method == CANCEL else 'CONFIRMED'}",
     ]
 
@@ -105,6 +114,7 @@ def calendar(
     code: str,
     location: str,
     events: Sequence[Event],
+    description: str = "",
     attendees: Sequence[str] = (),
     stamp: datetime | None = None,
 ) -> str:
@@ -118,7 +128,7 @@ def calendar(
         f"METHOD:{method}",
     ]
     for position, event in enumerate(events):
-        lines += _event_lines(method, code, location, event, position, stamp)
+        lines += _event_lines(method, code, (location, description), event, position, stamp)
         lines += [f"ATTENDEE;RSVP=FALSE:mailto:{a}" for a in dict.fromkeys(attendees)]
         lines.append("END:VEVENT")
     lines.append("END:VCALENDAR")

@@ -1,15 +1,22 @@
-"""The SMS and e-mails of a booking's life, put together from texts.py (standard library only).
+"""The SMS and e-mails of a booking's life, in the booking's language, from the gettext
+catalogues (keys `sms.*`, `mail.*`, `ics.*`, `msg.*` and the shared `bring.*`).
 
 Invariants kept here:
 - Every message is written in the language of the booking, waitlist entry or PIN request it
-  belongs to ("de" or "en"; anything else reads as German).
-- A confirmation names the vaccine, every appointment with its date and time in Berlin, and
-  the centre with its full address (street, postcode, city), in the SMS and in the e-mail.
-- The e-mail's "bring along" list is texts.BRING_ALONG, the list the confirmation page shows.
-- A one-dose booking is worded as one appointment, never as "both" or as a first dose.
+  belongs to ("de" or "en"; anything else reads as German), dates and times by CLDR in that
+  language and always in Berlin. Messages are kept and read later, so none says "heute".
+- A confirmation names the vaccine, every appointment with its date and time, and the
+  centre with its full address (street, postcode, city), in the SMS, the e-mail and the
+  calendar file (whose titles and description are in the booking's language too).
+- The e-mail's and the calendar's "bring along" list is `bring_along`, the list the
+  confirmation page shows.
+- One appointment is worded as one (`t.plural` on the number of appointments or persons),
+  never as "both" or as a first dose.
 - A rebooking's confirmation says "umgebucht"/"rebooked", never just "gebucht".
 - A confirmation e-mail carries the booking's door ticket (drawn as an inline QR code by the
   transport); no other message does.
+- SMS name no persons but the reminder's, and pass `model.gsm7`, so each fits two GSM-7
+  parts (tests/unit/notifications/test_sms_length.py); the e-mail has every name.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from kontingent.clock import BERLIN
+from kontingent.i18n import N_, Translator
 from kontingent.notifications import calendar
 from kontingent.notifications.model import (
     PRIORITY_PIN,
@@ -25,40 +32,45 @@ from kontingent.notifications.model import (
     BookedAppointment,
     DueReminder,
     Message,
+    gsm7,
     mailboxes,
 )
-from kontingent.notifications.texts import bring_along, text
+
+# What to bring to the appointment: the confirmation page shows the same list (web/choose.py).
+BRING_ALONG = (N_("bring.id"), N_("bring.card"), N_("bring.pass"), N_("bring.code"))
 
 
-def when(at: datetime, lang: str = "de") -> str:
-    """Mo 12.01.2026 09:20 Uhr / Mon 12 Jan 2026, 09:20 (always in Berlin)."""
-    local = at.astimezone(BERLIN)
-    weekday = text("weekdays", lang).split()[local.weekday()]
-    month = text("months", lang).split()[local.month - 1]
-    return text("when", lang, weekday=weekday, month=month, date=local)
+def bring_along(t: Translator) -> list[str]:
+    """What to bring, as the confirmation page, the e-mail and the calendar list it."""
+    return [t(key) for key in BRING_ALONG]
 
 
-def dose_label(dose: int, doses: int, lang: str) -> str:
-    return text("dose.single", lang) if doses == 1 else text("dose.n", lang, dose=dose)
+def dose_label(dose: int, doses: int, t: Translator) -> str:
+    return t("msg.dose.single") if doses == 1 else t("msg.dose.n", dose=dose)
 
 
-def _lines(appointments: Sequence[BookedAppointment], doses: int, lang: str) -> list[str]:
+def _lines(appointments: Sequence[BookedAppointment], doses: int, t: Translator) -> list[str]:
+    """One line per appointment with the person's name and the full date (e-mails)."""
     return [
-        text(
-            "line",
-            lang,
-            label=dose_label(a.dose, doses, lang),
-            name=a.person_name,
-            when=when(a.start, lang),
-        )
+        t("msg.line", label=dose_label(a.dose, doses, t), name=a.person_name, when=t.when(a.start))
         for a in appointments
     ]
 
 
+def _dates(appointments: Sequence[BookedAppointment], doses: int, t: Translator) -> str:
+    """The dates of an SMS: persons booked side by side share a slot, so one line per dose."""
+    starts = sorted({(a.dose, a.start) for a in appointments})
+    return "; ".join(
+        t("sms.date", label=dose_label(dose, doses, t), when=t.when_short(start))
+        for dose, start in starts
+    )
+
+
 def pin_sms(phone: str, pin: str, minutes_valid: int, lang: str = "de") -> Message:
-    body = text("pin.sms", lang, pin=pin, minutes=minutes_valid)
+    t = Translator(lang)
+    body = t("sms.pin", pin=pin, minutes=minutes_valid)
     return Message(
-        "sms", phone, body, priority=PRIORITY_PIN, valid_for=timedelta(minutes=minutes_valid)
+        "sms", phone, gsm7(body), priority=PRIORITY_PIN, valid_for=timedelta(minutes=minutes_valid)
     )
 
 
@@ -79,35 +91,37 @@ def booking_messages(
     """The confirmation: one SMS to the verified phone, one e-mail per mailbox named.
     `rebooked`: the confirmation of a rebooking's new appointments. `ticket`: the booking's
     door ticket (checkin/model.py), which each e-mail shows as a QR code."""
-    kind = "rebooked" if rebooked else "booked"
-    one = "" if doses > 1 or len({a.person for a in appointments}) > 1 else ".one"
-    lines = _lines(appointments, doses, lang)
-    where = {"centre": centre, "address": address}
-    sms = text(f"{kind}.sms", lang, vaccine=vaccine, code=code, lines="; ".join(lines), **where)
+    t = Translator(lang)
+    n = len(appointments)
+    place = f"{centre}, {address}"
+    values = {"vaccine": vaccine, "code": code, "dates": _dates(appointments, doses, t)}
+    sms, lead, subject = _confirmation_wording(
+        t, rebooked, n, len({a.person for a in appointments}) or 1, place=place, **values
+    )
     body = "\n".join(
         [
-            text("mail.hello", lang),
+            t("mail.hello"),
             "",
-            text(f"{kind}.lead{one}", lang),
-            text("mail.code", lang, code=code),
-            text("mail.vaccine", lang, vaccine=vaccine),
+            lead,
             "",
-            *lines,
+            *_lines(appointments, doses, t),
             "",
-            text("mail.where", lang, **where),
+            *_details(t, code, vaccine, place),
             "",
-            text("mail.bring", lang),
-            *(f"- {item}" for item in bring_along(lang)),
-            "",
-            text("mail.lookup", lang),
-            text(f"mail.calendar{one}", lang),
+            t("mail.lookup"),
+            t.plural("mail.calendar", "mail.calendar.plural", n),
         ]
     )
-    subject = text(f"{kind}.subject" if rebooked else f"booked.subject{one}", lang, code=code)
     ics = icalendar(
-        code=code, location=f"{centre}, {address}", appointments=appointments, attendees=emails
+        code=code,
+        location=place,
+        appointments=appointments,
+        attendees=emails,
+        vaccine=vaccine,
+        doses=doses,
+        lang=lang,
     )
-    messages = [Message("sms", phone, sms)]
+    messages = [Message("sms", phone, gsm7(sms))]
     messages += [
         Message("email", to, body, subject=subject, calendar=ics, qr=ticket)
         for to in mailboxes(emails)
@@ -115,21 +129,67 @@ def booking_messages(
     return messages
 
 
+def _confirmation_wording(
+    t: Translator, rebooked: bool, n: int, persons: int, **values: str
+) -> tuple[str, str, str]:
+    """SMS, e-mail lead and subject: "umgebucht" after a rebooking, else "gebucht"; worded
+    for the number of persons (SMS) and of appointments (e-mail)."""
+    code = values["code"]
+    if rebooked:
+        return (
+            t.plural("sms.rebooked", "sms.rebooked.plural", persons, **values),
+            t.plural("mail.rebooked.lead", "mail.rebooked.lead.plural", n),
+            t.plural("mail.rebooked.subject", "mail.rebooked.subject.plural", n, code=code),
+        )
+    return (
+        t.plural("sms.booked", "sms.booked.plural", persons, **values),
+        t.plural("mail.booked.lead", "mail.booked.lead.plural", n),
+        t.plural("mail.booked.subject", "mail.booked.subject.plural", n, code=code),
+    )
+
+
+def _details(t: Translator, code: str, vaccine: str, place: str) -> list[str]:
+    """Code, vaccine, place and what to bring: the e-mail's and the calendar's lines."""
+    return [
+        t("mail.code", code=code),
+        t("mail.vaccine", vaccine=vaccine),
+        t("mail.where", place=place),
+        "",
+        t("mail.bring"),
+        *(f"- {item}" for item in bring_along(t)),
+    ]
+
+
 def cancellation_messages(
     *,
     code: str,
     phone: str,
     emails: Sequence[str],
+    vaccine: str,
     location: str = "",
     appointments: Sequence[BookedAppointment] = (),
+    doses: int = 2,
     lang: str = "de",
 ) -> list[Message]:
     """SMS and e-mail saying the booking is cancelled; the e-mail carries an iCalendar CANCEL
     of the booking's events, so calendars remove them."""
-    body = text("cancelled.text", lang, code=code)
-    subject = text("cancelled.subject", lang, code=code)
-    ics = _cancel(code, location, appointments, emails)
-    return [Message("sms", phone, body)] + [
+    t = Translator(lang)
+    n = len(appointments)  # none known: worded as several, as a booking mostly has
+    sms = t.plural("sms.cancelled", "sms.cancelled.plural", n, code=code)
+    body = "\n".join(
+        [
+            t("mail.hello"),
+            "",
+            t.plural("mail.cancelled.lead", "mail.cancelled.lead.plural", n, code=code),
+            "",
+            *_lines(appointments, doses, t),
+            "",
+            t.plural("mail.cancelled.free", "mail.cancelled.free.plural", n),
+        ]
+    )
+    subject = t.plural("mail.cancelled.subject", "mail.cancelled.subject.plural", n, code=code)
+    ics = _cancel(code, location, vaccine, appointments, emails, doses, t)
+    return [Message("sms", phone, gsm7(sms))] + [
         Message("email", to, body, subject=subject, calendar=ics) for to in mailboxes(emails)
     ]
 
@@ -140,6 +200,7 @@ def moved_messages(
     emails: Sequence[str],
     location: str,
     appointments: Sequence[BookedAppointment],
+    vaccine: str,
     doses: int = 2,
     lang: str = "de",
 ) -> list[Message]:
@@ -147,39 +208,41 @@ def moved_messages(
     the confirmation of the new ones (a REQUEST) is queued beside it."""
     if not appointments:
         return []
+    t = Translator(lang)
+    n = len(appointments)
     body = "\n".join(
         [
-            text("mail.hello", lang),
+            t("mail.hello"),
             "",
-            text("moved.lead", lang, code=code),
-            *_lines(appointments, doses, lang),
+            t.plural("mail.moved.lead", "mail.moved.lead.plural", n, code=code),
+            *_lines(appointments, doses, t),
             "",
-            text("moved.new", lang),
-            text("moved.calendar", lang),
+            t("mail.moved.new"),
+            t.plural("mail.moved.calendar", "mail.moved.calendar.plural", n),
         ]
     )
-    ics = _cancel(code, location, appointments, emails)
-    subject = text("moved.subject", lang, code=code)
+    ics = _cancel(code, location, vaccine, appointments, emails, doses, t)
+    subject = t.plural("mail.moved.subject", "mail.moved.subject.plural", n, code=code)
     return [Message("email", to, body, subject=subject, calendar=ics) for to in mailboxes(emails)]
 
 
 def reminder_messages(due: DueReminder) -> list[Message]:
     """One SMS to the booking's verified number. No e-mail: the addresses a booking names
-    were never confirmed by their owners, so they get their booking's own messages only."""
-    lang = due.language
-    body = text(
-        "reminder.sms",
-        lang,
-        label=dose_label(due.dose, due.doses, lang),
+    were never confirmed by their owners, so they get their booking's own messages only.
+    The reminder names its person: a couple's two reminders go to the same number."""
+    t = Translator(due.language)
+    body = t(
+        "sms.reminder",
+        label=dose_label(due.dose, due.doses, t),
         name=due.person_name,
-        when=when(due.start, lang),
+        when=t.when_short(due.start),
         vaccine=due.vaccine,
-        centre=due.centre,
-        address=due.address,
+        place=f"{due.centre}, {due.address}",
         code=due.code,
     )
     base = f"rem-{due.appointment_id}"
-    return [Message("sms", due.phone, body, priority=PRIORITY_REMINDER, message_id=base)]
+    sms = Message("sms", due.phone, gsm7(body), priority=PRIORITY_REMINDER, message_id=base)
+    return [sms]
 
 
 # --- iCalendar (RFC 5545): see calendar.py ----------------------------------------------------
@@ -191,21 +254,32 @@ def icalendar(
     location: str,
     appointments: Sequence[BookedAppointment],
     stamp: datetime | None = None,
+    vaccine: str,
     attendees: Sequence[str] = (),
+    doses: int = 2,
+    lang: str = "de",
 ) -> str:
     """A calendar REQUEST with one event per appointment; UIDs are stable per appointment."""
+    t = Translator(lang)
     return calendar.calendar(
         method=calendar.REQUEST,
         code=code,
         location=location,
-        events=[_event(a) for a in appointments],
+        description="\n".join(_details(t, code, vaccine, location)),
+        events=[_event(a, vaccine, doses, t) for a in appointments],
         attendees=attendees,
         stamp=stamp,
     )
 
 
 def _cancel(
-    code: str, location: str, appointments: Sequence[BookedAppointment], emails: Sequence[str]
+    code: str,
+    location: str,
+    vaccine: str,
+    appointments: Sequence[BookedAppointment],
+    emails: Sequence[str],
+    doses: int,
+    t: Translator,
 ) -> str | None:
     if not appointments:
         return None
@@ -213,10 +287,17 @@ def _cancel(
         method=calendar.CANCEL,
         code=code,
         location=location,
-        events=[_event(a) for a in appointments],
+        description="\n".join(_details(t, code, vaccine, location)),
+        events=[_event(a, vaccine, doses, t, cancelled=True) for a in appointments],
         attendees=emails,
     )
 
 
-def _event(a: BookedAppointment) -> calendar.Event:
-    return calendar.Event(a.start, a.dose, a.person_name, a.minutes, a.slot_id, a.person)
+def _event(
+    a: BookedAppointment, vaccine: str, doses: int, t: Translator, cancelled: bool = False
+) -> calendar.Event:
+    label = dose_label(a.dose, doses, t)
+    summary = t("ics.summary", label=label, vaccine=vaccine, name=a.person_name)
+    if cancelled:
+        summary = t("ics.cancelled", summary=summary)
+    return calendar.Event(a.start, a.dose, a.person_name, a.minutes, a.slot_id, a.person, summary)

@@ -16,7 +16,10 @@ Invariants kept here:
 - No recipient gets more than `RecipientCap.count` messages other than PINs within any
   `RecipientCap.period` (the outbox applies it where messages are queued; see repository.py).
   Spellings of one mailbox (case, a `+tag`, dots at Gmail) count as one recipient.
-- The texts of messages live in texts.py and are put together in messages.py.
+- The texts of messages live in the gettext catalogues (kontingent.i18n) and are put together
+  in messages.py; an SMS's cost is `sms_parts` of it (GSM-7 or, past that alphabet, UCS-2),
+  and every SMS body passes `gsm7` first, so one accented name or a typographic dash in a
+  translation does not send the whole SMS as UCS-2 (70 characters a part instead of 160).
 - SMS go only to the number a PIN verified (the booking's phone); e-mail addresses are never
   confirmed, so they get only their own booking's confirmation, cancellation and rebooking
   messages: no reminders, no waitlist messages.
@@ -26,20 +29,21 @@ from __future__ import annotations
 
 import random
 import secrets
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
 from kontingent.clock import BERLIN
-from kontingent.notifications import calendar
 
 PRIORITY_PIN = 0
 PRIORITY_CONFIRMATION = 5
 PRIORITY_REMINDER = 7
 # Reminders for an appointment go out from this hour (Berlin) on the day before: not at night.
 REMINDER_HOUR = 9
-# An appointment's length in calendars when the caller does not pass the centre's slot length.
-APPOINTMENT_MINUTES = calendar.DEFAULT_APPOINTMENT_MINUTES
+# An appointment's length in calendars when the caller does not pass the centre's slot length
+# (the schema's default slot length; the demo centres use 20 minutes).
+APPOINTMENT_MINUTES = 15
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,3 +295,53 @@ def masked(recipient: str) -> str:
         local, _, domain = recipient.partition("@")
         return f"{local[:1]}***@{domain}"
     return f"{recipient[:5]}***{recipient[-2:]}"
+
+
+# GSM 03.38: the 7-bit default alphabet an SMS is sent in when every character is in it (German
+# umlauts and ß are); the extension table's characters cost two septets. One character outside
+# both (an en dash, „quotes“, a Turkish ş in a name) sends the whole SMS as UCS-2.
+GSM7_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡"
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")
+
+
+# Look-alikes for characters outside GSM-7 that Unicode does not decompose into one inside it.
+_GSM7_STAND_INS = str.maketrans(
+    {
+        "\u2013": "-", "\u2014": "-", "\u2011": "-", "\u00a0": " ", "\u202f": " ",
+        "\u201e": '"', "\u201c": '"', "\u201d": '"', "\u201a": "'", "\u2018": "'",
+        "\u2019": "'", "\u2026": "...", "ł": "l", "Ł": "L", "ı": "i", "đ": "d", "Đ": "D",
+        "œ": "oe", "Œ": "OE",
+    }
+)  # fmt: skip
+
+
+def _fold(char: str) -> str:
+    if char in GSM7_BASIC or char in GSM7_EXTENSION:
+        return char
+    stand_in = char.translate(_GSM7_STAND_INS)
+    if stand_in != char:
+        return stand_in
+    base = "".join(c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c))
+    return base if base and all(c in GSM7_BASIC for c in base) else char
+
+
+def gsm7(text: str) -> str:
+    """`text` in the GSM-7 alphabet where it can be without losing a letter: Latin letters
+    lose the accents GSM-7 lacks (Ayşe: Ayse, Łukasz: Lukasz, Đorđe: Dorde), typographic
+    dashes and quotes become plain ones. A character with no such stand-in (a Cyrillic
+    name) stays: the SMS then goes as UCS-2 and costs more parts, but names nobody wrongly."""
+    return "".join(_fold(c) for c in text)
+
+
+def sms_parts(text: str) -> tuple[str, int]:
+    """The encoding ("gsm7" or "ucs2") an SMS of `text` is sent in and how many parts it takes:
+    one part holds 160 septets (70 UCS-2 units); a longer text is split into parts of 153
+    (67), the rest of each part carrying the header that joins them again."""
+    if all(c in GSM7_BASIC or c in GSM7_EXTENSION for c in text):
+        size = sum(2 if c in GSM7_EXTENSION else 1 for c in text)
+        return "gsm7", 1 if size <= 160 else -(-size // 153)
+    size = len(text.encode("utf-16-le")) // 2
+    return "ucs2", 1 if size <= 70 else -(-size // 67)

@@ -29,8 +29,8 @@ from kontingent.errors import (
     RateLimited,
     Unauthorized,
 )
+from kontingent.i18n import pick
 from kontingent.notifications import repository as outbox
-from kontingent.notifications import texts
 from kontingent.notifications.messages import pin_sms
 from kontingent.notifications.model import DEFAULT_CAP, RecipientCap
 from kontingent.verification import model
@@ -114,11 +114,11 @@ class Verification:
                 now=now,
                 expires_at=sent.expires_at,
                 resend_after=sent.resend_after,
-                language=texts.language(language),
+                language=pick(language),
             )
             minutes = int(model.PIN_VALIDITY.total_seconds() // 60)
             await outbox.enqueue(
-                conn, [pin_sms(phone, pin, minutes, texts.language(language))], now, self.cap
+                conn, [pin_sms(phone, pin, minutes, pick(language))], now, self.cap
             )
             return sent
 

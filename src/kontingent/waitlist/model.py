@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlencode
 
-from kontingent.notifications.model import Message
-from kontingent.notifications.texts import text
+from kontingent.i18n import Translator, pick
+from kontingent.notifications.model import Message, gsm7
 
 MAX_PERSONS = 2
 
@@ -44,14 +44,14 @@ def offers_link(portal_url: str, entry: Entry) -> str:
         "centre": entry.centre_id,
         "vaccine": entry.vaccine_code,
         "persons": entry.persons,
-        "lang": entry.language,
+        "lang": pick(entry.language),
     }
     return f"{portal_url.rstrip('/')}/choose?{urlencode(query)}"
 
 
 def released_sms(entry: Entry, centre: str, vaccine: str, portal_url: str) -> Message:
-    lang = entry.language
-    who = text("waitlist.two", lang) if entry.persons == 2 else ""
+    t = Translator(entry.language)
     link = offers_link(portal_url, entry)
-    body = text("waitlist.sms", lang, centre=centre, who=who, vaccine=vaccine, link=link)
-    return Message("sms", entry.phone, body)
+    values = {"centre": centre, "vaccine": vaccine, "link": link}
+    body = t.plural("sms.waitlist", "sms.waitlist.plural", entry.persons, **values)
+    return Message("sms", entry.phone, gsm7(body))

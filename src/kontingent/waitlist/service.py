@@ -20,9 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from kontingent.clock import Clock
 from kontingent.db import Database
 from kontingent.errors import InvalidInput
+from kontingent.i18n import pick
 from kontingent.inventory.service import Inventory
 from kontingent.notifications import repository as outbox
-from kontingent.notifications import texts
 from kontingent.notifications.model import DEFAULT_CAP, RecipientCap
 from kontingent.verification.model import normalise_phone
 from kontingent.waitlist import repository as repo
@@ -83,7 +83,7 @@ class Waitlist:
                 vaccine_code=vaccine_code,
                 persons=persons,
                 now=now,
-                language=texts.language(language),
+                language=pick(language),
             )
             return Joined(entry, already=False)
 

@@ -35,7 +35,7 @@ from kontingent.booking.model import normalise_code
 from kontingent.booking.service import SlotTaken
 from kontingent.errors import KontingentError, NotFound, Unauthorized
 from kontingent.inventory.repository import Catalogue
-from kontingent.notifications.texts import bring_along
+from kontingent.notifications.messages import bring_along
 from kontingent.ratelimit.service import limited
 from kontingent.verification.model import TokenClaims
 from kontingent.web import couples, forms
@@ -425,7 +425,7 @@ async def confirmation(request: AnyRequest, code: FromPath[str]) -> Response[Any
         title=title,
         heading=title,
         booking=card,
-        bring=bring_along(portal.lang),
+        bring=bring_along(portal.t),
         code_spelled=portal.t("code.spelled", letters=spelled(view.code)),
         ticket=door_ticket(view, portal.settings.secret_key, portal.t),
     )

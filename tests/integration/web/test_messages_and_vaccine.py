@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 from kontingent.app import Services
-from kontingent.notifications.texts import bring_along
+from kontingent.i18n import Translator
+from kontingent.notifications.messages import bring_along
 from kontingent.schema import bookings, outbox
 from tests.integration.web.conftest import Portal, person_form
 from tests.support import person, phone
@@ -68,7 +69,7 @@ async def test_sms_and_email_come_in_the_language_the_booking_was_made_in(
         assert "BioNTech/Comirnaty" in message and ADDRESS in message
     other = "Please bring" if lang == "de" else "Bitte mitbringen"
     assert other not in mail[2]
-    for item in bring_along(lang):  # one list for the page and the e-mail
+    for item in bring_along(Translator(lang)):  # one list for the page and the e-mail
         assert f"- {item}" in mail[2] and f"<li>{item}</li>" in page
     async with services.db.read() as conn:
         stored = await conn.execute(select(bookings.c.language).where(bookings.c.code == code))
@@ -172,7 +173,7 @@ async def test_the_waitlist_sms_link_opens_the_offers_it_announces(
     await services.waitlist.join(phone(7 + 940), 2, "MOD", 2, "en")
     assert await services.waitlist.notify_released() == 1
     ((_, _, sms),) = await sent(services, phone(7 + 940))
-    assert "are free again at Impfzentrum Bochum" in sms and "for two persons" in sms
+    assert "are free at Impfzentrum Bochum" in sms and "for 2 persons" in sms
     link = re.search(r"https?://\S+", sms)
     assert link
     url = urlsplit(link.group(0))

@@ -136,6 +136,8 @@ async def test_legal_pages_are_linked_everywhere_and_name_the_operator(portal: P
     privacy = await portal.get("/datenschutz")
     for said in ("höchstens 12 Stunden", "30 Tage nach dem Versand", "datenschutz@kvwl.example"):
         assert said in privacy.text
+    # What `kontingent purge-personal-data` does (tests/integration/test_retention.py).
+    assert "für jede Buchung gelöscht, deren Termine vorbei sind" in privacy.text
     await portal.verified(phone(26))
     form = await portal.details(await portal.offer())
     page = (await portal.get("/details", offer=form["offer"])).text

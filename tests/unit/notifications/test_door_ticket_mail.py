@@ -51,7 +51,9 @@ def test_each_confirmation_e_mail_carries_the_ticket_and_the_sms_does_not() -> N
         ("email", TICKET),
         ("email", TICKET),
     ]
-    cancelled = cancellation_messages(code=CODE, phone="+491701234567", emails=["e@example.org"])
+    cancelled = cancellation_messages(
+        code=CODE, phone="+491701234567", emails=["e@example.org"], vaccine="BioNTech"
+    )
     assert all(m.qr is None for m in cancelled)
 
 

@@ -219,6 +219,7 @@ def test_the_calendar_has_one_folded_escaped_event_per_appointment() -> None:
         code="K7QM-3XPA-9RTD",
         location="Impfzentrum Bielefeld, Am Stadtholz 24; Halle 2, 33609 Bielefeld, "
         "Nord-West-Eingang",
+        vaccine="BioNTech/Comirnaty",
         appointments=[
             BookedAppointment(first, 1, "Erika Mustermann"),
             BookedAppointment(first + timedelta(days=21), 2, "Erika Mustermann"),

@@ -1,6 +1,6 @@
 """qr: the door ticket an e-mail in the outbox shows as an inline QR code
 
-Revision ID: 0013_qr
+Revision ID: 0013
 Revises: 0012
 Create Date: 2026-12-05 07:00:00.000000
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013_qr"
+revision = "0013"
 down_revision = "0012"
 branch_labels = None
 depends_on = None
