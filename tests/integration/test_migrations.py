@@ -173,7 +173,8 @@ async def test_hardening_7_the_migration_rekeys_active_persons_and_survives_doub
         return 0  # the seed writes postcode places (0010); at 0007 the table has no such column
 
     monkeypatch.setattr("kontingent.demo.seed.replace_postcodes", no_postcodes)
-    await seed_demo(empty_db, FixedClock(T0), DemoSize(weeks=1, centres=1))
+    # No phone share: at 0007 there is no column to keep it in (0013).
+    await seed_demo(empty_db, FixedClock(T0), DemoSize(weeks=1, centres=1, phone_share_percent=0))
     born = date(1939, 5, 1)
     names = {"A": "Erika", "B": "Erіka", "C": "Εrika", "D": "Olga", "E": "Erіka"}
     ids = {}
