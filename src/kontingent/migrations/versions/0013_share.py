@@ -168,7 +168,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         _pg_triggers(OLD_SUMS)
-        op.drop_constraint("ck_slots_phone_reserve_fits", "slots", type_="check")
+        op.execute("ALTER TABLE slots DROP CONSTRAINT ck_slots_phone_reserve_fits")
     else:
         _replace_sqlite_triggers(OLD_SUMS)
     op.drop_index("ix_slots_phone_reserved", table_name="slots")
