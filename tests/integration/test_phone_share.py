@@ -140,6 +140,22 @@ async def test_a_cancelled_phone_booking_gives_its_seat_to_everyone(services: Se
     await assert_kept(services.db)
 
 
+async def test_only_a_rebooking_on_the_phone_takes_reserved_seats(services: Services) -> None:
+    slot_id, capacity = await first_slot(services)
+    [token] = await claims(services, [phone(0)])
+    later = (await offered(services, phone=False))[1]
+    view = await services.booking.book(token, [person(0)], [later])
+    await hold(services, slot_id, booked=capacity - 1, reserved=1)
+    born = person(0)["birth_date"]
+    with pytest.raises(SlotTaken):
+        await services.booking.rebook(view.code, born, [slot_id])
+    moved = await services.booking.rebook(view.code, born, [slot_id], channel="phone")
+    assert [a.slot_id for a in moved.appointments] == [slot_id]
+    assert await state(services, slot_id) == (capacity, 0)
+    assert await state(services, later) == (0, 0)
+    await assert_kept(services.db)
+
+
 async def reserve_around(services: Services, hours: tuple[float, ...]) -> list[int]:
     """Give one seat of reserve to the Bielefeld JNJ slot starting first at or after each of
     `hours` from now; their ids."""
