@@ -12,19 +12,24 @@ PostgreSQL never overbook, the web never taking a reserved seat.
 
 from __future__ import annotations
 
+import shutil
+import sqlite3
 from datetime import timedelta
 from functools import partial
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
+from typer.testing import CliRunner
 
 from kontingent.app import Services
 from kontingent.booking.model import SlotTaken
 from kontingent.booking.service import BookingView
+from kontingent.cli import app
 from kontingent.clock import FixedClock
 from kontingent.inventory import repository as inventory_repo
 from kontingent.inventory.feed import FEED_DAYS
-from kontingent.inventory.phone_share import release_phone_seats
+from kontingent.inventory.phone_share import change_share, release_phone_seats
 from kontingent.inventory.service import Inventory
 from kontingent.schema import contingents, slots
 from tests.integration.test_races import claims, ledger_problems, race
@@ -295,3 +300,56 @@ async def test_web_and_phone_bookings_racing_for_one_slot_never_overbook(
         await assert_kept(services.db)
         async with services.db.write() as conn:  # changed_rows puts capacity back: empty first
             await conn.execute(update(slots).where(where).values(booked=0))
+
+
+async def test_changing_a_share_spreads_it_over_the_slots_after_the_lead(
+    services: Services,
+) -> None:
+    slot_id, capacity = await first_slot(services)  # starts within the lead: keeps nothing
+    [far] = await reserve_around(services, (72,))
+    await hold(services, far, booked=capacity - 1, reserved=0)  # one seat left to keep
+    async with services.db.read() as conn:
+        contingent_id = (
+            await conn.execute(select(slots.c.contingent_id).where(slots.c.id == slot_id))
+        ).scalar_one()
+
+    count = await change_share(services.db, services.inventory, contingent_id, 50, T0, LEAD)
+    async with services.db.read() as conn:
+        rows = (
+            await conn.execute(
+                select(slots.c.id, slots.c.starts_at, slots.c.phone_reserved).where(
+                    slots.c.contingent_id == contingent_id
+                )
+            )
+        ).all()
+    after = {r.id: r.phone_reserved for r in rows if r.starts_at > T0 + LEAD}
+    assert count == len(after) < len(rows)
+    assert all(r.phone_reserved == 0 for r in rows if r.id not in after)
+    assert after.pop(far) == 1  # capped at the seats it had free
+    assert set(after.values()) == {capacity // 2}  # half of every other slot's seats
+    assert slot_id in await offered(services, phone=False)
+    assert await change_share(services.db, services.inventory, 10**6, 20, T0, LEAD) is None
+    with pytest.raises(ValueError, match="from 0 to 100"):
+        await change_share(services.db, services.inventory, contingent_id, 101, T0, LEAD)
+    await assert_kept(services.db)
+
+
+def test_the_command_sets_a_share_and_names_what_is_wrong(
+    sqlite_template: Path, tmp_path: Path
+) -> None:
+    """`kontingent phone-share` (the test data's slots lie in the past of the real clock)."""
+    database = tmp_path / "k.sqlite3"
+    shutil.copy(sqlite_template, database)
+    url = ["--database-url", f"sqlite+aiosqlite:///{database}"]
+    done = CliRunner().invoke(app, ["phone-share", "1", "30", *url])
+    assert done.exit_code == 0, done.output
+    assert "contingent 1 keeps 30 % for the hotline" in done.output
+    with sqlite3.connect(database) as conn:
+        assert (
+            conn.execute("SELECT phone_share_percent FROM contingents WHERE id = 1").fetchone()[0]
+            == 30
+        )
+    unknown = CliRunner().invoke(app, ["phone-share", "999999", "30", *url])
+    assert unknown.exit_code == 2 and "no contingent 999999" in unknown.output
+    too_much = CliRunner().invoke(app, ["phone-share", "1", "101", *url])
+    assert too_much.exit_code == 2 and "from 0 to 100" in too_much.output
