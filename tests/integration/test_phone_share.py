@@ -26,7 +26,7 @@ from kontingent.app import Services
 from kontingent.booking.model import SlotTaken
 from kontingent.booking.service import BookingView
 from kontingent.cli import app
-from kontingent.clock import FixedClock
+from kontingent.clock import BERLIN, FixedClock
 from kontingent.inventory import repository as inventory_repo
 from kontingent.inventory.feed import FEED_DAYS
 from kontingent.inventory.phone_share import change_share, release_phone_seats
@@ -227,6 +227,28 @@ async def test_the_scheduler_releases_reserves_and_drops_the_cached_offers(
     assert (await cached.offers(BIELEFELD, JNJ, limit=1)).offers[0].slot_ids == [slot_id]
     after = await cached.offers(BIELEFELD, JNJ, 2, limit=1, phone=True)
     assert after.offers[0].slot_ids == [slot_id, slot_id]
+
+
+async def test_a_booking_counted_into_the_cache_changes_each_channels_readings_once(
+    services: Services, clock: FixedClock
+) -> None:
+    """The phone's readings and the public ones of a day are kept apart: a booking's seat
+    comes off each once, not twice off both."""
+    cached = Inventory(services.db, clock, ttl_s=60)
+    slot_id, _ = await first_slot(services)
+    await hold(services, slot_id, booked=0, reserved=2)
+    catalogue = await cached.catalogue()
+    day = (await cached.slot(slot_id)).starts_at.astimezone(BERLIN).date()
+
+    async def seats(phone: bool) -> int:
+        reads = cached.reads(BIELEFELD, JNJ, catalogue, phone=phone)
+        await reads.slots(day)  # the day's slots read, so a booking's seats find their day
+        return (await reads.seats(day, day)).seats[day.toordinal()]
+
+    public, agents = await seats(False), await seats(True)
+    assert agents == public + 2
+    cached.seats_taken(BIELEFELD, JNJ, {slot_id: 1})
+    assert (await seats(False), await seats(True)) == (public - 1, agents - 1)
 
 
 async def test_the_jobs_run_the_release(services: Services, clock: FixedClock) -> None:
