@@ -297,13 +297,18 @@ async def slot_days_drift(conn: asyncpg.Connection) -> int:
             """
             SELECT count(*) FROM (
                 SELECT centre_id, vaccine_code, day, bookable_from,
-                       sum(capacity) AS capacity, sum(booked) AS booked
+                       sum(capacity) AS capacity, sum(booked) AS booked,
+                       sum(phone_reserved) AS phone_reserved
                 FROM slots WHERE bookable_from IS NOT NULL
                 GROUP BY centre_id, vaccine_code, day, bookable_from
             ) s
-            FULL JOIN (SELECT * FROM slot_days WHERE capacity <> 0 OR booked <> 0) d
+            FULL JOIN (
+                SELECT * FROM slot_days
+                WHERE capacity <> 0 OR booked <> 0 OR phone_reserved <> 0
+            ) d
                 USING (centre_id, vaccine_code, day, bookable_from)
             WHERE s.capacity IS DISTINCT FROM d.capacity OR s.booked IS DISTINCT FROM d.booked
+               OR s.phone_reserved IS DISTINCT FROM d.phone_reserved
             """
         )
     )

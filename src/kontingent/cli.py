@@ -69,7 +69,7 @@ def _migrate(settings: Settings) -> None:
 
 
 def _seed(settings: Settings) -> None:
-    from kontingent.demo.seed import seed_demo
+    from kontingent.demo.seed import DemoSize, seed_demo
 
     with Progress(
         TextColumn("seeding demo data"), BarColumn(), MofNCompleteColumn(), console=console
@@ -79,7 +79,8 @@ def _seed(settings: Settings) -> None:
         def report(_: str, done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        seeded = _run(lambda db: seed_demo(db, SystemClock(), progress=report), settings)
+        size = DemoSize(phone_share_percent=settings.phone_share_percent)
+        seeded = _run(lambda db: seed_demo(db, SystemClock(), size, report), settings)
     if seeded:
         console.print("demo data loaded")
         return
@@ -149,6 +150,40 @@ def open_day(
     where = f"centre {centre}" if centre is not None else "every centre"
     state = "opened" if added else "was open already"
     console.print(f"{when} ({name}) {state} for {where}; offers show it within seconds")
+
+
+@app.command("phone-share")
+def phone_share(
+    contingent: Annotated[int, typer.Argument(help="the contingent's id")],
+    percent: Annotated[int, typer.Argument(help="its seats kept for the hotline, 0 to 100")],
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Set one contingent's phone share: the percentage of its seats kept for the hotline
+    until KONTINGENT_PHONE_RELEASE_HOURS before each slot (new contingents get
+    KONTINGENT_PHONE_SHARE_PERCENT)."""
+    from datetime import timedelta
+
+    from kontingent.inventory.phone_share import change_share
+    from kontingent.inventory.service import Inventory
+
+    if not 0 <= percent <= 100:
+        console.print(f"[red]error:[/red] the share is a percentage from 0 to 100, not {percent}")
+        raise typer.Exit(2)
+    settings = _settings(database_url=database_url)
+    lead = timedelta(hours=settings.phone_release_hours)
+
+    async def work(db: Database) -> int | None:
+        clock = SystemClock()
+        return await change_share(db, Inventory(db, clock), contingent, percent, clock.now(), lead)
+
+    count = _run(work, settings)
+    if count is None:
+        console.print(f"[red]error:[/red] there is no contingent {contingent}")
+        raise typer.Exit(2)
+    console.print(
+        f"contingent {contingent} keeps {percent} % for the hotline, spread over {count} "
+        f"slot(s) starting more than {settings.phone_release_hours} h ahead"
+    )
 
 
 @app.command()

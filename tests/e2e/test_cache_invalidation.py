@@ -57,7 +57,7 @@ async def _prepare(schema: str, secret: str) -> str:
             await conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
         await upgrade(db.engine)
         clock = SystemClock()
-        await seed_demo(db, clock, DemoSize(weeks=4, centres=2))
+        await seed_demo(db, clock, DemoSize(weeks=4, centres=2, phone_share_percent=0))
         return (await mint_tokens(db, secret, [phone(0)], clock.now()))[0]
     finally:
         await db.dispose()

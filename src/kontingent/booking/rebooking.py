@@ -1,7 +1,8 @@
 """Rebooking: move a booking to another offer for the same persons.
 
 Invariants kept here:
-- One transaction takes the new seats (the same conditional UPDATE as booking), frees the old
+- One transaction takes the new seats (the same conditional UPDATE as booking: a rebooking
+  on the phone channel may take the seats kept for it, any other may not), frees the old
   ones, replaces the appointments and queues the new confirmation with the iCalendar CANCEL
   of the dates given up; when a new seat was taken meanwhile nothing changes and SlotTaken
   carries fresh offers.
@@ -24,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from kontingent.booking import model
 from kontingent.booking import repository as repo
 from kontingent.booking.model import BookingView, SlotTaken
+from kontingent.booking.pg_statement import PHONE
 from kontingent.booking.service import (
     Booking,
     Plan,
@@ -38,7 +40,12 @@ from kontingent.notifications.messages import moved_messages
 
 
 async def rebook(
-    booking: Booking, code_text: str, birth_date_text: str, slot_ids: Sequence[int]
+    booking: Booking,
+    code_text: str,
+    birth_date_text: str,
+    slot_ids: Sequence[int],
+    *,
+    channel: str = "web",
 ) -> BookingView:
     code, born = booking.identify(code_text, birth_date_text)
     async with booking.db.read() as conn:
@@ -52,7 +59,7 @@ async def rebook(
         return current
     try:
         view, old = await booking.db.run_write(
-            partial(_move, booking, plan=plan, code=code, before=current)
+            partial(_move, booking, plan=plan, code=code, before=current, channel=channel)
         )
     except SlotTaken as exc:
         await booking.attach_fresh_offers(exc, plan)
@@ -78,7 +85,13 @@ async def _plan(booking: Booking, current: BookingView, slot_ids: Sequence[int])
 
 
 async def _move(
-    booking: Booking, conn: AsyncConnection, *, plan: Plan, code: str, before: BookingView
+    booking: Booking,
+    conn: AsyncConnection,
+    *,
+    plan: Plan,
+    code: str,
+    before: BookingView,
+    channel: str,
 ) -> tuple[BookingView, tuple[int, str]]:
     """The rebooking transaction; the new view and the (centre, vaccine) it left."""
     now = booking.clock.now()
@@ -93,7 +106,8 @@ async def _move(
     # Only the difference moves, so an offer sharing a slot with the old one still fits.
     take = {s: n - held.get(s, 0) for s, n in wanted.items() if n > held.get(s, 0)}
     give = {s: n - wanted.get(s, 0) for s, n in held.items() if n > wanted.get(s, 0)}
-    if take and not await repo.take_seats(conn, take, now, plan.catalogue.campaign.booking_until):
+    until = plan.catalogue.campaign.booking_until
+    if take and not await repo.take_seats(conn, take, now, until, phone=channel == PHONE):
         raise SlotTaken(
             "an appointment of this offer was taken meanwhile: choose one of the fresh "
             "offers; your booking is unchanged",

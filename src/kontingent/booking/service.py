@@ -401,12 +401,13 @@ class Booking:
         )
 
     async def rebook(
-        self, code_text: str, birth_date_text: str, slot_ids: Sequence[int]
+        self, code_text: str, birth_date_text: str, slot_ids: Sequence[int], *, channel: str = "web"
     ) -> BookingView:
-        """Move a booking to another offer for the same persons (booking/rebooking.py)."""
+        """Move a booking to another offer for the same persons (booking/rebooking.py);
+        `channel` "phone" may take the seats kept for the hotline, as a phone booking does."""
         from kontingent.booking import rebooking  # it builds on this module
 
-        return await rebooking.rebook(self, code_text, birth_date_text, slot_ids)
+        return await rebooking.rebook(self, code_text, birth_date_text, slot_ids, channel=channel)
 
 
 def _slot_taken() -> SlotTaken:

@@ -188,7 +188,9 @@ def test_slot_taken_meanwhile_shows_fresh_offers_and_keeps_the_data(
     page.get_by_label("E-Mail-Adresse").fill("kaethe@example.org")
     taken = int(key.split("-")[0])
     with sqlite3.connect(server.database, timeout=10) as conn:  # someone else was quicker
-        conn.execute("UPDATE slots SET booked = capacity WHERE id = ?", (taken,))
+        conn.execute(
+            "UPDATE slots SET booked = capacity, phone_reserved = 0 WHERE id = ?", (taken,)
+        )
     page.get_by_role("button", name="Verbindlich buchen").click()
 
     expect(page.locator(".notice")).to_contain_text("gerade von jemand anderem gebucht")
