@@ -398,7 +398,13 @@ def _retake(
 
 def _refused(portal: Portal, exc: KontingentError, key: str, flat: dict[str, str]) -> Response[Any]:
     errors = forms.messages(exc, portal.t)
-    if exc.code in ("invalid_offer", "unknown_slot", "slot_not_bookable", "vaccine_mismatch"):
+    if exc.code in (
+        "invalid_offer",
+        "unknown_slot",
+        "slot_not_bookable",
+        "vaccine_mismatch",
+        "centre_closed",
+    ):
         return _retake(portal, key, flat, errors=errors)
     if exc.code == "token_used":  # a new confirmation is needed: keep the typing meanwhile
         portal.save(token=None, offer=key, draft=forms.shown(flat))
