@@ -33,7 +33,9 @@ from litestar.params import FromPath
 
 from kontingent.booking.model import normalise_code
 from kontingent.booking.service import SlotTaken
+from kontingent.eligibility.service import EligibilityAnswer
 from kontingent.errors import KontingentError, NotFound, Unauthorized
+from kontingent.i18n import Translator
 from kontingent.inventory.repository import Catalogue
 from kontingent.notifications.texts import bring_along
 from kontingent.ratelimit.service import limited
@@ -45,16 +47,22 @@ from kontingent.web.page import Portal
 from kontingent.web.queue import gate
 from kontingent.web.session import Round
 from kontingent.web.views import (
+    ANY_DAY,
     OfferCard,
+    When,
     address_of,
     booking_card,
     choice,
     dose_lines,
+    first_dose_limit,
+    home_centre,
     intro_key,
 )
+from kontingent.web.week import PART_TEXT, DayChoice, Links, WeekView, week_choice
 
 AnyRequest = Request[Any, Any, Any]
 AGAIN = "/choose/again"
+NO_DAY = DayChoice()
 
 
 def claims_of(portal: Portal) -> TokenClaims | None:
@@ -100,8 +108,10 @@ async def _choice_page(
     kept: Round | None = None,
     first_centre: int | None = None,
     notice: str | None = None,
+    days: DayChoice = NO_DAY,
 ) -> Response[Any]:
-    """The offers page; with `retake`, each offer books at once with the data kept."""
+    """The offers page; with `retake`, each offer books at once with the data kept; else
+    with the week view above the offers (`days`: the day and part chosen there)."""
     flow, t = portal.flow, portal.t
     assert flow.born is not None and flow.postcode is not None
     answer = await portal.services.eligibility.check(flow.born, flow.postcode, flow.district)
@@ -115,11 +125,15 @@ async def _choice_page(
     code = vaccine if vaccine in codes else codes[0]
     if pair is not None and pair.codes:
         code = vaccine if vaccine in pair.codes else pair.codes[0]
+    asking = pair is not None and pair.ask
+    week, when = None, ANY_DAY
+    if retake is None and not asking:
+        week, days, when = await _week(portal, answer, catalogue, code, persons, first_centre, days)
+        notice = notice or (t("week.dropped") if days.dropped else None)
     view = await choice(
-        portal.services.inventory, answer, code, persons, t, first_centre=first_centre
+        portal.services.inventory, answer, code, persons, t, first_centre=first_centre, when=when
     )
     waitlist = f"/waitlist?centre={view.home_id}&vaccine={code}&persons={persons}"
-    asking = pair is not None and pair.ask
     common: dict[str, Any] = {
         "vaccines": [catalogue.vaccines[c] for c in (pair.codes if pair and pair.codes else codes)],
         "vaccine": code,
@@ -133,6 +147,9 @@ async def _choice_page(
         "back_url": None,
         "kept": kept,
         "intro": t(intro_key(catalogue.vaccines[code])),
+        "week": week,
+        "day_fields": days.hidden(),
+        "offers_title": _offers_title(when, t),
     }
     if retake is None:
         return portal.render(
@@ -161,6 +178,42 @@ async def _choice_page(
         button=t("choose.take_book"),
         **common,
     )
+
+
+async def _week(
+    portal: Portal,
+    answer: EligibilityAnswer,
+    catalogue: Catalogue,
+    code: str,
+    persons: int,
+    first_centre: int | None,
+    days: DayChoice,
+) -> tuple[WeekView, DayChoice, When]:
+    """The week view of the centre whose offers come first (see views.home_centre)."""
+    home = home_centre(catalogue, answer.district_id, answer.decision.centres, first_centre)
+    first_days = first_dose_limit(catalogue, answer, code, portal.now)
+    links = Links(code, persons, first_centre)
+    return await week_choice(
+        portal.services.inventory,
+        catalogue,
+        home,
+        catalogue.vaccines[code],
+        persons,
+        first_days,
+        days,
+        links,
+        portal.t,
+    )
+
+
+def _offers_title(when: When, t: Translator) -> str | None:
+    if when.day is not None and when.part is not None:
+        return t("week.offers.part", day=t.day(when.day), part=t(PART_TEXT[when.part]))
+    if when.day is not None:
+        return t("week.offers.day", day=t.day(when.day))
+    if when.since is not None:
+        return t("week.offers.since", day=t.day(when.since))
+    return None
 
 
 def _partner_form(pair: Couple | None, kept: Round | None) -> dict[str, Any] | None:
@@ -202,9 +255,10 @@ async def choose(request: AnyRequest) -> Response[Any]:
     asked = _asked(portal, query)
     persons = 2 if asked.get("persons") == "2" else 1
     vaccine, centre = asked.get("vaccine"), _int(asked.get("centre", ""))
+    days = DayChoice.of(query)
     if "offer" in asked:
-        return await _picked(portal, asked["offer"], vaccine, persons)
-    return await _choice_page(portal, vaccine, persons, first_centre=centre)
+        return await _picked(portal, asked["offer"], vaccine, persons, days)
+    return await _choice_page(portal, vaccine, persons, first_centre=centre, days=days)
 
 
 @get("/choose/again")
@@ -230,7 +284,9 @@ def _int(text: str) -> int | None:
     return int(text) if text.isdigit() and len(text) < 10 else None
 
 
-async def _picked(portal: Portal, key: str, vaccine: str | None, persons: int) -> Response[Any]:
+async def _picked(
+    portal: Portal, key: str, vaccine: str | None, persons: int, days: DayChoice
+) -> Response[Any]:
     """An offer's button, pressed with the filter's current choice: on to the details when
     the offer is what is chosen there, else the offers of the new choice, saying why."""
     slot_ids = forms.parse_offer(key)
@@ -247,7 +303,7 @@ async def _picked(portal: Portal, key: str, vaccine: str | None, persons: int) -
     notice = portal.t(
         "choose.changed", vaccine=chosen.name, offered=catalogue.vaccines[offered].name
     )
-    return await _choice_page(portal, chosen.code, persons, notice=notice)
+    return await _choice_page(portal, chosen.code, persons, notice=notice, days=days)
 
 
 async def offer_summary(portal: Portal, slot_ids: list[int]) -> tuple[OfferCard, str, str, str]:
