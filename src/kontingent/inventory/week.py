@@ -166,6 +166,7 @@ async def read_week(
     end = start + timedelta(days=WEEK_DAYS - 1)
     first = max(start, facts.earliest_day)
     if inventory.vaccine_open(catalogue, vaccine.code) and first <= min(end, last_day):
+        await inventory.release_checked(centre.id, vaccine.code)  # as the offers do
         reads = inventory.reads(centre.id, vaccine.code, catalogue)
         last = end + timedelta(days=vaccine.interval_max_days if vaccine.doses > 1 else 0)
         seats = dict((await reads.seats(first, last)).seats)
