@@ -18,6 +18,7 @@ from sqlalchemy import delete, select
 
 from kontingent.app import Services
 from kontingent.clock import BERLIN
+from kontingent.errors import Conflict
 from kontingent.inventory import days as day_repo
 from kontingent.schema import opened_days, slots
 from tests.integration.api.conftest import GetToken
@@ -69,3 +70,18 @@ async def test_the_same_slots_book_once_an_admin_opened_the_day(
     response = await book(client, await get_token(0), [person(0)], ids)
     assert response.status_code == 201, response.text
     assert [await slot_booked(client, i) for i in ids] == [1, 1]
+
+
+async def test_a_rebooking_onto_a_closed_holiday_is_refused_too(
+    client: AsyncTestClient[Litestar], svc: Services, get_token: GetToken
+) -> None:
+    offer = (await svc.inventory.offers(BIELEFELD, "AZ", limit=1)).offers[0]
+    response = await book(client, await get_token(0), [person(0)], offer.slot_ids)
+    assert response.status_code == 201, response.text
+    code = response.json()["code"]
+    ids = [await slot_at(svc, FIRST), await slot_at(svc, GOOD_FRIDAY)]
+    with pytest.raises(Conflict) as refused:
+        await svc.booking.rebook(code, person(0)["birth_date"], ids)
+    assert refused.value.code == "centre_closed"
+    assert [await slot_booked(client, i) for i in ids] == [0, 0]
+    assert [await slot_booked(client, i) for i in offer.slot_ids] == [1, 1]
