@@ -72,10 +72,11 @@ class DayChoice:
 
 
 def _date(text: str | None) -> tuple[date | None, bool]:
+    """(the day, whether `text` was something else than one written as YYYY-MM-DD)."""
     if not text:
         return None, False
     try:
-        return date.fromisoformat(text[:10]), len(text) != 10
+        return (date.fromisoformat(text), False) if len(text) == 10 else (None, True)
     except ValueError:
         return None, True
 
