@@ -33,9 +33,7 @@ from litestar.params import FromPath
 
 from kontingent.booking.model import normalise_code
 from kontingent.booking.service import SlotTaken
-from kontingent.eligibility.service import EligibilityAnswer
 from kontingent.errors import KontingentError, NotFound, Unauthorized
-from kontingent.i18n import Translator
 from kontingent.inventory.repository import Catalogue
 from kontingent.notifications.texts import bring_along
 from kontingent.ratelimit.service import limited
@@ -49,16 +47,13 @@ from kontingent.web.session import Round
 from kontingent.web.views import (
     ANY_DAY,
     OfferCard,
-    When,
     address_of,
     booking_card,
     choice,
     dose_lines,
-    first_dose_limit,
-    home_centre,
     intro_key,
 )
-from kontingent.web.week import PART_TEXT, DayChoice, Links, WeekView, week_choice
+from kontingent.web.week import DayChoice, offers_title, page_week
 
 AnyRequest = Request[Any, Any, Any]
 AGAIN = "/choose/again"
@@ -128,7 +123,9 @@ async def _choice_page(
     asking = pair is not None and pair.ask
     week, when = None, ANY_DAY
     if retake is None and not asking:
-        week, days, when = await _week(portal, answer, catalogue, code, persons, first_centre, days)
+        week, days, when = await page_week(
+            portal, answer, catalogue, code, persons, first_centre, days
+        )
         notice = notice or (t("week.dropped") if days.dropped else None)
     view = await choice(
         portal.services.inventory, answer, code, persons, t, first_centre=first_centre, when=when
@@ -149,7 +146,7 @@ async def _choice_page(
         "intro": t(intro_key(catalogue.vaccines[code])),
         "week": week,
         "day_fields": days.hidden(),
-        "offers_title": _offers_title(when, t),
+        "offers_title": offers_title(when, t),
     }
     if retake is None:
         return portal.render(
@@ -178,42 +175,6 @@ async def _choice_page(
         button=t("choose.take_book"),
         **common,
     )
-
-
-async def _week(
-    portal: Portal,
-    answer: EligibilityAnswer,
-    catalogue: Catalogue,
-    code: str,
-    persons: int,
-    first_centre: int | None,
-    days: DayChoice,
-) -> tuple[WeekView, DayChoice, When]:
-    """The week view of the centre whose offers come first (see views.home_centre)."""
-    home = home_centre(catalogue, answer.district_id, answer.decision.centres, first_centre)
-    first_days = first_dose_limit(catalogue, answer, code, portal.now)
-    links = Links(code, persons, first_centre)
-    return await week_choice(
-        portal.services.inventory,
-        catalogue,
-        home,
-        catalogue.vaccines[code],
-        persons,
-        first_days,
-        days,
-        links,
-        portal.t,
-    )
-
-
-def _offers_title(when: When, t: Translator) -> str | None:
-    if when.day is not None and when.part is not None:
-        return t("week.offers.part", day=t.day(when.day), part=t(PART_TEXT[when.part]))
-    if when.day is not None:
-        return t("week.offers.day", day=t.day(when.day))
-    if when.since is not None:
-        return t("week.offers.since", day=t.day(when.since))
-    return None
 
 
 def _partner_form(pair: Couple | None, kept: Round | None) -> dict[str, Any] | None:

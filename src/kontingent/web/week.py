@@ -17,8 +17,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
+from kontingent.eligibility.service import EligibilityAnswer
 from kontingent.i18n import N_, Translator
 from kontingent.inventory.cache import Availability
 from kontingent.inventory.model import Centre, FreeSlot, Vaccine
@@ -26,7 +28,10 @@ from kontingent.inventory.pairing import PARTS, DayRanges, minute_of_day
 from kontingent.inventory.repository import Catalogue
 from kontingent.inventory.service import Inventory
 from kontingent.inventory.week import DayState, Week, WeekDay, read_week
-from kontingent.web.views import When
+from kontingent.web.views import When, first_dose_limit, home_centre
+
+if TYPE_CHECKING:
+    from kontingent.web.page import Portal
 
 STATE_TEXT = {
     DayState.FULL: N_("week.full"),
@@ -222,3 +227,39 @@ async def week_choice(
     when = When(choice.day, choice.part, since)
     view = week_view(week, choice, links, t, parts, one_dose=vaccine.doses == 1)
     return view, choice, when
+
+
+async def page_week(
+    portal: Portal,
+    answer: EligibilityAnswer,
+    catalogue: Catalogue,
+    code: str,
+    persons: int,
+    first_centre: int | None,
+    days: DayChoice,
+) -> tuple[WeekView, DayChoice, When]:
+    """The week view of the centre whose offers come first (see views.home_centre)."""
+    home = home_centre(catalogue, answer.district_id, answer.decision.centres, first_centre)
+    first_days = first_dose_limit(catalogue, answer, code, portal.now)
+    links = Links(code, persons, first_centre)
+    return await week_choice(
+        portal.services.inventory,
+        catalogue,
+        home,
+        catalogue.vaccines[code],
+        persons,
+        first_days,
+        days,
+        links,
+        portal.t,
+    )
+
+
+def offers_title(when: When, t: Translator) -> str | None:
+    if when.day is not None and when.part is not None:
+        return t("week.offers.part", day=t.day(when.day), part=t(PART_TEXT[when.part]))
+    if when.day is not None:
+        return t("week.offers.day", day=t.day(when.day))
+    if when.since is not None:
+        return t("week.offers.since", day=t.day(when.since))
+    return None
