@@ -18,6 +18,9 @@ Invariants kept here:
   booking service refuses slots of another one.
 - A link naming centre, vaccine and persons (the waitlist SMS) opens those offers, also after
   the person first had to go through the eligibility and phone steps.
+- The day and part of day chosen in the week view (web/week.py) travel in the query of its
+  links and as hidden fields of the filter form, never in the flow cookie: a link or a
+  bookmark shows the same day, and changing the vaccine keeps it.
 - The booking service decides everything; this module only words its answers.
 """
 
