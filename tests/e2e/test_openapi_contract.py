@@ -61,6 +61,7 @@ DATA_REFUSALS = {
         "not_eligible",
     },
     "GET /api/v1/centres/{centre_id}/offers": {"unknown_vaccine"},
+    "GET /api/v1/centres/{centre_id}/days": {"unknown_vaccine"},
 }
 # ... and on any operation that takes a birth date.
 DATA_REFUSALS_ANYWHERE = {"invalid_birth_date"}

@@ -9,6 +9,8 @@ Invariants kept here:
   admission books once (recorded with the booking, so only a booking that committed uses it
   up, and a retry of that booking with its Idempotency-Key still gets the stored answer).
 - Cancelling frees the seats in the same transaction and drops the cached availability.
+- No slot on a day its centre is closed (a public holiday nobody opened) is booked or
+  rebooked to, whoever sends its id: 409 `centre_closed`.
 """
 
 from __future__ import annotations
@@ -31,8 +33,9 @@ from kontingent.checkin.model import sign_ticket
 from kontingent.clock import Clock
 from kontingent.db import Database
 from kontingent.eligibility.model import booking_refusal
-from kontingent.errors import InvalidInput, NotFound
+from kontingent.errors import Conflict, InvalidInput, NotFound
 from kontingent.i18n import pick
+from kontingent.inventory.closures import holiday_name
 from kontingent.inventory.model import Appointment, Centre, Vaccine, local_day
 from kontingent.inventory.repository import Catalogue
 from kontingent.inventory.schemas import OfferOut
@@ -218,6 +221,7 @@ class Booking:
                     reason=refused[0],
                     slot_id=slot.id,
                 )
+        check_open(catalogue, slots)
 
     def check_eligible(
         self,
@@ -447,3 +451,18 @@ def _check_vaccine(booked: Vaccine, chosen: str | None) -> None:
             offered=booked.code,
             chosen=chosen,
         )
+
+
+def check_open(catalogue: Catalogue, slots: Sequence[model.SlotInfo]) -> None:
+    """Refuse a slot on a day its centre is closed (a public holiday nobody opened): offers
+    never show one, but a client may post slot ids it found elsewhere."""
+    for slot in slots:
+        day = local_day(slot.starts_at)
+        if catalogue.closures.closed(slot.centre_id, day):
+            raise Conflict(
+                f"centre {slot.centre_id} is closed on {day.isoformat()} ({holiday_name(day)}): "
+                "take a current offer",
+                code="centre_closed",
+                slot_id=slot.id,
+                day=day.isoformat(),
+            )

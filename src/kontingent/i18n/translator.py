@@ -16,7 +16,7 @@ import functools
 from datetime import date, datetime
 
 from babel.core import Locale
-from babel.dates import format_date, format_time
+from babel.dates import format_date, format_skeleton, format_time
 from babel.lists import format_list
 from babel.numbers import format_decimal
 from babel.units import format_unit
@@ -78,6 +78,10 @@ class Translator:
         """Montag, 12. Januar 2026 / Monday, 12 January 2026."""
         d = at.astimezone(BERLIN).date() if isinstance(at, datetime) else at
         return format_date(d, "full", locale=self.locale)
+
+    def day_short(self, d: date) -> str:
+        """Mo., 14. Dez. / Mon 14 Dec: a day of a week view, short enough for a narrow column."""
+        return format_skeleton("MMMEd", d, locale=self.locale)
 
     def time(self, at: datetime) -> str:
         """08:00 Uhr / 08:00."""

@@ -15,6 +15,8 @@ from kontingent.inventory.schemas import (
     AlternativeOut,
     AvailabilityOut,
     CentreOut,
+    DayOut,
+    DaysOut,
     OfferOut,
     OffersOut,
     SlotOut,
@@ -22,6 +24,7 @@ from kontingent.inventory.schemas import (
     maybe_berlin,
 )
 from kontingent.inventory.service import Inventory
+from kontingent.inventory.week import read_week
 from kontingent.services import Services
 
 
@@ -64,6 +67,38 @@ async def centre_offers(
             AlternativeOut(a.centre.id, a.centre.name, a.distance_km, a.free_offers)
             for a in view.alternatives
         ],
+    )
+
+
+@get(
+    "/centres/{centre_id:int}/days",
+    description="Per day of one week, how many pairs (one-dose vaccines: appointments) could "
+    "be booked with the first dose that day, or why none: the portal's week view. `from`: any "
+    "day of the week wanted (default: this week); weeks run from this one to the one 31 days "
+    "ahead, and a day outside them gives the nearest.",
+)
+async def centre_days(
+    services: NamedDependency[Services],
+    centre_id: FromPath[int],
+    vaccine: Annotated[str, QueryParameter(min_length=1, max_length=40)],
+    request: Request[Any, Any, Any],
+    persons: Annotated[int, QueryParameter(ge=1, le=2)] = 1,
+    from_: Annotated[
+        date | None, QueryParameter(name="from", description="a day of the week wanted")
+    ] = None,
+) -> DaysOut:
+    await services.limits.enforce(request.scope, "offers")
+    centre, found = await services.inventory.lookup(centre_id, vaccine)
+    catalogue = await services.inventory.catalogue()
+    week = await read_week(services.inventory, catalogue, centre, found, from_, persons)
+    return DaysOut(
+        centre.id,
+        found.code,
+        persons,
+        week.start,
+        week.previous,
+        week.next,
+        [DayOut(d.day, d.state.value, d.free) for d in week.days],
     )
 
 
@@ -115,6 +150,6 @@ async def slot(inventory: NamedDependency[Inventory], slot_id: FromPath[int]) ->
 
 router = Router(
     "/",
-    route_handlers=[list_centres, list_vaccines, centre_offers, availability, slot],
+    route_handlers=[list_centres, list_vaccines, centre_offers, centre_days, availability, slot],
     tags=["inventory"],
 )

@@ -102,3 +102,23 @@ class SlotOut(msgspec.Struct):
     start: datetime
     capacity: int
     booked: int
+
+
+class DayOut(msgspec.Struct):
+    day: date
+    # free, full (booked out), closed (a public holiday), past, too_soon (the lead time),
+    # not_bookable (outside the campaign)
+    state: str
+    free: int  # pairs (one-dose vaccines: appointments) with the first dose this day
+
+
+class DaysOut(msgspec.Struct):
+    """One week (Monday to Sunday) of first-dose days at a centre, for one or two persons."""
+
+    centre_id: int
+    vaccine: str
+    persons: int
+    week: date  # its Monday
+    previous_week: date | None  # None: this week holds today
+    next_week: date | None  # None: the last week offered (31 days ahead)
+    days: list[DayOut]

@@ -169,6 +169,10 @@ class Inventory:
 
         return (await self.days_cache.get(key, load)).next_release_at
 
+    async def release_checked(self, centre_id: int, vaccine_code: str) -> datetime | None:
+        """`_release_checked` for readers other than `find` (the week view, week.py)."""
+        return await self._release_checked(self._family(centre_id, vaccine_code))
+
     def slots_changed(self, centre_id: int, vaccine_code: str) -> None:
         """Seats may have come free (cancellation, rebooking, a contingent released now)."""
         self._forget(self._family(centre_id, vaccine_code))

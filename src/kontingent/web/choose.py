@@ -18,6 +18,9 @@ Invariants kept here:
   booking service refuses slots of another one.
 - A link naming centre, vaccine and persons (the waitlist SMS) opens those offers, also after
   the person first had to go through the eligibility and phone steps.
+- The day and part of day chosen in the week view (web/week.py) travel in the query of its
+  links and as hidden fields of the filter form, never in the flow cookie: a link or a
+  bookmark shows the same day, and changing the vaccine keeps it.
 - The booking service decides everything; this module only words its answers.
 """
 
@@ -45,6 +48,7 @@ from kontingent.web.page import Portal
 from kontingent.web.queue import gate
 from kontingent.web.session import Round
 from kontingent.web.views import (
+    ANY_DAY,
     OfferCard,
     address_of,
     booking_card,
@@ -54,9 +58,11 @@ from kontingent.web.views import (
     intro_key,
     spelled,
 )
+from kontingent.web.week import DayChoice, offers_title, page_week
 
 AnyRequest = Request[Any, Any, Any]
 AGAIN = "/choose/again"
+NO_DAY = DayChoice()
 
 
 def claims_of(portal: Portal) -> TokenClaims | None:
@@ -102,8 +108,10 @@ async def _choice_page(
     kept: Round | None = None,
     first_centre: int | None = None,
     notice: str | None = None,
+    days: DayChoice = NO_DAY,
 ) -> Response[Any]:
-    """The offers page; with `retake`, each offer books at once with the data kept."""
+    """The offers page; with `retake`, each offer books at once with the data kept; else
+    with the week view above the offers (`days`: the day and part chosen there)."""
     flow, t = portal.flow, portal.t
     assert flow.born is not None and flow.postcode is not None
     answer = await portal.services.eligibility.check(flow.born, flow.postcode, flow.district)
@@ -117,11 +125,17 @@ async def _choice_page(
     code = vaccine if vaccine in codes else codes[0]
     if pair is not None and pair.codes:
         code = vaccine if vaccine in pair.codes else pair.codes[0]
+    asking = pair is not None and pair.ask
+    week, when = None, ANY_DAY
+    if retake is None and not asking:
+        week, days, when = await page_week(
+            portal, answer, catalogue, code, persons, first_centre, days
+        )
+        notice = notice or (t("week.dropped") if days.dropped else None)
     view = await choice(
-        portal.services.inventory, answer, code, persons, t, first_centre=first_centre
+        portal.services.inventory, answer, code, persons, t, first_centre=first_centre, when=when
     )
     waitlist = f"/waitlist?centre={view.home_id}&vaccine={code}&persons={persons}"
-    asking = pair is not None and pair.ask
     common: dict[str, Any] = {
         "vaccines": [catalogue.vaccines[c] for c in (pair.codes if pair and pair.codes else codes)],
         "vaccine": code,
@@ -135,6 +149,9 @@ async def _choice_page(
         "back_url": None,
         "kept": kept,
         "intro": t(intro_key(catalogue.vaccines[code])),
+        "week": week,
+        "day_fields": days.hidden(),
+        "offers_title": offers_title(when, t),
     }
     if retake is None:
         return portal.render(
@@ -204,9 +221,10 @@ async def choose(request: AnyRequest) -> Response[Any]:
     asked = _asked(portal, query)
     persons = 2 if asked.get("persons") == "2" else 1
     vaccine, centre = asked.get("vaccine"), _int(asked.get("centre", ""))
+    days = DayChoice.of(query)
     if "offer" in asked:
-        return await _picked(portal, asked["offer"], vaccine, persons)
-    return await _choice_page(portal, vaccine, persons, first_centre=centre)
+        return await _picked(portal, asked["offer"], vaccine, persons, days)
+    return await _choice_page(portal, vaccine, persons, first_centre=centre, days=days)
 
 
 @get("/choose/again")
@@ -232,7 +250,9 @@ def _int(text: str) -> int | None:
     return int(text) if text.isdigit() and len(text) < 10 else None
 
 
-async def _picked(portal: Portal, key: str, vaccine: str | None, persons: int) -> Response[Any]:
+async def _picked(
+    portal: Portal, key: str, vaccine: str | None, persons: int, days: DayChoice
+) -> Response[Any]:
     """An offer's button, pressed with the filter's current choice: on to the details when
     the offer is what is chosen there, else the offers of the new choice, saying why."""
     slot_ids = forms.parse_offer(key)
@@ -249,7 +269,7 @@ async def _picked(portal: Portal, key: str, vaccine: str | None, persons: int) -
     notice = portal.t(
         "choose.changed", vaccine=chosen.name, offered=catalogue.vaccines[offered].name
     )
-    return await _choice_page(portal, chosen.code, persons, notice=notice)
+    return await _choice_page(portal, chosen.code, persons, notice=notice, days=days)
 
 
 async def offer_summary(portal: Portal, slot_ids: list[int]) -> tuple[OfferCard, str, str, str]:
@@ -400,7 +420,13 @@ def _retake(
 
 def _refused(portal: Portal, exc: KontingentError, key: str, flat: dict[str, str]) -> Response[Any]:
     errors = forms.messages(exc, portal.t)
-    if exc.code in ("invalid_offer", "unknown_slot", "slot_not_bookable", "vaccine_mismatch"):
+    if exc.code in (
+        "invalid_offer",
+        "unknown_slot",
+        "slot_not_bookable",
+        "vaccine_mismatch",
+        "centre_closed",
+    ):
         return _retake(portal, key, flat, errors=errors)
     if exc.code == "token_used":  # a new confirmation is needed: keep the typing meanwhile
         portal.save(token=None, offer=key, draft=forms.shown(flat))

@@ -59,6 +59,7 @@ _CODE_TEXT = {
     "invalid_offer": N_("err.offer_gone"),
     "unknown_slot": N_("err.offer_gone"),
     "slot_not_bookable": N_("err.offer_gone"),
+    "centre_closed": N_("err.centre_closed"),
     "invalid_code": N_("err.invalid_code"),
     "invalid_birth_date": N_("err.date.format"),
     "booking_not_found": N_("err.booking_not_found"),

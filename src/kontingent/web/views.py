@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from markupsafe import Markup
 
@@ -35,6 +35,7 @@ from kontingent.inventory.repository import Catalogue
 from kontingent.inventory.service import Inventory
 
 HOME_OFFERS = 5
+DAY_OFFERS = 8  # on a chosen day: its times, enough to pick from without a long page
 OTHER_CENTRES = 3
 OTHER_OFFERS = 3
 
@@ -113,6 +114,18 @@ class BookingCard:
     emails: str
 
 
+@dataclass(frozen=True, slots=True)
+class When:
+    """When the first dose should be: a day and part of day, or the first day to look from."""
+
+    day: date | None = None
+    part: str | None = None
+    since: date | None = None
+
+
+ANY_DAY = When()
+
+
 STATUS_TEXT = {"booked": N_("status.booked"), "cancelled": N_("status.cancelled")}
 
 
@@ -159,7 +172,7 @@ def home_centre(
     return catalogue.centres[allowed[0]]
 
 
-def _first_dose_limit(
+def first_dose_limit(
     catalogue: Catalogue, answer: EligibilityAnswer, vaccine_code: str, now: datetime
 ) -> DayRanges | None:
     """The first-dose days to keep to, or None when they are every day a first dose can be
@@ -169,6 +182,13 @@ def _first_dose_limit(
     campaign = catalogue.campaign
     bookable = window_days(campaign.booking_from, campaign.booking_until, local_day(now))
     return None if days == (bookable,) else tuple((r.first, r.last) for r in days)
+
+
+def from_day(days: DayRanges | None, since: date) -> DayRanges:
+    """The first-dose day ranges cut to start at `since` (None: every day, so from `since`)."""
+    if days is None:
+        return ((since, date.max),)
+    return tuple((max(a, since), b) for a, b in days if b >= since)
 
 
 async def _offers(
@@ -188,17 +208,22 @@ async def choice(
     *,
     first_centre: int | None = None,
     exclude: frozenset[int] = frozenset(),
+    when: When = ANY_DAY,
 ) -> Choice:
     """The home centre's offers first (or `first_centre`'s, see home_centre), then the nearest
     allowed centres with free offers. `exclude`: slots the person holds already (a
-    rebooking), so no offer starts with an appointment they have."""
+    rebooking), so no offer starts with an appointment they have. `when`: a chosen day and
+    part of day (more offers at home then: they are that day's times), or the first day to
+    look from (a later week paged to)."""
     catalogue = await inventory.catalogue()
     vaccine = catalogue.vaccines[vaccine_code]
     allowed = answer.decision.centres
-    days = _first_dose_limit(catalogue, answer, vaccine_code, inventory.clock.now())
+    days = first_dose_limit(catalogue, answer, vaccine_code, inventory.clock.now())
+    days = from_day(days, when.since) if when.since else days
     home = home_centre(catalogue, answer.district_id, allowed, first_centre)
     own = home.district_id == answer.district_id
-    wish = OfferWish(persons, HOME_OFFERS + len(exclude), first_days=days)
+    home_limit = DAY_OFFERS if when.day else HOME_OFFERS
+    wish = OfferWish(persons, home_limit + len(exclude), when.day, when.part, days)
     offers, release = await _offers(inventory, catalogue, home, vaccine, wish)
     cards = [
         CentreCard(
@@ -206,7 +231,7 @@ async def choice(
             t("choose.home", name=home.name) if own else home.name,
             address_of(home),
             "",
-            [offer_card(o, vaccine, t) for o in _without(offers, exclude, HOME_OFFERS)],
+            [offer_card(o, vaccine, t) for o in _without(offers, exclude, home_limit)],
             t.at(release) if release else None,
         )
     ]
@@ -218,7 +243,7 @@ async def choice(
     for other in others:
         if len(cards) > OTHER_CENTRES:
             break
-        wish = OfferWish(persons, OTHER_OFFERS + len(exclude), first_days=days)
+        wish = OfferWish(persons, OTHER_OFFERS + len(exclude), when.day, when.part, days)
         found, later = await _offers(inventory, catalogue, other, vaccine, wish)
         found = _without(found, exclude, OTHER_OFFERS)
         releases.append(later)
