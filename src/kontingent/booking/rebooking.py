@@ -10,7 +10,8 @@ Invariants kept here:
   with the old one still fits; asking for the offer the booking already holds (a second
   click) changes nothing.
 - The new offer passes the checks a new booking passes (booking/service.py), for the persons
-  already in the booking; a cancelled booking does not move.
+  already in the booking; a cancelled booking does not move, nor one a centre has recorded an
+  appointment of (checked in, vaccinated, no-show), checked under the booking's lock.
 - Both centres' cached availability is dropped after the commit.
 """
 
@@ -100,6 +101,15 @@ async def _move(
         raise Conflict(
             "this booking was cancelled meanwhile: make a new booking instead",
             code="booking_cancelled",
+        )
+    if await repo.recorded_at_centre(conn, row.id):
+        # Checked in, vaccinated or missed: a move would book a first dose beside the one
+        # the centre recorded. The centre books the second dose on the spot.
+        raise Conflict(
+            "this booking is under way at the centre (checked in, vaccinated or marked as "
+            "missed) and can no longer be moved: the centre or the hotline books the second "
+            "dose",
+            code="booking_under_way",
         )
     held = await repo.booked_seats(conn, row.id)
     wanted = model.seats_per_slot([a.slot_id for a in plan.booked])

@@ -348,6 +348,16 @@ async def lock_booked(conn: AsyncConnection, code: str) -> Row[tuple[object, ...
     return (await conn.execute(query)).first()
 
 
+async def recorded_at_centre(conn: AsyncConnection, booking_id: int) -> bool:
+    """Whether a centre has recorded one of the booking's appointments (checked in,
+    vaccinated, no-show): such a booking is under way and no longer moves as a whole."""
+    query = select(appointments.c.id).where(
+        appointments.c.booking_id == booking_id,
+        appointments.c.status.not_in(("booked", "cancelled")),
+    )
+    return (await conn.execute(query.limit(1))).first() is not None
+
+
 async def booked_seats(conn: AsyncConnection, booking_id: int) -> dict[int, int]:
     """Seats per slot that the booking's booked appointments hold."""
     query = select(appointments.c.slot_id).where(

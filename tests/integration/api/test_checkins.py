@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select
@@ -16,6 +17,7 @@ from sqlalchemy import select
 from kontingent.app import Services
 from kontingent.checkin.model import sign_ticket
 from kontingent.clock import FixedClock
+from kontingent.errors import Conflict
 from kontingent.schema import appointments, bookings
 from kontingent.staff.audit import Actor, Channel, Entry
 from kontingent.staff.model import Role
@@ -151,3 +153,22 @@ async def test_another_centre_the_wrong_day_and_a_cancelled_booking_are_refused(
     admin = await bearer(client, Role.admin)  # an admin may check in at any centre
     error_of(await client.post(URL, json={"code": code}, headers=admin), 409, "booking_cancelled")
     assert await scans(svc) == []
+
+
+async def test_a_booking_checked_in_at_the_door_can_no_longer_be_moved(
+    client: Client, svc: Services, clock: FixedClock, get_token: GetToken
+) -> None:
+    """A rebooking would put a new first dose beside the one the centre recorded."""
+    await add_accounts(svc)
+    booking = await couple(client, get_token, 60)
+    code = booking["code"]
+    clock.set(first_day(booking) - timedelta(hours=1))
+    staff = await bearer(client, Role.centre_staff)
+    assert (await client.post(URL, json={"code": code}, headers=staff)).status_code == 200
+    before = await statuses(svc, code)
+
+    other = await offer_ids(client, persons=2)
+    with pytest.raises(Conflict) as refused:
+        await svc.booking.rebook(code, person(60)["birth_date"], other)
+    assert refused.value.code == "booking_under_way"
+    assert await statuses(svc, code) == before
