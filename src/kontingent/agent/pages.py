@@ -47,9 +47,7 @@ FIELD_LABELS = {
 
 def _missing(console: Console, values: dict[str, str], names: tuple[str, ...]) -> dict[str, str]:
     t = console.t
-    return {
-        n: t("err.missing", label=t(FIELD_LABELS[n])) for n in names if not values.get(n)
-    }
+    return {n: t("err.missing", label=t(FIELD_LABELS[n])) for n in names if not values.get(n)}
 
 
 @get("/agent", guards=[staff_guard], opt=AGENTS)
@@ -120,9 +118,7 @@ async def found(request: AnyRequest) -> Response[Any]:
         return console.redirect(f"/agent/bookings/{views[0].code}")
     catalogue = await console.services.inventory.catalogue()
     screens = [booking_screen(v, catalogue, console.t) for v in views]
-    return console.render(
-        "agent_found.html", title=console.t("agent.found.title"), screens=screens
-    )
+    return console.render("agent_found.html", title=console.t("agent.found.title"), screens=screens)
 
 
 def _search_refused(console: Console, terms: dict[str, str], exc: KontingentError) -> Response[Any]:

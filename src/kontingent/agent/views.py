@@ -54,7 +54,4 @@ def booking_screen(view: BookingView, catalogue: Catalogue, t: Translator) -> Bo
         for p in view.persons
     ]
     card = booking_card(view, catalogue, t)
-    return BookingScreen(
-        card, persons, spelled_groups(view.code, t.lang), view.status == "booked"
-    )
-
+    return BookingScreen(card, persons, spelled_groups(view.code, t.lang), view.status == "booked")

@@ -61,7 +61,8 @@ async def test_a_search_by_phone_and_none_found(
 async def test_a_bad_search_comes_back_with_what_was_typed_and_the_summary_focused(
     agent: Browser,
 ) -> None:
-    page = await agent.submit("/agent", {"by": "name", "last_name": "Müller", "birth_date": "31.02.19"})
+    form = {"by": "name", "last_name": "Müller", "birth_date": "31.02.19"}
+    page = await agent.submit("/agent", form)
     assert 'class="error-summary"' in page.text and "autofocus" in page.text
     assert 'value="Müller"' in page.text and 'value="31.02.19"' in page.text
     code = await agent.submit("/agent", {"by": "code", "code": "K7QM-3XPA"})
