@@ -134,7 +134,7 @@ async def _find(console: Console, search: Search) -> list[BookingView]:
     return await console.agent_desk.find(console.principal, search, CHANNEL, console.ip)
 
 
-async def _one(console: Console, code: str) -> BookingView | None:
+async def one_booking(console: Console, code: str) -> BookingView | None:
     found = await _find(console, Search(code=code))
     return found[0] if found else None
 
@@ -142,7 +142,7 @@ async def _one(console: Console, code: str) -> BookingView | None:
 @get("/agent/bookings/{code:str}", guards=[staff_guard], opt={**AGENTS, **limited("agent_lookup")})
 async def booking(request: AnyRequest, code: FromPath[str]) -> Response[Any]:
     console = Console(request)
-    view = await _one(console, normalise_code(code) or "")
+    view = await one_booking(console, normalise_code(code) or "")
     if view is None:
         return console.fail("/agent", {"code": console.t("err.booking_not_found")}, {"code": code})
     catalogue = await console.services.inventory.catalogue()
@@ -159,7 +159,7 @@ async def booking(request: AnyRequest, code: FromPath[str]) -> Response[Any]:
 )
 async def cancel_confirm(request: AnyRequest, code: FromPath[str]) -> Response[Any]:
     console = Console(request)
-    view = await _one(console, normalise_code(code) or "")
+    view = await one_booking(console, normalise_code(code) or "")
     if view is None or view.status != "booked":
         return console.redirect(f"/agent/bookings/{code}")
     catalogue = await console.services.inventory.catalogue()
