@@ -21,10 +21,10 @@ from urllib.parse import urlencode
 from litestar import Response, get, post
 
 from kontingent.agent.console import CHANNEL, AnyRequest, Console
+from kontingent.agent.new import answers
+from kontingent.agent.offer_views import centre_choices
 from kontingent.agent.pages import AGENTS
 from kontingent.agent.service import AgentOffers, OfferQuery
-from kontingent.agent.new import answers
-from kontingent.agent.views import centre_choices
 from kontingent.booking.service import SlotTaken
 from kontingent.errors import KontingentError, NotFound
 from kontingent.i18n import N_
@@ -74,9 +74,15 @@ async def offers_of(console: Console, query: OfferQuery) -> AgentOffers:
 
 
 async def offers_page(
-    console: Console, found: AgentOffers | None, wish: dict[str, str], errors: dict[str, str],
+    console: Console,
+    found: AgentOffers | None,
+    wish: dict[str, str],
+    errors: dict[str, str],
     *,
-    take: str, heading: str, step: int | None, vaccine_codes: list[str],
+    take: str,
+    heading: str,
+    step: int | None,
+    vaccine_codes: list[str],
 ) -> Response[Any]:
     """The offers screen, for a new booking and for a rebooking (`take`: where an offer's
     button leads, its key and vaccine appended)."""
@@ -204,9 +210,7 @@ def _missing(console: Console, people: list[dict[str, str]], phone: str) -> dict
     return errors
 
 
-def _for_domain(
-    console: Console, people: list[dict[str, str]], phone: str
-) -> list[dict[str, str]]:
+def _for_domain(console: Console, people: list[dict[str, str]], phone: str) -> list[dict[str, str]]:
     """The persons as the use case takes them: step 1's birth dates, the caller's number."""
     desk = console.desk
     persons = forms.for_domain(forms.same_address(people))
