@@ -23,7 +23,7 @@ from litestar.params import FromPath
 
 from kontingent.agent.console import CHANNEL, AnyRequest, Console
 from kontingent.agent.service import Search
-from kontingent.agent.views import booking_screen
+from kontingent.agent.views import BookingScreen, booking_screen
 from kontingent.booking.model import normalise_code
 from kontingent.booking.service import BookingView
 from kontingent.errors import KontingentError
@@ -114,9 +114,9 @@ async def found(request: AnyRequest) -> Response[Any]:
         views = await _find(console, _search_of(terms))
     except KontingentError as exc:
         return _search_refused(console, terms, exc)
-    if len(views) == 1:
-        return console.redirect(f"/agent/bookings/{views[0].code}")
     catalogue = await console.services.inventory.catalogue()
+    if len(views) == 1:  # shown here: a redirect to its screen would look it up (and log) twice
+        return _booking_page(console, booking_screen(views[0], catalogue, console.t))
     screens = [booking_screen(v, catalogue, console.t) for v in views]
     return console.render("agent_found.html", title=console.t("agent.found.title"), screens=screens)
 
@@ -142,11 +142,16 @@ async def one_booking(console: Console, code: str) -> BookingView | None:
 @get("/agent/bookings/{code:str}", guards=[staff_guard], opt={**AGENTS, **limited("agent_lookup")})
 async def booking(request: AnyRequest, code: FromPath[str]) -> Response[Any]:
     console = Console(request)
-    view = await one_booking(console, normalise_code(code) or "")
+    normal = normalise_code(code)
+    view = await one_booking(console, normal) if normal else None
     if view is None:
-        return console.fail("/agent", {"code": console.t("err.booking_not_found")}, {"code": code})
+        key = "err.booking_not_found" if normal else "err.invalid_code"
+        return console.fail("/agent", {"code": console.t(key)}, {"code": code[:20], "by": "code"})
     catalogue = await console.services.inventory.catalogue()
-    screen = booking_screen(view, catalogue, console.t)
+    return _booking_page(console, booking_screen(view, catalogue, console.t))
+
+
+def _booking_page(console: Console, screen: BookingScreen) -> Response[Any]:
     return console.render(
         "agent_booking.html", title=console.t("agent.booking.title"), screen=screen
     )

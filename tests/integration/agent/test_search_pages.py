@@ -24,7 +24,17 @@ async def test_a_search_by_code_opens_the_booking_with_its_code_spelled(
     first = booking["code"][0]
     assert "wie" in page.text and "01.05.1939" in page.text
     assert f"{first} wie " in page.text
-    assert ("agent.anna", booking["code"], "browser") in await audit_rows(svc, "booking_lookup")
+    # one search, one look, one audit row: the single match is shown, not looked up again
+    assert await audit_rows(svc, "booking_lookup") == [("agent.anna", booking["code"], "browser")]
+
+
+async def test_a_booking_address_with_a_wrong_or_unknown_code_leads_back_to_the_search(
+    agent: Browser,
+) -> None:
+    wrong = await agent.open("/agent/bookings/NOT-A-CODE")
+    assert 'value="NOT-A-CODE"' in wrong.text and 'class="error-summary"' in wrong.text
+    unknown = await agent.open("/agent/bookings/K7QM-3XPA-9RTD")
+    assert "K7QM-3XPA-9RTD" in unknown.text and 'href="#code"' in unknown.text
 
 
 async def test_english_pages_spell_with_icao(
