@@ -4,7 +4,13 @@ come back with what was typed, and nothing of a previous caller is shown again."
 
 from __future__ import annotations
 
-from tests.integration.agent.conftest import Browser
+import re
+
+from sqlalchemy import select
+
+from kontingent.app import Services
+from kontingent.schema import bookings
+from tests.integration.agent.conftest import Browser, audit_rows
 
 
 async def test_step_one_keeps_what_was_typed_on_a_refusal(agent: Browser) -> None:
@@ -41,3 +47,70 @@ async def test_step_two_says_when_a_young_caller_may_book(agent: Browser) -> Non
 async def test_a_postcode_outside_the_region_is_refused_in_plain_words(agent: Browser) -> None:
     page = await agent.submit("/agent/new", {"birth_date": "01.05.1939", "postcode": "10115"})
     assert 'class="error-summary"' in page.text and 'value="10115"' in page.text
+
+
+COUPLE = {"birth_date": "01.05.1939", "p1.birth_date": "12.12.1938", "postcode": "33602"}
+
+
+def first_offer(page_text: str) -> str:
+    found = re.search(r'href="/agent/new/details\?offer=([\d-]+)&amp;vaccine=(\w+)"', page_text)
+    assert found, page_text[-3000:]
+    return f"/agent/new/details?offer={found.group(1)}&vaccine={found.group(2)}"
+
+
+def details_form(page_text: str, **fields: str) -> dict[str, str]:
+    hidden = dict(re.findall(r'type="hidden" name="(offer|vaccine|request_id)" value="([^"]*)"', page_text))
+    return {**hidden, **fields}
+
+
+PERSONS = {
+    "p0.first_name": "Irmgard", "p0.last_name": "Keller", "p0.street": "Lindenweg",
+    "p0.house_number": "7", "p0.postcode": "33602", "p0.city": "Bielefeld", "p0.email": "",
+    "p1.first_name": "Heinz", "p1.last_name": "Keller", "p1.same_address": "1",
+    "p1.email": "heinz@example.org", "phone": "0521 123456",
+}  # fmt: skip
+
+
+async def test_a_couple_booked_step_by_step_with_a_landline_and_audited(
+    agent: Browser, svc: Services
+) -> None:
+    await agent.submit("/agent/new", COUPLE)
+    offers = await agent.open("/agent/new/offers")
+    assert offers.status_code == 200 and "Diesen Termin nehmen" in offers.text
+    assert offers.text.count('class="offer agent-offer"') >= 1
+    details = await agent.open(first_offer(offers.text))
+    assert "12.12.1938" in details.text and 'id="p0-first_name"' in details.text
+    refused = await agent.submit(
+        "/agent/new/details", details_form(details.text, **{**PERSONS, "p0.city": ""})
+    )
+    assert 'href="#p0-city"' in refused.text and 'value="Irmgard"' in refused.text
+    assert 'value="0521 123456"' in refused.text  # nothing typed is lost
+    booked = await agent.submit("/agent/new/details", details_form(refused.text, **PERSONS))
+    assert "Gebucht" in booked.text and "Heinz Keller" in booked.text
+    code = re.search(r'class="agent-code">([^<]+)<', booked.text)
+    assert code, booked.text[-2000:]
+    rows = await audit_rows(svc, "booking.create")
+    assert rows == [("agent.anna", code.group(1), "browser")]
+    async with svc.db.read() as conn:
+        row = (await conn.execute(select(bookings).where(bookings.c.code == code.group(1)))).one()
+    assert row.channel == "phone"
+    again = await agent.open("/agent/new")
+    assert "Irmgard" not in again.text and "12.12.1938" not in again.text
+
+
+async def test_an_offer_for_other_persons_or_without_step_one_is_refused(agent: Browser) -> None:
+    start = await agent.open("/agent/new/offers")
+    assert 'id="birth_date"' in start.text  # back to step 1
+    await agent.submit("/agent/new", COUPLE)
+    wrong = await agent.open("/agent/new/details?offer=1-2&vaccine=BNT")  # one person's offer
+    assert "Bitte wählen Sie zuerst einen Termin" in wrong.text
+
+
+async def test_the_details_form_without_its_csrf_token_books_nothing(
+    agent: Browser, svc: Services
+) -> None:
+    await agent.submit("/agent/new", COUPLE)
+    details = await agent.open(first_offer((await agent.open("/agent/new/offers")).text))
+    answer = await agent.post("/agent/new/details", details_form(details.text, **PERSONS), None)
+    assert answer.status_code == 303
+    assert await audit_rows(svc, "booking.create") == []
