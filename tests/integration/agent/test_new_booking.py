@@ -59,7 +59,8 @@ def first_offer(page_text: str) -> str:
 
 
 def details_form(page_text: str, **fields: str) -> dict[str, str]:
-    hidden = dict(re.findall(r'type="hidden" name="(offer|vaccine|request_id)" value="([^"]*)"', page_text))
+    hidden = dict(re.findall(r'type="hidden" name="(\w+)" value="([^"]*)"', page_text))
+    hidden.pop("_csrf_token", None)  # the Browser adds the token of the page it last read
     return {**hidden, **fields}
 
 
