@@ -88,6 +88,7 @@ async def offers_page(
     button leads, its key and vaccine appended)."""
     catalogue = await console.services.inventory.catalogue()
     choices = centre_choices(found, catalogue, console.t) if found else []
+    wish = {**wish, "vaccine": wish["vaccine"] or (found.vaccine or "" if found else "")}
     return console.render(
         "agent_offers.html", title=heading, heading=heading, step=step, errors=errors,
         choices=choices, take=take, wish=wish, action=console.request.url.path,
@@ -104,12 +105,14 @@ async def step_three(request: AnyRequest) -> Response[Any]:
         return console.redirect("/agent/new", note="restart")
     wish = wish_of(console)
     query, errors = query_of(console, wish)
-    found = None
+    found, catalogue = None, await console.services.inventory.catalogue()
     try:
         found = await offers_of(console, query)
     except KontingentError as exc:
         errors.update(forms.messages(exc, console.t))
-    _, codes = await answers(console, await console.services.inventory.catalogue())
+    if found is not None and not found.eligible:  # step 2 says why, in plain words
+        return console.redirect("/agent/new/check")
+    codes = found.vaccines if found else (await answers(console, catalogue))[1]
     return await offers_page(
         console, found, wish, errors, take=DETAILS,
         heading=console.t("agent.offers.title"), step=3, vaccine_codes=codes,

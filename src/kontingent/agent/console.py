@@ -51,7 +51,7 @@ class Console:
 
     @property
     def agent_desk(self) -> AgentDesk:
-        return AgentDesk(self.services.db, self.services.clock)
+        return AgentDesk.of(self.services)
 
     def save(self, **changes: Any) -> None:
         self.desk = session.replace(self.desk, **changes)

@@ -45,19 +45,16 @@ def pair_card(appointments: Sequence[Any], doses: int, t: Translator) -> PairCar
 
 
 def centre_choices(found: AgentOffers, catalogue: Catalogue, t: Translator) -> list[CentreChoice]:
-    """The centres as the use case orders them (home district first, then nearest)."""
+    """The centres in the use case's order (home district's first, then the nearest)."""
     choices = []
     for item in found.centres:
-        centre = catalogue.centres[item.centre.id]
         doses = catalogue.vaccines[item.vaccine].doses
-        home = centre.district_id == catalogue.centres[found.centres[0].centre.id].district_id
         km = item.distance_km
         choices.append(
             CentreChoice(
-                centre.id, centre.name, address_of(centre),
-                t("choose.distance", km=t.km(km)) if km else "",
-                home and km is None, item.vaccine,
-                [pair_card(o.appointments, doses, t) for o in item.offers],
+                item.centre.id, item.centre.name, address_of(item.centre),
+                "" if km is None else t("choose.distance", km=t.km(km)), km is None,
+                item.vaccine, [pair_card(o.appointments, doses, t) for o in item.offers],
             )
         )  # fmt: skip
     return choices
