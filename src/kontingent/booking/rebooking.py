@@ -11,11 +11,13 @@ Invariants kept here:
 - The new offer passes the checks a new booking passes (booking/service.py), for the persons
   already in the booking; a cancelled booking does not move.
 - Both centres' cached availability is dropped after the commit.
+- A staff member's rebooking writes its audit row (old and new slots) in this transaction.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -35,12 +37,21 @@ from kontingent.errors import Conflict
 from kontingent.inventory import repository as inventory_repo
 from kontingent.notifications import repository as outbox
 from kontingent.notifications.messages import moved_messages
+from kontingent.staff import audit
+from kontingent.staff.audit import Entry
 
 
 async def rebook(
-    booking: Booking, code_text: str, birth_date_text: str, slot_ids: Sequence[int]
+    booking: Booking,
+    code_text: str,
+    birth_date_text: str | None,
+    slot_ids: Sequence[int],
+    *,
+    staff: Entry | None = None,
 ) -> BookingView:
-    code, born = booking.identify(code_text, birth_date_text)
+    """`staff`: a staff member rebooks for a caller, instead of the birth date; its audit
+    row is written in the rebooking's transaction."""
+    code, born = booking.proven(code_text, birth_date_text, staff)
     async with booking.db.read() as conn:
         current = await booking.load(conn, code, born)
     if current.status != "booked":
@@ -52,7 +63,7 @@ async def rebook(
         return current
     try:
         view, old = await booking.db.run_write(
-            partial(_move, booking, plan=plan, code=code, before=current)
+            partial(_move, booking, plan=plan, code=code, before=current, staff=staff)
         )
     except SlotTaken as exc:
         await booking.attach_fresh_offers(exc, plan)
@@ -78,7 +89,13 @@ async def _plan(booking: Booking, current: BookingView, slot_ids: Sequence[int])
 
 
 async def _move(
-    booking: Booking, conn: AsyncConnection, *, plan: Plan, code: str, before: BookingView
+    booking: Booking,
+    conn: AsyncConnection,
+    *,
+    plan: Plan,
+    code: str,
+    before: BookingView,
+    staff: Entry | None = None,
 ) -> tuple[BookingView, tuple[int, str]]:
     """The rebooking transaction; the new view and the (centre, vaccine) it left."""
     now = booking.clock.now()
@@ -100,6 +117,9 @@ async def _move(
             offers=[],
         )
     await repo.free_seats(conn, give)
+    if staff is not None:
+        details = {**staff.details, "from": sorted(held), "to": sorted(wanted)}
+        await audit.record(conn, replace(staff, target=code, details=details), now)
     await repo.replace_appointments(conn, row.id, plan.booked)
     await repo.move_booking(conn, row.id, plan.centre.id, plan.vaccine.code)
     messages = booking.confirmations(plan, code, row.phone, before.language, rebooked=True)
@@ -112,6 +132,7 @@ async def _move(
         plan.people,
         plan.booked,
         before.language,
+        before.channel,
     )
     return view, (row.centre_id, row.vaccine_code)
 

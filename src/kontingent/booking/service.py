@@ -9,12 +9,16 @@ Invariants kept here:
   admission books once (recorded with the booking, so only a booking that committed uses it
   up, and a retry of that booking with its Idempotency-Key still gets the stored answer).
 - Cancelling frees the seats in the same transaction and drops the cached availability.
+- A staff member (a hotline agent) books, cancels and rebooks through these same use cases:
+  `StaffClaims` stands in for the verified phone and, in cancel and rebook, an audit entry
+  for the birth date; the audit row commits in the action's own transaction, on both write
+  paths, or not at all. Idempotency keys of staff bookings are per staff account.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import partial
 from typing import Any
@@ -39,22 +43,49 @@ from kontingent.notifications import repository as outbox
 from kontingent.notifications import texts
 from kontingent.notifications.messages import booking_messages, cancellation_messages
 from kontingent.notifications.model import DEFAULT_CAP, BookedAppointment, RecipientCap
-from kontingent.verification.model import TokenClaims
+from kontingent.staff import audit
+from kontingent.staff.audit import Entry
+from kontingent.verification.model import TokenClaims, normalise_caller_phone, normalise_phone
 
 # BookingView and SlotTaken are the booking model's; callers have always found them here.
-__all__ = ["MAX_SLOT_IDS", "Booking", "BookingView", "Plan", "SlotTaken"]
+__all__ = ["MAX_SLOT_IDS", "Booking", "BookingView", "Plan", "SlotTaken", "StaffClaims"]
 
 MAX_SLOT_IDS = 8
 
 
 @dataclass(frozen=True, slots=True)
+class StaffClaims:
+    """A booking a staff member makes for a caller, in place of a verified phone's claims:
+    no PIN (the staff member is authenticated), the caller's number as said on the phone
+    (mobile or landline, E.164), and the audit entry written with the booking."""
+
+    phone: str
+    audit: Entry
+    verification_id: None = field(default=None, init=False)
+
+    @property
+    def scope(self) -> str:
+        """Idempotency keys are per staff account (its id: names may be reused)."""
+        return f"staff:{self.audit.actor.user_id or self.audit.actor.username}"[:40]
+
+
+Claims = TokenClaims | StaffClaims
+
+
+@dataclass(frozen=True, slots=True)
 class _Request:
-    claims: TokenClaims
+    claims: Claims
     key: str | None
     hash: str
     channel: str
     admission: str | None = None  # the waiting room's ticket the booking is made under
     language: str = "de"
+
+    @property
+    def scope(self) -> str:
+        """Where its idempotency key lives: the verified phone, or the staff account."""
+        claims = self.claims
+        return claims.scope if isinstance(claims, StaffClaims) else claims.phone
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +119,7 @@ class Booking:
 
     async def book(
         self,
-        claims: TokenClaims,
+        claims: Claims,
         persons: Sequence[Mapping[str, Any]],
         slot_ids: Sequence[int],
         idempotency_key: str | None = None,
@@ -107,7 +138,7 @@ class Booking:
             claims, idempotency_key, hashed, channel, admission, texts.language(language)
         )
         if idempotency_key is not None:
-            replay = await idempotency.replay(self.db, claims.phone, idempotency_key, hashed)
+            replay = await idempotency.replay(self.db, request.scope, idempotency_key, hashed)
             if replay is not None:
                 return replay
         plan = await self._plan(claims, persons, slot_ids)
@@ -147,15 +178,14 @@ class Booking:
     async def _after_clash(self, exc: repo.Clash, request: _Request) -> BookingView | None:
         """Turn a unique-constraint clash into the answer it means; None to retry."""
         if request.key is not None:
-            phone = request.claims.phone
-            replay = await idempotency.replay(self.db, phone, request.key, request.hash)
+            replay = await idempotency.replay(self.db, request.scope, request.key, request.hash)
             if replay is not None:
                 return replay
         idempotency.raise_for_clash(exc)
         return None
 
     async def _plan(
-        self, claims: TokenClaims, persons: Sequence[Mapping[str, Any]], slot_ids: Sequence[int]
+        self, claims: Claims, persons: Sequence[Mapping[str, Any]], slot_ids: Sequence[int]
     ) -> Plan:
         """Validate everything that can be checked before taking seats; nothing is written."""
         people = self._people(claims, persons)
@@ -181,16 +211,18 @@ class Booking:
             )
         return [found[i] for i in slot_ids]
 
-    def _people(
-        self, claims: TokenClaims, persons: Sequence[Mapping[str, Any]]
-    ) -> list[model.Person]:
+    def _people(self, claims: Claims, persons: Sequence[Mapping[str, Any]]) -> list[model.Person]:
         if not 1 <= len(persons) <= model.MAX_PERSONS:
             raise InvalidInput(
                 "book for one or two persons", code="invalid_persons", field="persons"
             )
         errors: dict[str, str] = {}
         today = local_day(self.clock.now())
-        people = [check_person(p, i, today, claims.phone, errors) for i, p in enumerate(persons)]
+        # On the phone a caller may give a landline; a verified phone is a mobile's.
+        phones = normalise_caller_phone if isinstance(claims, StaffClaims) else normalise_phone
+        people = [
+            check_person(p, i, today, claims.phone, errors, phones) for i, p in enumerate(persons)
+        ]
         checked = [p for p in people if p is not None]
         if errors or len(checked) != len(persons):
             first = next(iter(errors.items()))
@@ -268,11 +300,14 @@ class Booking:
             plan.people,
             plan.booked,
             request.language,
+            request.channel,
         )
         remembered = None
         if request.key is not None:
             body = msgspec.json.encode(view)
-            remembered = Remembered(request.claims.phone, request.key, request.hash, 201, body)
+            remembered = Remembered(request.scope, request.key, request.hash, 201, body)
+        claims = request.claims
+        entry = replace(claims.audit, target=code) if isinstance(claims, StaffClaims) else None
         new = NewBooking(
             seats=model.seats_per_slot([a.slot_id for a in plan.booked]),
             now=now,
@@ -291,6 +326,7 @@ class Booking:
             cap=self.cap,
             admission=request.admission,
             language=request.language,
+            audit=entry,
         )
         if self.db.has_driver:
             booking_id = await self.db.run_driver(partial(repo.book_seats_pg, b=new))
@@ -327,14 +363,20 @@ class Booking:
             view = await self.load(conn, code, born)
         return view
 
-    async def cancel(self, code_text: str, birth_date_text: str) -> BookingView:
-        code, born = self.identify(code_text, birth_date_text)
+    async def cancel(
+        self, code_text: str, birth_date_text: str | None, *, staff: Entry | None = None
+    ) -> BookingView:
+        """`staff`: a staff member cancels for a caller; the audit entry stands in for the
+        birth date (None then) and is written in the cancellation's transaction."""
+        code, born = self.proven(code_text, birth_date_text, staff)
         now = self.clock.now()
 
         async def work(conn: AsyncConnection) -> BookingView:
             view = await self.load(conn, code, born)
             row = await repo.find_booking(conn, code)
             assert row is not None
+            if staff is not None:
+                await audit.record(conn, replace(staff, target=code), now)
             seats = await repo.mark_cancelled(conn, row.id, now)
             if seats:
                 await repo.free_seats(conn, seats)
@@ -355,8 +397,19 @@ class Booking:
         self.inventory.slots_changed(view.centre_id, view.vaccine)
         return view
 
-    def identify(self, code_text: str, birth_date_text: str) -> tuple[str, date]:
-        """The code and birth date of a lookup, or InvalidInput (422) saying what to fix."""
+    def proven(
+        self, code_text: str, birth_date_text: str | None, staff: Entry | None
+    ) -> tuple[str, date | None]:
+        """`identify`, or for a staff member (`staff`, who is the proof instead of a birth
+        date) the code alone."""
+        if birth_date_text is not None:
+            return self.identify(code_text, birth_date_text)
+        if staff is None:
+            raise RuntimeError("a booking is proven by a birth date or a staff member")
+        return self.identify_code(code_text), None
+
+    @staticmethod
+    def identify_code(code_text: str) -> str:
         code = model.normalise_code(code_text)
         if code is None:
             raise InvalidInput(
@@ -364,13 +417,25 @@ class Booking:
                 code="invalid_code",
                 field="code",
             )
+        return code
+
+    def identify(self, code_text: str, birth_date_text: str) -> tuple[str, date]:
+        """The code and birth date of a lookup, or InvalidInput (422) saying what to fix."""
+        code = self.identify_code(code_text)
         errors: dict[str, str] = {}
         born = parse_date(birth_date_text, "birth_date", errors)
         if born is None:
             raise InvalidInput(errors["birth_date"], code="invalid_birth_date", field="birth_date")
         return code, born
 
-    async def load(self, conn: AsyncConnection, code: str, born: date) -> BookingView:
+    async def load(self, conn: AsyncConnection, code: str, born: date | None) -> BookingView:
+        """The booking of `code` holding a person born on `born` (None: a staff member
+        asks, who needs no birth date), or NotFound."""
+        if born is None:
+            row = await repo.find_booking(conn, code)
+            if row is None:
+                raise NotFound("no booking with this code: check it", code="booking_not_found")
+            return await self.view_of(conn, row)
         # One statement decides for a wrong code and a wrong date alike, so neither answers
         # measurably sooner and tells a guesser whether the code exists.
         row = await repo.find_booking_of(conn, code, born)
@@ -378,6 +443,11 @@ class Booking:
             raise NotFound(
                 "no booking with this code and birth date: check both", code="booking_not_found"
             )
+        return await self.view_of(conn, row)
+
+    @staticmethod
+    async def view_of(conn: AsyncConnection, row: Any) -> BookingView:
+        """The view of a booking row, with its persons and appointments."""
         people = await repo.booking_persons(conn, row.id)
         booked = [a for a, _ in await repo.booking_appointments(conn, row.id)]
         return BookingView(
@@ -388,15 +458,22 @@ class Booking:
             people,
             booked,
             texts.language(row.language),
+            row.channel,
         )
 
     async def rebook(
-        self, code_text: str, birth_date_text: str, slot_ids: Sequence[int]
+        self,
+        code_text: str,
+        birth_date_text: str | None,
+        slot_ids: Sequence[int],
+        *,
+        staff: Entry | None = None,
     ) -> BookingView:
-        """Move a booking to another offer for the same persons (booking/rebooking.py)."""
+        """Move a booking to another offer for the same persons (booking/rebooking.py).
+        `staff` as for `cancel`."""
         from kontingent.booking import rebooking  # it builds on this module
 
-        return await rebooking.rebook(self, code_text, birth_date_text, slot_ids)
+        return await rebooking.rebook(self, code_text, birth_date_text, slot_ids, staff=staff)
 
 
 def _slot_taken() -> SlotTaken:

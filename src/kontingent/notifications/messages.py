@@ -8,12 +8,15 @@ Invariants kept here:
 - The e-mail's "bring along" list is texts.BRING_ALONG, the list the confirmation page shows.
 - A one-dose booking is worded as one appointment, never as "both" or as a first dose.
 - A rebooking's confirmation says "umgebucht"/"rebooked", never just "gebucht".
+- An SMS goes only to a mobile number: a booking made on the phone may carry a landline,
+  which gets no SMS (its e-mails, where given, still go).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from kontingent.clock import BERLIN
 from kontingent.notifications import calendar
@@ -26,6 +29,7 @@ from kontingent.notifications.model import (
     mailboxes,
 )
 from kontingent.notifications.texts import bring_along, text
+from kontingent.verification.model import is_mobile
 
 
 def when(at: datetime, lang: str = "de") -> str:
@@ -103,7 +107,7 @@ def booking_messages(
     ics = icalendar(
         code=code, location=f"{centre}, {address}", appointments=appointments, attendees=emails
     )
-    messages = [Message("sms", phone, sms)]
+    messages = _sms(phone, sms)
     messages += [
         Message("email", to, body, subject=subject, calendar=ics) for to in mailboxes(emails)
     ]
@@ -124,7 +128,7 @@ def cancellation_messages(
     body = text("cancelled.text", lang, code=code)
     subject = text("cancelled.subject", lang, code=code)
     ics = _cancel(code, location, appointments, emails)
-    return [Message("sms", phone, body)] + [
+    return _sms(phone, body) + [
         Message("email", to, body, subject=subject, calendar=ics) for to in mailboxes(emails)
     ]
 
@@ -174,7 +178,12 @@ def reminder_messages(due: DueReminder) -> list[Message]:
         code=due.code,
     )
     base = f"rem-{due.appointment_id}"
-    return [Message("sms", due.phone, body, priority=PRIORITY_REMINDER, message_id=base)]
+    return _sms(due.phone, body, priority=PRIORITY_REMINDER, message_id=base)
+
+
+def _sms(phone: str, body: str, **options: Any) -> list[Message]:
+    """The SMS to `phone`, or none when it is a landline (a caller's number on the phone)."""
+    return [Message("sms", phone, body, **options)] if is_mobile(phone) else []
 
 
 # --- iCalendar (RFC 5545): see calendar.py ----------------------------------------------------
