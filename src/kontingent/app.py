@@ -20,6 +20,8 @@ from litestar.openapi import OpenAPIConfig
 from litestar.routes import HTTPRoute
 
 from kontingent import __version__, i18n
+from kontingent.agent import book as agent_book
+from kontingent.agent import changes as agent_changes
 from kontingent.agent import new as agent_new
 from kontingent.agent import pages as agent_pages
 from kontingent.agent import routes as agent_routes
@@ -266,6 +268,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
                     *staff_pages.routes,
                     *agent_pages.routes,
                     *agent_new.routes,
+                    *agent_book.routes,
+                    *agent_changes.routes,
                 ],
                 include_in_schema=False,
                 middleware=[retry_after_header],

@@ -70,6 +70,8 @@ def query_of(console: Console, wish: dict[str, str]) -> tuple[OfferQuery, dict[s
 
 
 async def offers_of(console: Console, query: OfferQuery) -> AgentOffers:
+    username = console.principal.username
+    await console.services.limits.enforce(console.request.scope, "agent_offers", username)
     return await console.agent_desk.offers(console.principal, query, CHANNEL, console.ip)
 
 

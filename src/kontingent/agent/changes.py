@@ -33,14 +33,14 @@ from kontingent.web.choose import offer_summary
 @post(
     "/agent/bookings/{code:str}/cancel",
     guards=[staff_guard],
-    opt={**AGENTS, **limited("agent_cancel")},
+    opt={**AGENTS, **limited("agent_booking")},
 )
 async def cancel(request: AnyRequest, code: FromPath[str]) -> Response[Any]:
     console = Console(request)
     code = normalise_code(code) or code[:20]
     try:
         await console.services.limits.enforce(
-            request.scope, "agent_cancel", console.principal.username
+            request.scope, "agent_booking", console.principal.username
         )
         await console.agent_desk.cancel(console.principal, code, CHANNEL, console.ip)
     except KontingentError as exc:
@@ -51,7 +51,7 @@ async def cancel(request: AnyRequest, code: FromPath[str]) -> Response[Any]:
 @get(
     "/agent/bookings/{code:str}/rebook",
     guards=[staff_guard],
-    opt={**AGENTS, **limited("agent_offers")},
+    opt={**AGENTS, **limited("agent_lookup", "agent_offers")},
 )
 async def rebook_offers(request: AnyRequest, code: FromPath[str]) -> Response[Any]:
     console = Console(request)
@@ -110,7 +110,7 @@ async def rebook_confirm(request: AnyRequest, code: FromPath[str]) -> Response[A
 @post(
     "/agent/bookings/{code:str}/rebook/confirm",
     guards=[staff_guard],
-    opt={**AGENTS, **limited("agent_rebook")},
+    opt={**AGENTS, **limited("agent_booking")},
 )
 async def rebook(request: AnyRequest, code: FromPath[str]) -> Response[Any]:
     console = Console(request)
@@ -121,7 +121,7 @@ async def rebook(request: AnyRequest, code: FromPath[str]) -> Response[Any]:
         return console.redirect(f"/agent/bookings/{code}/rebook", note="offer")
     try:
         await console.services.limits.enforce(
-            request.scope, "agent_rebook", console.principal.username
+            request.scope, "agent_booking", console.principal.username
         )
         await console.agent_desk.rebook(console.principal, code, slots, CHANNEL, console.ip)
     except KontingentError as exc:
