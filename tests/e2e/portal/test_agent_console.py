@@ -1,6 +1,7 @@
 """The hotline console in a real browser against `kontingent serve --demo`: an agent logs in
 and books a couple with the keyboard only (typing, Tab, Shift+Tab, Enter, Space; never a
-click), finds the booking by its code and cancels it through the confirmation step. Every
+click), finds the booking by its code, rebooks it and cancels it, each through its
+confirmation step. Every
 console page passes axe-core at desktop and phone width; screenshots of each (PNG) go to
 docs/screenshots/agent/, where people look at them.
 
@@ -127,19 +128,31 @@ def test_an_agent_books_a_couple_finds_it_by_code_and_cancels_it_with_the_keyboa
     check(page, axe_source, "07-booked")
     assert focused(page) == "a:Nächster Anruf"
     keys(page, "Enter")
+    expect(page.get_by_role("heading", name="Anrufer suchen")).to_be_visible()
     assert focused(page) == "input#code"
     keys(page, "=" + code.replace("-", " ").lower(), "Enter")
     expect(page.locator(".agent-code")).to_have_text(code)
+    keys(page, "Shift+Tab", "Shift+Tab")
+    assert focused(page) == "a:Umbuchen"
+    keys(page, "Enter")
+    expect(page.get_by_role("heading", name=f"Neue Termine für Buchung {code}")).to_be_visible()
+    check(page, axe_source, "08-rebook-offers")
+    keys(page, "Tab", "Enter")  # the second offer: the first holds today's appointments
+    expect(page.get_by_role("heading", name="Wirklich umbuchen?")).to_be_visible()
+    check(page, axe_source, "09-rebook-confirm")
+    assert focused(page) == "button:Ja, umbuchen"
+    keys(page, "Enter")
+    expect(page.locator(".notice")).to_contain_text("Umgebucht")
     keys(page, "Shift+Tab")
     assert focused(page) == "a:Stornieren"
     keys(page, "Enter")
     expect(page.get_by_role("heading", name="Wirklich stornieren?")).to_be_visible()
-    check(page, axe_source, "08-cancel-confirm")
+    check(page, axe_source, "10-cancel-confirm")
     assert focused(page) == "button:Ja, stornieren"
     keys(page, "Enter")
     expect(page.locator(".notice")).to_contain_text("storniert")
     expect(page.locator(".status--cancelled")).to_be_visible()
-    check(page, axe_source, "09-cancelled")
+    check(page, axe_source, "11-cancelled")
 
 
 def test_the_search_results_and_the_english_pages(
@@ -150,7 +163,7 @@ def test_the_search_results_and_the_english_pages(
     page.locator("#last_name").focus()
     keys(page, "=Niemand", "Tab", "=01.01.1930", "Enter")
     expect(page.get_by_role("heading", name="Gefundene Buchungen")).to_be_visible()
-    check(page, axe_source, "10-found-none")
+    check(page, axe_source, "12-found-none")
     page.goto("/agent/new?lang=en")
     expect(page.get_by_role("heading", name="New booking")).to_be_visible()
-    check(page, axe_source, "11-new-en")
+    check(page, axe_source, "13-new-en")
