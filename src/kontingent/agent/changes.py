@@ -74,7 +74,7 @@ async def rebook_offers(request: AnyRequest, code: FromPath[str]) -> Response[An
     return await offers_page(
         console, found, wish, errors, take=f"/agent/bookings/{view.code}/rebook/confirm",
         heading=console.t("agent.rebook.title", code=view.code), step=None,
-        vaccine_codes=[view.vaccine],
+        vaccine_codes=[view.vaccine], exclude=frozenset(a.slot_id for a in view.appointments),
     )  # fmt: skip
 
 

@@ -50,11 +50,16 @@ async def test_a_cancel_without_csrf_or_by_centre_staff_changes_nothing(
 async def test_rebook_shows_offers_asks_then_moves_the_booking(
     agent: Browser, client: Client, svc: Services, get_token: GetToken
 ) -> None:
-    code = (await web_booking(client, get_token, 0))["code"]
+    booking = await web_booking(client, get_token, 0)
+    code = booking["code"]
     offers = await agent.open(f"/agent/bookings/{code}/rebook")
     assert offers.status_code == 200 and code in offers.text
-    link = re.findall(rf'href="(/agent/bookings/{code}/rebook/confirm\?offer=[\d-]+)', offers.text)
+    pattern = rf'href="(/agent/bookings/{code}/rebook/confirm\?offer=([\d-]+))'
+    link = re.findall(pattern, offers.text)
     assert link, offers.text[-2000:]
+    held = min(a["slot_id"] for a in booking["appointments"])
+    assert all(int(key.split("-")[0]) != held for _, key in link)  # not the booking itself
+    link = [url for url, _ in link]
     ask = await agent.open(link[-1].replace("&amp;", "&"))
     assert "Wirklich umbuchen?" in ask.text and "Ja, umbuchen" in ask.text
     offer = re.search(r'name="offer" value="([\d-]+)"', ask.text)
