@@ -30,11 +30,13 @@ def add_agents(kontingent: Path, env: Mapping[str, str], cwd: Path) -> list[str]
     """The names of AGENTS new agent accounts, added through the CLI."""
     names = [f"bench.agent{i}" for i in range(AGENTS)]
     for name in names:
-        subprocess.run(
+        done = subprocess.run(
             [str(kontingent), "user", "add", name, "--role", "agent", "--password-stdin"],
-            input=PASSWORD + "\n", text=True, env=dict(env), cwd=cwd, check=True,
+            input=PASSWORD + "\n", text=True, env=dict(env), cwd=cwd, check=False,
             capture_output=True,
         )  # fmt: skip
+        if done.returncode != 0:
+            raise RuntimeError(f"user add {name} failed: {done.stdout[-500:]}{done.stderr[-1500:]}")
     return names
 
 
