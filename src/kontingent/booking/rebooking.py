@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from kontingent.booking import model
+from kontingent.booking import checks, model
 from kontingent.booking import repository as repo
 from kontingent.booking.model import BookingView, SlotTaken
 from kontingent.booking.service import (
@@ -31,7 +31,6 @@ from kontingent.booking.service import (
     Plan,
     address,
     calendar_events,
-    check_offer_size,
 )
 from kontingent.errors import Conflict
 from kontingent.inventory import repository as inventory_repo
@@ -75,16 +74,17 @@ async def rebook(
 
 async def _plan(booking: Booking, current: BookingView, slot_ids: Sequence[int]) -> Plan:
     """Check the new offer as booking does, for the persons already in the booking."""
-    check_offer_size(slot_ids)
+    checks.offer_size(slot_ids)
     catalogue = await booking.inventory.catalogue()
     async with booking.db.read() as conn:
         found = await inventory_repo.slot_infos(conn, slot_ids)
-    slots = booking.known_slots(found, slot_ids)
+    slots = checks.known_slots(found, slot_ids)
     vaccine = catalogue.vaccines[slots[0].vaccine_code]
     booked = model.assign_appointments(slots, vaccine, len(current.persons))
     centre = catalogue.centres[slots[0].centre_id]
-    booking.check_bookable(catalogue, slots)
-    booking.check_eligible(catalogue, current.persons, vaccine, centre, booked[0].starts_at)
+    now = booking.clock.now()
+    checks.bookable(catalogue, slots, now)
+    checks.eligible(catalogue, current.persons, vaccine, centre, booked[0].starts_at, now)
     return Plan(catalogue, centre, vaccine, list(current.persons), booked)
 
 

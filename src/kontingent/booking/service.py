@@ -26,14 +26,14 @@ from typing import Any
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from kontingent.booking import idempotency, model
+from kontingent.booking import checks, idempotency, model
 from kontingent.booking import repository as repo
-from kontingent.booking.model import BookingView, SlotInfo, SlotTaken
+from kontingent.booking.checks import MAX_SLOT_IDS
+from kontingent.booking.model import BookingView, SlotTaken
 from kontingent.booking.people import check_person, parse_date
 from kontingent.booking.pg_statement import NewBooking, Remembered
 from kontingent.clock import Clock
 from kontingent.db import Database
-from kontingent.eligibility.model import booking_refusal
 from kontingent.errors import InvalidInput, NotFound
 from kontingent.inventory.model import Appointment, Centre, Vaccine, local_day
 from kontingent.inventory.repository import Catalogue
@@ -49,8 +49,6 @@ from kontingent.verification.model import TokenClaims, normalise_caller_phone, n
 
 # BookingView and SlotTaken are the booking model's; callers have always found them here.
 __all__ = ["MAX_SLOT_IDS", "Booking", "BookingView", "Plan", "SlotTaken", "StaffClaims"]
-
-MAX_SLOT_IDS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,15 +97,6 @@ class Plan:
     booked: list[Appointment]
 
 
-def check_offer_size(slot_ids: Sequence[int]) -> None:
-    if not slot_ids or len(slot_ids) > MAX_SLOT_IDS:
-        raise InvalidInput(
-            "slot_ids must hold the slot ids of one offer",
-            code="invalid_offer",
-            field="slot_ids",
-        )
-
-
 class Booking:
     def __init__(
         self, db: Database, clock: Clock, inventory: Inventory, cap: RecipientCap = DEFAULT_CAP
@@ -142,7 +131,7 @@ class Booking:
             if replay is not None:
                 return replay
         plan = await self._plan(claims, persons, slot_ids)
-        _check_vaccine(plan.vaccine, vaccine)
+        checks.vaccine_chosen(plan.vaccine, vaccine)
         for _ in range(3):  # a new code on the 1-in-2**60 chance of a clash
             try:
                 view = await self._store(plan, model.new_code(), request)
@@ -189,27 +178,16 @@ class Booking:
     ) -> Plan:
         """Validate everything that can be checked before taking seats; nothing is written."""
         people = self._people(claims, persons)
-        check_offer_size(slot_ids)
+        checks.offer_size(slot_ids)
         catalogue = await self.inventory.catalogue()
-        slots = self.known_slots(await self.inventory.slot_infos(slot_ids), slot_ids)
+        slots = checks.known_slots(await self.inventory.slot_infos(slot_ids), slot_ids)
         vaccine = catalogue.vaccines[slots[0].vaccine_code]
         booked = model.assign_appointments(slots, vaccine, len(people))
         centre = catalogue.centres[slots[0].centre_id]
-        self.check_bookable(catalogue, slots)
-        self.check_eligible(catalogue, people, vaccine, centre, booked[0].starts_at)
+        now = self.clock.now()
+        checks.bookable(catalogue, slots, now)
+        checks.eligible(catalogue, people, vaccine, centre, booked[0].starts_at, now)
         return Plan(catalogue, centre, vaccine, people, booked)
-
-    @staticmethod
-    def known_slots(found: Mapping[int, SlotInfo], slot_ids: Sequence[int]) -> list[SlotInfo]:
-        """The slots asked for, in the order asked; InvalidInput naming any unknown id."""
-        missing = sorted(set(slot_ids) - set(found))
-        if missing:
-            raise InvalidInput(
-                f"unknown slot ids {missing}: take them from an offer",
-                code="unknown_slot",
-                field="slot_ids",
-            )
-        return [found[i] for i in slot_ids]
 
     def _people(self, claims: Claims, persons: Sequence[Mapping[str, Any]]) -> list[model.Person]:
         if not 1 <= len(persons) <= model.MAX_PERSONS:
@@ -232,61 +210,6 @@ class Booking:
                 "the same person is named twice", code="invalid_persons", field="persons"
             )
         return checked
-
-    def check_bookable(self, catalogue: Catalogue, slots: Sequence[model.SlotInfo]) -> None:
-        now, window = self.clock.now(), catalogue.campaign
-        for slot in slots:
-            refused = slot.refusal(now, window.booking_from, window.booking_until)
-            if refused is not None:
-                raise InvalidInput(
-                    f"{refused[1]}; take a current offer",
-                    code="slot_not_bookable",
-                    field="slot_ids",
-                    reason=refused[0],
-                    slot_id=slot.id,
-                )
-
-    def check_eligible(
-        self,
-        catalogue: Catalogue,
-        people: Sequence[model.Person],
-        vaccine: Vaccine,
-        centre: Centre,
-        first_start: Any,
-    ) -> None:
-        now = self.clock.now()
-        for i, person in enumerate(people):
-            parts = catalogue.postcodes.get(person.postcode, ())
-            if not parts:
-                raise InvalidInput(
-                    f"postcode {person.postcode} is not in this campaign's region: check it",
-                    code="unknown_postcode",
-                    field=f"persons[{i}].postcode",
-                )
-            # A postcode spanning districts: the person lives in one of them, and the
-            # eligibility check asked which; any of them that allows this centre will do.
-            refusals = [
-                booking_refusal(
-                    cohorts=catalogue.cohorts,
-                    vaccine=vaccine,
-                    centre=centre,
-                    birth_date=person.birth_date,
-                    day=local_day(first_start),
-                    district_id=part.district_id,
-                    region_id=catalogue.districts[part.district_id][1],
-                    now=now,
-                )
-                for part in parts
-                if part.district_id is not None
-            ]
-            refusal = None if None in refusals else refusals[0]
-            if refusal is not None:
-                raise InvalidInput(
-                    f"persons[{i}]: {refusal}",
-                    code="not_eligible",
-                    field=f"persons[{i}]",
-                    reason=refusal.reason,
-                )
 
     async def _store(self, plan: Plan, code: str, request: _Request) -> BookingView:
         """Take the seats and write everything, all or nothing: one autocommit statement on
@@ -499,17 +422,3 @@ def calendar_events(
         )
         for a in booked
     ]
-
-
-def _check_vaccine(booked: Vaccine, chosen: str | None) -> None:
-    """The slots decide what is booked; a caller that says which vaccine the person chose
-    gets a refusal instead of another vaccine (a form changed after the offers were shown)."""
-    if chosen is not None and chosen != booked.code:
-        raise InvalidInput(
-            f"these slots are for {booked.name}, not for {chosen}: choose an offer of the "
-            "vaccine you want",
-            code="vaccine_mismatch",
-            field="slot_ids",
-            offered=booked.code,
-            chosen=chosen,
-        )

@@ -28,8 +28,9 @@ TOKEN_VALIDITY = timedelta(hours=2)
 # [0-9], not \d: \d also matches other scripts' digits, which no SMS gateway can dial.
 _MOBILE = re.compile(r"^\+491[5-7][0-9]{7,10}$")
 # A German landline: an area code (2 to 9 first, never 0 or 1: 01x are mobile and service
-# numbers) and the subscriber's number, 6 to 11 digits after +49 in all.
-_LANDLINE = re.compile(r"^\+49[2-9][0-9]{5,10}$")
+# numbers) and the subscriber's number, 6 to 11 digits after +49 in all; 0700, 0800 and 0900
+# are personal, freephone and premium service numbers, nobody's own line.
+_LANDLINE = re.compile(r"^\+49(?!700|800|900)[2-9][0-9]{5,10}$")
 _ANY_E164 = re.compile(r"^\+[1-9][0-9]{7,14}$")
 PHONE_MAX_LENGTH = 40
 # What normalise_phone accepts, as one pattern for the API's schema: +49, 0049 or 0, an

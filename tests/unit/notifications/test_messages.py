@@ -146,6 +146,20 @@ def test_a_reminder_comes_in_the_booking_language_with_vaccine_and_address() -> 
     assert "JNJ vax" in sms.body and ADDRESS in sms.body
 
 
+def test_a_landline_gets_no_sms_but_the_e_mails_still_go() -> None:
+    """A booking made on the phone may carry the caller's landline: no SMS can reach it."""
+    landline = "+49521123456"
+    events = [BookedAppointment(FIRST, 1, "Erika"), BookedAppointment(SECOND, 2, "Erika")]
+    booked = booking_messages(
+        code="C", phone=landline, emails=["a@example.org"], centre=CENTRE, address=ADDRESS,
+        vaccine="BioNTech/Comirnaty", appointments=events,
+    )  # fmt: skip
+    cancelled = cancellation_messages(code="C", phone=landline, emails=["a@example.org"])
+    assert [m.channel for m in booked] == [m.channel for m in cancelled] == ["email"]
+    due = DueReminder(7, "C", FIRST, 1, "Erika", landline, CENTRE, ADDRESS, FIRST, "BNT", 2, "de")
+    assert reminder_messages(due) == []
+
+
 @pytest.mark.parametrize(("lang", "words"), [("de", "für zwei Personen"), ("en", "for two")])
 def test_the_waitlist_sms_links_to_the_offers_it_announces(lang: str, words: str) -> None:
     entry = Entry(1, "+491701234567", 2, "MOD", 2, FIRST, None, lang)
