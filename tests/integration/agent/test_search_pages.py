@@ -8,6 +8,9 @@ from kontingent.app import Services
 from kontingent.staff.model import Role
 from tests.integration.agent.conftest import Browser, Client, audit_rows, web_booking
 from tests.integration.api.conftest import GetToken
+from tests.integration.api.test_agent_bookings import LANDLINE, agent_book
+from tests.integration.api.test_agent_lookups import bearer
+from tests.integration.api.test_booking_api import offer_ids
 from tests.integration.staff.conftest import add_accounts
 from tests.support import person, phone
 
@@ -100,3 +103,25 @@ async def test_a_search_without_its_csrf_token_is_refused(agent: Browser, svc: S
     answer = await agent.post("/agent", {"by": "code", "code": "K7QM-3XPA-9RTD"}, csrf=None)
     assert answer.status_code == 303 and answer.headers["location"] == "/agent"
     assert await audit_rows(svc, "booking_lookup") == []
+
+
+async def test_several_matches_are_listed_with_code_names_centre_dates_and_status(
+    agent: Browser, client: Client, svc: Services
+) -> None:
+    token = await bearer(client, Role.agent)
+    codes = []
+    for i in (0, 1):  # two neighbours booked under one landline
+        answer = await agent_book(
+            client, token, [{**person(i), "phone": LANDLINE}], await offer_ids(client)
+        )
+        assert answer.status_code == 201, answer.text
+        codes.append(answer.json()["code"])
+    found = await agent.submit("/agent", {"by": "phone", "phone": LANDLINE})
+    assert "2 Buchungen gefunden" in found.text
+    for i, code in enumerate(codes):
+        assert f'href="/agent/bookings/{code}"' in found.text
+        assert person(i)["last_name"] in found.text
+    assert "Impfzentrum Bielefeld" in found.text and "gebucht" in found.text
+    assert found.text.count("1. Impfung") == 2
+    opened = await agent.open(f"/agent/bookings/{codes[1]}")
+    assert person(1)["last_name"] in opened.text and person(0)["last_name"] not in opened.text
