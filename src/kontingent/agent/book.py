@@ -105,8 +105,8 @@ async def offers_page(
 @get(OFFERS, guards=[staff_guard], opt={**AGENTS, **limited("agent_offers")})
 async def step_three(request: AnyRequest) -> Response[Any]:
     console = Console(request)
-    if not console.desk.born or not console.desk.postcode:
-        return console.redirect("/agent/new", note="restart")
+    if (done := _after_booking(console)) is not None:
+        return done
     wish = wish_of(console)
     query, errors = query_of(console, wish)
     found, catalogue = None, await console.services.inventory.catalogue()
@@ -137,8 +137,8 @@ def _people(console: Console, draft: dict[str, str]) -> list[dict[str, str]]:
 @get(DETAILS, guards=[staff_guard], opt=AGENTS)
 async def step_four(request: AnyRequest) -> Response[Any]:
     console = Console(request)
-    if not console.desk.born or not console.desk.postcode:
-        return console.redirect("/agent/new", note="restart")
+    if (done := _after_booking(console)) is not None:
+        return done
     key = request.query_params.get("offer", "")
     vaccine = request.query_params.get("vaccine", "")[:20]
     slots = forms.parse_offer(key)
@@ -166,9 +166,9 @@ def details_page(key: str, vaccine: str) -> str:
 @post(DETAILS, guards=[staff_guard], opt={**AGENTS, **limited("agent_booking")})
 async def book(request: AnyRequest) -> Response[Any]:
     console = Console(request)
+    if (done := _after_booking(console)) is not None:
+        return done
     desk = console.desk
-    if not desk.born or not desk.postcode:
-        return console.redirect("/agent/new", note="restart")
     form = await request.form()
     key, vaccine = forms.text_of(form, "offer"), forms.text_of(form, "vaccine")[:20]
     slots = forms.parse_offer(key)
@@ -192,9 +192,29 @@ async def book(request: AnyRequest) -> Response[Any]:
     except SlotTaken:
         return console.redirect(OFFERS, vaccine=vaccine, note="taken")
     except KontingentError as exc:
-        return console.fail(details_page(key, vaccine), forms.messages(exc, console.t), typed)
-    console.save(draft=None, born=None, born2=None, postcode=None)
+        return console.fail(details_page(key, vaccine), refusals(console, exc), typed)
+    console.save(draft=None, born=None, born2=None, postcode=None, booked=view.code)
     return console.redirect(f"/agent/bookings/{view.code}", note="booked")
+
+
+def refusals(console: Console, exc: KontingentError) -> dict[str, str]:
+    """The use case's refusal by form field; the caller's number is the one `phone` field
+    (any number, mobile or landline, where the portal's words ask for a mobile)."""
+    found = forms.messages(exc, console.t)
+    if exc.code == "invalid_phone":
+        return {"phone": console.t("agent.err.phone")}
+    return {("phone" if k.endswith(".phone") else k): v for k, v in found.items()}
+
+
+def _after_booking(console: Console) -> Response[Any] | None:
+    """A step asked for again once the call's booking is made (the back button, a double
+    submit): its screen, not an empty step 1; None while the booking is still to make."""
+    desk = console.desk
+    if desk.born and desk.postcode:
+        return None
+    if desk.booked:
+        return console.redirect(f"/agent/bookings/{desk.booked}")
+    return console.redirect("/agent/new", note="restart")
 
 
 REQUIRED = ("first_name", "last_name", "street", "house_number", "postcode", "city")

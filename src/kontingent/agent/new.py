@@ -91,7 +91,7 @@ async def step_one_sent(request: AnyRequest) -> Response[Any]:
         return console.fail(PAGE, errors, values)
     console.save(
         born=dates["birth_date"], born2=dates.get(SECOND), postcode=values["postcode"],
-        draft=None, search=None,
+        draft=None, search=None, booked=None,
     )  # fmt: skip
     return console.redirect("/agent/new/check")
 

@@ -124,6 +124,8 @@ async def found(request: AnyRequest) -> Response[Any]:
 def _search_refused(console: Console, terms: dict[str, str], exc: KontingentError) -> Response[Any]:
     fields = WAYS.get(terms.get("by", ""), ("code",))
     errors = forms.messages(exc, console.t, fields[-1])
+    if exc.code == "invalid_phone":  # any number, where the portal's words ask for a mobile
+        errors = {"phone": console.t("agent.err.phone")}
     console.save(search=None)
     return console.fail("/agent", errors, terms)
 

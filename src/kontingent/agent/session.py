@@ -37,6 +37,7 @@ class Desk(msgspec.Struct, omit_defaults=True, forbid_unknown_fields=False):
     postcode: str | None = None
     search: dict[str, str] | None = None  # the last search, for its results page
     draft: dict[str, str] | None = None  # the details form as typed (p0.first_name, ...)
+    booked: str | None = None  # the code of the booking this call made, once made
 
     @property
     def persons(self) -> int:

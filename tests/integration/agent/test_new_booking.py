@@ -115,3 +115,25 @@ async def test_the_details_form_without_its_csrf_token_books_nothing(
     answer = await agent.post("/agent/new/details", details_form(details.text, **PERSONS), None)
     assert answer.status_code == 303
     assert await audit_rows(svc, "booking.create") == []
+
+
+async def test_a_wrong_number_is_named_at_the_phone_field_and_a_second_submit_books_once(
+    agent: Browser, svc: Services
+) -> None:
+    await agent.submit("/agent/new", COUPLE)
+    details = await agent.open(first_offer((await agent.open("/agent/new/offers")).text))
+    wrong = await agent.submit(
+        "/agent/new/details", details_form(details.text, **{**PERSONS, "phone": "12345"})
+    )
+    assert 'href="#phone"' in wrong.text and "keine deutsche Telefonnummer" in wrong.text
+    assert 'value="Irmgard"' in wrong.text and 'value="12345"' in wrong.text
+    form = details_form(wrong.text, **PERSONS)
+    booked = await agent.submit("/agent/new/details", form)
+    code = re.search(r'class="agent-code">([^<]+)<', booked.text)
+    assert code
+    again = await agent.post("/agent/new/details", form)  # a double click, or back and resend
+    assert again.status_code == 303
+    assert again.headers["location"] == f"/agent/bookings/{code.group(1)}"
+    back = await agent.get("/agent/new/details", offer=form["offer"], vaccine=form["vaccine"])
+    assert back.headers["location"] == f"/agent/bookings/{code.group(1)}"
+    assert len(await audit_rows(svc, "booking.create")) == 1
