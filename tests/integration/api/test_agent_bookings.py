@@ -25,7 +25,7 @@ from tests.integration.api.conftest import GetToken
 from tests.integration.api.test_agent_lookups import bearer
 from tests.integration.api.test_booking_api import book, offer_ids, slot_booked
 from tests.integration.staff.conftest import BY_CLI, PASSWORD, add_accounts
-from tests.support import BIELEFELD, db_counts, error_of, person, phone, set_free
+from tests.support import BIELEFELD, db_counts, error_of, fill_centre, person, phone, set_free
 
 Client = AsyncTestClient[Litestar]
 LANDLINE = "0521 123456"  # Bielefeld
@@ -189,6 +189,29 @@ async def test_an_agent_rebooks_and_cancels_a_citizens_booking(
         ("agent.anna", "booking.rebook", code, "api"),
         ("agent.anna", "booking.cancel", code, "api"),
     ]
+
+
+async def test_offers_put_home_first_then_the_nearest_centres_with_free_offers(
+    client: Client, svc: Services
+) -> None:
+    await add_accounts(svc)
+    agent = await bearer(client, Role.agent)
+    params = {"birth_date": "1939-05-01", "postcode": "33602", "vaccine": "BNT"}
+    before = (await client.get("/api/v1/agent/offers", params=params, headers=agent)).json()
+    centres = before["centres"]
+    assert before["vaccine"] == "BNT" and 2 <= len(centres) <= 5
+    assert centres[0]["centre_id"] == BIELEFELD and centres[0]["distance_km"] is None
+    distances = [c["distance_km"] for c in centres[1:]]
+    assert distances == sorted(distances)
+    assert all(c["offers"] and c["vaccine"] == "BNT" for c in centres)
+    nearest = centres[1]["centre_id"]
+    await fill_centre(svc.db, BIELEFELD, "BNT")
+    await fill_centre(svc.db, nearest, "BNT")
+    svc.inventory.forget_readings()
+    after = (await client.get("/api/v1/agent/offers", params=params, headers=agent)).json()
+    home, *others = after["centres"]
+    assert home["centre_id"] == BIELEFELD and home["offers"] == []  # home stays, says "none"
+    assert nearest not in [c["centre_id"] for c in others] and others  # full: left out
 
 
 async def test_offers_say_why_a_caller_may_not_book_in_plain_words(
