@@ -74,7 +74,7 @@ class Plan:
     bookings: int
     raw_bookings: int
     rounds: int  # bookings and raw ceiling alternate in this many rounds (bench/paired.py)
-    mixed_s: float  # web and agent bookings together
+    mixed_s: float  # web alone and web with agents, in alternating rounds
     mixed: int
     warmup: int = 400
 
@@ -89,8 +89,8 @@ class Plan:
                 bookings=16_000,
                 raw_bookings=30_000,
                 rounds=4,
-                mixed_s=4,
-                mixed=8_000,
+                mixed_s=8,
+                mixed=16_000,
             )
         return cls(
             get_s=8,
@@ -100,8 +100,8 @@ class Plan:
             bookings=40_000,
             raw_bookings=60_000,
             rounds=10,
-            mixed_s=10,
-            mixed=20_000,
+            mixed_s=20,
+            mixed=40_000,
         )
 
 
@@ -297,7 +297,7 @@ def _run_phases(
             ["If-None-Match with the current ETag"],
         ),
         *_bookings_and_raw(data, plan, connections, schema, srv, sample if profile else None),
-        _mixed(data, plan, connections, srv),
+        *_mixed(data, plan, connections, srv),
         _measure(
             "contended bookings",
             _http(
@@ -357,16 +357,37 @@ def _bookings_and_raw(
     return [book, raw_all]
 
 
-def _mixed(data: Data, plan: Plan, connections: int, srv: dict[str, Iterable[int]]) -> Outcome:
-    """Web and agent bookings on the same offers at once (bench/agents.py)."""
+def _mixed(
+    data: Data, plan: Plan, connections: int, srv: dict[str, Iterable[int]]
+) -> list[Outcome]:
+    """Web and agent bookings on the same offers at once (bench/agents.py), in rounds
+    alternating with web bookings alone (bench/paired.py): the ratio of each pair compares
+    two measurements seconds apart on this shared machine."""
     tokens = agents.log_in(SERVICE_PORT, data.agents)
-    requests = agents.mixed_requests(data.mixed, tokens)
-    return _measure(
-        "mixed bookings (90 % web, 10 % agent)",
-        _http(SERVICE_PORT, _split(requests, connections), plan.mixed_s, False),
-        srv,
-        [f"{len(tokens)} agents with bearer tokens; the same offers as the web's"],
-    )
+    parts = paired.rounds_of(data.mixed, 2 * plan.rounds)
+    seconds = plan.mixed_s / plan.rounds / 2
+    webs, mixes = [], []
+    for alone, mixed in zip(parts[0::2], parts[1::2], strict=True):
+        web = _split(_booking_requests(alone), connections)
+        webs.append(_measure("web", _http(SERVICE_PORT, web, seconds, False), srv))
+        both = _split(agents.mixed_requests(mixed, tokens), connections)
+        mixes.append(_measure("mixed", _http(SERVICE_PORT, both, seconds, False), srv))
+    ratios = [m.result.rate / w.result.rate for m, w in zip(mixes, webs, strict=True)]
+    quiet = [
+        max(paired.others(m.cpu, paired.SERVICE_PATH), paired.others(w.cpu, paired.SERVICE_PATH))
+        < paired.QUIET_CORES
+        for m, w in zip(mixes, webs, strict=True)
+    ]
+    alone_all = _combined("web bookings alone, paired", webs)
+    mixed_all = _combined("mixed bookings (90 % web, 10 % agent)", mixes)
+    ratio, chosen = paired.headline(ratios, quiet)
+    marks = " ".join(f"{r:.2f}{'' if q else '*'}" for r, q in zip(ratios, quiet, strict=True))
+    alone_all.notes = ["the rounds alternating with the mixed ones, same offers"]
+    mixed_all.notes = [
+        f"{len(tokens)} agents with bearer tokens, on the same offers as the web's",
+        f"÷ web alone {ratio:.2f}: {chosen}; per round {marks}",
+    ]
+    return [alone_all, mixed_all]
 
 
 def _combined(name: str, rounds: Sequence[Outcome]) -> Outcome:

@@ -30,7 +30,7 @@ from kontingent.migrations import upgrade
 from kontingent.schema import districts, postcodes
 from tests.support import PG_URL, T0, drop_schema
 
-TEST_SIZE = DemoSize(weeks=4, centres=3)
+TEST_SIZE = DemoSize(weeks=4, centres=3, phone_share_percent=0)  # phone share: its own tests
 MUTABLE_TABLES = (
     "appointments",
     "persons",
@@ -96,6 +96,9 @@ async def _reset(url: str, schema: str | None) -> None:
                 for table in MUTABLE_TABLES:
                     await conn.exec_driver_sql(f"DELETE FROM {table}")  # noqa: S608
             await conn.exec_driver_sql("UPDATE slots SET booked = 0 WHERE booked <> 0")
+            await conn.exec_driver_sql(
+                "UPDATE slots SET phone_reserved = 0 WHERE phone_reserved <> 0"
+            )
     finally:
         await db.dispose()
 

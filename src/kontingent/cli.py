@@ -69,7 +69,7 @@ def _migrate(settings: Settings) -> None:
 
 
 def _seed(settings: Settings) -> None:
-    from kontingent.demo.seed import seed_demo
+    from kontingent.demo.seed import DemoSize, seed_demo
 
     with Progress(
         TextColumn("seeding demo data"), BarColumn(), MofNCompleteColumn(), console=console
@@ -79,7 +79,8 @@ def _seed(settings: Settings) -> None:
         def report(_: str, done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        seeded = _run(lambda db: seed_demo(db, SystemClock(), progress=report), settings)
+        size = DemoSize(phone_share_percent=settings.phone_share_percent)
+        seeded = _run(lambda db: seed_demo(db, SystemClock(), size, report), settings)
     if seeded:
         console.print("demo data loaded")
         return

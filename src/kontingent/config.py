@@ -21,6 +21,7 @@ from kontingent.ratelimit.model import LimitSyntaxError, parse_limit, parse_netw
 
 DEFAULT_SQLITE_URL = "sqlite+aiosqlite:///./var/kontingent.sqlite3"
 _DEV_SECRET = "dev-only-" + "insecure-secret-key"
+DEFAULT_PHONE_SHARE_PERCENT = 20  # of each new contingent's seats, kept for the hotline
 MIN_SECRET_LENGTH = 32  # characters; tokens and PIN hashes are HMACs under this key
 MIN_METRICS_TOKEN_LENGTH = 16  # characters; a short one could be guessed by trying
 # The schemes each URL setting can be served with; anything else fails later and less clearly.
@@ -89,6 +90,11 @@ class Settings:
     # No offer starts sooner than this after now: people need time to get there, and a
     # centre's day list is printed ahead (issue 14).
     offer_lead_minutes: int = 120
+    # The phone share (issue 15): the percentage of a new contingent's seats held back for
+    # the hotline, and how many hours before a slot starts its held-back seats still free
+    # are released to everyone (by the scheduler: jobs/phone_release.py).
+    phone_share_percent: int = DEFAULT_PHONE_SHARE_PERCENT
+    phone_release_hours: int = 48
     db_pool_size: int = 10
     # Server-side limits on every PostgreSQL statement of the service (0: none), so that no
     # request outlives its client's patience behind a lock or a slow query: it is answered
@@ -251,6 +257,8 @@ _KINDS: dict[str, type] = {
     "availability_ttl_s": float,
     "feed_ttl_s": float,
     "offer_lead_minutes": int,
+    "phone_share_percent": int,
+    "phone_release_hours": int,
     "rate_limits": bool,
     "access_log": bool,
     "staff_session_idle_s": float,
@@ -285,7 +293,23 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
     _check_timeouts(settings)
     _check_pins(settings)
     _check_staff(settings)
+    _check_phone_share(settings)
     return settings
+
+
+def _check_phone_share(settings: Settings) -> None:
+    if not 0 <= settings.phone_share_percent <= 100:
+        raise SettingsError(
+            "KONTINGENT_PHONE_SHARE_PERCENT must be a whole number from 0 to 100 (the "
+            f"percentage of each new contingent's seats kept for the hotline), not "
+            f"{settings.phone_share_percent}"
+        )
+    if not 0 <= settings.phone_release_hours <= 30 * 24:
+        raise SettingsError(
+            "KONTINGENT_PHONE_RELEASE_HOURS must be a whole number from 0 to 720 (hours "
+            "before an appointment when seats kept for the hotline go to everyone), not "
+            f"{settings.phone_release_hours}"
+        )
 
 
 def _check_pins(settings: Settings) -> None:

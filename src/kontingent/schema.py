@@ -1,7 +1,9 @@
 """All tables, in one metadata that Alembic migrates.
 
 Invariants the schema itself keeps, on SQLite and PostgreSQL alike:
-- `slots.booked` never exceeds `slots.capacity` (CHECK), whatever the code does.
+- `slots.booked` never exceeds `slots.capacity` (CHECK), whatever the code does, and the
+  seats reserved for the phone channel are seats nobody holds: `0 <= phone_reserved <=
+  capacity - booked` (CHECK, migration 0013).
 - A person holds at most one active booking per campaign (partial unique index on
   `persons.person_key` where `active`).
 - A verification authorises at most one booking (unique `bookings.verification_id`).
@@ -10,9 +12,9 @@ Invariants the schema itself keeps, on SQLite and PostgreSQL alike:
   survives whatever happens to Redis.
 - An idempotency key is stored once per scope (primary key), so a retried request finds
   the first answer instead of booking again.
-- `slot_days` holds, per centre, vaccine, local day and release minute, the sums of capacity
-  and booked seats of the released slots: triggers on `slots` (migration 0005) change it in
-  the same transaction as the slots, whichever code path writes them.
+- `slot_days` holds, per centre, vaccine, local day and release minute, the sums of capacity,
+  booked and phone-reserved seats of the released slots: triggers on `slots` (migrations 0005
+  and 0013) change it in the same transaction as the slots, whichever code path writes them.
 """
 
 from __future__ import annotations
@@ -162,6 +164,9 @@ contingents = Table(
     Column("last_day", Date, nullable=False),
     Column("release_at", UtcDateTime, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+    # The percentage of its seats held back for the phone channel when it was recorded
+    # (default: KONTINGENT_PHONE_SHARE_PERCENT); its slots carry the seats in `phone_reserved`.
+    Column("phone_share_percent", SmallInteger, nullable=False, server_default="0"),
     CheckConstraint("first_day <= last_day", name="days_ordered"),
 )
 
@@ -179,11 +184,24 @@ slots = Table(
     Column("contingent_id", ForeignKey("contingents.id")),
     # Copy of the contingent's release minute, so the hot path checks one row only.
     Column("bookable_from", UtcDateTime),
+    # Seats only the phone channel may take (issue 15): web and on-site bookings leave them;
+    # the release job sets it to 0 a set time before the start (jobs/phone_release.py).
+    Column("phone_reserved", SmallInteger, nullable=False, server_default="0"),
     CheckConstraint("booked <= capacity", name="not_overbooked"),
+    CheckConstraint(
+        "phone_reserved >= 0 AND booked + phone_reserved <= capacity", name="phone_reserve_fits"
+    ),
     CheckConstraint("booked >= 0", name="booked_not_negative"),
     CheckConstraint("capacity >= 0", name="capacity_not_negative"),
     UniqueConstraint("centre_id", "vaccine_code", "starts_at", name="uq_slots_centre_time"),
     Index("ix_slots_day", "day"),
+    # The release job's read: only slots that still hold a reserve are in it.
+    Index(
+        "ix_slots_phone_reserved",
+        "starts_at",
+        sqlite_where=text("phone_reserved > 0"),
+        postgresql_where=text("phone_reserved > 0"),
+    ),
     # Room on each page, so a booking's update of `booked` (in no index) stays HOT.
     postgresql_with={"fillfactor": 85},
 )
@@ -201,6 +219,7 @@ slot_days = Table(
     Column("bookable_from", UtcDateTime, primary_key=True),
     Column("capacity", Integer, nullable=False),
     Column("booked", Integer, nullable=False),
+    Column("phone_reserved", Integer, nullable=False, server_default="0"),
 )
 
 # Days an admin opened although they are public holidays in NRW (centre_id NULL: every

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import insert, inspect, select, update
+from sqlalchemy import insert, inspect, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from kontingent.app import Services
@@ -24,7 +24,7 @@ from kontingent.booking.model import person_key
 from kontingent.clock import FixedClock
 from kontingent.db import Database, make_engine
 from kontingent.demo.seed import DemoSize, seed_demo
-from kontingent.migrations import upgrade
+from kontingent.migrations import downgrade, upgrade
 from kontingent.schema import bookings, campaigns, centres, metadata, persons, slots
 from tests.support import PG_URL, T0
 
@@ -173,7 +173,8 @@ async def test_hardening_7_the_migration_rekeys_active_persons_and_survives_doub
         return 0  # the seed writes postcode places (0010); at 0007 the table has no such column
 
     monkeypatch.setattr("kontingent.demo.seed.replace_postcodes", no_postcodes)
-    await seed_demo(empty_db, FixedClock(T0), DemoSize(weeks=1, centres=1))
+    # No phone share: at 0007 there is no column to keep it in (0013).
+    await seed_demo(empty_db, FixedClock(T0), DemoSize(weeks=1, centres=1, phone_share_percent=0))
     born = date(1939, 5, 1)
     names = {"A": "Erika", "B": "Erіka", "C": "Εrika", "D": "Olga", "E": "Erіka"}
     ids = {}
@@ -199,3 +200,43 @@ async def test_hardening_7_the_migration_rekeys_active_persons_and_survives_doub
     assert after[ids["E"]] == before[ids["E"]]
     with pytest.raises(IntegrityError):  # and one more look-alike is refused by the index
         await _book_raw(empty_db, "F", "Erіka", erika)
+
+
+DRIFT = text(
+    "SELECT count(*) FROM (SELECT centre_id, vaccine_code, day, bookable_from, "
+    "sum(capacity) AS c, sum(booked) AS b FROM slots WHERE bookable_from IS NOT NULL "
+    "GROUP BY centre_id, vaccine_code, day, bookable_from) s "
+    "LEFT JOIN slot_days d USING (centre_id, vaccine_code, day, bookable_from) "
+    "WHERE d.capacity IS NULL OR d.capacity <> s.c OR d.booked <> s.b"
+)
+
+
+async def _book_first_slot(db: Database) -> None:
+    async with db.write() as conn:
+        first = (await conn.execute(select(slots.c.id).order_by(slots.c.id).limit(1))).scalar()
+        await conn.execute(update(slots).where(slots.c.id == first).values(booked=1))
+
+
+async def test_the_phone_share_migration_goes_down_and_up_again(empty_db: Database) -> None:
+    """0013_share down to 0012 and up again: its columns go and come back, and the triggers
+    of each version keep `slot_days` equal to the sums over the slots."""
+    from tests.integration.test_slot_days import assert_kept
+
+    await upgrade(empty_db.engine)
+    await seed_demo(empty_db, FixedClock(T0), DemoSize(weeks=1, centres=1, phone_share_percent=20))
+    await assert_kept(empty_db)
+    full = await layout(empty_db)
+    assert "phone_reserved" in full["slots"] and "phone_reserved" in full["slot_days"]
+
+    await downgrade(empty_db.engine, "0012")
+    down = await layout(empty_db)
+    assert "phone_reserved" not in down["slots"] | down["slot_days"]
+    assert "phone_share_percent" not in down["contingents"]
+    await _book_first_slot(empty_db)  # the 0005 triggers are back and keep the sums
+    async with empty_db.read() as conn:
+        assert (await conn.execute(DRIFT)).scalar_one() == 0
+
+    await upgrade(empty_db.engine)
+    assert await layout(empty_db) == full
+    await _book_first_slot(empty_db)
+    await assert_kept(empty_db)

@@ -2,9 +2,10 @@
 
 What these tests hold the service to: whatever writes slots (the booking statement, the
 step-by-step path, cancelling, rebooking, a release, new or deleted slots, a hand-made
-UPDATE), the seats per centre, vaccine, day and release in `slot_days` equal the sums over the
-slots themselves; and the feed's free seats equal what a booking could take now, today's
-past slots and unreleased ones left out.
+UPDATE, the phone share's reserve, a phone booking taking it and its release), the seats per
+centre, vaccine, day and release in `slot_days` equal the sums over the slots themselves;
+and the feed's free seats equal what a booking could take now, today's past slots and
+unreleased ones left out.
 """
 
 from __future__ import annotations
@@ -20,31 +21,37 @@ from kontingent.app import Services
 from kontingent.clock import FixedClock
 from kontingent.inventory import repository as inventory_repo
 from kontingent.inventory.feed import FEED_DAYS
+from kontingent.inventory.phone_share import release_phone_seats
 from kontingent.schema import slot_days, slots
 from tests.support import T0, claims_for, fill_centre, person, phone, unreleased
 
 BIELEFELD, BOCHUM = 1, 2
 
 
-async def sums_over_slots(db: Any) -> dict[tuple[Any, ...], tuple[int, int]]:
+Sums = dict[tuple[Any, ...], tuple[int, int, int]]  # key -> capacity, booked, reserved
+
+
+async def sums_over_slots(db: Any) -> Sums:
     key = (slots.c.centre_id, slots.c.vaccine_code, slots.c.day, slots.c.bookable_from)
-    query = (
-        select(*key, func.sum(slots.c.capacity), func.sum(slots.c.booked))
-        .where(slots.c.bookable_from.is_not(None))
-        .group_by(*key)
-    )
+    sums = [func.sum(c) for c in (slots.c.capacity, slots.c.booked, slots.c.phone_reserved)]
+    query = select(*key, *sums).where(slots.c.bookable_from.is_not(None)).group_by(*key)
     async with db.read() as conn:
-        return {tuple(r[:4]): (int(r[4]), int(r[5])) for r in (await conn.execute(query)).all()}
+        return {
+            tuple(r[:4]): (int(r[4]), int(r[5]), int(r[6]))
+            for r in (await conn.execute(query)).all()
+        }
 
 
-async def kept_sums(db: Any) -> dict[tuple[Any, ...], tuple[int, int]]:
+async def kept_sums(db: Any) -> Sums:
     async with db.read() as conn:
         rows = (await conn.execute(select(slot_days))).all()
     return {
-        (r.centre_id, r.vaccine_code, r.day, r.bookable_from): (r.capacity, r.booked)
+        (r.centre_id, r.vaccine_code, r.day, r.bookable_from): (
+            r.capacity, r.booked, r.phone_reserved
+        )
         for r in rows
-        if (r.capacity, r.booked) != (0, 0)  # a key all of whose slots moved elsewhere
-    }
+        if (r.capacity, r.booked, r.phone_reserved) != (0, 0, 0)  # its slots moved elsewhere
+    }  # fmt: skip
 
 
 async def assert_kept(db: Any) -> None:
@@ -92,6 +99,29 @@ async def test_hardening_5_slot_days_follow_every_kind_of_slot_change(
                 slots.c.booked == 1,
             )
         )
+    await assert_kept(db)
+    # The phone share: reserves set, a phone booking taking one, the release job.
+    async with db.write() as conn:
+        await conn.execute(
+            update(slots).where(slots.c.id.in_(offer[2].slot_ids)).values(phone_reserved=1)
+        )
+    await assert_kept(db)
+    on_phone = await services.booking.book(
+        await claims_for(services, phone(1)),
+        [person(2), person(3)],
+        offer[2].slot_ids,
+        channel="phone",
+    )
+    await assert_kept(db)
+    await services.booking.cancel(on_phone.code, person(2)["birth_date"])
+    async with db.write() as conn:
+        await conn.execute(
+            update(slots)
+            .where(slots.c.centre_id == BOCHUM, slots.c.booked < slots.c.capacity)
+            .values(phone_reserved=1)
+        )
+    await assert_kept(db)
+    await release_phone_seats(db, services.inventory, clock.now(), timedelta(days=9), batch=100)
     await assert_kept(db)
 
 

@@ -216,3 +216,14 @@ def test_pins_per_phone_per_day_is_read_from_the_environment_and_kept_sensible()
             load_settings({"KONTINGENT_PINS_PER_PHONE_PER_DAY": bad})
     with pytest.raises(SettingsError, match="must be a number"):
         load_settings({"KONTINGENT_PINS_PER_PHONE_PER_DAY": "five"})
+
+
+def test_the_phone_share_and_its_release_are_read_and_kept_sensible() -> None:
+    assert (Settings().phone_share_percent, Settings().phone_release_hours) == (20, 48)
+    read = load_settings(
+        {"KONTINGENT_PHONE_SHARE_PERCENT": "0", "KONTINGENT_PHONE_RELEASE_HOURS": "24"}
+    )
+    assert (read.phone_share_percent, read.phone_release_hours) == (0, 24)
+    for name, bad in (("PHONE_SHARE_PERCENT", "101"), ("PHONE_RELEASE_HOURS", "-1")):
+        with pytest.raises(SettingsError, match=f"KONTINGENT_{name} must be a whole number"):
+            load_settings({f"KONTINGENT_{name}": bad})

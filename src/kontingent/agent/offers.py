@@ -13,6 +13,8 @@ Invariants kept here:
   (eligibility/postcodes.py holds places, not positions), and a district's centre is the
   place its people know. A caller living at a district's edge may be a few km nearer to a
   neighbour's centre than the figure says.
+- Agents see every free seat, those the phone share keeps for the hotline included
+  (`phone=True`); the public offers never show those.
 - Offers hold no personal data: reading them is not audited (limited per agent instead).
 """
 
@@ -191,5 +193,6 @@ async def _offers(
         wish = OfferWish(query.persons, limit, query.day, query.part, days)
     except ValueError as exc:
         raise InvalidInput(str(exc), code="invalid_part", field="part") from None
-    offers, _ = await inventory.find(catalogue, centre, vaccine, wish)
+    # The phone's own readings: agents may offer the seats the share keeps for the hotline.
+    offers, _ = await inventory.find(catalogue, centre, vaccine, wish, phone=True)
     return [OfferOut.of(o) for o in offers]

@@ -138,7 +138,7 @@ class AgentDesk:
     ) -> BookingView:
         """Move a caller's booking to another offer (booking/rebooking.py)."""
         entry = Entry(Actor.of(principal), "booking.rebook", channel, ip=ip)
-        return await self.booking.rebook(code, None, slot_ids, staff=entry)
+        return await self.booking.rebook(code, None, slot_ids, channel=PHONE_CHANNEL, staff=entry)
 
     async def find(
         self, principal: Principal, search: Search, channel: str, ip: str | None

@@ -5,9 +5,13 @@ Invariants kept here:
 - Seats come first, by one UPDATE over every slot of the offer (`= ANY` makes the primary-key
   index visit, and lock, them in ascending id order), and only when every slot is released,
   ahead and inside the window (the `bookable` CTE); else no seat is taken and nothing written.
-  A slot without room makes the CHECK `ck_slots_not_overbooked` fail, which aborts the whole
-  statement: a lost race writes nothing, with no BEGIN, ROLLBACK or COMMIT round trips.
-  `SLOT_FULL` names that constraint for the caller.
+  A slot without room makes the CHECK `ck_slots_not_overbooked` fail (or, when only seats
+  reserved for the phone are left and the booking is not the phone's,
+  `ck_slots_phone_reserve_fits`), which aborts the whole statement: a lost race writes
+  nothing, with no BEGIN, ROLLBACK or COMMIT round trips. `SLOT_FULL` names those
+  constraints for the caller. A phone booking takes reserved seats first
+  (`phone_reserved` goes down by as many as it can), so its CHECK holds whenever
+  `booked <= capacity` does.
 - Every insert reads from the `booking` CTE, which holds a row only when every slot was
   taken.
 - It writes the same rows as the step-by-step path (`take_seats`, `insert_booking`, the outbox,
@@ -46,7 +50,9 @@ from kontingent.staff.audit import Entry, row_of
 
 _DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
 
-SLOT_FULL = "ck_slots_not_overbooked"
+# A slot without room fails one of these: all seats held, or only reserved ones left.
+SLOT_FULL = frozenset({"ck_slots_not_overbooked", "ck_slots_phone_reserve_fits"})
+PHONE = "phone"  # the channel that may take the seats reserved for it (issue 15)
 
 _HEAD = """
 WITH bookable AS (
@@ -55,7 +61,10 @@ WITH bookable AS (
       AND bookable_from <= $3::timestamp AND starts_at > $3::timestamp
       AND starts_at < $4::timestamp
 ), taken AS (
-    UPDATE slots SET booked = booked + ($2::int[])[array_position($1::bigint[], id)]
+    UPDATE slots SET booked = booked + ($2::int[])[array_position($1::bigint[], id)],
+        phone_reserved = CASE WHEN $11::text = 'phone' THEN greatest(
+            phone_reserved - ($2::int[])[array_position($1::bigint[], id)], 0)
+            ELSE phone_reserved END
     WHERE id = ANY($1::bigint[]) AND (SELECT ok FROM bookable)
     RETURNING id
 ), booking AS (

@@ -1,7 +1,8 @@
 """Rebooking: move a booking to another offer for the same persons.
 
 Invariants kept here:
-- One transaction takes the new seats (the same conditional UPDATE as booking), frees the old
+- One transaction takes the new seats (the same conditional UPDATE as booking: a rebooking
+  on the phone channel may take the seats kept for it, any other may not), frees the old
   ones, replaces the appointments and queues the new confirmation with the iCalendar CANCEL
   of the dates given up; when a new seat was taken meanwhile nothing changes and SlotTaken
   carries fresh offers.
@@ -26,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from kontingent.booking import checks, model
 from kontingent.booking import repository as repo
 from kontingent.booking.model import BookingView, SlotTaken
+from kontingent.booking.pg_statement import PHONE
 from kontingent.booking.service import (
     Booking,
     Plan,
@@ -46,6 +48,7 @@ async def rebook(
     birth_date_text: str | None,
     slot_ids: Sequence[int],
     *,
+    channel: str = "web",
     staff: Entry | None = None,
 ) -> BookingView:
     """`staff`: a staff member rebooks for a caller, instead of the birth date; its audit
@@ -62,10 +65,12 @@ async def rebook(
         return current
     try:
         view, old = await booking.db.run_write(
-            partial(_move, booking, plan=plan, code=code, before=current, staff=staff)
+            partial(
+                _move, booking, plan=plan, code=code, before=current, channel=channel, staff=staff
+            )
         )
     except SlotTaken as exc:
-        await booking.attach_fresh_offers(exc, plan)
+        await booking.attach_fresh_offers(exc, plan, phone=channel == PHONE)
         raise
     booking.inventory.slots_changed(plan.centre.id, plan.vaccine.code)
     booking.inventory.slots_changed(*old)
@@ -95,6 +100,7 @@ async def _move(
     plan: Plan,
     code: str,
     before: BookingView,
+    channel: str,
     staff: Entry | None = None,
 ) -> tuple[BookingView, tuple[int, str]]:
     """The rebooking transaction; the new view and the (centre, vaccine) it left."""
@@ -110,7 +116,8 @@ async def _move(
     # Only the difference moves, so an offer sharing a slot with the old one still fits.
     take = {s: n - held.get(s, 0) for s, n in wanted.items() if n > held.get(s, 0)}
     give = {s: n - wanted.get(s, 0) for s, n in held.items() if n > wanted.get(s, 0)}
-    if take and not await repo.take_seats(conn, take, now, plan.catalogue.campaign.booking_until):
+    until = plan.catalogue.campaign.booking_until
+    if take and not await repo.take_seats(conn, take, now, until, phone=channel == PHONE):
         raise SlotTaken(
             "an appointment of this offer was taken meanwhile: choose one of the fresh "
             "offers; your booking is unchanged",

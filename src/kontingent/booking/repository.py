@@ -3,8 +3,15 @@
 The slot is the unit of contention. Seats are taken with a conditional UPDATE
 (`booked + n <= capacity`, released, ahead and inside the window), which PostgreSQL applies in
 ascending id order through the primary-key index, and which SQLite runs under BEGIN IMMEDIATE;
-the CHECK constraint on `slots` backs it. If fewer rows matched than asked, nothing else is
+the CHECK constraints on `slots` back it. If fewer rows matched than asked, nothing else is
 written and the caller rolls the whole booking back.
+
+The phone share (issue 15): a web or on-site booking takes a seat only while
+`booked + n + phone_reserved <= capacity`, so it never takes a reserved seat; a phone
+booking (`channel == PHONE`) takes reserved seats first, in the same UPDATE
+(`phone_reserved = max(phone_reserved - n, 0)`), then public ones. A cancellation gives its
+seats to everyone, whatever channel booked them: the reserve is a share of what was
+released, not a pool that refills.
 
 `book_seats` takes the seats and writes the booking with its persons, appointments,
 confirmations and idempotency record, step by step inside the caller's transaction (SQLite,
@@ -19,15 +26,23 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 import asyncpg
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, case, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.dml import Update
 
 from kontingent.booking.model import Person
-from kontingent.booking.pg_statement import SLOT_FULL, NewBooking, booking_statement, person_rows
+from kontingent.booking.pg_statement import (
+    PHONE,
+    SLOT_FULL,
+    NewBooking,
+    booking_statement,
+    person_rows,
+)
 from kontingent.inventory.model import Appointment
 from kontingent.notifications import repository as outbox
 from kontingent.schema import appointments, bookings, idempotency_keys, persons, slots
@@ -50,26 +65,45 @@ class StoredResponse:
     body: bytes
 
 
+def _take(ids: list[int], n: int, now: datetime, until: datetime, phone: bool) -> Update:
+    """The conditional UPDATE that takes `n` seats in each of `ids`: public seats only, or
+    for the phone, reserved seats first."""
+    room = slots.c.booked + n <= slots.c.capacity
+    values: dict[Any, Any] = {slots.c.booked: slots.c.booked + n}
+    if phone:
+        reserve = slots.c.phone_reserved
+        values[reserve] = case((reserve > n, reserve - n), else_=0)
+    else:
+        room = slots.c.booked + slots.c.phone_reserved + n <= slots.c.capacity
+    return (
+        update(slots)
+        .where(
+            slots.c.id.in_(ids),
+            room,
+            slots.c.bookable_from <= now,
+            slots.c.starts_at > now,
+            slots.c.starts_at < until,
+        )
+        .values(values)
+        .returning(slots.c.id)
+    )
+
+
 async def take_seats(
-    conn: AsyncConnection, seats: Mapping[int, int], now: datetime, until: datetime
+    conn: AsyncConnection,
+    seats: Mapping[int, int],
+    now: datetime,
+    until: datetime,
+    *,
+    phone: bool = False,
 ) -> bool:
-    """Take `seats[slot_id]` seats in every slot, or report False (caller rolls back)."""
+    """Take `seats[slot_id]` seats in every slot, or report False (caller rolls back);
+    `phone`: the phone channel's booking, which may take reserved seats."""
     by_count: dict[int, list[int]] = {}
     for slot_id, n in seats.items():
         by_count.setdefault(n, []).append(slot_id)
     for n, ids in sorted(by_count.items()):
-        result = await conn.execute(
-            update(slots)
-            .where(
-                slots.c.id.in_(sorted(ids)),
-                slots.c.booked + n <= slots.c.capacity,
-                slots.c.bookable_from <= now,
-                slots.c.starts_at > now,
-                slots.c.starts_at < until,
-            )
-            .values(booked=slots.c.booked + n)
-            .returning(slots.c.id)
-        )
+        result = await conn.execute(_take(sorted(ids), n, now, until, phone))
         if len(result.all()) != len(ids):
             return False
     return True
@@ -81,7 +115,7 @@ async def book_seats(conn: AsyncConnection, b: NewBooking) -> int | None:
 
     On None some seats may be taken already: the caller must roll the transaction back.
     """
-    if not await take_seats(conn, b.seats, b.now, b.until):
+    if not await take_seats(conn, b.seats, b.now, b.until, phone=b.channel == PHONE):
         return None
     try:
         booking_id = await insert_booking(
@@ -117,7 +151,7 @@ async def book_seats_pg(conn: asyncpg.Connection, b: NewBooking) -> int | None:
     try:
         booking_id = await conn.fetchval(sql, *params)
     except asyncpg.CheckViolationError as exc:
-        if exc.constraint_name == SLOT_FULL:
+        if exc.constraint_name in SLOT_FULL:
             return None
         raise
     except asyncpg.UniqueViolationError as exc:

@@ -31,7 +31,7 @@ from kontingent.booking import repository as repo
 from kontingent.booking.checks import MAX_SLOT_IDS
 from kontingent.booking.model import BookingView, SlotTaken
 from kontingent.booking.people import check_person, parse_date
-from kontingent.booking.pg_statement import NewBooking, Remembered
+from kontingent.booking.pg_statement import PHONE, NewBooking, Remembered
 from kontingent.clock import Clock
 from kontingent.db import Database
 from kontingent.errors import InvalidInput, NotFound
@@ -141,18 +141,21 @@ class Booking:
                     continue
                 return replay
             except SlotTaken as exc:
-                await self.attach_fresh_offers(exc, plan)
+                await self.attach_fresh_offers(exc, plan, phone=channel == PHONE)
                 raise
             seats = model.seats_per_slot([a.slot_id for a in plan.booked])
             self.inventory.seats_taken(plan.centre.id, plan.vaccine.code, seats)
             return view
         raise RuntimeError("could not draw an unused booking code")
 
-    async def attach_fresh_offers(self, exc: SlotTaken, plan: Plan) -> None:
-        """A loser gets what is free now, so the next click can succeed."""
+    async def attach_fresh_offers(self, exc: SlotTaken, plan: Plan, *, phone: bool = False) -> None:
+        """A loser gets what is free now, so the next click can succeed (on the phone
+        channel, the seats kept for it included)."""
         wanted = [a.slot_id for a in plan.booked]
         await self.inventory.refresh_slots(plan.centre.id, plan.vaccine.code, wanted)
-        fresh = await self.inventory.offers(plan.centre.id, plan.vaccine.code, len(plan.people))
+        fresh = await self.inventory.offers(
+            plan.centre.id, plan.vaccine.code, len(plan.people), phone=phone
+        )
         exc.details["offers"] = msgspec.to_builtins([OfferOut.of(o) for o in fresh.offers])
         exc.details["alternatives"] = [
             {
@@ -390,13 +393,17 @@ class Booking:
         birth_date_text: str | None,
         slot_ids: Sequence[int],
         *,
+        channel: str = "web",
         staff: Entry | None = None,
     ) -> BookingView:
-        """Move a booking to another offer for the same persons (booking/rebooking.py).
+        """Move a booking to another offer for the same persons (booking/rebooking.py);
+        `channel` "phone" may take the seats kept for the hotline, as a phone booking does;
         `staff` as for `cancel`."""
         from kontingent.booking import rebooking  # it builds on this module
 
-        return await rebooking.rebook(self, code_text, birth_date_text, slot_ids, staff=staff)
+        return await rebooking.rebook(
+            self, code_text, birth_date_text, slot_ids, channel=channel, staff=staff
+        )
 
 
 def _slot_taken() -> SlotTaken:

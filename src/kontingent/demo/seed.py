@@ -1,6 +1,8 @@
 """Demo data: the 27 Westfalen-Lippe centres with every postcode of their districts, three
 two-dose vaccines and a one-dose one,
-eight weeks of slots from opening hours and lanes, cohorts and released contingents.
+eight weeks of slots from opening hours and lanes, cohorts and released contingents, each
+keeping the phone share (`DemoSize.phone_share_percent`, `kontingent seed --demo` passes
+KONTINGENT_PHONE_SHARE_PERCENT) of its seats for the hotline.
 
 Seeding is idempotent: a database that already has a campaign is left as it is.
 """
@@ -18,11 +20,12 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kontingent.clock import BERLIN, Clock
+from kontingent.config import DEFAULT_PHONE_SHARE_PERCENT
 from kontingent.db import Database
 from kontingent.eligibility.postcodes import served_rows
 from kontingent.eligibility.repository import replace_postcodes
 from kontingent.inventory import repository as inventory_repo
-from kontingent.inventory.model import local_day, slot_starts
+from kontingent.inventory.model import local_day, phone_reserve, slot_starts
 from kontingent.schema import (
     campaigns,
     centres,
@@ -56,6 +59,9 @@ class DemoSize:
 
     weeks: int = WEEKS
     centres: int | None = None
+    # The percentage of each contingent's seats kept for the phone channel (Settings'
+    # default); the tests' shared data keeps none and their phone-share tests set their own.
+    phone_share_percent: int = DEFAULT_PHONE_SHARE_PERCENT
 
 
 def read_centres() -> list[dict[str, str]]:
@@ -198,6 +204,21 @@ def _slot_rows(
     return rows
 
 
+def _keep_phone_share(rows: list[dict[str, Any]], percent: int) -> None:
+    """Set each row's `phone_reserved`: the share of its contingent, spread over the
+    contingent's slots in start order (`phone_reserve`) as when a contingent is recorded."""
+    by_contingent: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
+        if percent and row["contingent_id"] is not None:  # 0: the column's default
+            by_contingent.setdefault(row["contingent_id"], []).append(row)
+    for members in by_contingent.values():
+        members.sort(key=lambda r: r["starts_at"])
+        for row, n in zip(
+            members, phone_reserve((r["capacity"] for r in members), percent), strict=True
+        ):
+            row["phone_reserved"] = n
+
+
 def _releases(
     today: date, days: int, horizon: int, now: datetime
 ) -> list[tuple[date, date, datetime]]:
@@ -240,10 +261,13 @@ async def seed_demo(
                         last_day=last,
                         release_at=at,
                         now=now,
+                        phone_share_percent=size.phone_share_percent,
                     )
                     for offset in range((last - first).days + 1):
                         released[(code, first + timedelta(days=offset))] = (contingent_id, at)
-            await inventory_repo.insert_slots(conn, _slot_rows(i, today, days, released))
+            slot_rows = _slot_rows(i, today, days, released)
+            _keep_phone_share(slot_rows, size.phone_share_percent)
+            await inventory_repo.insert_slots(conn, slot_rows)
         if progress is not None:
             progress("centres", i, len(rows))
     return True

@@ -7,26 +7,31 @@ Invariants kept here:
   a LIMIT; seats over a range of days read at most that range; the slots of one day come from
   the unique index (centre, vaccine, starts_at) as the range of that day.
 - "Free seats" is one expression, `free_seats`, used by every query here and by the feed:
-  a share held back for the phone channel (issue 15) is subtracted in that one place.
+  the seats held back for the phone channel (issue 15, `phone_reserved`) are subtracted in
+  that one place, unless the reader is the phone channel (`phone=True`: agents see all).
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, Table, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
 from kontingent.inventory.model import FreeSlot, day_bounds
-from kontingent.inventory.repository import Campaign
 from kontingent.schema import opened_days, slot_days, slots
 
+if TYPE_CHECKING:  # the repository's feed reads use `free_seats`: no import cycle
+    from kontingent.inventory.repository import Campaign
 
-def free_seats(table: Table) -> ColumnElement[int]:
-    """The seats of a slot (or of a day's slots in `slot_days`) that offers may show."""
-    return table.c.capacity - table.c.booked
+
+def free_seats(table: Table, *, phone: bool = False) -> ColumnElement[int]:
+    """The seats of a slot (or of a day's slots in `slot_days`) that offers may show: to the
+    phone channel every seat nobody holds, to everyone else those not reserved for it."""
+    free = table.c.capacity - table.c.booked
+    return free if phone else free - table.c.phone_reserved
 
 
 async def first_free_days(
@@ -38,11 +43,13 @@ async def first_free_days(
     now: datetime,
     persons: int,
     limit: int,
+    *,
+    phone: bool = False,
 ) -> dict[int, int]:
     """Free seats of the first `limit` days in [first, last] that have room for `persons`
     (released by `now`), keyed by the day's ordinal. A day's seats include its slots that
     already began or lie outside the booking window: reading the day's slots tells."""
-    query = _day_seats(centre_id, vaccine_code, first, last, now, persons)
+    query = _day_seats(centre_id, vaccine_code, first, last, now, persons, phone)
     return await _by_ordinal(conn, query.order_by(slot_days.c.day).limit(limit))
 
 
@@ -53,17 +60,25 @@ async def seats_by_day(
     first: date,
     last: date,
     now: datetime,
+    *,
+    phone: bool = False,
 ) -> dict[int, int]:
     """Free seats of every day in [first, last] that has one, keyed by the day's ordinal."""
-    query = _day_seats(centre_id, vaccine_code, first, last, now, at_least=1)
+    query = _day_seats(centre_id, vaccine_code, first, last, now, 1, phone)
     return await _by_ordinal(conn, query)
 
 
 def _day_seats(
-    centre_id: int, vaccine_code: str, first: date, last: date, now: datetime, at_least: int
+    centre_id: int,
+    vaccine_code: str,
+    first: date,
+    last: date,
+    now: datetime,
+    at_least: int,
+    phone: bool,
 ) -> Select[Any]:
     """(day, free seats) of the released days in [first, last] with at least `at_least`."""
-    seats = func.sum(free_seats(slot_days))
+    seats = func.sum(free_seats(slot_days, phone=phone))
     return (
         select(slot_days.c.day, seats)
         .where(
@@ -89,11 +104,13 @@ async def day_slots(
     day: date,
     now: datetime,
     window: Campaign,
+    *,
+    phone: bool = False,
 ) -> list[tuple[FreeSlot, datetime]]:
     """The slots of one local day with a free seat that can be booked at `now`, in start
     order, each with its release minute."""
     start, end = day_bounds(day, day)
-    free = free_seats(slots)
+    free = free_seats(slots, phone=phone)
     query = (
         select(slots.c.id, slots.c.starts_at, free.label("free"), slots.c.bookable_from)
         .where(

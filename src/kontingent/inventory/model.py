@@ -6,12 +6,14 @@ Invariants kept here (pure functions, standard library only):
   window counted in calendar days in Europe/Berlin.
 - An offer for several persons puts them side by side: the same slot for each dose, with room
   for all of them.
+- A contingent keeps for the phone channel floor(its seats x share) seats, spread over its
+  slots in start order (`phone_reserve`), never more in a slot than the slot has.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -182,3 +184,22 @@ def day_bounds(first_day: date, last_day: date) -> tuple[datetime, datetime]:
         datetime.combine(first_day, time(0), BERLIN),
         datetime.combine(last_day + timedelta(days=1), time(0), BERLIN),
     )
+
+
+def phone_reserve(capacities: Iterable[int], percent: int) -> list[int]:
+    """The seats each slot of a contingent (in start order) keeps for the phone channel.
+
+    Rounded on the running total, not per slot: slot i keeps floor(S_i * p / 100) -
+    floor(S_{i-1} * p / 100), S_i being the capacity of the slots up to i. So the
+    contingent keeps floor(total * p / 100) seats, within one seat of its exact share; each
+    slot keeps its own share rounded down or up; and slots too small to keep a seat each
+    (capacity 1 to 3 at 20 %) keep one every few slots (every fifth one-seat slot at 20 %),
+    spread over the day, instead of none at all.
+    """
+    kept, total, before = [], 0, 0
+    for capacity in capacities:
+        total += capacity
+        upto = total * percent // 100
+        kept.append(upto - before)
+        before = upto
+    return kept

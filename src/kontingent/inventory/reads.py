@@ -5,8 +5,10 @@ every one of them is still the current reading.
 Invariants kept here:
 - Each read is one bounded query (days.py) per key and TTL, however many ask at once (the
   caches single-flight per key).
-- The keys say exactly what was asked (range of days, persons), so two answers never share
-  a reading that holds less than either needs.
+- The keys say exactly what was asked (range of days, persons, and whether the phone
+  channel asks: its readings count the seats reserved for it, issue 15), so two answers
+  never share a reading that holds less than either needs, and the public never sees a
+  reading made for the phone.
 """
 
 from __future__ import annotations
@@ -28,10 +30,13 @@ Dependency = tuple[FamilyCache[Any], Hashable, object]
 
 
 class CachedReads:
-    def __init__(self, inventory: Inventory, family: Family, catalogue: Catalogue) -> None:
+    def __init__(
+        self, inventory: Inventory, family: Family, catalogue: Catalogue, *, phone: bool = False
+    ) -> None:
         self.inventory = inventory
         self.family = family
         self.catalogue = catalogue
+        self.phone = phone
         self.used: list[Dependency] = []
 
     async def first_days(self, first: date, last: date, persons: int) -> DaySeats:
@@ -39,22 +44,23 @@ class CachedReads:
             async with self.inventory.db.read() as conn:
                 seats = await day_repo.first_free_days(
                     conn, *self.family, first, last, self.inventory.clock.now(), persons,
-                    FIRST_DAYS_PAGE,
+                    FIRST_DAYS_PAGE, phone=self.phone,
                 )  # fmt: skip
             return DaySeats(seats)
 
-        key = ("first", first.toordinal(), last.toordinal(), persons)
+        key = ("first", first.toordinal(), last.toordinal(), persons, self.phone)
         return await self._days(key, load)
 
     async def seats(self, first: date, last: date) -> DaySeats:
         async def load() -> DaySeats:
             async with self.inventory.db.read() as conn:
                 seats = await day_repo.seats_by_day(
-                    conn, *self.family, first, last, self.inventory.clock.now()
+                    conn, *self.family, first, last, self.inventory.clock.now(), phone=self.phone
                 )
             return DaySeats(seats)
 
-        return await self._days(("seats", first.toordinal(), last.toordinal()), load)
+        key = ("seats", first.toordinal(), last.toordinal(), self.phone)
+        return await self._days(key, load)
 
     async def _days(self, tag: Hashable, load: Any) -> DaySeats:
         cache = self.inventory.days_cache
@@ -67,12 +73,13 @@ class CachedReads:
         async def load() -> Availability:
             async with self.inventory.db.read() as conn:
                 rows = await day_repo.day_slots(
-                    conn, *self.family, day, self.inventory.clock.now(), self.catalogue.campaign
-                )
+                    conn, *self.family, day, self.inventory.clock.now(), self.catalogue.campaign,
+                    phone=self.phone,
+                )  # fmt: skip
             return Availability.read([free for free, _ in rows], [at for _, at in rows])
 
         cache = self.inventory.availability_cache
-        key = (self.family, day.toordinal())
+        key = (self.family, (day.toordinal(), self.phone))
         value = await cache.get(key, load)
         self.used.append((cache, key, value))
         return value

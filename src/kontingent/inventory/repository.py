@@ -8,7 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import asyncpg
-from sqlalchemy import String, func, select, type_coerce, update
+from sqlalchemy import String, bindparam, func, select, type_coerce, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -17,7 +18,8 @@ from kontingent.db import aware_utc
 from kontingent.eligibility.model import Cohort
 from kontingent.eligibility.postcodes import Part
 from kontingent.inventory.closures import Closures
-from kontingent.inventory.model import Centre, Vaccine, day_bounds, local_day
+from kontingent.inventory.days import free_seats
+from kontingent.inventory.model import Centre, Vaccine, day_bounds, local_day, phone_reserve
 from kontingent.schema import (
     campaigns,
     centres,
@@ -169,9 +171,10 @@ def storable(ids: Iterable[int]) -> list[int]:
 async def seats_left(
     conn: AsyncConnection, ids: Iterable[int], now: datetime, window: Campaign
 ) -> dict[int, int]:
-    """Seats left per slot id; 0 for a slot that cannot be booked now."""
+    """Seats left to everyone (the phone's reserve left out) per slot id; 0 for a slot that
+    cannot be booked now."""
     wanted = storable(ids)
-    query = select(slots.c.id, slots.c.capacity - slots.c.booked).where(
+    query = select(slots.c.id, free_seats(slots)).where(
         slots.c.id.in_(wanted), *_bookable(now, window.booking_until)
     )
     left = {i: 0 for i in wanted}
@@ -251,8 +254,10 @@ async def add_contingent(
     last_day: date,
     release_at: datetime,
     now: datetime,
+    phone_share_percent: int = 0,
 ) -> tuple[int, int]:
-    """Record a contingent and attach the free-standing slots of its days; (id, slot count)."""
+    """Record a contingent and attach the free-standing slots of its days, each keeping its
+    part of the phone share (`phone_reserve`, in start order); (id, slot count)."""
     contingent_id: int = (
         await conn.execute(
             contingents.insert()
@@ -263,13 +268,16 @@ async def add_contingent(
                 last_day=last_day,
                 release_at=release_at,
                 created_at=now,
+                # 0 is the column's default: left to it, so the demo seed also runs on a
+                # schema from before 0013 (the migration tests seed one).
+                **({"phone_share_percent": phone_share_percent} if phone_share_percent else {}),
             )
             .returning(contingents.c.id)
         )
     ).scalar_one()
     start, end = day_bounds(first_day, last_day)
-    result = await conn.execute(
-        update(slots)
+    found = await conn.execute(
+        select(slots.c.id, slots.c.capacity, slots.c.booked)
         .where(
             slots.c.centre_id == centre_id,
             slots.c.vaccine_code == vaccine_code,
@@ -277,10 +285,28 @@ async def add_contingent(
             slots.c.starts_at < end,
             slots.c.contingent_id.is_(None),
         )
-        .values(contingent_id=contingent_id, bookable_from=release_at)
-        .returning(slots.c.id)
+        .order_by(slots.c.starts_at)
     )
-    return contingent_id, len(result.all())
+    rows = found.all()
+    reserved = phone_reserve((r.capacity for r in rows), phone_share_percent)
+    if rows:
+        attach = (
+            update(slots)
+            .where(slots.c.id == bindparam("slot_id"))
+            .values(
+                contingent_id=contingent_id,
+                bookable_from=release_at,
+                phone_reserved=bindparam("reserved"),
+            )
+        )
+        await conn.execute(
+            attach,
+            [
+                {"slot_id": r.id, "reserved": min(n, r.capacity - r.booked)}
+                for r, n in zip(rows, reserved, strict=True)
+            ],
+        )
+    return contingent_id, len(rows)
 
 
 async def free_seats_by_day(
@@ -306,24 +332,24 @@ async def free_seats_by_day(
         slot_days.c.centre_id,
         slot_days.c.vaccine_code,
         raw_day,
-        slot_days.c.capacity - slot_days.c.booked,
+        free_seats(slot_days),
     ).where(
         slot_days.c.day > first,
         slot_days.c.day < last,
         slot_days.c.bookable_from <= now,
-        slot_days.c.capacity > slot_days.c.booked,
+        free_seats(slot_days) > 0,
     )
     edges = (
         select(
             slots.c.centre_id,
             slots.c.vaccine_code,
             type_coerce(slots.c.day, String),
-            func.sum(slots.c.capacity - slots.c.booked),
+            func.sum(free_seats(slots)),
         )
         .where(
             slots.c.day.in_(sorted({first, last})),
             slots.c.starts_at >= start,
-            slots.c.booked < slots.c.capacity,
+            free_seats(slots) > 0,
             *_bookable(now, window.booking_until),
         )
         .group_by(slots.c.centre_id, slots.c.vaccine_code, slots.c.day)
@@ -345,17 +371,23 @@ def _feed_days(now: datetime, window: Campaign, horizon_days: int) -> tuple[date
     return first, min(last, first + timedelta(days=horizon_days))
 
 
-FREE_SEATS_BY_DAY_PG = """
-SELECT centre_id, vaccine_code, day, capacity - booked FROM slot_days
+def _sql(expression: ColumnElement[Any]) -> str:
+    return str(expression.compile(dialect=postgresql.dialect()))  # type: ignore[no-untyped-call]
+
+
+# The public seats, as `free_seats` says (the phone's reserve left out), in plain SQL.
+_DAY_FREE, _SLOT_FREE = _sql(free_seats(slot_days)), _sql(free_seats(slots))
+FREE_SEATS_BY_DAY_PG = f"""
+SELECT centre_id, vaccine_code, day, {_DAY_FREE} FROM slot_days
 WHERE day > $1::date AND day < $2::date AND bookable_from <= $3::timestamp
-  AND capacity > booked
+  AND {_DAY_FREE} > 0
 UNION ALL
-SELECT centre_id, vaccine_code, day, sum(capacity - booked)::int FROM slots
+SELECT centre_id, vaccine_code, day, sum({_SLOT_FREE})::int FROM slots
 WHERE day = ANY(ARRAY[$1::date, $2::date]) AND starts_at >= $4::timestamp
-  AND booked < capacity AND bookable_from <= $3::timestamp AND starts_at > $3::timestamp
+  AND {_SLOT_FREE} > 0 AND bookable_from <= $3::timestamp AND starts_at > $3::timestamp
   AND starts_at < $5::timestamp
 GROUP BY centre_id, vaccine_code, day
-"""
+"""  # noqa: S608 (put together from this module's own expressions)
 
 
 async def free_seats_by_day_pg(

@@ -22,6 +22,11 @@ Invariants kept here:
   (Cache-Control), and rebuilding it per booking would put its cost on the booking path.
 - Offers are computed once per set of readings they came from and kept while every one of
   them is current: pairing costs a fraction of a millisecond, reading a memo microseconds.
+- The phone channel (`offers(..., phone=True)`, issue 15) reads its own cached readings,
+  which count the seats reserved for it; everyone else's never do, and the feed never does.
+  A booking's seats are subtracted from both kinds of reading alike: a phone booking that
+  took reserved seats left the public ones as they were, so the public readings show fewer
+  seats than there are until their next refresh. Shown too few, never too many.
 """
 
 from __future__ import annotations
@@ -141,9 +146,12 @@ class Inventory:
     def _family(self, centre_id: int, vaccine_code: str) -> Family:
         return (centre_id, vaccine_code)
 
-    def reads(self, centre_id: int, vaccine_code: str, catalogue: Catalogue) -> CachedReads:
-        """The cached bounded reads of one centre and vaccine (offers.py's DaySource)."""
-        return CachedReads(self, (centre_id, vaccine_code), catalogue)
+    def reads(
+        self, centre_id: int, vaccine_code: str, catalogue: Catalogue, *, phone: bool = False
+    ) -> CachedReads:
+        """The cached bounded reads of one centre and vaccine (offers.py's DaySource), of
+        the seats the phone channel may take (`phone`) or of those everyone may."""
+        return CachedReads(self, (centre_id, vaccine_code), catalogue, phone=phone)
 
     async def _release_checked(self, family: Family) -> datetime | None:
         """The next release minute ahead; when one has passed since it was read, every reading
@@ -187,8 +195,12 @@ class Inventory:
     def _set_seats(self, family: Family, seats: Mapping[int, int], *, taken: bool) -> None:
         """Seats taken from (or, `taken` False, left in) some slots, put into the day readings
         that hold them and into the seats per day. A slot in no day reading here is on a day
-        this process has not read: its seats per day are dropped, to be read again."""
-        by_day: dict[int, int] = {}
+        this process has not read: its seats per day are dropped, to be read again.
+
+        The phone's readings and the public ones are kept apart (each day's seats change by
+        what changed in that channel's reading of the day); seats left (`taken` False) are
+        the public's, which the phone's readings take as well: too few, never too many."""
+        by_day: dict[tuple[int, bool], int] = {}
         unknown = set(seats)
         for key in self.availability_cache.keys_of(family):
             reading = self.availability_cache.last(key)
@@ -200,14 +212,17 @@ class Inventory:
             before = {i: reading.free[reading.positions[i]].free for i in hit}
             after = {i: b - hit[i] if taken else hit[i] for i, b in before.items()}
             self.availability_cache.replace(key, partial(Availability.with_free, left=after))
-            day: int = key[1]  # type: ignore[index]
+            day: tuple[int, bool] = key[1]  # type: ignore[index]
             by_day[day] = by_day.get(day, 0) + sum(before[i] - max(0, after[i]) for i in hit)
             unknown -= hit.keys()
         if unknown:
             self.days_cache.drop_family(family)
             return
-        for key in self.days_cache.keys_of(family):
-            self.days_cache.replace(key, partial(DaySeats.with_taken, taken=by_day))
+        for phone in (False, True):
+            taken_days = {d: n for (d, p), n in by_day.items() if p is phone}
+            for key in self.days_cache.keys_of(family):
+                if _reads_phone(key) is phone:
+                    self.days_cache.replace(key, partial(DaySeats.with_taken, taken=taken_days))
 
     def _announce(self, change: SlotChange) -> None:
         if self.announce is not None:
@@ -282,7 +297,11 @@ class Inventory:
         part: str | None = None,
         first_days: DayRanges | None = None,
         alternatives: bool = True,
+        phone: bool = False,
     ) -> OffersView:
+        """Offers of one centre and vaccine, and the nearest other centres with some when it
+        has none. `phone`: for the phone channel (agents), counting the seats reserved for
+        it; without it, only the seats everyone may book."""
         centre, vaccine = await self.lookup(centre_id, vaccine_code)
         catalogue = await self.catalogue()
         if not self.vaccine_open(catalogue, vaccine_code):
@@ -291,25 +310,31 @@ class Inventory:
             wish = OfferWish(persons, limit, day, part, first_days)
         except ValueError as exc:
             raise InvalidInput(str(exc), code="invalid_part", field="part") from None
-        offers, release = await self.find(catalogue, centre, vaccine, wish)
+        offers, release = await self.find(catalogue, centre, vaccine, wish, phone=phone)
         others = []
         if not offers and alternatives:
-            others = await self.alternatives(centre, vaccine, persons)
+            others = await self.alternatives(centre, vaccine, persons, phone=phone)
         return OffersView(centre, vaccine, offers, release, others)
 
     async def find(
-        self, catalogue: Catalogue, centre: Centre, vaccine: Vaccine, wish: OfferWish
+        self,
+        catalogue: Catalogue,
+        centre: Centre,
+        vaccine: Vaccine,
+        wish: OfferWish,
+        *,
+        phone: bool = False,
     ) -> tuple[list[Offer], datetime | None]:
         """Offers for `wish`, computed once per set of readings they came from: kept while
         every reading used is still the current one, recomputed when any was replaced."""
         family = (centre.id, vaccine.code)
         release = await self._release_checked(family)
         earliest = self.earliest_start()
-        key = (family, wish, earliest)
+        key = (family, wish, earliest, phone)
         kept = self._offers_memo.get(key)
         if kept is not None and all(cache.fresh(k) is v for cache, k, v in kept[0]):
             return kept[1], release
-        reads = self.reads(centre.id, vaccine.code, catalogue)
+        reads = self.reads(centre.id, vaccine.code, catalogue, phone=phone)
         last_day = local_day(catalogue.campaign.booking_until - timedelta(microseconds=1))
         closed = partial(catalogue.closures.closed, centre.id)
         found = await find_offers(reads, vaccine, wish, earliest, last_day, closed)
@@ -318,12 +343,15 @@ class Inventory:
         self._offers_memo[key] = (reads.used, found)
         return found, release
 
-    async def offer_count(self, catalogue: Catalogue, centre: Centre, vaccine: Vaccine) -> int:
+    async def offer_count(
+        self, catalogue: Catalogue, centre: Centre, vaccine: Vaccine, *, phone: bool = False
+    ) -> int:
         """Offers for one person that could all be booked at once with a first dose in the
         next COUNT_DAYS days (seats per day, `count_day_offers`); closed days count nothing."""
         lo = local_day(self.earliest_start())
         hi = lo + timedelta(days=COUNT_DAYS - 1 + vaccine.interval_max_days)
-        seats = (await self.reads(centre.id, vaccine.code, catalogue).seats(lo, hi)).seats
+        reads = self.reads(centre.id, vaccine.code, catalogue, phone=phone)
+        seats = (await reads.seats(lo, hi)).seats
         open_seats = {
             d: n
             for d, n in seats.items()
@@ -332,7 +360,13 @@ class Inventory:
         return count_day_offers(open_seats, vaccine, first_until=lo.toordinal() + COUNT_DAYS - 1)
 
     async def alternatives(
-        self, near: Centre, vaccine: Vaccine, persons: int, allowed: set[int] | None = None
+        self,
+        near: Centre,
+        vaccine: Vaccine,
+        persons: int,
+        allowed: set[int] | None = None,
+        *,
+        phone: bool = False,
     ) -> list[Alternative]:
         """The nearest other centres that have offers now, nearest first, each with a count
         of the offers it could take at once."""
@@ -347,9 +381,10 @@ class Inventory:
         )
         found: list[Alternative] = []
         for other in others:
-            offers, _ = await self.find(catalogue, other, vaccine, OfferWish(persons, 1))
+            wish = OfferWish(persons, 1)
+            offers, _ = await self.find(catalogue, other, vaccine, wish, phone=phone)
             if offers:
-                free = max(1, await self.offer_count(catalogue, other, vaccine))
+                free = max(1, await self.offer_count(catalogue, other, vaccine, phone=phone))
                 km = round(distance_km(near.lat, near.lon, other.lat, other.lon), 1)
                 found.append(Alternative(other, km, free))
                 if len(found) == MAX_ALTERNATIVES:
@@ -422,3 +457,10 @@ class Inventory:
         if row is None:
             raise NotFound(f"there is no slot {slot_id}", code="unknown_slot")
         return row
+
+
+def _reads_phone(key: Hashable) -> bool:
+    """Whether a days_cache key ((family, tag)) is a reading for the phone channel: its tag
+    ends with the flag, except the release minute's, which is the same for both."""
+    tag = key[1]  # type: ignore[index]
+    return isinstance(tag, tuple) and tag[-1] is True

@@ -8,6 +8,8 @@ Invariants kept here:
   work in the database (the waitlist marks an entry notified with a conditional UPDATE in the
   transaction that queues its SMS), never because only one scheduler is expected to run.
 - Sent outbox rows are deleted after `SENT_RETENTION`; unsent and parked rows never are.
+- Seats kept for the phone channel go to everyone KONTINGENT_PHONE_RELEASE_HOURS before their
+  slot starts, at most `phone_share.RELEASE_EVERY` (10 s) late (inventory/phone_share.py).
 - Day-before reminders are not here: the relay queues them (`Relay.run_forever`), claiming
   each appointment once through `appointments.reminded_at`.
 """
@@ -25,6 +27,7 @@ from typing import TYPE_CHECKING
 import structlog
 
 from kontingent.clock import Clock
+from kontingent.inventory.phone_share import RELEASE_EVERY, release_phone_seats
 from kontingent.notifications.service import SENT_RETENTION, purge_sent
 
 if TYPE_CHECKING:
@@ -88,7 +91,12 @@ def scheduled_jobs(services: Services) -> list[Job]:
     async def purge_outbox(now: datetime) -> int:
         return await purge_sent(services.db, now - SENT_RETENTION)
 
+    async def release_phone_share(now: datetime) -> int:
+        lead = timedelta(hours=services.settings.phone_release_hours)
+        return await release_phone_seats(services.db, services.inventory, now, lead)
+
     return [
+        Job("phone_seats_released", RELEASE_EVERY, release_phone_share),
         Job("waitlist_released", WAITLIST_EVERY, services.waitlist.notify_released),
         Job("outbox_purged", PURGE_EVERY, purge_outbox),
     ]

@@ -33,3 +33,15 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
             await conn.exec_driver_sql("SET LOCAL statement_timeout = 0")
             await conn.exec_driver_sql("SET LOCAL lock_timeout = 0")
         await conn.run_sync(_run)
+
+
+async def downgrade(engine: AsyncEngine, revision: str) -> None:
+    """Take the database back to `revision` (the migration tests prove each way works)."""
+
+    def _run(sync_conn: Any) -> None:
+        cfg = alembic_config()
+        cfg.attributes["connection"] = sync_conn
+        command.downgrade(cfg, revision)
+
+    async with engine.begin() as conn:
+        await conn.run_sync(_run)

@@ -25,7 +25,8 @@ from tests.integration.api.conftest import GetToken
 from tests.integration.api.test_agent_lookups import bearer
 from tests.integration.api.test_booking_api import book, offer_ids, slot_booked
 from tests.integration.staff.conftest import BY_CLI, PASSWORD, add_accounts
-from tests.support import BIELEFELD, db_counts, error_of, person, phone, set_free
+from tests.integration.test_phone_share import first_slot, hold, state
+from tests.support import BIELEFELD, db_counts, error_of, fill_centre, person, phone, set_free
 
 Client = AsyncTestClient[Litestar]
 LANDLINE = "0521 123456"  # Bielefeld
@@ -191,6 +192,29 @@ async def test_an_agent_rebooks_and_cancels_a_citizens_booking(
     ]
 
 
+async def test_offers_put_home_first_then_the_nearest_centres_with_free_offers(
+    client: Client, svc: Services
+) -> None:
+    await add_accounts(svc)
+    agent = await bearer(client, Role.agent)
+    params = {"birth_date": "1939-05-01", "postcode": "33602", "vaccine": "BNT"}
+    before = (await client.get("/api/v1/agent/offers", params=params, headers=agent)).json()
+    centres = before["centres"]
+    assert before["vaccine"] == "BNT" and 2 <= len(centres) <= 5
+    assert centres[0]["centre_id"] == BIELEFELD and centres[0]["distance_km"] is None
+    distances = [c["distance_km"] for c in centres[1:]]
+    assert distances == sorted(distances)
+    assert all(c["offers"] and c["vaccine"] == "BNT" for c in centres)
+    nearest = centres[1]["centre_id"]
+    await fill_centre(svc.db, BIELEFELD, "BNT")
+    await fill_centre(svc.db, nearest, "BNT")
+    svc.inventory.forget_readings()
+    after = (await client.get("/api/v1/agent/offers", params=params, headers=agent)).json()
+    home, *others = after["centres"]
+    assert home["centre_id"] == BIELEFELD and home["offers"] == []  # home stays, says "none"
+    assert nearest not in [c["centre_id"] for c in others] and others  # full: left out
+
+
 async def test_offers_say_why_a_caller_may_not_book_in_plain_words(
     client: Client, svc: Services
 ) -> None:
@@ -240,3 +264,24 @@ async def test_bookings_are_limited_per_agent(
             f"/api/v1/agent/bookings/{first.json()['code']}", headers=bert
         )
         assert cancelled.status_code == 200, cancelled.text
+
+
+async def test_agents_offer_and_book_the_seats_kept_for_the_phone(
+    client: Client, svc: Services, get_token: GetToken
+) -> None:
+    await add_accounts(svc)
+    agent = await bearer(client, Role.agent)
+    slot_id, capacity = await first_slot(svc)
+    await hold(svc, slot_id, capacity - 1, 1)  # its last free seat is the hotline's
+    public = await client.get(f"/api/v1/centres/{BIELEFELD}/offers?vaccine=JNJ&limit=3")
+    assert slot_id not in [o["appointments"][0]["slot_id"] for o in public.json()["offers"]]
+    params = {"birth_date": "1939-05-01", "postcode": "33602", "vaccine": "JNJ"}
+    found = (await client.get("/api/v1/agent/offers", params=params, headers=agent)).json()
+    home = found["centres"][0]
+    assert slot_id in [o["appointments"][0]["slot_id"] for o in home["offers"]]
+
+    web = await book(client, await get_token(0), [person(0)], [slot_id])
+    error_of(web, 409, "slot_taken")
+    phoned = await agent_book(client, agent, [person(1, phone=LANDLINE)], [slot_id])
+    assert phoned.status_code == 201, phoned.text
+    assert await state(svc, slot_id) == (capacity, 0)

@@ -8,6 +8,7 @@ of it has a free seat for every person, who sit side by side in the same slots.
 from __future__ import annotations
 
 import asyncio
+import math
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
@@ -26,6 +27,7 @@ from kontingent.inventory.model import (
     interval_days,
     is_valid_interval,
     local_day,
+    phone_reserve,
     slot_starts,
 )
 from kontingent.inventory.offers import MemoryDays, find_offers
@@ -412,3 +414,26 @@ def test_counting_by_day_pairs_inside_the_window_only() -> None:
     assert count_day_offers(days, BNT) == 2  # the third day is past 42 days from the first
     assert count_day_offers(days, JNJ) == 10
     assert count_day_offers({}, BNT) == 0
+
+
+# --- the phone share --------------------------------------------------------------------------
+
+
+def test_small_slots_keep_a_seat_every_few_slots_not_none() -> None:
+    assert phone_reserve([1] * 10, 20) == [0, 0, 0, 0, 1, 0, 0, 0, 0, 1]
+    assert phone_reserve([3] * 5, 20) == [0, 1, 0, 1, 1]  # 15 seats: 3 kept
+    assert phone_reserve([24, 24], 20) == [4, 5]  # 4.8 each: 9 of 48
+    assert phone_reserve([4, 4], 0) == [0, 0] and phone_reserve([4, 2], 100) == [4, 2]
+    assert phone_reserve([], 20) == []
+
+
+@examples()
+@given(st.lists(st.integers(0, 40), max_size=60), st.integers(0, 100))
+def test_a_contingent_keeps_its_share_rounded_down_and_each_slot_its_own(
+    capacities: list[int], percent: int
+) -> None:
+    kept = phone_reserve(capacities, percent)
+    assert sum(kept) == sum(capacities) * percent // 100  # within one seat of the share
+    for capacity, n in zip(capacities, kept, strict=True):
+        exact = capacity * percent / 100
+        assert 0 <= n <= capacity and math.floor(exact) <= n <= math.ceil(exact)
