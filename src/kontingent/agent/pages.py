@@ -1,10 +1,9 @@
 """The agent console's search and booking screens: /agent, its results, one booking, and
-cancelling it after a confirmation step.
+the page that asks before cancelling it (the cancellation itself: agent/changes.py).
 
 Invariants kept here:
 - Every page is for agents (and admins) only (`staff_only`); every look at a booking goes
-  through `AgentDesk.find`, which audits it, and every cancellation through
-  `AgentDesk.cancel`, which audits it in its own transaction.
+  through `AgentDesk.find`, which audits it in the transaction that reads it.
 - The search terms (a name, a birth date, a phone number) never go into a URL: the search
   form posts them, the desk cookie carries them to the results page (303).
 - Cancelling takes two steps: the booking screen's button leads to a page that asks
