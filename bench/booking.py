@@ -11,7 +11,8 @@ What it does (see bench/README.md for the figures):
    with 2 workers, and drives them with a small multi-process HTTP load generator;
 4. measures, one after the other on the same machine: hello-world requests, offer reads
    across all centres, public feed reads (whole answers, then 304 polls with the ETag),
-   bookings each of a different offer, bookings all fighting over four
+   bookings each of a different offer, the same mixed with hotline agents' bookings (90 % web,
+   10 % agents with bearer tokens, bench/agents.py), bookings all fighting over four
    offers (contended), and the raw ceiling: the service's own booking SQL through asyncpg
    at the same concurrency;
 5. checks the database afterwards (no slot over capacity, seat counts equal appointments,
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import secrets
 import sys
 import time
@@ -35,6 +37,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+import agents
 import dataset
 import paired
 import spy
@@ -51,8 +54,11 @@ CONTENDED_PAIRS, CONTENDED_CAPACITY = 4, 25
 FEED_TTL_S = 5  # the service's default feed_ttl_s
 UNREACHABLE_LIMITS = {
     f"KONTINGENT_RATE_{name.upper()}": "10000000/1s"
-    for name in ("booking_per_ip", "booking_per_phone", "offers_per_ip")
-}
+    for name in (
+        "booking_per_ip", "booking_per_phone", "offers_per_ip", "staff_login_per_ip",
+        "agent_booking_per_agent",
+    )
+}  # fmt: skip
 
 console = Console(width=200)
 
@@ -68,6 +74,8 @@ class Plan:
     bookings: int
     raw_bookings: int
     rounds: int  # bookings and raw ceiling alternate in this many rounds (bench/paired.py)
+    mixed_s: float  # web alone and web with agents, in alternating rounds
+    mixed: int
     warmup: int = 400
 
     @classmethod
@@ -81,6 +89,8 @@ class Plan:
                 bookings=16_000,
                 raw_bookings=30_000,
                 rounds=4,
+                mixed_s=8,
+                mixed=16_000,
             )
         return cls(
             get_s=8,
@@ -90,6 +100,8 @@ class Plan:
             bookings=40_000,
             raw_bookings=60_000,
             rounds=10,
+            mixed_s=20,
+            mixed=40_000,
         )
 
 
@@ -111,6 +123,8 @@ class Data:
     raw: list[dataset.Prepared]
     seed_s: float
     pairs: int
+    mixed: list[dataset.Prepared]
+    agents: list[str] = field(default_factory=list)  # the agents' user names
 
 
 async def _setup(schema: str, secret: str, plan: Plan, connections: int) -> Data:
@@ -127,7 +141,7 @@ async def _setup(schema: str, secret: str, plan: Plan, connections: int) -> Data
         await conn.execute(
             "UPDATE slots SET capacity = $1 WHERE id = ANY($2::bigint[])", CONTENDED_CAPACITY, ids
         )
-        sizes = [plan.warmup, plan.bookings, plan.raw_bookings]
+        sizes = [plan.warmup, plan.bookings, plan.raw_bookings, plan.mixed]
         groups, first = [], 0
         for size in sizes:
             groups.append(
@@ -141,7 +155,7 @@ async def _setup(schema: str, secret: str, plan: Plan, connections: int) -> Data
         )
     finally:
         await conn.close()
-    return Data(groups[0], groups[1], contended, groups[2], seed_s, len(pairs))
+    return Data(groups[0], groups[1], contended, groups[2], seed_s, len(pairs), groups[3])
 
 
 def _booking_requests(items: Sequence[dataset.Prepared]) -> list[bytes]:
@@ -179,13 +193,19 @@ def _http(port: int, plans: Sequence[Sequence[bytes]], seconds: float, cycle: bo
     return Phase(http_worker, plans, port, cycle, seconds=seconds)
 
 
+def _database_env(schema: str, secret: str) -> dict[str, str]:
+    return {
+        "KONTINGENT_DATABASE_URL": dataset.PG_URL,
+        "KONTINGENT_DATABASE_SCHEMA": schema,
+        "KONTINGENT_SECRET_KEY": secret,
+    }
+
+
 def _start_servers(
     schema: str, secret: str, source: str | None, rate_limits: bool
 ) -> tuple[Server, Server]:
     env = {
-        "KONTINGENT_DATABASE_URL": dataset.PG_URL,
-        "KONTINGENT_DATABASE_SCHEMA": schema,
-        "KONTINGENT_SECRET_KEY": secret,
+        **_database_env(schema, secret),
         # All clients come from one address here: the per-address limits would answer 429
         # within a second. --rate-limits keeps the checks but with limits nobody reaches, to
         # measure what checking costs.
@@ -277,6 +297,7 @@ def _run_phases(
             ["If-None-Match with the current ETag"],
         ),
         *_bookings_and_raw(data, plan, connections, schema, srv, sample if profile else None),
+        *_mixed(data, plan, connections, srv),
         _measure(
             "contended bookings",
             _http(
@@ -336,6 +357,39 @@ def _bookings_and_raw(
     return [book, raw_all]
 
 
+def _mixed(
+    data: Data, plan: Plan, connections: int, srv: dict[str, Iterable[int]]
+) -> list[Outcome]:
+    """Web and agent bookings on the same offers at once (bench/agents.py), in rounds
+    alternating with web bookings alone (bench/paired.py): the ratio of each pair compares
+    two measurements seconds apart on this shared machine."""
+    tokens = agents.log_in(SERVICE_PORT, data.agents)
+    parts = paired.rounds_of(data.mixed, 2 * plan.rounds)
+    seconds = plan.mixed_s / plan.rounds / 2
+    webs, mixes = [], []
+    for alone, mixed in zip(parts[0::2], parts[1::2], strict=True):
+        web = _split(_booking_requests(alone), connections)
+        webs.append(_measure("web", _http(SERVICE_PORT, web, seconds, False), srv))
+        both = _split(agents.mixed_requests(mixed, tokens), connections)
+        mixes.append(_measure("mixed", _http(SERVICE_PORT, both, seconds, False), srv))
+    ratios = [m.result.rate / w.result.rate for m, w in zip(mixes, webs, strict=True)]
+    quiet = [
+        max(paired.others(m.cpu, paired.SERVICE_PATH), paired.others(w.cpu, paired.SERVICE_PATH))
+        < paired.QUIET_CORES
+        for m, w in zip(mixes, webs, strict=True)
+    ]
+    alone_all = _combined("web bookings alone, paired", webs)
+    mixed_all = _combined("mixed bookings (90 % web, 10 % agent)", mixes)
+    ratio, chosen = paired.headline(ratios, quiet)
+    marks = " ".join(f"{r:.2f}{'' if q else '*'}" for r, q in zip(ratios, quiet, strict=True))
+    alone_all.notes = ["the rounds alternating with the mixed ones, same offers"]
+    mixed_all.notes = [
+        f"{len(tokens)} agents with bearer tokens, on the same offers as the web's",
+        f"÷ web alone {ratio:.2f}: {chosen}; per round {marks}",
+    ]
+    return [alone_all, mixed_all]
+
+
 def _combined(name: str, rounds: Sequence[Outcome]) -> Outcome:
     results = [o.result for o in rounds]
     cpu = paired.combined_cpu([o.cpu for o in rounds], [r.seconds for r in results])
@@ -358,6 +412,11 @@ async def _verify(schema: str, booked_ok: int) -> list[tuple[str, int, int]]:
             """
         )
         sms = await conn.fetchval("SELECT count(*) FROM outbox WHERE channel = 'sms'")
+        phoned = await conn.fetchval("SELECT count(*) FROM bookings WHERE channel = 'phone'")
+        audited = await conn.fetchval(
+            "SELECT count(*) FROM audit_log a JOIN bookings b ON b.code = a.target "
+            "WHERE a.action = 'booking.create' AND b.channel = 'phone'"
+        )
     finally:
         await conn.close()
     return [
@@ -367,6 +426,7 @@ async def _verify(schema: str, booked_ok: int) -> list[tuple[str, int, int]]:
         ("bookings without both appointments and their person", half, 0),
         ("bookings stored vs 201 answers + raw bookings", bookings, booked_ok),
         ("confirmation SMS queued vs bookings", sms, bookings),
+        ("agent bookings with their audit row vs agent bookings", audited, phoned),
     ]
 
 
@@ -448,6 +508,11 @@ def _report(outcomes: list[Outcome], checks: list[tuple[str, int, int]], data: D
     return checks_ok
 
 
+def _use_ports(service: int) -> None:
+    global SERVICE_PORT, HELLO_PORT  # the phases read them as constants
+    SERVICE_PORT, HELLO_PORT = service, service + 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short phases (about a minute)")
@@ -468,7 +533,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         type=Path,
         help="sample the service with py-spy during the bookings phase (stacks into DIR)",
     )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=SERVICE_PORT,
+        help="the service's port; the hello-world app takes the next (two runs at once)",
+    )
     args = parser.parse_args(argv)
+    _use_ports(args.port)
     plan = Plan.of(args.quick)
     schema = f"kt_bench_{secrets.token_hex(4)}"
     secret = secrets.token_urlsafe(32)
@@ -476,6 +548,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with console.status("seeding and preparing bookings"):
             data = asyncio.run(_setup(schema, secret, plan, args.connections))
+            cli_env = {**os.environ, **_database_env(schema, secret)}
+            data.agents = agents.add_agents(BIN / "kontingent", cli_env, HERE.parent)
         with console.status("starting servers"):
             servers = list(_start_servers(schema, secret, args.service_source, args.rate_limits))
         with console.status("measuring"):

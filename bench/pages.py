@@ -10,7 +10,9 @@ What it does (see the "Portal pages" section of bench/README.md):
    read from /dev/mailbox, PIN) to get verified flow cookies, one per home district;
 3. drives `GET /` and then `GET /choose?vaccine=BNT` (the offers page: home centre first,
    other centres by distance, both dates per offer) with the multi-process load generator of
-   bench/loadgen.py, each for a fixed time, every request on a keep-alive connection;
+   bench/loadgen.py, each for a fixed time, every request on a keep-alive connection; then
+   the hotline console's offers page, `GET /agent/new/offers?vaccine=BNT` (its step 3, for
+   a couple, logged in as the demo agent, one desk per home district), the same way;
 4. reports pages per second, p50/p99 latency, status codes and where the CPU went.
 
 Several `--ttl` values, and `--baseline TREE` (another checkout of this repository, e.g. a
@@ -80,6 +82,23 @@ def _verified_cookie(base: str, postcode: str, number: str) -> str:
         offers = client.post("/pin", data={"pin": pin.group(1), "_csrf_token": token})
         if "Wählen Sie Ihre Termine" not in offers.text:
             raise RuntimeError("the PIN did not lead to the offers page")
+        return "; ".join(f"{k}={v}" for k, v in client.cookies.items())
+
+
+def _agent_cookie(base: str, log: Path, postcode: str) -> str:
+    """The demo agent logged in, step 1 of a couple's booking sent: the console's cookies."""
+    found = re.search(r"demo-agent\s+password: (\S+)", log.read_text())
+    if found is None:
+        raise RuntimeError("the demo agent's password is not in the server's log")
+    with httpx.Client(base_url=base, timeout=30, follow_redirects=True) as client:
+        token = _token(client.get("/staff/login").text)
+        form = {"username": "demo-agent", "password": found.group(1), "_csrf_token": token}
+        client.post("/staff/login", data=form).raise_for_status()
+        token = _token(client.get("/agent/new").text)
+        step = {"birth_date": "01.05.1939", "p1.birth_date": "12.12.1938", "postcode": postcode}
+        answer = client.post("/agent/new", data={**step, "_csrf_token": token})
+        if "/agent/new/check" not in str(answer.url):
+            raise RuntimeError("step 1 of the console did not lead to step 2")
         return "; ".join(f"{k}={v}" for k, v in client.cookies.items())
 
 
@@ -153,7 +172,8 @@ def _report(rows: list[Row], args: argparse.Namespace) -> bool:
 def _start(
     args: argparse.Namespace, folder: Path, ttl: float | None, tree: Path | None
 ) -> tuple[Server, dict[str, str], str | None]:
-    env = {"KONTINGENT_LOG_LEVEL": "warning"}
+    # No rate limits: one demo agent asks for thousands of offer pages a second here.
+    env = {"KONTINGENT_LOG_LEVEL": "warning", "KONTINGENT_RATE_LIMITS": "false"}
     if ttl is not None:
         env["KONTINGENT_AVAILABILITY_TTL_S"] = str(ttl)
     if tree is not None:  # its package shadows the one installed (editable) in the venv
@@ -193,9 +213,14 @@ def _measure(
             _verified_cookie(base, postcode, f"+4917055{i:05d}")
             for i, postcode in enumerate(POSTCODES)
         ]
+        desks = [_agent_cookie(base, server.log, postcode) for postcode in POSTCODES]
         phases = [
             ("start page  GET /", [_request("/")]),
             ("offers page GET /choose", [_request("/choose?vaccine=BNT", c) for c in cookies]),
+            (
+                "agent offers GET /agent/new/offers",
+                [_request("/agent/new/offers?vaccine=BNT", c) for c in desks],
+            ),
         ]
         rows = []
         for page, requests in phases:

@@ -20,6 +20,10 @@ from litestar.openapi import OpenAPIConfig
 from litestar.routes import HTTPRoute
 
 from kontingent import __version__, i18n
+from kontingent.agent import book as agent_book
+from kontingent.agent import changes as agent_changes
+from kontingent.agent import new as agent_new
+from kontingent.agent import pages as agent_pages
 from kontingent.agent import routes as agent_routes
 from kontingent.booking import routes as booking_routes
 from kontingent.checkin import routes as checkin_routes
@@ -262,7 +266,13 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
             Router("/", route_handlers=web_routes.handlers(settings), opt=public("the portal")),
             Router(
                 "/",
-                route_handlers=staff_pages.routes,
+                route_handlers=[
+                    *staff_pages.routes,
+                    *agent_pages.routes,
+                    *agent_new.routes,
+                    *agent_book.routes,
+                    *agent_changes.routes,
+                ],
                 include_in_schema=False,
                 middleware=[retry_after_header],
             ),
@@ -272,7 +282,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
                 opt=public("health and metrics (KONTINGENT_METRICS_TOKEN guards them)"),
             ),
         ],
-        template_config=web_routes.template_config(staff_pages.TEMPLATES),
+        template_config=web_routes.template_config(staff_pages.TEMPLATES, agent_pages.TEMPLATES),
         csrf_config=web_routes.csrf_config(settings),
         dependencies=dependencies,
         lifespan=[lifespan, observability.running, embedded_jobs(services)],

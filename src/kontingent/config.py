@@ -160,6 +160,10 @@ class Settings:
     # A hotline agent's searches for callers' bookings, per agent (a call centre's agents
     # share a few addresses, so an address limit would stop them all together).
     rate_agent_lookup_per_agent: str = "300/1h"
+    # A hotline agent's bookings, cancellations and rebookings together, and offer requests,
+    # per agent (a call takes minutes: these leave room for a busy shift, not for a script).
+    rate_agent_booking_per_agent: str = "120/1h"
+    rate_agent_offers_per_agent: str = "600/1h"
     staff_lockout: str = "5/15m"
     # A staff browser session ends after this long without a request, and in any case this
     # long after the login; an API token ends the absolute time after it was issued.

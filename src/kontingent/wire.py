@@ -22,7 +22,7 @@ from kontingent.booking.people import (
     POSTCODE_PATTERN,
     STREET_PATTERN,
 )
-from kontingent.verification.model import PHONE_PATTERN, PIN_PATTERN
+from kontingent.verification.model import CALLER_PHONE_PATTERN, PHONE_PATTERN, PIN_PATTERN
 
 # What a value of each pattern looks like, as the schema's description and the refusal's words.
 WORDS = {
@@ -34,6 +34,8 @@ WORDS = {
     POSTCODE_PATTERN: "five digits, like 48231",
     EMAIL_PATTERN: "an e-mail address like erika@example.org",
     PHONE_PATTERN: "a German mobile number like +49 170 1234567 or 0170 1234567",
+    CALLER_PHONE_PATTERN: "a German phone number, landline or mobile, like 0251 1234567 or "
+    "0170 1234567",
     PIN_PATTERN: "the 6 digits of the PIN as they stand in the SMS",
     CODE_PATTERN: "the booking code of 12 letters and digits, like ABCD-EFGH-JKLM",
 }

@@ -19,6 +19,8 @@ from kontingent.inventory import repository as inventory_repo
 from kontingent.notifications.messages import booking_messages, pin_sms
 from kontingent.notifications.model import DEFAULT_CAP, BookedAppointment
 from kontingent.schema import appointments, bookings, idempotency_keys, outbox, persons, slots
+from kontingent.staff.audit import Actor, Entry
+from kontingent.staff.tables import audit_log
 from tests.support import BIELEFELD, T0
 
 pytestmark = pytest.mark.postgres
@@ -73,6 +75,14 @@ async def _new_booking(services: Services) -> NewBooking:
         remembered=Remembered("+491701000001", "key-1", "f" * 64, 201, b'{"code":"\x00\xff"}'),
         cap=DEFAULT_CAP,
         admission="t" * 43,  # a waiting-room ticket
+        audit=Entry(  # a hotline agent's booking
+            Actor("agent.anna", 7, "agent"),
+            "booking.create",
+            "api",
+            target="ABCD-EFGH-JKLM",
+            ip="192.0.2.1",
+            details={"slot_ids": [a.slot_id for a in booked], "note": 'Jürgen "Zé" \\ \u00ff'},
+        ),
     )
 
 
@@ -131,6 +141,13 @@ async def test_both_write_paths_write_the_same_rows(services: Services) -> None:
     by_steps = await _written(services, other, b)
 
     assert by_statement == by_steps
+    async with services.db.read() as conn:  # append-only: both paths' rows stay
+        query = select(audit_log).where(audit_log.c.target == b.code)
+        audited = [{k: v for k, v in r._mapping.items() if k != "id"}
+                   for r in await conn.execute(query)]  # fmt: skip
+    assert len(audited) == 2 and audited[0] == audited[1]
+    assert audited[0]["username"] == "agent.anna" and audited[0]["at"] == b.now
+    assert audited[0]["details"]["note"] == 'Jürgen "Zé" \\ \u00ff'
     assert by_statement["booking"][0]["admission"] == b.admission
     assert len(by_statement["persons"]) == 2
     assert len(by_statement["outbox"]) == len(b.messages)

@@ -174,8 +174,12 @@ def test_settings_name_the_actions_and_only_pin_sending_fails_closed() -> None:
         "waitlist_join",
         "staff_login",
         "agent_lookup",
+        "agent_booking",
+        "agent_offers",
     }
-    assert actions["agent_lookup"].per_address is None  # per agent: they share addresses
+    for name in ("agent_lookup", "agent_booking", "agent_offers"):
+        assert actions[name].per_address is None  # per agent: they share addresses
+        assert actions[name].per_subject is not None
     assert [a.name for a in actions.values() if a.fail_closed] == ["pin_send"]
     assert actions["booking"].per_subject is None
     assert actions["pin_send"].per_address == Limit(30, 600)

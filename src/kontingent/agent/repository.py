@@ -8,8 +8,7 @@ from datetime import date
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from kontingent.booking import repository as booking_repo
-from kontingent.booking.service import BookingView
+from kontingent.booking.service import Booking, BookingView
 from kontingent.schema import bookings, persons
 
 MAX_FOUND = 20  # a caller has one booking; more matches mean the search is too broad
@@ -47,9 +46,5 @@ async def views(conn: AsyncConnection, booking_ids: list[int]) -> list[BookingVi
     found = []
     for booking_id in booking_ids:
         row = (await conn.execute(select(bookings).where(bookings.c.id == booking_id))).one()
-        people = await booking_repo.booking_persons(conn, booking_id)
-        booked = [a for a, _ in await booking_repo.booking_appointments(conn, booking_id)]
-        found.append(
-            BookingView(row.code, row.status, row.centre_id, row.vaccine_code, people, booked)
-        )
+        found.append(await Booking.view_of(conn, row))
     return found

@@ -108,6 +108,7 @@ class BookingView:
     persons: list[Person]
     appointments: list[Appointment]
     language: str = "de"  # its messages are written in it
+    channel: str = "web"  # how it was made: web, phone (an agent for a caller)
 
 
 class SlotTaken(Conflict):

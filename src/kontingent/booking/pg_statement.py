@@ -14,10 +14,10 @@ Invariants kept here:
   `booked <= capacity` does.
 - Every insert reads from the `booking` CTE, which holds a row only when every slot was
   taken.
-- It writes the same rows as the step-by-step path (`take_seats`, `insert_booking`, the outbox
-  and the idempotency record) under the same constraints: CHECK booked <= capacity, one
-  active booking per person, one booking per verification, one answer per idempotency key,
-  one booking per waiting-room admission.
+- It writes the same rows as the step-by-step path (`take_seats`, `insert_booking`, the outbox,
+  the idempotency record and, for a booking a staff member makes, its audit row) under the
+  same constraints: CHECK booked <= capacity, one active booking per person, one booking
+  per verification, one answer per idempotency key, one booking per waiting-room admission.
 - Outbox rows come from the notifications repository's own row builder and the columns' own
   bind processing, so the two paths cannot drift apart on what a message row holds.
 - A message over its recipient's cap (notifications/repository.py) is left out, as the other
@@ -46,6 +46,7 @@ from kontingent.inventory.model import Appointment
 from kontingent.notifications.model import Message, RecipientCap
 from kontingent.notifications.repository import _rows as outbox_rows
 from kontingent.schema import outbox
+from kontingent.staff.audit import Entry, row_of
 
 _DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
 
@@ -93,6 +94,11 @@ WITH bookable AS (
     INSERT INTO idempotency_keys (scope, key, request_hash, status_code, response, created_at)
     SELECT $16::text, $17::text, $18::text, $19::int, $20::bytea, $3::timestamp
     FROM booking WHERE $16::text IS NOT NULL
+), audited AS (
+    INSERT INTO audit_log (at, user_id, username, role, action, target, channel, ip, details)
+    SELECT $3::timestamp, $26::bigint, $27::text, $28::text, $29::text, $5::text, $30::text,
+           $31::text, $32::json
+    FROM booking WHERE $27::text IS NOT NULL
 )"""
 _OUTBOX_PARAM = 21
 _CAP_SINCE_PARAM, _CAP_COUNT_PARAM = 22, 23
@@ -134,6 +140,9 @@ class NewBooking:
     # The ticket of the waiting-room admission it was made with (unique: books once).
     admission: str | None = None
     language: str = "de"  # the booking's messages are written in it
+    # A staff member's booking (the hotline): its audit row, target the booking's code,
+    # written with the booking or not at all (staff/audit.py).
+    audit: Entry | None = None
 
 
 @cache
@@ -205,6 +214,7 @@ def booking_statement(b: NewBooking) -> tuple[str, tuple[Any, ...]]:
     ids = sorted(b.seats)
     columns, outbox_json = _outbox_json(b.messages, b.now)
     r, booked = b.remembered, b.booked
+    audit = None if b.audit is None else row_of(b.audit, b.now)
     # Persons and outbox rows travel as JSON record sets: one parameter each instead of one
     # array per column, which the driver would encode element by element.
     people = msgspec.json.encode(person_rows(b.people))
@@ -234,5 +244,15 @@ def booking_statement(b: NewBooking) -> tuple[str, tuple[Any, ...]]:
         b.cap.count,
         b.admission,  # $24
         b.language,  # $25
+        *_audit_params(audit),  # $26 to $32
     )
     return _statement(columns), params
+
+
+def _audit_params(row: Mapping[str, Any] | None) -> tuple[Any, ...]:
+    """user_id, username, role, action, channel, ip and details of the audit row (its time
+    and target are the booking's own), all None when the booking is not audited."""
+    if row is None:
+        return (None,) * 7
+    names = ("user_id", "username", "role", "action", "channel", "ip")
+    return (*(row[n] for n in names), msgspec.json.encode(row["details"]).decode())

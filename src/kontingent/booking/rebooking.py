@@ -13,17 +13,19 @@ Invariants kept here:
   already in the booking; a cancelled booking does not move, nor one a centre has recorded an
   appointment of (checked in, vaccinated, no-show), checked under the booking's lock.
 - Both centres' cached availability is dropped after the commit.
+- A staff member's rebooking writes its audit row (old and new slots) in this transaction.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from kontingent.booking import model
+from kontingent.booking import checks, model
 from kontingent.booking import repository as repo
 from kontingent.booking.model import BookingView, SlotTaken
 from kontingent.booking.pg_statement import PHONE
@@ -32,23 +34,27 @@ from kontingent.booking.service import (
     Plan,
     address,
     calendar_events,
-    check_offer_size,
 )
 from kontingent.errors import Conflict
 from kontingent.inventory import repository as inventory_repo
 from kontingent.notifications import repository as outbox
 from kontingent.notifications.messages import moved_messages
+from kontingent.staff import audit
+from kontingent.staff.audit import Entry
 
 
 async def rebook(
     booking: Booking,
     code_text: str,
-    birth_date_text: str,
+    birth_date_text: str | None,
     slot_ids: Sequence[int],
     *,
     channel: str = "web",
+    staff: Entry | None = None,
 ) -> BookingView:
-    code, born = booking.identify(code_text, birth_date_text)
+    """`staff`: a staff member rebooks for a caller, instead of the birth date; its audit
+    row is written in the rebooking's transaction."""
+    code, born = booking.proven(code_text, birth_date_text, staff)
     async with booking.db.read() as conn:
         current = await booking.load(conn, code, born)
     if current.status != "booked":
@@ -60,10 +66,12 @@ async def rebook(
         return current
     try:
         view, old = await booking.db.run_write(
-            partial(_move, booking, plan=plan, code=code, before=current, channel=channel)
+            partial(
+                _move, booking, plan=plan, code=code, before=current, channel=channel, staff=staff
+            )
         )
     except SlotTaken as exc:
-        await booking.attach_fresh_offers(exc, plan)
+        await booking.attach_fresh_offers(exc, plan, phone=channel == PHONE)
         raise
     booking.inventory.slots_changed(plan.centre.id, plan.vaccine.code)
     booking.inventory.slots_changed(*old)
@@ -72,16 +80,17 @@ async def rebook(
 
 async def _plan(booking: Booking, current: BookingView, slot_ids: Sequence[int]) -> Plan:
     """Check the new offer as booking does, for the persons already in the booking."""
-    check_offer_size(slot_ids)
+    checks.offer_size(slot_ids)
     catalogue = await booking.inventory.catalogue()
     async with booking.db.read() as conn:
         found = await inventory_repo.slot_infos(conn, slot_ids)
-    slots = booking.known_slots(found, slot_ids)
+    slots = checks.known_slots(found, slot_ids)
     vaccine = catalogue.vaccines[slots[0].vaccine_code]
     booked = model.assign_appointments(slots, vaccine, len(current.persons))
     centre = catalogue.centres[slots[0].centre_id]
-    booking.check_bookable(catalogue, slots)
-    booking.check_eligible(catalogue, current.persons, vaccine, centre, booked[0].starts_at)
+    now = booking.clock.now()
+    checks.bookable(catalogue, slots, now)
+    checks.eligible(catalogue, current.persons, vaccine, centre, booked[0].starts_at, now)
     return Plan(catalogue, centre, vaccine, list(current.persons), booked)
 
 
@@ -93,6 +102,7 @@ async def _move(
     code: str,
     before: BookingView,
     channel: str,
+    staff: Entry | None = None,
 ) -> tuple[BookingView, tuple[int, str]]:
     """The rebooking transaction; the new view and the (centre, vaccine) it left."""
     now = booking.clock.now()
@@ -124,6 +134,9 @@ async def _move(
             offers=[],
         )
     await repo.free_seats(conn, give)
+    if staff is not None:
+        details = {**staff.details, "from": sorted(held), "to": sorted(wanted)}
+        await audit.record(conn, replace(staff, target=code, details=details), now)
     await repo.replace_appointments(conn, row.id, plan.booked)
     await repo.move_booking(conn, row.id, plan.centre.id, plan.vaccine.code)
     messages = booking.confirmations(plan, code, row.phone, before.language, rebooked=True)
@@ -136,6 +149,7 @@ async def _move(
         plan.people,
         plan.booked,
         before.language,
+        before.channel,
     )
     return view, (row.centre_id, row.vaccine_code)
 

@@ -46,6 +46,7 @@ from kontingent.booking.pg_statement import (
 from kontingent.inventory.model import Appointment
 from kontingent.notifications import repository as outbox
 from kontingent.schema import appointments, bookings, idempotency_keys, persons, slots
+from kontingent.staff import audit
 
 
 class Clash(Exception):
@@ -136,6 +137,8 @@ async def book_seats(conn: AsyncConnection, b: NewBooking) -> int | None:
         if (r := b.remembered) is not None:
             stored = StoredResponse(r.request_hash, r.status_code, r.body)
             await store_response(conn, r.scope, r.key, stored, b.now)
+        if b.audit is not None:
+            await audit.record(conn, b.audit, b.now)
     except IntegrityError as exc:
         raise Clash(str(exc.orig)) from exc
     return booking_id

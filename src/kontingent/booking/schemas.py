@@ -62,21 +62,19 @@ class PersonIn(msgspec.Struct, forbid_unknown_fields=True):
 Id = Annotated[int, msgspec.Meta(ge=1, le=2**63 - 1)]
 
 
+VaccineChosen = Annotated[
+    str,
+    msgspec.Meta(max_length=20, description="the vaccine code the person chose, as in the offer"),
+]
+
+
 class BookingIn(msgspec.Struct, forbid_unknown_fields=True):
     persons: Annotated[list[PersonIn], msgspec.Meta(min_length=1, max_length=MAX_PERSONS)]
     slot_ids: Annotated[list[Id], msgspec.Meta(min_length=1, max_length=MAX_SLOT_IDS)]
     language: Language = "de"
     # The vaccine the person chose: slots of another vaccine are refused (422
     # vaccine_mismatch) instead of booked. Absent: the slots' vaccine is booked.
-    vaccine: (
-        Annotated[
-            str,
-            msgspec.Meta(
-                max_length=20, description="the vaccine code the person chose, as in the offer"
-            ),
-        ]
-        | None
-    ) = None
+    vaccine: VaccineChosen | None = None
 
 
 class BirthDateIn(msgspec.Struct, forbid_unknown_fields=True):

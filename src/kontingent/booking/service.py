@@ -11,12 +11,16 @@ Invariants kept here:
 - Cancelling frees the seats in the same transaction and drops the cached availability.
 - No slot on a day its centre is closed (a public holiday nobody opened) is booked or
   rebooked to, whoever sends its id: 409 `centre_closed`.
+- A staff member (a hotline agent) books, cancels and rebooks through these same use cases:
+  `StaffClaims` stands in for the verified phone and, in cancel and rebook, an audit entry
+  for the birth date; the audit row commits in the action's own transaction, on both write
+  paths, or not at all. Idempotency keys of staff bookings are per staff account.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import partial
 from typing import Any
@@ -24,18 +28,17 @@ from typing import Any
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from kontingent.booking import idempotency, model
+from kontingent.booking import checks, idempotency, model
 from kontingent.booking import repository as repo
-from kontingent.booking.model import BookingView, SlotInfo, SlotTaken
+from kontingent.booking.checks import MAX_SLOT_IDS
+from kontingent.booking.model import BookingView, SlotTaken
 from kontingent.booking.people import check_person, parse_date
-from kontingent.booking.pg_statement import NewBooking, Remembered
+from kontingent.booking.pg_statement import PHONE, NewBooking, Remembered
 from kontingent.checkin.model import sign_ticket
 from kontingent.clock import Clock
 from kontingent.db import Database
-from kontingent.eligibility.model import booking_refusal
-from kontingent.errors import Conflict, InvalidInput, NotFound
+from kontingent.errors import InvalidInput, NotFound
 from kontingent.i18n import pick
-from kontingent.inventory.closures import holiday_name
 from kontingent.inventory.model import Appointment, Centre, Vaccine, local_day
 from kontingent.inventory.repository import Catalogue
 from kontingent.inventory.schemas import OfferOut
@@ -43,22 +46,47 @@ from kontingent.inventory.service import Inventory
 from kontingent.notifications import repository as outbox
 from kontingent.notifications.messages import booking_messages, cancellation_messages
 from kontingent.notifications.model import DEFAULT_CAP, BookedAppointment, RecipientCap
-from kontingent.verification.model import TokenClaims
+from kontingent.staff import audit
+from kontingent.staff.audit import Entry
+from kontingent.verification.model import TokenClaims, normalise_caller_phone, normalise_phone
 
 # BookingView and SlotTaken are the booking model's; callers have always found them here.
-__all__ = ["MAX_SLOT_IDS", "Booking", "BookingView", "Plan", "SlotTaken"]
+__all__ = ["MAX_SLOT_IDS", "Booking", "BookingView", "Plan", "SlotTaken", "StaffClaims"]
 
-MAX_SLOT_IDS = 8
+
+@dataclass(frozen=True, slots=True)
+class StaffClaims:
+    """A booking a staff member makes for a caller, in place of a verified phone's claims:
+    no PIN (the staff member is authenticated), the caller's number as said on the phone
+    (mobile or landline, E.164), and the audit entry written with the booking."""
+
+    phone: str
+    audit: Entry
+    verification_id: None = field(default=None, init=False)
+
+    @property
+    def scope(self) -> str:
+        """Idempotency keys are per staff account (its id: names may be reused)."""
+        return f"staff:{self.audit.actor.user_id or self.audit.actor.username}"[:40]
+
+
+Claims = TokenClaims | StaffClaims
 
 
 @dataclass(frozen=True, slots=True)
 class _Request:
-    claims: TokenClaims
+    claims: Claims
     key: str | None
     hash: str
     channel: str
     admission: str | None = None  # the waiting room's ticket the booking is made under
     language: str = "de"
+
+    @property
+    def scope(self) -> str:
+        """Where its idempotency key lives: the verified phone, or the staff account."""
+        claims = self.claims
+        return claims.scope if isinstance(claims, StaffClaims) else claims.phone
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,15 +98,6 @@ class Plan:
     vaccine: Vaccine
     people: list[model.Person]
     booked: list[Appointment]
-
-
-def check_offer_size(slot_ids: Sequence[int]) -> None:
-    if not slot_ids or len(slot_ids) > MAX_SLOT_IDS:
-        raise InvalidInput(
-            "slot_ids must hold the slot ids of one offer",
-            code="invalid_offer",
-            field="slot_ids",
-        )
 
 
 class Booking:
@@ -98,7 +117,7 @@ class Booking:
 
     async def book(
         self,
-        claims: TokenClaims,
+        claims: Claims,
         persons: Sequence[Mapping[str, Any]],
         slot_ids: Sequence[int],
         idempotency_key: str | None = None,
@@ -115,11 +134,11 @@ class Booking:
         hashed = idempotency.request_hash(persons, slot_ids)
         request = _Request(claims, idempotency_key, hashed, channel, admission, pick(language))
         if idempotency_key is not None:
-            replay = await idempotency.replay(self.db, claims.phone, idempotency_key, hashed)
+            replay = await idempotency.replay(self.db, request.scope, idempotency_key, hashed)
             if replay is not None:
                 return replay
         plan = await self._plan(claims, persons, slot_ids)
-        _check_vaccine(plan.vaccine, vaccine)
+        checks.vaccine_chosen(plan.vaccine, vaccine)
         for _ in range(3):  # a new code on the 1-in-2**60 chance of a clash
             try:
                 view = await self._store(plan, model.new_code(), request)
@@ -129,18 +148,21 @@ class Booking:
                     continue
                 return replay
             except SlotTaken as exc:
-                await self.attach_fresh_offers(exc, plan)
+                await self.attach_fresh_offers(exc, plan, phone=channel == PHONE)
                 raise
             seats = model.seats_per_slot([a.slot_id for a in plan.booked])
             self.inventory.seats_taken(plan.centre.id, plan.vaccine.code, seats)
             return view
         raise RuntimeError("could not draw an unused booking code")
 
-    async def attach_fresh_offers(self, exc: SlotTaken, plan: Plan) -> None:
-        """A loser gets what is free now, so the next click can succeed."""
+    async def attach_fresh_offers(self, exc: SlotTaken, plan: Plan, *, phone: bool = False) -> None:
+        """A loser gets what is free now, so the next click can succeed (on the phone
+        channel, the seats kept for it included)."""
         wanted = [a.slot_id for a in plan.booked]
         await self.inventory.refresh_slots(plan.centre.id, plan.vaccine.code, wanted)
-        fresh = await self.inventory.offers(plan.centre.id, plan.vaccine.code, len(plan.people))
+        fresh = await self.inventory.offers(
+            plan.centre.id, plan.vaccine.code, len(plan.people), phone=phone
+        )
         exc.details["offers"] = msgspec.to_builtins([OfferOut.of(o) for o in fresh.offers])
         exc.details["alternatives"] = [
             {
@@ -155,50 +177,40 @@ class Booking:
     async def _after_clash(self, exc: repo.Clash, request: _Request) -> BookingView | None:
         """Turn a unique-constraint clash into the answer it means; None to retry."""
         if request.key is not None:
-            phone = request.claims.phone
-            replay = await idempotency.replay(self.db, phone, request.key, request.hash)
+            replay = await idempotency.replay(self.db, request.scope, request.key, request.hash)
             if replay is not None:
                 return replay
         idempotency.raise_for_clash(exc)
         return None
 
     async def _plan(
-        self, claims: TokenClaims, persons: Sequence[Mapping[str, Any]], slot_ids: Sequence[int]
+        self, claims: Claims, persons: Sequence[Mapping[str, Any]], slot_ids: Sequence[int]
     ) -> Plan:
         """Validate everything that can be checked before taking seats; nothing is written."""
         people = self._people(claims, persons)
-        check_offer_size(slot_ids)
+        checks.offer_size(slot_ids)
         catalogue = await self.inventory.catalogue()
-        slots = self.known_slots(await self.inventory.slot_infos(slot_ids), slot_ids)
+        slots = checks.known_slots(await self.inventory.slot_infos(slot_ids), slot_ids)
         vaccine = catalogue.vaccines[slots[0].vaccine_code]
         booked = model.assign_appointments(slots, vaccine, len(people))
         centre = catalogue.centres[slots[0].centre_id]
-        self.check_bookable(catalogue, slots)
-        self.check_eligible(catalogue, people, vaccine, centre, booked[0].starts_at)
+        now = self.clock.now()
+        checks.bookable(catalogue, slots, now)
+        checks.eligible(catalogue, people, vaccine, centre, booked[0].starts_at, now)
         return Plan(catalogue, centre, vaccine, people, booked)
 
-    @staticmethod
-    def known_slots(found: Mapping[int, SlotInfo], slot_ids: Sequence[int]) -> list[SlotInfo]:
-        """The slots asked for, in the order asked; InvalidInput naming any unknown id."""
-        missing = sorted(set(slot_ids) - set(found))
-        if missing:
-            raise InvalidInput(
-                f"unknown slot ids {missing}: take them from an offer",
-                code="unknown_slot",
-                field="slot_ids",
-            )
-        return [found[i] for i in slot_ids]
-
-    def _people(
-        self, claims: TokenClaims, persons: Sequence[Mapping[str, Any]]
-    ) -> list[model.Person]:
+    def _people(self, claims: Claims, persons: Sequence[Mapping[str, Any]]) -> list[model.Person]:
         if not 1 <= len(persons) <= model.MAX_PERSONS:
             raise InvalidInput(
                 "book for one or two persons", code="invalid_persons", field="persons"
             )
         errors: dict[str, str] = {}
         today = local_day(self.clock.now())
-        people = [check_person(p, i, today, claims.phone, errors) for i, p in enumerate(persons)]
+        # On the phone a caller may give a landline; a verified phone is a mobile's.
+        phones = normalise_caller_phone if isinstance(claims, StaffClaims) else normalise_phone
+        people = [
+            check_person(p, i, today, claims.phone, errors, phones) for i, p in enumerate(persons)
+        ]
         checked = [p for p in people if p is not None]
         if errors or len(checked) != len(persons):
             first = next(iter(errors.items()))
@@ -208,62 +220,6 @@ class Booking:
                 "the same person is named twice", code="invalid_persons", field="persons"
             )
         return checked
-
-    def check_bookable(self, catalogue: Catalogue, slots: Sequence[model.SlotInfo]) -> None:
-        now, window = self.clock.now(), catalogue.campaign
-        for slot in slots:
-            refused = slot.refusal(now, window.booking_from, window.booking_until)
-            if refused is not None:
-                raise InvalidInput(
-                    f"{refused[1]}; take a current offer",
-                    code="slot_not_bookable",
-                    field="slot_ids",
-                    reason=refused[0],
-                    slot_id=slot.id,
-                )
-        check_open(catalogue, slots)
-
-    def check_eligible(
-        self,
-        catalogue: Catalogue,
-        people: Sequence[model.Person],
-        vaccine: Vaccine,
-        centre: Centre,
-        first_start: Any,
-    ) -> None:
-        now = self.clock.now()
-        for i, person in enumerate(people):
-            parts = catalogue.postcodes.get(person.postcode, ())
-            if not parts:
-                raise InvalidInput(
-                    f"postcode {person.postcode} is not in this campaign's region: check it",
-                    code="unknown_postcode",
-                    field=f"persons[{i}].postcode",
-                )
-            # A postcode spanning districts: the person lives in one of them, and the
-            # eligibility check asked which; any of them that allows this centre will do.
-            refusals = [
-                booking_refusal(
-                    cohorts=catalogue.cohorts,
-                    vaccine=vaccine,
-                    centre=centre,
-                    birth_date=person.birth_date,
-                    day=local_day(first_start),
-                    district_id=part.district_id,
-                    region_id=catalogue.districts[part.district_id][1],
-                    now=now,
-                )
-                for part in parts
-                if part.district_id is not None
-            ]
-            refusal = None if None in refusals else refusals[0]
-            if refusal is not None:
-                raise InvalidInput(
-                    f"persons[{i}]: {refusal}",
-                    code="not_eligible",
-                    field=f"persons[{i}]",
-                    reason=refusal.reason,
-                )
 
     async def _store(self, plan: Plan, code: str, request: _Request) -> BookingView:
         """Take the seats and write everything, all or nothing: one autocommit statement on
@@ -277,11 +233,14 @@ class Booking:
             plan.people,
             plan.booked,
             request.language,
+            request.channel,
         )
         remembered = None
         if request.key is not None:
             body = msgspec.json.encode(view)
-            remembered = Remembered(request.claims.phone, request.key, request.hash, 201, body)
+            remembered = Remembered(request.scope, request.key, request.hash, 201, body)
+        claims = request.claims
+        entry = replace(claims.audit, target=code) if isinstance(claims, StaffClaims) else None
         new = NewBooking(
             seats=model.seats_per_slot([a.slot_id for a in plan.booked]),
             now=now,
@@ -300,6 +259,7 @@ class Booking:
             cap=self.cap,
             admission=request.admission,
             language=request.language,
+            audit=entry,
         )
         if self.db.has_driver:
             booking_id = await self.db.run_driver(partial(repo.book_seats_pg, b=new))
@@ -337,14 +297,20 @@ class Booking:
             view = await self.load(conn, code, born)
         return view
 
-    async def cancel(self, code_text: str, birth_date_text: str) -> BookingView:
-        code, born = self.identify(code_text, birth_date_text)
+    async def cancel(
+        self, code_text: str, birth_date_text: str | None, *, staff: Entry | None = None
+    ) -> BookingView:
+        """`staff`: a staff member cancels for a caller; the audit entry stands in for the
+        birth date (None then) and is written in the cancellation's transaction."""
+        code, born = self.proven(code_text, birth_date_text, staff)
         now = self.clock.now()
 
         async def work(conn: AsyncConnection) -> BookingView:
             view = await self.load(conn, code, born)
             row = await repo.find_booking(conn, code)
             assert row is not None
+            if staff is not None:
+                await audit.record(conn, replace(staff, target=code), now)
             seats = await repo.mark_cancelled(conn, row.id, now)
             if seats:
                 await repo.free_seats(conn, seats)
@@ -369,8 +335,19 @@ class Booking:
         self.inventory.slots_changed(view.centre_id, view.vaccine)
         return view
 
-    def identify(self, code_text: str, birth_date_text: str) -> tuple[str, date]:
-        """The code and birth date of a lookup, or InvalidInput (422) saying what to fix."""
+    def proven(
+        self, code_text: str, birth_date_text: str | None, staff: Entry | None
+    ) -> tuple[str, date | None]:
+        """`identify`, or for a staff member (`staff`, who is the proof instead of a birth
+        date) the code alone."""
+        if birth_date_text is not None:
+            return self.identify(code_text, birth_date_text)
+        if staff is None:
+            raise RuntimeError("a booking is proven by a birth date or a staff member")
+        return self.identify_code(code_text), None
+
+    @staticmethod
+    def identify_code(code_text: str) -> str:
         code = model.normalise_code(code_text)
         if code is None:
             raise InvalidInput(
@@ -378,13 +355,25 @@ class Booking:
                 code="invalid_code",
                 field="code",
             )
+        return code
+
+    def identify(self, code_text: str, birth_date_text: str) -> tuple[str, date]:
+        """The code and birth date of a lookup, or InvalidInput (422) saying what to fix."""
+        code = self.identify_code(code_text)
         errors: dict[str, str] = {}
         born = parse_date(birth_date_text, "birth_date", errors)
         if born is None:
             raise InvalidInput(errors["birth_date"], code="invalid_birth_date", field="birth_date")
         return code, born
 
-    async def load(self, conn: AsyncConnection, code: str, born: date) -> BookingView:
+    async def load(self, conn: AsyncConnection, code: str, born: date | None) -> BookingView:
+        """The booking of `code` holding a person born on `born` (None: a staff member
+        asks, who needs no birth date), or NotFound."""
+        if born is None:
+            row = await repo.find_booking(conn, code)
+            if row is None:
+                raise NotFound("no booking with this code: check it", code="booking_not_found")
+            return await self.view_of(conn, row)
         # One statement decides for a wrong code and a wrong date alike, so neither answers
         # measurably sooner and tells a guesser whether the code exists.
         row = await repo.find_booking_of(conn, code, born)
@@ -392,6 +381,11 @@ class Booking:
             raise NotFound(
                 "no booking with this code and birth date: check both", code="booking_not_found"
             )
+        return await self.view_of(conn, row)
+
+    @staticmethod
+    async def view_of(conn: AsyncConnection, row: Any) -> BookingView:
+        """The view of a booking row, with its persons and appointments."""
         people = await repo.booking_persons(conn, row.id)
         booked = [a for a, _ in await repo.booking_appointments(conn, row.id)]
         return BookingView(
@@ -402,16 +396,26 @@ class Booking:
             people,
             booked,
             pick(row.language),
+            row.channel,
         )
 
     async def rebook(
-        self, code_text: str, birth_date_text: str, slot_ids: Sequence[int], *, channel: str = "web"
+        self,
+        code_text: str,
+        birth_date_text: str | None,
+        slot_ids: Sequence[int],
+        *,
+        channel: str = "web",
+        staff: Entry | None = None,
     ) -> BookingView:
         """Move a booking to another offer for the same persons (booking/rebooking.py);
-        `channel` "phone" may take the seats kept for the hotline, as a phone booking does."""
+        `channel` "phone" may take the seats kept for the hotline, as a phone booking does;
+        `staff` as for `cancel`."""
         from kontingent.booking import rebooking  # it builds on this module
 
-        return await rebooking.rebook(self, code_text, birth_date_text, slot_ids, channel=channel)
+        return await rebooking.rebook(
+            self, code_text, birth_date_text, slot_ids, channel=channel, staff=staff
+        )
 
 
 def _slot_taken() -> SlotTaken:
@@ -437,32 +441,3 @@ def calendar_events(
         )
         for a in booked
     ]
-
-
-def _check_vaccine(booked: Vaccine, chosen: str | None) -> None:
-    """The slots decide what is booked; a caller that says which vaccine the person chose
-    gets a refusal instead of another vaccine (a form changed after the offers were shown)."""
-    if chosen is not None and chosen != booked.code:
-        raise InvalidInput(
-            f"these slots are for {booked.name}, not for {chosen}: choose an offer of the "
-            "vaccine you want",
-            code="vaccine_mismatch",
-            field="slot_ids",
-            offered=booked.code,
-            chosen=chosen,
-        )
-
-
-def check_open(catalogue: Catalogue, slots: Sequence[model.SlotInfo]) -> None:
-    """Refuse a slot on a day its centre is closed (a public holiday nobody opened): offers
-    never show one, but a client may post slot ids it found elsewhere."""
-    for slot in slots:
-        day = local_day(slot.starts_at)
-        if catalogue.closures.closed(slot.centre_id, day):
-            raise Conflict(
-                f"centre {slot.centre_id} is closed on {day.isoformat()} ({holiday_name(day)}): "
-                "take a current offer",
-                code="centre_closed",
-                slot_id=slot.id,
-                day=day.isoformat(),
-            )

@@ -17,12 +17,15 @@ Invariants kept here:
   transport); no other message does.
 - SMS name no persons but the reminder's, and pass `model.gsm7`, so each fits two GSM-7
   parts (tests/unit/notifications/test_sms_length.py); the e-mail has every name.
+- An SMS goes only to a mobile number: a booking made on the phone may carry a landline,
+  which gets no SMS (its e-mails, where given, still go).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from kontingent.i18n import N_, Translator
 from kontingent.notifications import calendar
@@ -35,6 +38,7 @@ from kontingent.notifications.model import (
     gsm7,
     mailboxes,
 )
+from kontingent.verification.model import is_mobile
 
 # What to bring to the appointment: the confirmation page shows the same list (web/choose.py).
 BRING_ALONG = (N_("bring.id"), N_("bring.card"), N_("bring.pass"), N_("bring.code"))
@@ -121,7 +125,7 @@ def booking_messages(
         doses=doses,
         lang=lang,
     )
-    messages = [Message("sms", phone, gsm7(sms))]
+    messages = _sms(phone, sms)
     messages += [
         Message("email", to, body, subject=subject, calendar=ics, qr=ticket)
         for to in mailboxes(emails)
@@ -189,7 +193,7 @@ def cancellation_messages(
     )
     subject = t.plural("mail.cancelled.subject", "mail.cancelled.subject.plural", n, code=code)
     ics = _cancel(code, location, vaccine, appointments, emails, doses, t)
-    return [Message("sms", phone, gsm7(sms))] + [
+    return _sms(phone, sms) + [
         Message("email", to, body, subject=subject, calendar=ics) for to in mailboxes(emails)
     ]
 
@@ -241,8 +245,13 @@ def reminder_messages(due: DueReminder) -> list[Message]:
         code=due.code,
     )
     base = f"rem-{due.appointment_id}"
-    sms = Message("sms", due.phone, gsm7(body), priority=PRIORITY_REMINDER, message_id=base)
-    return [sms]
+    return _sms(due.phone, body, priority=PRIORITY_REMINDER, message_id=base)
+
+
+def _sms(phone: str, body: str, **options: Any) -> list[Message]:
+    """The SMS to `phone` in GSM-7, or none when it is a landline (a caller's number taken on
+    the phone)."""
+    return [Message("sms", phone, gsm7(body), **options)] if is_mobile(phone) else []
 
 
 # --- iCalendar (RFC 5545): see calendar.py ----------------------------------------------------

@@ -266,6 +266,10 @@ def actions_from(settings: Settings) -> dict[str, Action]:
         Action("staff_login", "staff logins", None, limit("staff_login_per_ip"), None),
         Action("agent_lookup", "booking searches", "agent", None,
                limit("agent_lookup_per_agent")),
+        Action("agent_booking", "bookings, cancellations and rebookings", "agent", None,
+               limit("agent_booking_per_agent")),
+        Action("agent_offers", "offer requests", "agent", None,
+               limit("agent_offers_per_agent")),
     ]  # fmt: skip
     return {a.name: a for a in actions} if settings.rate_limits else {}
 

@@ -66,20 +66,24 @@ class Filters:
     limit: int = 50
 
 
+def row_of(entry: Entry, at: datetime) -> dict[str, Any]:
+    """The audit_log row of an entry (the booking statement of booking/pg_statement.py
+    writes this row inside its own single statement)."""
+    return {
+        "at": at,
+        "user_id": entry.actor.user_id,
+        "username": entry.actor.username[:64],
+        "role": entry.actor.role,
+        "action": entry.action,
+        "target": None if entry.target is None else entry.target[:200],
+        "channel": entry.channel,
+        "ip": entry.ip,
+        "details": dict(entry.details),
+    }
+
+
 async def record(conn: AsyncConnection, entry: Entry, at: datetime) -> None:
-    await conn.execute(
-        insert(audit_log).values(
-            at=at,
-            user_id=entry.actor.user_id,
-            username=entry.actor.username[:64],
-            role=entry.actor.role,
-            action=entry.action,
-            target=None if entry.target is None else entry.target[:200],
-            channel=entry.channel,
-            ip=entry.ip,
-            details=dict(entry.details),
-        )
-    )
+    await conn.execute(insert(audit_log).values(row_of(entry, at)))
 
 
 async def entries(

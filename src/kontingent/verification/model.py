@@ -27,6 +27,10 @@ TOKEN_VALIDITY = timedelta(hours=2)
 
 # [0-9], not \d: \d also matches other scripts' digits, which no SMS gateway can dial.
 _MOBILE = re.compile(r"^\+491[5-7][0-9]{7,10}$")
+# A German landline: an area code (2 to 9 first, never 0 or 1: 01x are mobile and service
+# numbers) and the subscriber's number, 6 to 11 digits after +49 in all; 0700, 0800 and 0900
+# are personal, freephone and premium service numbers, nobody's own line.
+_LANDLINE = re.compile(r"^\+49(?!700|800|900)[2-9][0-9]{5,10}$")
 _ANY_E164 = re.compile(r"^\+[1-9][0-9]{7,14}$")
 PHONE_MAX_LENGTH = 40
 # What normalise_phone accepts, as one pattern for the API's schema: +49, 0049 or 0, an
@@ -37,6 +41,9 @@ PHONE_PATTERN = (
     rf"^{_SEP}(?:\+{_SEP}4{_SEP}9{_SEP}(?:0{_SEP})?|0{_SEP}0{_SEP}4{_SEP}9{_SEP}|0{_SEP})"
     rf"1{_SEP}[5-7]{_SEP}(?:[0-9]{_SEP}){{7,10}}$"
 )
+# A caller's number as the hotline takes it (normalise_caller_phone says whether it is a German
+# landline or mobile number): digits with the usual separators, a leading + allowed.
+CALLER_PHONE_PATTERN = r"^[+0-9(][0-9\s\-/().]{5,39}$"
 # A PIN as typed: six digits, spaces around them allowed (they are stripped).
 PIN_PATTERN = r"^\s*[0-9]{6}\s*$"
 
@@ -55,6 +62,32 @@ def normalise_phone(text: str) -> str | None:
     elif digits.startswith("0") and not digits.startswith("00"):
         digits = "+49" + digits[1:]
     return digits if _MOBILE.match(digits) else None
+
+
+def is_mobile(e164: str) -> bool:
+    """Whether an SMS can reach this number: a German mobile number (015x, 016x, 017x)."""
+    return bool(_MOBILE.match(e164))
+
+
+def normalise_caller_phone(text: str) -> str | None:
+    """A caller's German number, mobile or landline, in E.164 form (+49...), or None.
+
+    The hotline records the number a caller gives, and people over 80 often have only a
+    landline: 0251 1234567, +49 (0)2361/12 34 56, 0049 30 123456. Mobile numbers come out
+    as `normalise_phone` makes them, so a search by phone finds either form.
+    """
+    if len(text) > PHONE_MAX_LENGTH:
+        return None
+    mobile = normalise_phone(text)
+    if mobile is not None:
+        return mobile
+    digits = re.sub(r"[\s\-/().]", "", text)
+    digits = digits.replace("+49(0)", "+49").replace("+490", "+49")
+    if digits.startswith("0049"):
+        digits = "+49" + digits[4:]
+    elif digits.startswith("0") and not digits.startswith("00"):
+        digits = "+49" + digits[1:]
+    return digits if _LANDLINE.match(digits) else None
 
 
 def is_plausible_phone(e164: str) -> bool:

@@ -6,6 +6,8 @@ Invariants kept here:
 - A failed POST of a portal form (a forged CSRF token, a limit, an outage, a bug) is answered
   like any refused form: 303 to the form's GET page, which shows the message at the top; so
   no POST of the portal ever answers with a page (the back button never asks to resubmit).
+  The one exception: a staff form refused for the account's role answers 403 at once, since
+  its GET page would refuse the same account.
 - Rendering an error page never raises: if the page itself fails, a minimal page is sent.
 """
 
@@ -18,7 +20,7 @@ import structlog
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 
-from kontingent.errors import DatabaseUnavailable, KontingentError, RateLimited
+from kontingent.errors import DatabaseUnavailable, Forbidden, KontingentError, RateLimited
 from kontingent.web.forms import FORM
 from kontingent.web.page import GET_OF_POST, HEADERS, Portal, route_path
 
@@ -71,7 +73,10 @@ def error_page(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]
         portal = Portal(request)
         heading, lines = _lines(portal, status, exc)
         here = route_path(request)  # never the path as sent: see page.py
-        if request.method == "POST" and here is not None:
+        # A staff page refused for the account's role (staff/guards.py) is no form round:
+        # its GET page refuses the same account, so the answer is the 403 page itself.
+        refused_role = isinstance(exc, Forbidden) and exc.code in ("wrong_role", "wrong_centre")
+        if request.method == "POST" and here is not None and not refused_role:
             message = " ".join([f"{heading}.", *lines])
             return portal.fail(GET_OF_POST.get(here, here), {FORM: message})
         back = here if request.method == "GET" else None

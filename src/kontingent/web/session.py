@@ -89,8 +89,33 @@ def encode(flow: Flow, secret: str, now: datetime) -> str:
         if len(payload) <= MAX_PAYLOAD:
             break
         payload = _b64(msgspec.json.encode(lighter))
-    signature = _b64(hmac.new(_key(secret), payload.encode(), hashlib.sha256).digest())
+    return sign(payload, _key(secret))
+
+
+def sign(payload: str, key: bytes) -> str:
+    """`payload` (URL-safe text) with its HMAC: the cookie format of every signed cookie."""
+    signature = _b64(hmac.new(key, payload.encode(), hashlib.sha256).digest())
     return f"{payload}.{signature}"
+
+
+def seal(data: bytes, key: bytes) -> str:
+    """`data` encoded and signed: what `unsign` with the same key gives back."""
+    return sign(_b64(data), key)
+
+
+def unsign(raw: str | None, key: bytes) -> bytes | None:
+    """The decoded payload of a genuine `sign`ed value, None for anything else (never raises)."""
+    if not raw or raw.count(".") != 1 or len(raw) > 4096:
+        return None
+    payload, signature = raw.split(".")
+    expected = _b64(hmac.new(key, payload.encode(), hashlib.sha256).digest())
+    # As bytes: compare_digest refuses non-ASCII text, and a cookie is whatever a client sends.
+    if not hmac.compare_digest(expected.encode(), signature.encode()):
+        return None
+    try:
+        return _unb64(payload)
+    except (binascii.Error, ValueError):
+        return None
 
 
 def _lighter(flow: Flow) -> list[Flow]:
@@ -108,15 +133,11 @@ def _lighter(flow: Flow) -> list[Flow]:
 
 def decode(raw: str | None, secret: str, now: datetime) -> Flow:
     """The flow in a genuine, unexpired cookie; an empty flow for anything else."""
-    if not raw or raw.count(".") != 1 or len(raw) > 4096:
-        return Flow()
-    payload, signature = raw.split(".")
-    expected = _b64(hmac.new(_key(secret), payload.encode(), hashlib.sha256).digest())
-    # As bytes: compare_digest refuses non-ASCII text, and a cookie is whatever a client sends.
-    if not hmac.compare_digest(expected.encode(), signature.encode()):
+    data = unsign(raw, _key(secret))
+    if data is None:
         return Flow()
     try:
-        flow = msgspec.json.decode(_unb64(payload), type=Flow)
-    except (msgspec.DecodeError, binascii.Error, ValueError):
+        flow = msgspec.json.decode(data, type=Flow)
+    except (msgspec.DecodeError, ValueError):
         return Flow()
     return flow if flow.exp > now.timestamp() else Flow()

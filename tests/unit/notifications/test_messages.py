@@ -262,3 +262,19 @@ def test_the_waitlist_sms_links_to_the_offers_it_announces(lang: str, two: str, 
 def test_the_pin_sms_says_the_pin_and_how_long_it_holds(lang: str, minutes: str) -> None:
     (sms,) = KINDS["pin"](lang)
     assert "042917" in sms.body and minutes in sms.body
+
+
+def test_a_landline_gets_no_sms_but_the_e_mails_still_go() -> None:
+    """A booking made on the phone may carry the caller's landline: no SMS can reach it."""
+    landline = "+49521123456"
+    events = [BookedAppointment(FIRST, 1, "Erika"), BookedAppointment(SECOND, 2, "Erika")]
+    booked = booking_messages(
+        code="C", phone=landline, emails=["a@example.org"], centre=CENTRE, address=ADDRESS,
+        vaccine="BioNTech/Comirnaty", appointments=events,
+    )  # fmt: skip
+    cancelled = cancellation_messages(
+        code="C", phone=landline, emails=["a@example.org"], vaccine="BioNTech/Comirnaty"
+    )
+    assert [m.channel for m in booked] == [m.channel for m in cancelled] == ["email"]
+    due = DueReminder(7, "C", FIRST, 1, "Erika", landline, CENTRE, ADDRESS, FIRST, "BNT", 2, "de")
+    assert reminder_messages(due) == []

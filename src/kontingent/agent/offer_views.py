@@ -1,0 +1,69 @@
+"""The offers screen's cards, built from `AgentDesk.offers`' answer.
+
+Invariants kept here:
+- An offer always shows all its dates side by side (first and second dose), never one alone;
+  its key carries exactly the slot ids the booking use case takes.
+- The centres keep the use case's order: the home district's first, then the nearest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from kontingent.agent.service import AgentOffers
+from kontingent.i18n import Translator
+from kontingent.inventory.repository import Catalogue
+from kontingent.web.views import DoseLine, address_of, dose_lines
+
+
+@dataclass(frozen=True, slots=True)
+class PairCard:
+    """One offer: all its dates side by side, and the key of its slots (`12-12-40-40`)."""
+
+    key: str
+    doses: list[DoseLine]
+    dates: str  # the dates in one line, for the button's accessible name
+
+
+@dataclass(frozen=True, slots=True)
+class CentreChoice:
+    id: int
+    name: str
+    address: str
+    distance: str  # "" for the home district's centre
+    home: bool
+    vaccine: str  # its code, booked with the offer
+    offers: list[PairCard]
+
+
+def pair_card(appointments: Sequence[Any], doses: int, t: Translator) -> PairCard:
+    lines = dose_lines([a.start for a in appointments], doses, t)
+    key = "-".join(str(a.slot_id) for a in appointments)
+    return PairCard(key, lines, "; ".join(f"{d.label} {d.when}" for d in lines))
+
+
+def centre_choices(
+    found: AgentOffers, catalogue: Catalogue, t: Translator, exclude: frozenset[int] = frozenset()
+) -> list[CentreChoice]:
+    """The centres in the use case's order (home district's first, then the nearest).
+    `exclude`: slots a rebooked booking holds; an offer whose first dose is one of them is
+    the booking itself, not a choice (its second dose may stay where it is)."""
+    choices = []
+    for item in found.centres:
+        offers = [o for o in item.offers if not exclude.intersection(_firsts(o.appointments))]
+        doses = catalogue.vaccines[item.vaccine].doses
+        km = item.distance_km
+        choices.append(
+            CentreChoice(
+                item.centre.id, item.centre.name, address_of(item.centre),
+                "" if km is None else t("choose.distance", km=t.km(km)), km is None,
+                item.vaccine, [pair_card(o.appointments, doses, t) for o in offers],
+            )
+        )  # fmt: skip
+    return choices
+
+
+def _firsts(appointments: Sequence[Any]) -> set[int]:
+    return {a.slot_id for a in appointments if a.dose == 1}

@@ -1,0 +1,198 @@
+"""Offers for a caller on the phone: the eligibility answer, then centres with their first
+offers, home district's centre first.
+
+Invariants kept here:
+- The answer is the portal's own: the eligibility service decides (for a couple, both persons
+  must be eligible, and only vaccines, centres and first-dose days open to both count), and
+  offers come from the cached offers engine (Inventory.find), a bounded number of reads per
+  request whatever the inventory: at most MAX_TRIED centres are asked, each answer cached.
+- The home district's centre comes first, even without free offers (the agent says so);
+  then the nearest other centres the caller may book at that have offers for the persons
+  asked for, at most MAX_CENTRES in all.
+- Distances are measured from the home district's centre: postcodes carry no coordinates
+  (eligibility/postcodes.py holds places, not positions), and a district's centre is the
+  place its people know. A caller living at a district's edge may be a few km nearer to a
+  neighbour's centre than the figure says.
+- Agents see every free seat, those the phone share keeps for the hotline included
+  (`phone=True`); the public offers never show those.
+- Offers hold no personal data: reading them is not audited (limited per agent instead).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from kontingent.eligibility.model import DayRange, window_days
+from kontingent.eligibility.service import Eligibility, EligibilityAnswer
+from kontingent.errors import InvalidInput
+from kontingent.inventory.model import Centre, Vaccine, distance_km, local_day
+from kontingent.inventory.pairing import DayRanges, OfferWish
+from kontingent.inventory.repository import Catalogue
+from kontingent.inventory.schemas import OfferOut
+from kontingent.inventory.service import Inventory
+from kontingent.web.views import home_centre
+
+MAX_CENTRES = 5
+MAX_TRIED = 12  # centres asked for offers at most, the home centre included
+HOME_OFFERS = 5
+OTHER_OFFERS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class OfferQuery:
+    birth_date: date
+    postcode: str
+    persons: int = 1
+    vaccine: str | None = None
+    partner_birth_date: date | None = None  # a couple: the second person's
+    day: date | None = None  # first doses on this day only
+    part: str | None = None  # morning, afternoon or evening (inventory/pairing.py)
+    district: str | None = None  # where the postcode spans districts: the caller's
+
+
+@dataclass(frozen=True, slots=True)
+class CentreOffers:
+    centre: Centre
+    distance_km: float | None  # None: the home district's centre
+    vaccine: str
+    offers: list[OfferOut]  # appointments (slot_id, start, dose, person), all doses
+
+
+@dataclass(frozen=True, slots=True)
+class AgentOffers:
+    eligible: bool
+    reasons: list[str]  # the eligibility service's words, why not (empty when eligible)
+    vaccine: str | None  # the vaccine offered; None when not eligible
+    district: str  # the caller's district
+    centres: list[CentreOffers] = field(default_factory=list)
+    vaccines: list[str] = field(default_factory=list)  # every vaccine open to the caller(s)
+    opens_at: datetime | None = None  # not eligible yet: when the caller's cohort opens
+
+
+async def find_offers(
+    eligibility: Eligibility, inventory: Inventory, query: OfferQuery
+) -> AgentOffers:
+    _check_persons(query)
+    answers = [await _check(eligibility, query, query.birth_date)]
+    if query.persons == 2 and query.partner_birth_date is not None:
+        answers.append(await _check(eligibility, query, query.partner_birth_date))
+    first = answers[0]
+    refused = [a for a in answers if not a.decision.eligible]
+    if refused:
+        reasons = [r for a in refused for r in a.decision.reasons]
+        opens = [a.decision.opens_at for a in refused if a.decision.opens_at is not None]
+        return AgentOffers(False, reasons, None, first.district, opens_at=max(opens, default=None))
+    vaccines = [
+        v for v in first.decision.vaccines if all(v in a.decision.vaccines for a in answers)
+    ]
+    if not vaccines:
+        return AgentOffers(False, [_NO_COMMON_VACCINE], None, first.district)
+    catalogue = await inventory.catalogue()
+    vaccine = _chosen(catalogue, vaccines, query.vaccine)
+    allowed = [c for c in first.decision.centres if all(c in a.decision.centres for a in answers)]
+    days = _first_days(catalogue, answers, vaccine.code, inventory.clock.now())
+    centres = await _centres(inventory, catalogue, first, allowed, vaccine, query, days)
+    return AgentOffers(True, [], vaccine.code, first.district, centres, vaccines)
+
+
+_NO_COMMON_VACCINE = "no vaccine is open to both persons now: book them one by one"
+
+
+def _check_persons(query: OfferQuery) -> None:
+    if query.persons not in (1, 2):
+        raise InvalidInput("persons is 1 or 2", code="invalid_persons", field="persons")
+    if query.partner_birth_date is not None and query.persons != 2:
+        raise InvalidInput(
+            "partner_birth_date is for a couple: send persons=2 with it",
+            code="invalid_persons",
+            field="persons",
+        )
+
+
+async def _check(eligibility: Eligibility, query: OfferQuery, born: date) -> EligibilityAnswer:
+    return await eligibility.check(born.isoformat(), query.postcode, query.district)
+
+
+def _chosen(catalogue: Catalogue, open_to: Sequence[str], wanted: str | None) -> Vaccine:
+    """The vaccine asked for when it is open to the caller(s), else the first one open."""
+    if wanted is None:
+        return catalogue.vaccines[open_to[0]]
+    if wanted not in open_to:
+        raise InvalidInput(
+            f"{wanted!r} is not open to this caller now: choose one of {', '.join(open_to)}",
+            code="vaccine_not_open",
+            field="vaccine",
+            vaccines=list(open_to),
+        )
+    return catalogue.vaccines[wanted]
+
+
+def _first_days(
+    catalogue: Catalogue, answers: Sequence[EligibilityAnswer], vaccine: str, now: datetime
+) -> DayRanges | None:
+    """The first-dose days open to every person, or None when that is every day a first
+    dose can be booked (no filter: the offers memo is shared with everybody)."""
+    ranges: list[DayRange] = list(answers[0].decision.first_dose_days.get(vaccine, ()))
+    for other in answers[1:]:
+        theirs = other.decision.first_dose_days.get(vaccine, ())
+        ranges = [
+            DayRange(max(a.first, b.first), min(a.last, b.last))
+            for a in ranges
+            for b in theirs
+            if max(a.first, b.first) <= min(a.last, b.last)
+        ]
+    campaign = catalogue.campaign
+    bookable = window_days(campaign.booking_from, campaign.booking_until, local_day(now))
+    if ranges == [bookable]:
+        return None
+    return tuple((r.first, r.last) for r in ranges)
+
+
+async def _centres(
+    inventory: Inventory,
+    catalogue: Catalogue,
+    answer: EligibilityAnswer,
+    allowed: Sequence[int],
+    vaccine: Vaccine,
+    query: OfferQuery,
+    days: DayRanges | None,
+) -> list[CentreOffers]:
+    if not allowed:
+        return []
+    home = home_centre(catalogue, answer.district_id, allowed)
+    found = [CentreOffers(home, None, vaccine.code, await _offers(inventory, catalogue, home,
+             vaccine, query, days, HOME_OFFERS))]  # fmt: skip
+    others = sorted(
+        (catalogue.centres[c] for c in allowed if c != home.id),
+        key=lambda c: distance_km(home.lat, home.lon, c.lat, c.lon),
+    )
+    for other in others[: MAX_TRIED - 1]:
+        if len(found) == MAX_CENTRES:
+            break
+        offers = await _offers(inventory, catalogue, other, vaccine, query, days, OTHER_OFFERS)
+        if offers:
+            km = round(distance_km(home.lat, home.lon, other.lat, other.lon), 1)
+            found.append(CentreOffers(other, km, vaccine.code, offers))
+    return found
+
+
+async def _offers(
+    inventory: Inventory,
+    catalogue: Catalogue,
+    centre: Centre,
+    vaccine: Vaccine,
+    query: OfferQuery,
+    days: DayRanges | None,
+    limit: int,
+) -> list[OfferOut]:
+    if not inventory.vaccine_open(catalogue, vaccine.code):
+        return []
+    try:
+        wish = OfferWish(query.persons, limit, query.day, query.part, days)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), code="invalid_part", field="part") from None
+    # The phone's own readings: agents may offer the seats the share keeps for the hotline.
+    offers, _ = await inventory.find(catalogue, centre, vaccine, wish, phone=True)
+    return [OfferOut.of(o) for o in offers]
