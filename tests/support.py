@@ -156,10 +156,13 @@ async def unreleased(
 
 
 async def set_free(db: Any, free: int, *slot_ids: int) -> None:
-    """Leave `free` seats in each slot (the fixtures reset `booked` before the next test)."""
+    """Leave `free` seats in each slot, for everyone: none kept for the phone share (the
+    fixtures reset `booked` and `phone_reserved` before the next test)."""
     async with db.write() as conn:
         await conn.execute(
-            update(slots).where(slots.c.id.in_(slot_ids)).values(booked=slots.c.capacity - free)
+            update(slots)
+            .where(slots.c.id.in_(slot_ids))
+            .values(booked=slots.c.capacity - free, phone_reserved=0)
         )
 
 

@@ -123,7 +123,7 @@ async def make_scarce(db: Database, capacity: Mapping[str, int], day: date) -> d
         await conn.execute(
             update(slots)
             .where(slots.c.centre_id == BIELEFELD, slots.c.vaccine_code == VACCINE)
-            .values(capacity=0)
+            .values(capacity=0, phone_reserved=0)  # a demo seeded with a phone share
         )
         for name, slot_id in ids.items():
             await conn.execute(
