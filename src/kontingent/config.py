@@ -54,6 +54,9 @@ class Settings:
     # Demo mode on a host other than loopback: its secret is public and its dev mailbox shows
     # every PIN, so `serve` refuses that unless this says it is meant (and warns loudly).
     demo_public: bool = False
+    # Seconds added to the service's clock, so a demo or a benchmark (bench/booking.py --now)
+    # shows a chosen hour of the seeded day. Demo mode only: `check` refuses it otherwise.
+    clock_offset_s: float = 0.0
     waiting_room: bool = False
     # The waiting room (docs/operations.md, "Waiting room"): mode off|scheduled|auto ("" =
     # scheduled when waiting_room is true, else off); the opening minute as ISO 8601 ("" =
@@ -188,6 +191,7 @@ class Settings:
                 f"least {MIN_SECRET_LENGTH} random characters, for example "
                 f"{secrets.token_urlsafe(32)!r}"
             )
+        self.check_clock_offset()
         if self.workers < 1:
             raise SettingsError("workers must be 1 or more")
         if self.demo and not self.demo_public and not is_loopback(self.host):
@@ -198,6 +202,14 @@ class Settings:
                 "if other machines must reach the demo and nothing real goes into it"
             )
         return self
+
+    def check_clock_offset(self) -> None:
+        """A shifted clock outside demo mode would release, book and expire at wrong times."""
+        if self.clock_offset_s and not self.demo:
+            raise SettingsError(
+                "KONTINGENT_CLOCK_OFFSET_S shifts the service's clock and is for demos and "
+                "benchmarks only: leave it 0, or serve with --demo (KONTINGENT_DEMO=true)"
+            )
 
 
 def is_loopback(host: str) -> bool:
@@ -233,6 +245,7 @@ def _parse(name: str, raw: str, kind: type) -> Any:
 _KINDS: dict[str, type] = {
     "demo": bool,
     "demo_public": bool,
+    "clock_offset_s": float,
     "waiting_room": bool,
     "waiting_room_admission_rate": float,
     "waiting_room_admission_ttl_s": float,
