@@ -221,7 +221,7 @@ def test_pins_per_phone_per_day_is_read_from_the_environment_and_kept_sensible()
 def test_a_clock_offset_is_refused_outside_demo_mode_and_read_in_it() -> None:
     """The benchmark's --now shifts the served clock; production must never run shifted."""
     shifted = {"KONTINGENT_SECRET_KEY": LONG_SECRET, "KONTINGENT_CLOCK_OFFSET_S": "-3600"}
-    with pytest.raises(SettingsError, match="KONTINGENT_CLOCK_OFFSET_S .* demos and benchmarks"):
+    with pytest.raises(SettingsError, match=r"KONTINGENT_CLOCK_OFFSET_S .* demos and benchmarks"):
         load_settings(shifted).check()
     assert load_settings({**shifted, "KONTINGENT_DEMO": "true"}).check().clock_offset_s == -3600
     assert load_settings({"KONTINGENT_SECRET_KEY": LONG_SECRET}).check().clock_offset_s == 0
