@@ -87,6 +87,10 @@ class Settings:
     embedded_relay: bool = True
     # Cache of free slots per centre and vaccine; a booking decides against the database.
     availability_ttl_s: float = 1.0
+    # How long those readings are kept while the cross-process invalidation (Redis) is
+    # connected: every change then reaches the cache, so a key is read again when a change
+    # drops it; this bounds how long seats a late message counted twice stay hidden.
+    availability_settled_ttl_s: float = 30.0
     # How long the public availability feed is kept (and may be cached by its readers).
     feed_ttl_s: float = 5.0
     # No offer starts sooner than this after now: people need time to get there, and a
@@ -258,6 +262,7 @@ _KINDS: dict[str, type] = {
     "db_statement_timeout_s": float,
     "db_lock_timeout_s": float,
     "availability_ttl_s": float,
+    "availability_settled_ttl_s": float,
     "feed_ttl_s": float,
     "offer_lead_minutes": int,
     "rate_limits": bool,
@@ -322,6 +327,9 @@ def _check_timeouts(settings: Settings) -> None:
     for name in ("db_statement_timeout_s", "db_lock_timeout_s"):
         if getattr(settings, name) < 0:
             raise SettingsError(f"KONTINGENT_{name.upper()} must be 0 (no limit) or more")
+    for name in ("availability_ttl_s", "availability_settled_ttl_s"):
+        if getattr(settings, name) < 0:
+            raise SettingsError(f"KONTINGENT_{name.upper()} must be 0 (no cache) or more seconds")
     if not 0 <= settings.offer_lead_minutes <= 7 * 24 * 60:
         raise SettingsError(
             "KONTINGENT_OFFER_LEAD_MINUTES must be 0 to 10080 (a week): the minutes from now "

@@ -90,6 +90,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         db,
         clock,
         ttl_s=settings.availability_ttl_s,
+        settled_ttl_s=settings.availability_settled_ttl_s,
         feed_ttl_s=settings.feed_ttl_s,
         lead_minutes=settings.offer_lead_minutes,
     )

@@ -16,6 +16,7 @@ import pytest
 
 from kontingent.app import Services
 from kontingent.booking.service import Booking, SlotTaken
+from kontingent.clock import FixedClock
 from kontingent.inventory.model import FreeSlot
 from kontingent.inventory.service import Availability, Inventory
 from tests.support import BIELEFELD, T0, claims_for, person, phone, set_free
@@ -106,3 +107,59 @@ def test_a_new_reading_leaves_the_old_one_untouched() -> None:
     assert [s.free for s in reading.free] == [5, 2]
     assert after is not reading
     assert reading.with_free({2: -3}).free[1].free == 0
+
+
+class Ticks:
+    """A monotonic clock for the caches that moves only when told to."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_readings_outlive_the_ttl_while_every_change_reaches_them(
+    services: Services,
+) -> None:
+    """Issue 13: with the cross-process invalidation connected a key is read again when a
+    change drops it (or after the settled TTL), not every second."""
+    ticks = Ticks()
+    inventory = Inventory(services.db, services.clock, ttl_s=1, settled_ttl_s=30, monotonic=ticks)
+    inventory.invalidation_connected = True  # what the listener sets once subscribed
+    first = await inventory.offers(BIELEFELD, "BNT", limit=3)
+    loads = inventory.cache_stats().misses
+    ticks.now += 20  # far past the 1 s TTL, within the settled one
+    assert await inventory.offers(BIELEFELD, "BNT", limit=3) == first
+    assert inventory.cache_stats().misses == loads, "nothing read again"
+
+    inventory.slots_changed(BIELEFELD, "BNT")  # a cancellation here or announced elsewhere
+    await inventory.offers(BIELEFELD, "BNT", limit=3)
+    assert inventory.cache_stats().misses > loads, "a change asks for a new reading"
+    loads = inventory.cache_stats().misses
+    ticks.now += 31  # the settled TTL bounds how long a reading lives without changes
+    await inventory.offers(BIELEFELD, "BNT", limit=3)
+    assert inventory.cache_stats().misses > loads
+
+
+async def test_when_the_messages_stop_the_long_kept_readings_go_and_the_ttl_is_short_again(
+    services: Services,
+) -> None:
+    ticks = Ticks()
+    inventory = Inventory(services.db, services.clock, ttl_s=1, settled_ttl_s=30, monotonic=ticks)
+    inventory.invalidation_connected = True
+    await inventory.offers(BIELEFELD, "BNT", limit=3)
+    assert inventory.cache_stats().readings > 0
+    inventory.invalidation_connected = False  # the listener lost Redis
+    assert inventory.cache_stats().readings == 0, "held on the promise of messages"
+    await inventory.offers(BIELEFELD, "BNT", limit=3)
+    loads = inventory.cache_stats().misses
+    ticks.now += 2
+    await inventory.offers(BIELEFELD, "BNT", limit=3)
+    assert inventory.cache_stats().misses > loads, "read again after the 1 s TTL"
+
+
+def test_a_cache_turned_off_stays_off_when_the_messages_come() -> None:
+    inventory = Inventory(None, FixedClock(T0), ttl_s=0, settled_ttl_s=30)  # type: ignore[arg-type]
+    inventory.invalidation_connected = True
+    assert inventory.availability_cache.ttl_s == inventory.days_cache.ttl_s == 0

@@ -225,3 +225,11 @@ def test_a_clock_offset_is_refused_outside_demo_mode_and_read_in_it() -> None:
         load_settings(shifted).check()
     assert load_settings({**shifted, "KONTINGENT_DEMO": "true"}).check().clock_offset_s == -3600
     assert load_settings({"KONTINGENT_SECRET_KEY": LONG_SECRET}).check().clock_offset_s == 0
+
+
+def test_the_availability_ttls_are_read_and_refused_below_zero() -> None:
+    settings = load_settings({"KONTINGENT_AVAILABILITY_SETTLED_TTL_S": "60"})
+    assert (settings.availability_ttl_s, settings.availability_settled_ttl_s) == (1.0, 60.0)
+    for name in ("AVAILABILITY_TTL_S", "AVAILABILITY_SETTLED_TTL_S"):
+        with pytest.raises(SettingsError, match=f"KONTINGENT_{name} must be 0"):
+            load_settings({f"KONTINGENT_{name}": "-1"})

@@ -36,8 +36,9 @@ class TtlCache(Generic[V]):
     drop, so callers after the drop start a new one and the old one's value is not kept.
     """
 
-    def __init__(self, ttl_s: float) -> None:
+    def __init__(self, ttl_s: float, monotonic: Callable[[], float] = time.monotonic) -> None:
         self.ttl_s = ttl_s
+        self.monotonic = monotonic  # seconds; tests pass a clock they move
         self._values: dict[Hashable, tuple[float, V]] = {}
         self._loading: dict[Hashable, asyncio.Future[V]] = {}
         self.hits = 0
@@ -45,7 +46,7 @@ class TtlCache(Generic[V]):
 
     async def get(self, key: Hashable, load: Callable[[], Awaitable[V]]) -> V:
         entry = self._values.get(key)
-        if entry is not None and entry[0] > time.monotonic():
+        if entry is not None and entry[0] > self.monotonic():
             self.hits += 1
             return entry[1]
         pending = self._loading.get(key)
@@ -67,7 +68,7 @@ class TtlCache(Generic[V]):
                 del self._loading[key]
         future.set_result(value)
         if self.ttl_s > 0 and current:
-            self._values[key] = (time.monotonic() + self.ttl_s, value)
+            self._values[key] = (self.monotonic() + self.ttl_s, value)
         return value
 
     def drop(self, key: Hashable) -> None:
@@ -81,7 +82,7 @@ class TtlCache(Generic[V]):
 
     def items_since(self, age_s: float) -> list[tuple[Any, V]]:
         """The (key, value) pairs loaded at most `age_s` seconds ago, expired or not."""
-        since = time.monotonic() - age_s + self.ttl_s
+        since = self.monotonic() - age_s + self.ttl_s
         return [(k, e[1]) for k, e in self._values.items() if e[0] > since]
 
     def replace(self, key: Hashable, change: Callable[[V], V]) -> None:
@@ -192,8 +193,8 @@ class FamilyCache(TtlCache[V]):
     """A TtlCache whose keys are (family, rest): a booking changes one centre and vaccine,
     so every reading of that family is found without looking at the others."""
 
-    def __init__(self, ttl_s: float) -> None:
-        super().__init__(ttl_s)
+    def __init__(self, ttl_s: float, monotonic: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(ttl_s, monotonic)
         self._families: dict[Hashable, set[Hashable]] = {}
 
     async def get(self, key: Hashable, load: Callable[[], Awaitable[V]]) -> V:
@@ -215,7 +216,7 @@ class FamilyCache(TtlCache[V]):
     def fresh(self, key: Hashable) -> V | None:
         """The value kept for `key` while it has not expired; counts neither hit nor miss."""
         entry = self._values.get(key)
-        return entry[1] if entry is not None and entry[0] > time.monotonic() else None
+        return entry[1] if entry is not None and entry[0] > self.monotonic() else None
 
     def clear(self) -> None:
         super().clear()

@@ -4,7 +4,8 @@ Invariants kept here:
 - Offers come from bounded reads (offers.py, reads.py): the first free days from seats per
   day, the slots of those days only, and for each first dose the seats of its second-dose
   window and the slots of the days tried. Each read is cached per centre and vaccine for the
-  TTL, one load at a time per key; nothing reads every slot of a centre, so a refresh costs
+  TTL (the settled TTL while every other process's change reaches this cache, so that a key
+  is read again when a change drops it, not every second), one load at a time per key; nothing reads every slot of a centre, so a refresh costs
   the same whatever the inventory on file. A booking never trusts the cache, it decides
   against the database, so a stale offer costs a 409 with fresh offers, never an overbooking.
 - A booking made by this process is counted into the cached readings at once (the seats it
@@ -108,15 +109,21 @@ class Inventory:
         catalogue_ttl_s: float = 5.0,
         feed_ttl_s: float = 5.0,
         lead_minutes: int = 120,
+        settled_ttl_s: float = 30.0,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.db = db
         self.clock = clock
         self.lead = timedelta(minutes=lead_minutes)
         self._catalogue: TtlCache[Catalogue] = TtlCache(catalogue_ttl_s)
+        # How long readings are kept: `ttl_s` while changes of other processes may be missed,
+        # `settled_ttl_s` while every change reaches this cache (see `invalidation_connected`).
+        self._ttl_s = ttl_s
+        self._settled_ttl_s = max(ttl_s, settled_ttl_s) if ttl_s > 0 else 0.0  # off stays off
         # The free slots of one day, keyed ((centre, vaccine), day ordinal).
-        self.availability_cache: FamilyCache[Availability] = FamilyCache(ttl_s)
+        self.availability_cache: FamilyCache[Availability] = FamilyCache(ttl_s, monotonic)
         # Free seats per day over a range, keyed ((centre, vaccine), what was asked).
-        self.days_cache: FamilyCache[DaySeats] = FamilyCache(ttl_s)
+        self.days_cache: FamilyCache[DaySeats] = FamilyCache(ttl_s, monotonic)
         self._offers_memo: dict[Hashable, tuple[list[Dependency], list[Offer]]] = {}
         self._feed: TtlCache[FeedReading] = TtlCache(feed_ttl_s)
         self._slot_infos: dict[int, tuple[float, SlotInfo]] = {}
@@ -125,8 +132,27 @@ class Inventory:
         # Whether other processes' changes can reach this cache at all (Redis configured),
         # and whether they do now (set by the listener); while not, the TTL bounds staleness.
         self.invalidation_enabled = False
-        self.invalidation_connected = False
+        self._connected = False
         self.remote_changes = 0
+
+    @property
+    def invalidation_connected(self) -> bool:
+        """Whether every change of another process reaches this cache now (the listener is
+        subscribed). While it does, readings are kept `settled_ttl_s` instead of `ttl_s`:
+        nothing but a change can make them wrong, and every change is applied as it comes
+        (bookings counted in, cancellations and rebookings drop the readings, release
+        minutes read again), so a key is read again when a change asks for it, not every
+        second. The longer TTL only bounds how long seats a late message counted twice stay
+        hidden ("too few, never too many")."""
+        return self._connected
+
+    @invalidation_connected.setter
+    def invalidation_connected(self, connected: bool) -> None:
+        if self._connected and not connected:
+            self.forget_readings()  # kept for long on the promise of messages that stopped
+        self._connected = connected
+        ttl = self._settled_ttl_s if connected else self._ttl_s
+        self.availability_cache.ttl_s = self.days_cache.ttl_s = ttl
 
     async def catalogue(self) -> Catalogue:
         async def load() -> Catalogue:
