@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, Table, func, select
+from sqlalchemy import Integer, Select, Table, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -42,8 +42,8 @@ async def first_free_days(
     """Free seats of the first `limit` days in [first, last] that have room for `persons`
     (released by `now`), keyed by the day's ordinal. A day's seats include its slots that
     already began or lie outside the booking window: reading the day's slots tells."""
-    query = _day_seats(centre_id, vaccine_code, first, last, now, persons)
-    return await _by_ordinal(conn, query.order_by(slot_days.c.day).limit(limit))
+    params = _family(centre_id, vaccine_code, first, last, now, persons)
+    return await _by_ordinal(conn, _FIRST_DAYS, {**params, "limit": limit})
 
 
 async def seats_by_day(
@@ -55,31 +55,69 @@ async def seats_by_day(
     now: datetime,
 ) -> dict[int, int]:
     """Free seats of every day in [first, last] that has one, keyed by the day's ordinal."""
-    query = _day_seats(centre_id, vaccine_code, first, last, now, at_least=1)
-    return await _by_ordinal(conn, query)
+    params = _family(centre_id, vaccine_code, first, last, now, at_least=1)
+    return await _by_ordinal(conn, _DAY_SEATS, params)
 
 
-def _day_seats(
+def _family(
     centre_id: int, vaccine_code: str, first: date, last: date, now: datetime, at_least: int
-) -> Select[Any]:
-    """(day, free seats) of the released days in [first, last] with at least `at_least`."""
+) -> dict[str, Any]:
+    return {
+        "centre_id": centre_id,
+        "vaccine_code": vaccine_code,
+        "first": first,
+        "last": last,
+        "now": now,
+        "at_least": at_least,
+    }
+
+
+def _day_seats() -> Select[Any]:
+    """(day, free seats) of the released days in [first, last] with at least `at_least`.
+    Built once with bound parameters: building a statement costs more than running it."""
     seats = func.sum(free_seats(slot_days))
     return (
         select(slot_days.c.day, seats)
         .where(
-            slot_days.c.centre_id == centre_id,
-            slot_days.c.vaccine_code == vaccine_code,
-            slot_days.c.day >= first,
-            slot_days.c.day <= last,
-            slot_days.c.bookable_from <= now,
+            slot_days.c.centre_id == bindparam("centre_id"),
+            slot_days.c.vaccine_code == bindparam("vaccine_code"),
+            slot_days.c.day >= bindparam("first"),
+            slot_days.c.day <= bindparam("last"),
+            slot_days.c.bookable_from <= bindparam("now"),
         )
         .group_by(slot_days.c.day)
-        .having(seats >= at_least)
+        .having(seats >= bindparam("at_least"))
     )
 
 
-async def _by_ordinal(conn: AsyncConnection, query: Select[Any]) -> dict[int, int]:
-    return {day.toordinal(): int(n) for day, n in (await conn.execute(query)).all()}
+_DAY_SEATS = _day_seats()
+_FIRST_DAYS = _DAY_SEATS.order_by(slot_days.c.day).limit(bindparam("limit", type_=Integer))
+
+
+async def _by_ordinal(
+    conn: AsyncConnection, query: Select[Any], params: dict[str, Any]
+) -> dict[int, int]:
+    return {day.toordinal(): int(n) for day, n in (await conn.execute(query, params)).all()}
+
+
+def _day_slots() -> Select[Any]:
+    free = free_seats(slots)
+    return (
+        select(slots.c.id, slots.c.starts_at, free.label("free"), slots.c.bookable_from)
+        .where(
+            slots.c.centre_id == bindparam("centre_id"),
+            slots.c.vaccine_code == bindparam("vaccine_code"),
+            slots.c.starts_at >= bindparam("start"),
+            slots.c.starts_at < bindparam("end"),
+            slots.c.starts_at > bindparam("now"),
+            slots.c.bookable_from <= bindparam("now"),
+            free > 0,
+        )
+        .order_by(slots.c.starts_at)
+    )
+
+
+_DAY_SLOTS = _day_slots()
 
 
 async def day_slots(
@@ -93,23 +131,16 @@ async def day_slots(
     """The slots of one local day with a free seat that can be booked at `now`, in start
     order, each with its release minute."""
     start, end = day_bounds(day, day)
-    free = free_seats(slots)
-    query = (
-        select(slots.c.id, slots.c.starts_at, free.label("free"), slots.c.bookable_from)
-        .where(
-            slots.c.centre_id == centre_id,
-            slots.c.vaccine_code == vaccine_code,
-            slots.c.starts_at >= max(start, window.booking_from),
-            slots.c.starts_at < min(end, window.booking_until),
-            slots.c.starts_at > now,
-            slots.c.bookable_from <= now,
-            free > 0,
-        )
-        .order_by(slots.c.starts_at)
-    )
+    params = {
+        "centre_id": centre_id,
+        "vaccine_code": vaccine_code,
+        "start": max(start, window.booking_from),
+        "end": min(end, window.booking_until),
+        "now": now,
+    }
     return [
         (FreeSlot(r.id, r.starts_at, r.free), r.bookable_from)
-        for r in (await conn.execute(query)).all()
+        for r in (await conn.execute(_DAY_SLOTS, params)).all()
     ]
 
 

@@ -5,8 +5,9 @@ Invariants kept here:
   day, the slots of those days only, and for each first dose the seats of its second-dose
   window and the slots of the days tried. Each read is cached per centre and vaccine for the
   TTL (the settled TTL while every other process's change reaches this cache, so that a key
-  is read again when a change drops it, not every second), one load at a time per key; nothing reads every slot of a centre, so a refresh costs
-  the same whatever the inventory on file. A booking never trusts the cache, it decides
+  is read again when a change drops it, not every second), one load at a time per key, all
+  reads of one answer on one connection; nothing reads every slot of a centre, so a refresh
+  costs the same whatever the inventory on file. A booking never trusts the cache, it decides
   against the database, so a stale offer costs a 409 with fresh offers, never an overbooking.
 - A booking made by this process is counted into the cached readings at once (the seats it
   took are subtracted from the day's slots and from the seats per day: new readings, so
@@ -171,21 +172,13 @@ class Inventory:
         """The cached bounded reads of one centre and vaccine (offers.py's DaySource)."""
         return CachedReads(self, (centre_id, vaccine_code), catalogue)
 
-    async def _release_checked(self, family: Family) -> datetime | None:
-        """The next release minute ahead; when one has passed since it was read, every reading
-        of the family is read again (a scheduled release changes slots with nobody acting)."""
-        key = (family, "release")
-        kept = self.days_cache.last(key)
+    def _release_checked(self, family: Family) -> None:
+        """When the next release minute read for `family` has passed, every reading of the
+        family is read again (a scheduled release changes slots with nobody acting)."""
+        kept = self.days_cache.last((family, "release"))
         if kept and kept.next_release_at and kept.next_release_at <= self.clock.now():
             self.days_cache.expire_family(family)
             self.availability_cache.expire_family(family)
-
-        async def load() -> DaySeats:
-            async with self.db.read() as conn:
-                at = await repo.next_release(conn, *family, self.clock.now())
-            return DaySeats({}, at)
-
-        return (await self.days_cache.get(key, load)).next_release_at
 
     def slots_changed(self, centre_id: int, vaccine_code: str) -> None:
         """Seats may have come free (cancellation, rebooking, a contingent released now)."""
@@ -329,16 +322,17 @@ class Inventory:
         """Offers for `wish`, computed once per set of readings they came from: kept while
         every reading used is still the current one, recomputed when any was replaced."""
         family = (centre.id, vaccine.code)
-        release = await self._release_checked(family)
+        self._release_checked(family)
         earliest = self.earliest_start()
         key = (family, wish, earliest)
-        kept = self._offers_memo.get(key)
-        if kept is not None and all(cache.fresh(k) is v for cache, k, v in kept[0]):
-            return kept[1], release
-        reads = self.reads(centre.id, vaccine.code, catalogue)
         last_day = local_day(catalogue.campaign.booking_until - timedelta(microseconds=1))
         closed = partial(catalogue.closures.closed, centre.id)
-        found = await find_offers(reads, vaccine, wish, earliest, last_day, closed)
+        async with self.reads(centre.id, vaccine.code, catalogue) as reads:
+            release = await reads.next_release()
+            kept = self._offers_memo.get(key)
+            if kept is not None and all(cache.fresh(k) is v for cache, k, v in kept[0]):
+                return kept[1], release
+            found = await find_offers(reads, vaccine, wish, earliest, last_day, closed)
         if len(self._offers_memo) >= MAX_OFFER_MEMO:
             self._offers_memo.clear()
         self._offers_memo[key] = (reads.used, found)
@@ -349,7 +343,8 @@ class Inventory:
         next COUNT_DAYS days (seats per day, `count_day_offers`); closed days count nothing."""
         lo = local_day(self.earliest_start())
         hi = lo + timedelta(days=COUNT_DAYS - 1 + vaccine.interval_max_days)
-        seats = (await self.reads(centre.id, vaccine.code, catalogue).seats(lo, hi)).seats
+        async with self.reads(centre.id, vaccine.code, catalogue) as reads:
+            seats = (await reads.seats(lo, hi)).seats
         open_seats = {
             d: n
             for d, n in seats.items()
