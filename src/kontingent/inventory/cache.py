@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from kontingent.booking.model import SlotInfo
 from kontingent.inventory.model import FreeSlot
 
 V = TypeVar("V")
@@ -118,23 +117,11 @@ class Availability:
     positions: dict[int, int] = field(default_factory=dict, repr=False, compare=False)
     # What was computed from this reading, by what and for whom.
     memo: dict[Hashable, Any] = field(default_factory=dict, repr=False, compare=False)
-    # The release minute of each slot in `free`, by index.
-    released: list[datetime | None] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
-    def read(
-        cls, free: list[FreeSlot], released: list[datetime | None] | None = None
-    ) -> Availability:
+    def read(cls, free: list[FreeSlot]) -> Availability:
         positions = {s.id: i for i, s in enumerate(free)}
-        return cls(free, positions, {}, released or [])
-
-    def info(self, slot_id: int, centre_id: int, vaccine_code: str) -> SlotInfo | None:
-        """What a booking checks about a slot of this reading, if it is in it."""
-        i = self.positions.get(slot_id)
-        if i is None or i >= len(self.released):
-            return None
-        slot = self.free[i]
-        return SlotInfo(slot.id, centre_id, vaccine_code, slot.starts_at, self.released[i])
+        return cls(free, positions, {})
 
     def memoised(self, key: Hashable, compute: Callable[[], T]) -> T:
         if key not in self.memo:
@@ -169,7 +156,7 @@ class Availability:
             was, is_ = min(slot.free, MAX_SIDE_BY_SIDE), min(now_free, MAX_SIDE_BY_SIDE)
             keep_memo = keep_memo and was == is_
         memo = self.memo if keep_memo else {}
-        return Availability(free, self.positions, memo, self.released)
+        return Availability(free, self.positions, memo)
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from kontingent.booking.model import SlotInfo
 from kontingent.inventory import days as day_repo
 from kontingent.inventory import repository as repo
 from kontingent.inventory.cache import Availability, DaySeats, FamilyCache
@@ -106,7 +107,11 @@ class CachedReads:
                 rows = await day_repo.day_slots(
                     conn, *self.family, day, self.inventory.clock.now(), self.catalogue.campaign
                 )
-            return Availability.read([free for free, _ in rows], [at for _, at in rows])
+            centre_id, vaccine_code = self.family
+            self.inventory.slot_facts.remember(
+                SlotInfo(free.id, centre_id, vaccine_code, free.starts_at, at) for free, at in rows
+            )
+            return Availability.read([free for free, _ in rows])
 
         cache = self.inventory.availability_cache
         key = (self.family, day.toordinal())

@@ -29,7 +29,7 @@ Invariants kept here:
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import partial
@@ -53,12 +53,11 @@ from kontingent.inventory.offers import find_offers
 from kontingent.inventory.pairing import DayRanges, OfferWish
 from kontingent.inventory.reads import CachedReads, Dependency, Family
 from kontingent.inventory.repository import Catalogue
+from kontingent.inventory.slot_facts import SlotFacts
 
 __all__ = ["Alternative", "Availability", "CacheStats", "Inventory", "OffersView", "SlotChange"]
 
 MAX_ALTERNATIVES = 5
-MAX_CACHED_SLOT_INFOS = 200_000  # a few times the slots of the demo; then start afresh
-RELEASED_SLOT_INFO_TTL_S = 60.0
 MAX_OFFER_MEMO = 10_000  # answers kept; a few per centre, vaccine and wish
 COUNT_DAYS = 28  # an alternative's offer count: first doses in the next four weeks
 
@@ -127,7 +126,8 @@ class Inventory:
         self.days_cache: FamilyCache[DaySeats] = FamilyCache(ttl_s, monotonic)
         self._offers_memo: dict[Hashable, tuple[list[Dependency], list[Offer]]] = {}
         self._feed: TtlCache[FeedReading] = TtlCache(feed_ttl_s)
-        self._slot_infos: dict[int, tuple[float, SlotInfo]] = {}
+        # What bookings check about their slots, by slot id (slot_facts.py).
+        self.slot_facts = SlotFacts(ttl_s, monotonic)
         # Where this process's slot changes go for the other processes; None: one process.
         self.announce: Callable[[SlotChange], None] | None = None
         # Whether other processes' changes can reach this cache at all (Redis configured),
@@ -188,6 +188,7 @@ class Inventory:
     def _forget(self, family: Family) -> None:
         self.availability_cache.drop_family(family)
         self.days_cache.drop_family(family)
+        self.slot_facts.forget_family(family)
 
     async def refresh_slots(self, centre_id: int, vaccine_code: str, ids: Sequence[int]) -> None:
         """After a lost race: read the seats left in these slots and put them into the cached
@@ -252,6 +253,7 @@ class Inventory:
         self.availability_cache.clear()
         self.days_cache.clear()
         self._offers_memo.clear()
+        self.slot_facts.clear()
 
     def cache_stats(self) -> CacheStats:
         slots, days = self.availability_cache, self.days_cache
@@ -393,49 +395,20 @@ class Inventory:
 
     async def slot_infos(self, ids: Sequence[int]) -> dict[int, SlotInfo]:
         """What a booking checks about its slots before it writes: centre, vaccine, start and
-        release. Taken from the availability readings of the last minute (people book what
-        they were offered), else read and kept per slot while availability is cached at all.
-
-        A slot's centre, vaccine and start never change, and its release only goes from
-        none to a minute. So what was known of a released slot (every slot in a reading was)
-        is used for a minute; of any other slot for the availability TTL. The booking
-        statement checks release and time window again in the database: a stale entry can
-        only answer 409 where 422 was due, never book.
-        """
-        clock = time.monotonic()
-        found = {i: e[1] for i in ids if (e := self._slot_infos.get(i)) and e[0] > clock}
+        release (slot_facts.py). Known from the availability readings (people book what
+        they were offered), else read: on PostgreSQL with the rest of those slots' day, so
+        the next bookings there read nothing either."""
+        found = self.slot_facts.known(ids)
         missing = [i for i in ids if i not in found]
         if missing:
-            for ((centre_id, vaccine_code), _), reading in self.availability_cache.items_since(
-                RELEASED_SLOT_INFO_TTL_S
-            ):
-                for i in missing:
-                    if info := reading.info(i, centre_id, vaccine_code):
-                        found[i] = info
-                missing = [i for i in missing if i not in found]
-                if not missing:  # an offer's slots are usually all in one reading
-                    break
-        if missing:
             if self.db.has_driver:
-                loaded = await self.db.run_driver(partial(repo.slot_infos_pg, ids=missing))
+                loaded = await self.db.run_driver(partial(repo.slot_infos_near_pg, ids=missing))
             else:
                 async with self.db.read() as conn:
                     loaded = await repo.slot_infos(conn, missing)
-            found.update(loaded)
-            self._remember_slot_infos(loaded.values())
+            self.slot_facts.remember(loaded.values())
+            found.update((i, loaded[i]) for i in missing if i in loaded)
         return found
-
-    def _remember_slot_infos(self, infos: Iterable[SlotInfo]) -> None:
-        ttl = self.availability_cache.ttl_s
-        if ttl <= 0:
-            return
-        if len(self._slot_infos) > MAX_CACHED_SLOT_INFOS:
-            self._slot_infos.clear()
-        clock, wall = time.monotonic(), self.clock.now()
-        for info in infos:
-            released = info.bookable_from is not None and info.bookable_from <= wall
-            keep = max(ttl, RELEASED_SLOT_INFO_TTL_S) if released else ttl
-            self._slot_infos[info.id] = (clock + keep, info)
 
     async def slot(self, slot_id: int) -> repo.SlotState:
         async with self.db.read() as conn:
