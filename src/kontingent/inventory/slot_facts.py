@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from kontingent.booking.model import SlotInfo
 
@@ -30,7 +30,7 @@ class SlotFacts:
         self.ttl_s = ttl_s  # how long the facts of a slot without a release minute are kept
         self.monotonic = monotonic
         self._facts: dict[int, tuple[float, SlotInfo]] = {}
-        self._families: dict[Hashable, set[int]] = {}
+        self._families: dict[Family, set[int]] = {}
 
     def known(self, ids: Sequence[int]) -> dict[int, SlotInfo]:
         """The facts held of `ids` (the others are missing)."""
@@ -43,10 +43,15 @@ class SlotFacts:
         if len(self._facts) > MAX_FACTS:
             self.clear()
         unreleased_until = self.monotonic() + self.ttl_s
-        for info in infos:
+        family: Family | None = None
+        ids: set[int] = set()
+        for info in infos:  # a reading's or a day's slots: one family after another
             keep = math.inf if info.bookable_from is not None else unreleased_until
             self._facts[info.id] = (keep, info)
-            self._families.setdefault((info.centre_id, info.vaccine_code), set()).add(info.id)
+            if family != (info.centre_id, info.vaccine_code):
+                family = (info.centre_id, info.vaccine_code)
+                ids = self._families.setdefault(family, set())
+            ids.add(info.id)
 
     def forget_family(self, family: Family) -> None:
         for slot_id in self._families.pop(family, ()):
