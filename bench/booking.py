@@ -7,8 +7,10 @@ What it does (see bench/README.md for the figures):
    time (27 centres), with bench slots raised to a capacity that no phase exhausts;
 2. stores verified phone verifications and signs their tokens with the server's secret key,
    one distinct person and phone per booking;
-3. starts `kontingent serve --workers 2` on PostgreSQL and a plain Granian hello-world app
-   with 2 workers, and drives them with a small multi-process HTTP load generator;
+3. starts `kontingent serve --workers 2` on PostgreSQL and Redis (the workers' cache
+   invalidation, on a channel of this run; `--no-redis` leaves it out) and a plain Granian
+   hello-world app with 2 workers, and drives them with a small multi-process HTTP load
+   generator;
 4. measures, one after the other on the same machine: hello-world requests, offer reads
    across all centres (at the current time, then at each `--now` time of the seeded day on
    a service whose clock is shifted there, in demo mode), public feed reads (whole answers,
@@ -52,6 +54,7 @@ HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
 SERVICE_PORT, HELLO_PORT, CLOCKED_PORT = 19100, 19101, 19102
 AIM_BOOKINGS, AIM_OFFERS, AIM_P99_MS, AIM_RAW_SHARE = 1000, 5000, 100, 0.5  # issue 13
+REDIS_URL = "redis://127.0.0.1:6379/0"
 AIM_OFFERS_HELLO, AIM_OFFERS_P99_MS = 0.4, 50  # issue 13: at every --now time
 DEFAULT_TIMES = "07:59,15:30,21:55"  # before the 08:00 release, afternoon, after closing
 CONTENDED_PAIRS, CONTENDED_CAPACITY = 4, 25
@@ -189,7 +192,9 @@ def _http(port: int, plans: Sequence[Sequence[bytes]], seconds: float, cycle: bo
     return Phase(http_worker, plans, port, cycle, seconds=seconds)
 
 
-def _service_env(schema: str, secret: str, source: str | None, rate_limits: bool) -> dict[str, str]:
+def _service_env(
+    schema: str, secret: str, source: str | None, rate_limits: bool, redis: bool
+) -> dict[str, str]:
     env = {
         "KONTINGENT_DATABASE_URL": dataset.PG_URL,
         "KONTINGENT_DATABASE_SCHEMA": schema,
@@ -202,6 +207,9 @@ def _service_env(schema: str, secret: str, source: str | None, rate_limits: bool
     }
     if source:  # serve another source tree (an older checkout's src/) for before/after figures
         env["PYTHONPATH"] = source
+    if redis:  # as in production: the workers keep their caches in step through Redis
+        env["KONTINGENT_REDIS_URL"] = REDIS_URL
+        env["KONTINGENT_REDIS_PREFIX"] = f"{schema}:"  # this run's channel and keys only
     return env
 
 
@@ -266,7 +274,7 @@ def _run_phases(
             "offer reads GET …/offers",
             _http(SERVICE_PORT, _offer_plans(connections), plan.get_s, True),
             srv,
-            ["27 centres round-robin, availability cache on (TTL 1 s)"],
+            ["27 centres round-robin; readings kept 1 s, 30 s with Redis (settled TTL)"],
         ),
         _measure(
             "feed reads GET /availability",
@@ -513,6 +521,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="sample the service with py-spy during the bookings phase (stacks into DIR)",
     )
     parser.add_argument(
+        "--no-redis",
+        action="store_true",
+        help="serve without Redis: no cache invalidation between the workers, whose "
+        "availability readings then live for the 1 s TTL only",
+    )
+    parser.add_argument(
         "--now",
         default=DEFAULT_TIMES,
         metavar="HH:MM,...",
@@ -529,7 +543,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         with console.status("seeding and preparing bookings"):
             data = asyncio.run(_setup(schema, secret, plan, args.connections))
         with console.status("starting servers"):
-            env = _service_env(schema, secret, args.service_source, args.rate_limits)
+            env = _service_env(
+                schema, secret, args.service_source, args.rate_limits, not args.no_redis
+            )
             servers = list(_start_servers(env))
         with console.status("measuring"):
             warm_booked, outcomes = _run_phases(
