@@ -1,18 +1,22 @@
 """Booking and offer throughput on PostgreSQL, side by side with its ceilings, in one run.
 
-    .venv/bin/python bench/booking.py [--quick] [--connections 32]
+    .venv/bin/python bench/booking.py [--quick] [--connections 32] [--now 07:59,15:30,21:55]
 
 What it does (see bench/README.md for the figures):
 1. creates its own schema in database `test`, migrates it and seeds the demo at the current
    time (27 centres), with bench slots raised to a capacity that no phase exhausts;
 2. stores verified phone verifications and signs their tokens with the server's secret key,
    one distinct person and phone per booking;
-3. starts `kontingent serve --workers 2` on PostgreSQL and a plain Granian hello-world app
-   with 2 workers, and drives them with a small multi-process HTTP load generator;
+3. starts `kontingent serve --workers 2` on PostgreSQL and Redis (the workers' cache
+   invalidation, on a channel of this run; `--no-redis` leaves it out) and a plain Granian
+   hello-world app with 2 workers, and drives them with a small multi-process HTTP load
+   generator;
 4. measures, one after the other on the same machine: hello-world requests, offer reads
-   across all centres, public feed reads (whole answers, then 304 polls with the ETag),
-   bookings each of a different offer, the same mixed with hotline agents' bookings (90 % web,
-   10 % agents with bearer tokens, bench/agents.py), bookings all fighting over four
+   across all centres (at the current time, then at each `--now` time of the seeded day on
+   a service whose clock is shifted there, in demo mode), public feed reads (whole answers,
+   then 304 polls with the ETag), bookings each of a different offer, the same mixed with
+   hotline agents' bookings (90 % web, 10 % agents with bearer tokens, bench/agents.py),
+   bookings all fighting over four
    offers (contended), and the raw ceiling: the service's own booking SQL through asyncpg
    at the same concurrency;
 5. checks the database afterwards (no slot over capacity, seat counts equal appointments,
@@ -32,6 +36,8 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from datetime import time as clock_time
 from pathlib import Path
 
 from rich.console import Console
@@ -41,6 +47,7 @@ import agents
 import dataset
 import paired
 import spy
+from kontingent.clock import BERLIN
 from loadgen import LoadResult, Phase, get, http_worker, post_json
 from procs import CpuWindow, Postgres, Server, hello_server
 from raw import sql_worker
@@ -48,8 +55,11 @@ from spy import Sampler
 
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
-SERVICE_PORT, HELLO_PORT = 19100, 19101
+SERVICE_PORT, HELLO_PORT, CLOCKED_PORT = 19100, 19101, 19102
 AIM_BOOKINGS, AIM_OFFERS, AIM_P99_MS, AIM_RAW_SHARE = 1000, 5000, 100, 0.5  # issue 13
+REDIS_URL = "redis://127.0.0.1:6379/0"
+AIM_OFFERS_HELLO, AIM_OFFERS_P99_MS = 0.4, 50  # issue 13: at every --now time
+DEFAULT_TIMES = "07:59,15:30,21:55"  # before the 08:00 release, afternoon, after closing
 CONTENDED_PAIRS, CONTENDED_CAPACITY = 4, 25
 FEED_TTL_S = 5  # the service's default feed_ttl_s
 UNREACHABLE_LIMITS = {
@@ -124,13 +134,16 @@ class Data:
     seed_s: float
     pairs: int
     mixed: list[dataset.Prepared]
+    day: date  # the seeded day (local), whose hours --now measures
     agents: list[str] = field(default_factory=list)  # the agents' user names
 
 
 async def _setup(schema: str, secret: str, plan: Plan, connections: int) -> Data:
     started = time.monotonic()
+    day = datetime.now(BERLIN).date()
     await dataset.create_schema(schema)
-    await dataset.migrate_and_seed(schema)
+    # Seeded at the day's first minute: its releases lie before every --now time.
+    await dataset.migrate_and_seed(schema, datetime.combine(day, clock_time(0, 1), BERLIN))
     seed_s = time.monotonic() - started
     conn = await dataset.connect(schema)
     try:
@@ -155,7 +168,7 @@ async def _setup(schema: str, secret: str, plan: Plan, connections: int) -> Data
         )
     finally:
         await conn.close()
-    return Data(groups[0], groups[1], contended, groups[2], seed_s, len(pairs), groups[3])
+    return Data(groups[0], groups[1], contended, groups[2], seed_s, len(pairs), groups[3], day)
 
 
 def _booking_requests(items: Sequence[dataset.Prepared]) -> list[bytes]:
@@ -201,9 +214,9 @@ def _database_env(schema: str, secret: str) -> dict[str, str]:
     }
 
 
-def _start_servers(
-    schema: str, secret: str, source: str | None, rate_limits: bool
-) -> tuple[Server, Server]:
+def _service_env(
+    schema: str, secret: str, source: str | None, rate_limits: bool, redis: bool
+) -> dict[str, str]:
     env = {
         **_database_env(schema, secret),
         # All clients come from one address here: the per-address limits would answer 429
@@ -214,22 +227,21 @@ def _start_servers(
     }
     if source:  # serve another source tree (an older checkout's src/) for before/after figures
         env["PYTHONPATH"] = source
-    service = Server(
-        "service",
-        [
-            str(BIN / "kontingent"),
-            "serve",
-            "--workers",
-            "2",
-            "--port",
-            str(SERVICE_PORT),
-            "--no-relay",
-        ],
-        env,
-        HERE.parent,
-        port=SERVICE_PORT,
-    )
-    service.wait_ready(f"http://127.0.0.1:{SERVICE_PORT}/api/v1/vaccines")
+    if redis:  # as in production: the workers keep their caches in step through Redis
+        env["KONTINGENT_REDIS_URL"] = REDIS_URL
+        env["KONTINGENT_REDIS_PREFIX"] = f"{schema}:"  # this run's channel and keys only
+    return env
+
+
+def _service(name: str, port: int, env: dict[str, str]) -> Server:
+    args = ["serve", "--workers", "2", "--port", str(port), "--no-relay"]
+    service = Server(name, [str(BIN / "kontingent"), *args], env, HERE.parent, port=port)
+    service.wait_ready(f"http://127.0.0.1:{port}/api/v1/vaccines")
+    return service
+
+
+def _start_servers(env: dict[str, str]) -> tuple[Server, Server]:
+    service = _service("service", SERVICE_PORT, env)
     hello = hello_server(HELLO_PORT)
     return service, hello
 
@@ -282,7 +294,7 @@ def _run_phases(
             "offer reads GET …/offers",
             _http(SERVICE_PORT, _offer_plans(connections), plan.get_s, True),
             srv,
-            ["27 centres round-robin, availability cache on (TTL 1 s)"],
+            ["27 centres round-robin; readings kept 1 s, 30 s with Redis (settled TTL)"],
         ),
         _measure(
             "feed reads GET /availability",
@@ -502,6 +514,13 @@ def _report(outcomes: list[Outcome], checks: list[tuple[str, int, int]], data: D
             (by["bookings POST /bookings"].raw_ratio or 0.0) >= AIM_RAW_SHARE,
         ),
     ]
+    for o in outcomes:
+        if o.name.startswith("offer reads at "):
+            r = o.result
+            ok = r.rate / hello >= AIM_OFFERS_HELLO and r.percentile(99) < AIM_OFFERS_P99_MS
+            aims.append(
+                (f"{o.name}: ≥ {AIM_OFFERS_HELLO} × hello, p99 < {AIM_OFFERS_P99_MS} ms", ok)
+            )
     for name, ok in aims:
         console.print(f"{'[green]met[/green]' if ok else '[red]missed[/red]'} aim: {name}")
     console.print(f"seeding took {data.seed_s:.1f} s; {data.pairs} bench offers")
@@ -511,6 +530,39 @@ def _report(outcomes: list[Outcome], checks: list[tuple[str, int, int]], data: D
 def _use_ports(service: int) -> None:
     global SERVICE_PORT, HELLO_PORT  # the phases read them as constants
     SERVICE_PORT, HELLO_PORT = service, service + 1
+
+
+def _times(text: str) -> list[clock_time]:
+    try:
+        return [clock_time.fromisoformat(t.strip()) for t in text.split(",") if t.strip()]
+    except ValueError:
+        raise SystemExit(f"--now takes local times like 07:59,15:30, not {text!r}") from None
+
+
+def _clocked_offer_reads(
+    data: Data, plan: Plan, connections: int, env: dict[str, str], times: Sequence[clock_time]
+) -> list[Outcome]:
+    """Offer reads at each of `times` on the seeded day: a service (demo mode, the only one
+    that takes a clock offset) is started with its clock shifted to that time, warmed up for
+    a second and read as the main offer phase is; the main service idles meanwhile."""
+    out = []
+    for at in times:
+        shift = datetime.combine(data.day, at, BERLIN) - datetime.now(UTC)
+        clocked = {
+            **env,
+            "KONTINGENT_DEMO": "true",
+            "KONTINGENT_CLOCK_OFFSET_S": f"{shift.total_seconds():.3f}",
+        }
+        server = _service(f"service-{at:%H%M}", CLOCKED_PORT, clocked)
+        try:
+            srv: dict[str, Iterable[int]] = {"service": server.pids(), "postgres": Postgres()}
+            _measure("warm-up", _http(CLOCKED_PORT, _offer_plans(connections), 1, True), srv)
+            phase = _http(CLOCKED_PORT, _offer_plans(connections), plan.get_s, True)
+            notes = [f"the service's clock at {data.day} {at:%H:%M} local time"]
+            out.append(_measure(f"offer reads at {at:%H:%M}", phase, srv, notes))
+        finally:
+            server.stop()
+    return out
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -539,9 +591,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=SERVICE_PORT,
         help="the service's port; the hello-world app takes the next (two runs at once)",
     )
+    parser.add_argument(
+        "--no-redis",
+        action="store_true",
+        help="serve without Redis: no cache invalidation between the workers, whose "
+        "availability readings then live for the 1 s TTL only",
+    )
+    parser.add_argument(
+        "--now",
+        default=DEFAULT_TIMES,
+        metavar="HH:MM,...",
+        help="also measure offer reads at these local times of the seeded day, each on a "
+        f"service in demo mode with its clock shifted there (default {DEFAULT_TIMES}; '' none)",
+    )
     args = parser.parse_args(argv)
     _use_ports(args.port)
     plan = Plan.of(args.quick)
+    times = _times(args.now)
     schema = f"kt_bench_{secrets.token_hex(4)}"
     secret = secrets.token_urlsafe(32)
     servers: list[Server] = []
@@ -551,11 +617,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             cli_env = {**os.environ, **_database_env(schema, secret)}
             data.agents = agents.add_agents(BIN / "kontingent", cli_env, HERE.parent)
         with console.status("starting servers"):
-            servers = list(_start_servers(schema, secret, args.service_source, args.rate_limits))
+            env = _service_env(
+                schema, secret, args.service_source, args.rate_limits, not args.no_redis
+            )
+            servers = list(_start_servers(env))
         with console.status("measuring"):
             warm_booked, outcomes = _run_phases(
                 data, plan, args.connections, schema, *servers, profile=args.profile
             )
+            outcomes[2:2] = _clocked_offer_reads(data, plan, args.connections, env, times)
         for server in servers:
             server.stop()
         servers = []

@@ -21,6 +21,17 @@ class SystemClock:
         return datetime.now(UTC)
 
 
+class OffsetClock:
+    """The system clock shifted by a fixed amount: demos and benchmarks show a chosen hour of
+    the seeded day (config: clock_offset_s, refused outside demo mode), time still runs."""
+
+    def __init__(self, offset: timedelta) -> None:
+        self.offset = offset
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+
 class FixedClock:
     """A clock that moves only when told to."""
 

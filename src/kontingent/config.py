@@ -55,6 +55,9 @@ class Settings:
     # Demo mode on a host other than loopback: its secret is public and its dev mailbox shows
     # every PIN, so `serve` refuses that unless this says it is meant (and warns loudly).
     demo_public: bool = False
+    # Seconds added to the service's clock, so a demo or a benchmark (bench/booking.py --now)
+    # shows a chosen hour of the seeded day. Demo mode only: `check` refuses it otherwise.
+    clock_offset_s: float = 0.0
     waiting_room: bool = False
     # The waiting room (docs/operations.md, "Waiting room"): mode off|scheduled|auto ("" =
     # scheduled when waiting_room is true, else off); the opening minute as ISO 8601 ("" =
@@ -85,6 +88,10 @@ class Settings:
     embedded_relay: bool = True
     # Cache of free slots per centre and vaccine; a booking decides against the database.
     availability_ttl_s: float = 1.0
+    # How long those readings are kept while the cross-process invalidation (Redis) is
+    # connected: every change then reaches the cache, so a key is read again when a change
+    # drops it; this bounds how long seats a late message counted twice stay hidden.
+    availability_settled_ttl_s: float = 30.0
     # How long the public availability feed is kept (and may be cached by its readers).
     feed_ttl_s: float = 5.0
     # No offer starts sooner than this after now: people need time to get there, and a
@@ -198,6 +205,7 @@ class Settings:
                 f"least {MIN_SECRET_LENGTH} random characters, for example "
                 f"{secrets.token_urlsafe(32)!r}"
             )
+        self.check_clock_offset()
         if self.workers < 1:
             raise SettingsError("workers must be 1 or more")
         if self.demo and not self.demo_public and not is_loopback(self.host):
@@ -208,6 +216,14 @@ class Settings:
                 "if other machines must reach the demo and nothing real goes into it"
             )
         return self
+
+    def check_clock_offset(self) -> None:
+        """A shifted clock outside demo mode would release, book and expire at wrong times."""
+        if self.clock_offset_s and not self.demo:
+            raise SettingsError(
+                "KONTINGENT_CLOCK_OFFSET_S shifts the service's clock and is for demos and "
+                "benchmarks only: leave it 0, or serve with --demo (KONTINGENT_DEMO=true)"
+            )
 
 
 def is_loopback(host: str) -> bool:
@@ -243,6 +259,7 @@ def _parse(name: str, raw: str, kind: type) -> Any:
 _KINDS: dict[str, type] = {
     "demo": bool,
     "demo_public": bool,
+    "clock_offset_s": float,
     "waiting_room": bool,
     "waiting_room_admission_rate": float,
     "waiting_room_admission_ttl_s": float,
@@ -255,6 +272,7 @@ _KINDS: dict[str, type] = {
     "db_statement_timeout_s": float,
     "db_lock_timeout_s": float,
     "availability_ttl_s": float,
+    "availability_settled_ttl_s": float,
     "feed_ttl_s": float,
     "offer_lead_minutes": int,
     "phone_share_percent": int,
@@ -337,6 +355,9 @@ def _check_timeouts(settings: Settings) -> None:
     for name in ("db_statement_timeout_s", "db_lock_timeout_s"):
         if getattr(settings, name) < 0:
             raise SettingsError(f"KONTINGENT_{name.upper()} must be 0 (no limit) or more")
+    for name in ("availability_ttl_s", "availability_settled_ttl_s"):
+        if getattr(settings, name) < 0:
+            raise SettingsError(f"KONTINGENT_{name.upper()} must be 0 (no cache) or more seconds")
     if not 0 <= settings.offer_lead_minutes <= 7 * 24 * 60:
         raise SettingsError(
             "KONTINGENT_OFFER_LEAD_MINUTES must be 0 to 10080 (a week): the minutes from now "

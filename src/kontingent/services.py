@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from kontingent.booking.lookups import BookingLookups
 from kontingent.booking.service import Booking
-from kontingent.clock import Clock, SystemClock
+from kontingent.clock import Clock, OffsetClock, SystemClock
 from kontingent.config import Settings
 from kontingent.db import Database, make_engine
 from kontingent.eligibility.service import Eligibility
@@ -67,8 +67,16 @@ def staff_for(settings: Settings, db: Database, clock: Clock) -> Staff:
     return Staff(db, clock, lifetimes, lockouts)
 
 
+def clock_for(settings: Settings) -> Clock:
+    """The system clock, shifted in demo mode by `clock_offset_s` when set."""
+    if not settings.clock_offset_s:
+        return SystemClock()
+    settings.check_clock_offset()  # whoever built the settings, production never shifts
+    return OffsetClock(timedelta(seconds=settings.clock_offset_s))
+
+
 def build_services(settings: Settings, clock: Clock | None = None) -> Services:
-    clock = clock or SystemClock()
+    clock = clock or clock_for(settings)
     db = Database(
         make_engine(
             settings.database_url,
@@ -82,6 +90,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         db,
         clock,
         ttl_s=settings.availability_ttl_s,
+        settled_ttl_s=settings.availability_settled_ttl_s,
         feed_ttl_s=settings.feed_ttl_s,
         lead_minutes=settings.offer_lead_minutes,
     )

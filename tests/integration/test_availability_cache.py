@@ -11,13 +11,17 @@ for two, one and none; and a booking never trusts the cache, only the database.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from sqlalchemy import event, select
 
 from kontingent.app import Services
 from kontingent.booking.service import Booking, SlotTaken
+from kontingent.clock import FixedClock
 from kontingent.inventory.model import FreeSlot
 from kontingent.inventory.service import Availability, Inventory
+from kontingent.schema import slots
 from tests.support import BIELEFELD, T0, claims_for, person, phone, set_free
 
 TTL_S = 600.0  # longer than any test: only bookings and races may change the reading
@@ -106,3 +110,138 @@ def test_a_new_reading_leaves_the_old_one_untouched() -> None:
     assert [s.free for s in reading.free] == [5, 2]
     assert after is not reading
     assert reading.with_free({2: -3}).free[1].free == 0
+
+
+class Ticks:
+    """A monotonic clock for the caches that moves only when told to."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_readings_outlive_the_ttl_while_every_change_reaches_them(
+    services: Services,
+) -> None:
+    """Issue 13: with the cross-process invalidation connected a key is read again when a
+    change drops it (or after the settled TTL), not every second."""
+    ticks = Ticks()
+    inventory = Inventory(services.db, services.clock, ttl_s=1, settled_ttl_s=30, monotonic=ticks)
+    inventory.invalidation_connected = True  # what the listener sets once subscribed
+    first = await inventory.offers(BIELEFELD, "BNT", limit=3)
+    loads = inventory.cache_stats().misses
+    ticks.now += 20  # far past the 1 s TTL, within the settled one
+    assert await inventory.offers(BIELEFELD, "BNT", limit=3) == first
+    assert inventory.cache_stats().misses == loads, "nothing read again"
+
+    inventory.slots_changed(BIELEFELD, "BNT")  # a cancellation here or announced elsewhere
+    await inventory.offers(BIELEFELD, "BNT", limit=3)
+    assert inventory.cache_stats().misses > loads, "a change asks for a new reading"
+    loads = inventory.cache_stats().misses
+    ticks.now += 31  # the settled TTL bounds how long a reading lives without changes
+    await inventory.offers(BIELEFELD, "BNT", limit=3)
+    assert inventory.cache_stats().misses > loads
+
+
+async def test_when_the_messages_stop_the_long_kept_readings_go_and_the_ttl_is_short_again(
+    services: Services,
+) -> None:
+    ticks = Ticks()
+    inventory = Inventory(services.db, services.clock, ttl_s=1, settled_ttl_s=30, monotonic=ticks)
+    inventory.invalidation_connected = True
+    await inventory.offers(BIELEFELD, "BNT", limit=3)
+    assert inventory.cache_stats().readings > 0
+    inventory.invalidation_connected = False  # the listener lost Redis
+    assert inventory.cache_stats().readings == 0, "held on the promise of messages"
+    await inventory.offers(BIELEFELD, "BNT", limit=3)
+    loads = inventory.cache_stats().misses
+    ticks.now += 2
+    await inventory.offers(BIELEFELD, "BNT", limit=3)
+    assert inventory.cache_stats().misses > loads, "read again after the 1 s TTL"
+
+
+def test_a_cache_turned_off_stays_off_when_the_messages_come() -> None:
+    inventory = Inventory(None, FixedClock(T0), ttl_s=0, settled_ttl_s=30)  # type: ignore[arg-type]
+    inventory.invalidation_connected = True
+    assert inventory.availability_cache.ttl_s == inventory.days_cache.ttl_s == 0
+
+
+class Reads:
+    """Counts what the service asks of the database: SQLAlchemy statements and plain-driver
+    calls (the PostgreSQL lookups of slot facts)."""
+
+    def __init__(self, services: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.count = 0
+        event.listen(services.db.engine.sync_engine, "before_cursor_execute", self._seen)
+        self._engine = services.db.engine.sync_engine
+        run_driver = services.db.run_driver
+
+        async def counted(work: Any) -> Any:
+            self.count += 1
+            return await run_driver(work)
+
+        monkeypatch.setattr(services.db, "run_driver", counted)
+
+    def _seen(self, _conn: object, _cursor: object, statement: str, *_: object) -> None:
+        self.count += not statement.startswith("BEGIN")  # SQLite's transactions are ours
+
+    def close(self) -> None:
+        event.remove(self._engine, "before_cursor_execute", self._seen)
+
+
+async def test_a_booking_finds_the_facts_of_offered_slots_without_reading(
+    services: Services, cached: tuple[Inventory, Booking], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 13: the slot lookup before booking reads nothing for slots in a reading, and
+    a change of their centre and vaccine (release, cancellation) makes it read again."""
+    inventory, _ = cached
+    offer = (await inventory.offers(BIELEFELD, "BNT", limit=1)).offers[0]
+    reads = Reads(services, monkeypatch)
+    try:
+        facts = await inventory.slot_infos(offer.slot_ids)
+        assert reads.count == 0
+        assert [facts[i].centre_id for i in offer.slot_ids] == [BIELEFELD] * 2
+        assert [facts[i].starts_at for i in offer.slot_ids] == [
+            a.starts_at for a in offer.appointments
+        ]
+
+        inventory.slots_changed(BIELEFELD, "BNT")  # e.g. a release moved their minute
+        assert await inventory.slot_infos(offer.slot_ids) == facts
+        assert reads.count == 1, "read again, once"
+        await inventory.slot_infos(offer.slot_ids)
+        assert reads.count == 1, "and kept"
+    finally:
+        reads.close()
+
+
+async def test_a_slot_read_for_a_booking_brings_its_days_neighbours_on_postgresql(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not services.db.has_driver:
+        pytest.skip("the plain-driver read exists on PostgreSQL only")
+    inventory = Inventory(services.db, services.clock, ttl_s=TTL_S)
+    async with services.db.read() as conn:
+        day = T0 + timedelta(days=3)
+        rows = (
+            await conn.execute(
+                select(slots.c.id)
+                .where(
+                    slots.c.centre_id == BIELEFELD,
+                    slots.c.vaccine_code == "BNT",
+                    slots.c.starts_at >= day,
+                    slots.c.starts_at < day + timedelta(hours=3),
+                )
+                .order_by(slots.c.starts_at)
+            )
+        ).all()
+    first, later = rows[0][0], rows[-1][0]
+    reads = Reads(services, monkeypatch)
+    try:
+        assert first in await inventory.slot_infos([first, 10**9])
+        assert reads.count == 1
+        assert (await inventory.slot_infos([later]))[later].vaccine_code == "BNT"
+        assert reads.count == 1, "the later slot of that day came with the first"
+    finally:
+        reads.close()

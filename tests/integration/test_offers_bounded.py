@@ -252,3 +252,37 @@ async def test_a_cold_computation_reads_the_same_with_more_slots_on_file(
                     slots.c.id > max(r["id"] for r in template),
                 )
             )
+
+
+async def test_a_cold_computation_takes_one_connection_for_all_its_reads(
+    services: Services,
+) -> None:
+    """Taking a connection costs more than a small read (issue 13: the refresh's CPU)."""
+    from sqlalchemy import event
+
+    inventory = Inventory(services.db, services.clock, ttl_s=600)
+    await inventory.catalogue()
+    taken = 0
+
+    def count(*_: object) -> None:
+        nonlocal taken
+        taken += 1
+
+    pool = services.db.engine.sync_engine.pool
+    event.listen(pool, "checkout", count)
+    try:
+        view = await inventory.offers(BIELEFELD, "BNT", limit=10)
+        assert view.offers and taken == 1
+        await inventory.offers(BIELEFELD, "BNT", limit=10)  # all cached: none taken
+        assert taken == 1
+    finally:
+        event.remove(pool, "checkout", count)
+
+
+async def test_cached_reads_outside_async_with_refuse_to_take_a_connection(
+    services: Services,
+) -> None:
+    inventory = Inventory(services.db, services.clock, ttl_s=600)
+    reads = inventory.reads(BIELEFELD, "BNT", await inventory.catalogue())
+    with pytest.raises(RuntimeError, match="inside `async with`"):
+        await reads.next_release()

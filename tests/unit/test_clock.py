@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from kontingent.clock import BERLIN, FixedClock, SystemClock
+from kontingent.clock import BERLIN, FixedClock, OffsetClock, SystemClock
 
 T0 = datetime(2026, 1, 12, 8, 0, tzinfo=BERLIN)
 
@@ -64,3 +64,11 @@ def test_the_system_clock_tells_aware_utc_time() -> None:
     now = SystemClock().now()
     assert now.tzinfo is UTC
     assert before <= now <= datetime.now(UTC)
+
+
+def test_an_offset_clock_runs_with_the_system_clock_shifted_by_its_offset() -> None:
+    offset = timedelta(hours=-7, minutes=-31)
+    before = SystemClock().now()
+    shifted = OffsetClock(offset).now()
+    after = SystemClock().now()
+    assert before + offset <= shifted <= after + offset

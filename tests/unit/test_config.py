@@ -227,3 +227,20 @@ def test_the_phone_share_and_its_release_are_read_and_kept_sensible() -> None:
     for name, bad in (("PHONE_SHARE_PERCENT", "101"), ("PHONE_RELEASE_HOURS", "-1")):
         with pytest.raises(SettingsError, match=f"KONTINGENT_{name} must be a whole number"):
             load_settings({f"KONTINGENT_{name}": bad})
+
+
+def test_a_clock_offset_is_refused_outside_demo_mode_and_read_in_it() -> None:
+    """The benchmark's --now shifts the served clock; production must never run shifted."""
+    shifted = {"KONTINGENT_SECRET_KEY": LONG_SECRET, "KONTINGENT_CLOCK_OFFSET_S": "-3600"}
+    with pytest.raises(SettingsError, match=r"KONTINGENT_CLOCK_OFFSET_S .* demos and benchmarks"):
+        load_settings(shifted).check()
+    assert load_settings({**shifted, "KONTINGENT_DEMO": "true"}).check().clock_offset_s == -3600
+    assert load_settings({"KONTINGENT_SECRET_KEY": LONG_SECRET}).check().clock_offset_s == 0
+
+
+def test_the_availability_ttls_are_read_and_refused_below_zero() -> None:
+    settings = load_settings({"KONTINGENT_AVAILABILITY_SETTLED_TTL_S": "60"})
+    assert (settings.availability_ttl_s, settings.availability_settled_ttl_s) == (1.0, 60.0)
+    for name in ("AVAILABILITY_TTL_S", "AVAILABILITY_SETTLED_TTL_S"):
+        with pytest.raises(SettingsError, match=f"KONTINGENT_{name} must be 0"):
+            load_settings({f"KONTINGENT_{name}": "-1"})

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from kontingent.booking.model import SlotInfo
 from kontingent.inventory.model import FreeSlot
 
 V = TypeVar("V")
@@ -36,8 +35,9 @@ class TtlCache(Generic[V]):
     drop, so callers after the drop start a new one and the old one's value is not kept.
     """
 
-    def __init__(self, ttl_s: float) -> None:
+    def __init__(self, ttl_s: float, monotonic: Callable[[], float] = time.monotonic) -> None:
         self.ttl_s = ttl_s
+        self.monotonic = monotonic  # seconds; tests pass a clock they move
         self._values: dict[Hashable, tuple[float, V]] = {}
         self._loading: dict[Hashable, asyncio.Future[V]] = {}
         self.hits = 0
@@ -45,7 +45,7 @@ class TtlCache(Generic[V]):
 
     async def get(self, key: Hashable, load: Callable[[], Awaitable[V]]) -> V:
         entry = self._values.get(key)
-        if entry is not None and entry[0] > time.monotonic():
+        if entry is not None and entry[0] > self.monotonic():
             self.hits += 1
             return entry[1]
         pending = self._loading.get(key)
@@ -67,7 +67,7 @@ class TtlCache(Generic[V]):
                 del self._loading[key]
         future.set_result(value)
         if self.ttl_s > 0 and current:
-            self._values[key] = (time.monotonic() + self.ttl_s, value)
+            self._values[key] = (self.monotonic() + self.ttl_s, value)
         return value
 
     def drop(self, key: Hashable) -> None:
@@ -81,7 +81,7 @@ class TtlCache(Generic[V]):
 
     def items_since(self, age_s: float) -> list[tuple[Any, V]]:
         """The (key, value) pairs loaded at most `age_s` seconds ago, expired or not."""
-        since = time.monotonic() - age_s + self.ttl_s
+        since = self.monotonic() - age_s + self.ttl_s
         return [(k, e[1]) for k, e in self._values.items() if e[0] > since]
 
     def replace(self, key: Hashable, change: Callable[[V], V]) -> None:
@@ -117,23 +117,11 @@ class Availability:
     positions: dict[int, int] = field(default_factory=dict, repr=False, compare=False)
     # What was computed from this reading, by what and for whom.
     memo: dict[Hashable, Any] = field(default_factory=dict, repr=False, compare=False)
-    # The release minute of each slot in `free`, by index.
-    released: list[datetime | None] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
-    def read(
-        cls, free: list[FreeSlot], released: list[datetime | None] | None = None
-    ) -> Availability:
+    def read(cls, free: list[FreeSlot]) -> Availability:
         positions = {s.id: i for i, s in enumerate(free)}
-        return cls(free, positions, {}, released or [])
-
-    def info(self, slot_id: int, centre_id: int, vaccine_code: str) -> SlotInfo | None:
-        """What a booking checks about a slot of this reading, if it is in it."""
-        i = self.positions.get(slot_id)
-        if i is None or i >= len(self.released):
-            return None
-        slot = self.free[i]
-        return SlotInfo(slot.id, centre_id, vaccine_code, slot.starts_at, self.released[i])
+        return cls(free, positions, {})
 
     def memoised(self, key: Hashable, compute: Callable[[], T]) -> T:
         if key not in self.memo:
@@ -168,7 +156,7 @@ class Availability:
             was, is_ = min(slot.free, MAX_SIDE_BY_SIDE), min(now_free, MAX_SIDE_BY_SIDE)
             keep_memo = keep_memo and was == is_
         memo = self.memo if keep_memo else {}
-        return Availability(free, self.positions, memo, self.released)
+        return Availability(free, self.positions, memo)
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,8 +180,8 @@ class FamilyCache(TtlCache[V]):
     """A TtlCache whose keys are (family, rest): a booking changes one centre and vaccine,
     so every reading of that family is found without looking at the others."""
 
-    def __init__(self, ttl_s: float) -> None:
-        super().__init__(ttl_s)
+    def __init__(self, ttl_s: float, monotonic: Callable[[], float] = time.monotonic) -> None:
+        super().__init__(ttl_s, monotonic)
         self._families: dict[Hashable, set[Hashable]] = {}
 
     async def get(self, key: Hashable, load: Callable[[], Awaitable[V]]) -> V:
@@ -215,7 +203,7 @@ class FamilyCache(TtlCache[V]):
     def fresh(self, key: Hashable) -> V | None:
         """The value kept for `key` while it has not expired; counts neither hit nor miss."""
         entry = self._values.get(key)
-        return entry[1] if entry is not None and entry[0] > time.monotonic() else None
+        return entry[1] if entry is not None and entry[0] > self.monotonic() else None
 
     def clear(self) -> None:
         super().clear()

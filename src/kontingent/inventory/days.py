@@ -9,6 +9,8 @@ Invariants kept here:
 - "Free seats" is one expression, `free_seats`, used by every query here and by the feed:
   the seats held back for the phone channel (issue 15, `phone_reserved`) are subtracted in
   that one place, unless the reader is the phone channel (`phone=True`: agents see all).
+- Each query is built once per channel with bound parameters: building a statement costs
+  more than running it.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, Table, func, select
+from sqlalchemy import Integer, Select, Table, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -25,6 +27,8 @@ from kontingent.schema import opened_days, slot_days, slots
 
 if TYPE_CHECKING:  # the repository's feed reads use `free_seats`: no import cycle
     from kontingent.inventory.repository import Campaign
+
+CHANNELS = (False, True)  # `phone`: the public's readings, the hotline's
 
 
 def free_seats(table: Table, *, phone: bool = False) -> ColumnElement[int]:
@@ -49,8 +53,8 @@ async def first_free_days(
     """Free seats of the first `limit` days in [first, last] that have room for `persons`
     (released by `now`), keyed by the day's ordinal. A day's seats include its slots that
     already began or lie outside the booking window: reading the day's slots tells."""
-    query = _day_seats(centre_id, vaccine_code, first, last, now, persons, phone)
-    return await _by_ordinal(conn, query.order_by(slot_days.c.day).limit(limit))
+    params = _family(centre_id, vaccine_code, first, last, now, persons)
+    return await _by_ordinal(conn, _FIRST_DAYS[phone], {**params, "limit": limit})
 
 
 async def seats_by_day(
@@ -64,37 +68,71 @@ async def seats_by_day(
     phone: bool = False,
 ) -> dict[int, int]:
     """Free seats of every day in [first, last] that has one, keyed by the day's ordinal."""
-    query = _day_seats(centre_id, vaccine_code, first, last, now, 1, phone)
-    return await _by_ordinal(conn, query)
+    params = _family(centre_id, vaccine_code, first, last, now, at_least=1)
+    return await _by_ordinal(conn, _DAY_SEATS[phone], params)
 
 
-def _day_seats(
-    centre_id: int,
-    vaccine_code: str,
-    first: date,
-    last: date,
-    now: datetime,
-    at_least: int,
-    phone: bool,
-) -> Select[Any]:
+def _family(
+    centre_id: int, vaccine_code: str, first: date, last: date, now: datetime, at_least: int
+) -> dict[str, Any]:
+    return {
+        "centre_id": centre_id,
+        "vaccine_code": vaccine_code,
+        "first": first,
+        "last": last,
+        "now": now,
+        "at_least": at_least,
+    }
+
+
+def _day_seats(phone: bool) -> Select[Any]:
     """(day, free seats) of the released days in [first, last] with at least `at_least`."""
     seats = func.sum(free_seats(slot_days, phone=phone))
     return (
         select(slot_days.c.day, seats)
         .where(
-            slot_days.c.centre_id == centre_id,
-            slot_days.c.vaccine_code == vaccine_code,
-            slot_days.c.day >= first,
-            slot_days.c.day <= last,
-            slot_days.c.bookable_from <= now,
+            slot_days.c.centre_id == bindparam("centre_id"),
+            slot_days.c.vaccine_code == bindparam("vaccine_code"),
+            slot_days.c.day >= bindparam("first"),
+            slot_days.c.day <= bindparam("last"),
+            slot_days.c.bookable_from <= bindparam("now"),
         )
         .group_by(slot_days.c.day)
-        .having(seats >= at_least)
+        .having(seats >= bindparam("at_least"))
     )
 
 
-async def _by_ordinal(conn: AsyncConnection, query: Select[Any]) -> dict[int, int]:
-    return {day.toordinal(): int(n) for day, n in (await conn.execute(query)).all()}
+_DAY_SEATS = {phone: _day_seats(phone) for phone in CHANNELS}
+_FIRST_DAYS = {
+    phone: query.order_by(slot_days.c.day).limit(bindparam("limit", type_=Integer))
+    for phone, query in _DAY_SEATS.items()
+}
+
+
+async def _by_ordinal(
+    conn: AsyncConnection, query: Select[Any], params: dict[str, Any]
+) -> dict[int, int]:
+    return {day.toordinal(): int(n) for day, n in (await conn.execute(query, params)).all()}
+
+
+def _day_slots(phone: bool) -> Select[Any]:
+    free = free_seats(slots, phone=phone)
+    return (
+        select(slots.c.id, slots.c.starts_at, free.label("free"), slots.c.bookable_from)
+        .where(
+            slots.c.centre_id == bindparam("centre_id"),
+            slots.c.vaccine_code == bindparam("vaccine_code"),
+            slots.c.starts_at >= bindparam("start"),
+            slots.c.starts_at < bindparam("end"),
+            slots.c.starts_at > bindparam("now"),
+            slots.c.bookable_from <= bindparam("now"),
+            free > 0,
+        )
+        .order_by(slots.c.starts_at)
+    )
+
+
+_DAY_SLOTS = {phone: _day_slots(phone) for phone in CHANNELS}
 
 
 async def day_slots(
@@ -110,23 +148,16 @@ async def day_slots(
     """The slots of one local day with a free seat that can be booked at `now`, in start
     order, each with its release minute."""
     start, end = day_bounds(day, day)
-    free = free_seats(slots, phone=phone)
-    query = (
-        select(slots.c.id, slots.c.starts_at, free.label("free"), slots.c.bookable_from)
-        .where(
-            slots.c.centre_id == centre_id,
-            slots.c.vaccine_code == vaccine_code,
-            slots.c.starts_at >= max(start, window.booking_from),
-            slots.c.starts_at < min(end, window.booking_until),
-            slots.c.starts_at > now,
-            slots.c.bookable_from <= now,
-            free > 0,
-        )
-        .order_by(slots.c.starts_at)
-    )
+    params = {
+        "centre_id": centre_id,
+        "vaccine_code": vaccine_code,
+        "start": max(start, window.booking_from),
+        "end": min(end, window.booking_until),
+        "now": now,
+    }
     return [
         (FreeSlot(r.id, r.starts_at, r.free), r.bookable_from)
-        for r in (await conn.execute(query)).all()
+        for r in (await conn.execute(_DAY_SLOTS[phone], params)).all()
     ]
 
 

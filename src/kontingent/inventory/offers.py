@@ -4,9 +4,10 @@ those days only, and for each first dose the second-dose day and slot (pairing.p
 Invariants kept here:
 - What is read never grows with the inventory on file: first-dose days come a page
   (`FIRST_DAYS_PAGE`) at a time from `slot_days` and at most `MAX_FIRST_DAYS` of them are
-  looked at for one answer; a second dose reads the seats of its interval window and the slots
-  of the days it tries, never more than the window's days. Every read goes through a
-  `DaySource`, which the service backs with its caches.
+  looked at for one answer; the seats of the second-dose windows of a page of first days are
+  one read, a first day whose window has no seat is not read at all, and a second dose reads
+  the slots of the window's days that had seats, nearest the recommended day first. Every
+  read goes through a `DaySource`, which the service backs with its caches.
 - A day with seats on paper but no slot that fits (seats split over slots, slots that began
   already) yields nothing and the search moves on: shown too few, never too many.
 """
@@ -71,17 +72,26 @@ async def find_offers(
     looked = 0
     while lo <= hi and len(offers) < wish.limit and looked < MAX_FIRST_DAYS:
         page = sorted((await source.first_days(lo, hi, wish.persons)).seats)
-        for ordinal in page[: MAX_FIRST_DAYS - looked]:
-            looked += 1
-            day = date.fromordinal(ordinal)
-            if day_allowed(day, wish, closed):
-                await _offers_on(source, vaccine, wish, day, earliest, closed, offers)
-                if len(offers) >= wish.limit:
-                    break
+        days = [date.fromordinal(d) for d in page[: MAX_FIRST_DAYS - looked]]
+        looked += len(days)
+        allowed = [day for day in days if day_allowed(day, wish, closed)]
+        seconds = await _window_seats(source, vaccine, allowed)
+        for day in allowed:
+            await _offers_on(source, vaccine, wish, day, earliest, closed, offers, seconds)
+            if len(offers) >= wish.limit:
+                break
         if len(page) < FIRST_DAYS_PAGE:
             break
         lo = date.fromordinal(page[-1] + 1)
     return offers
+
+
+async def _window_seats(source: DaySource, vaccine: Vaccine, days: Sequence[date]) -> DaySeats:
+    """The seats per day of every second-dose window of `days` (a page of first days), in
+    one read: the windows of neighbouring days overlap almost wholly."""
+    if vaccine.doses == 1 or not days:
+        return DaySeats({})
+    return await source.seats(window_of(days[0], vaccine)[0], window_of(days[-1], vaccine)[1])
 
 
 async def _offers_on(
@@ -92,7 +102,13 @@ async def _offers_on(
     earliest: datetime,
     closed: Closed,
     offers: list[Offer],
+    seconds: DaySeats,
 ) -> None:
+    candidates: list[int] = []
+    if vaccine.doses > 1:
+        candidates = second_days(day, vaccine, seconds.seats, wish.persons, closed)
+        if not candidates:
+            return  # no second dose anywhere in the window: the day's slots need no reading
     firsts = first_doses((await source.slots(day)).free, wish, earliest)
     if vaccine.doses == 1:
         for first in firsts:
@@ -100,8 +116,6 @@ async def _offers_on(
             if len(offers) >= wish.limit:
                 return
         return
-    lo, hi = window_of(day, vaccine)
-    candidates = second_days(day, vaccine, (await source.seats(lo, hi)).seats, wish.persons, closed)
     for first in firsts:
         second = await _second_dose(source, first, candidates, wish.persons)
         if second is not None:

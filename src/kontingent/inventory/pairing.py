@@ -88,13 +88,15 @@ def second_days(
 ) -> list[int]:
     """The days (ordinals) a second dose may fall on, nearest the recommended day first.
 
-    `seats`: free seats per day over at least the window. A day with fewer seats than persons
-    comes after every day with enough, not never: a cached sum may be short (a booking another
-    process announced can be counted twice until the next refresh, "too few, never too many"),
-    and a day it hides would hide a slot that is free."""
+    `seats`: free seats per day over at least the window, as read (a day with no free seat
+    released when read is not in it, and is not tried: reading its slots would find none).
+    A day in it with fewer seats than persons comes after every day with enough, not never:
+    a cached sum may be short (a booking another process announced can be counted twice
+    until the next refresh, "too few, never too many"), and a day it hides would hide a slot
+    that is free."""
     lo, hi = vaccine.second_dose_days(first_day)
     aim = first_day.toordinal() + vaccine.recommended_days
-    days = [d for d in range(lo, hi + 1) if not closed(date.fromordinal(d))]
+    days = [d for d in range(lo, hi + 1) if d in seats and not closed(date.fromordinal(d))]
     return sorted(days, key=lambda d: (seats.get(d, 0) < persons, abs(d - aim), d))
 
 

@@ -4,7 +4,8 @@ every one of them is still the current reading.
 
 Invariants kept here:
 - Each read is one bounded query (days.py) per key and TTL, however many ask at once (the
-  caches single-flight per key).
+  caches single-flight per key); the reads of one answer share one connection, taken at its
+  first miss and given back when the answer is made (`async with`).
 - The keys say exactly what was asked (range of days, persons, and whether the phone
   channel asks: its readings count the seats reserved for it, issue 15), so two answers
   never share a reading that holds less than either needs, and the public never sees a
@@ -13,11 +14,16 @@ Invariants kept here:
 
 from __future__ import annotations
 
-from collections.abc import Hashable
-from datetime import date
+from collections.abc import AsyncIterator, Hashable
+from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from kontingent.booking.model import SlotInfo
 from kontingent.inventory import days as day_repo
+from kontingent.inventory import repository as repo
 from kontingent.inventory.cache import Availability, DaySeats, FamilyCache
 from kontingent.inventory.offers import FIRST_DAYS_PAGE
 from kontingent.inventory.repository import Catalogue
@@ -38,10 +44,42 @@ class CachedReads:
         self.catalogue = catalogue
         self.phone = phone
         self.used: list[Dependency] = []
+        self._stack: AsyncExitStack | None = None
+        self._conn: AsyncConnection | None = None
+
+    async def __aenter__(self) -> CachedReads:
+        self._stack = AsyncExitStack()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._stack is not None:
+            await self._stack.aclose()
+        self._stack = self._conn = None
+
+    @asynccontextmanager
+    async def _read(self) -> AsyncIterator[AsyncConnection]:
+        """One connection for every read of one answer, taken at the first miss: a refresh
+        reads several times, and taking a connection costs more than a small read."""
+        if self._stack is None:
+            raise RuntimeError("read through CachedReads inside `async with`: one connection")
+        if self._conn is None:
+            self._conn = await self._stack.enter_async_context(self.inventory.db.read())
+        yield self._conn
+
+    async def next_release(self) -> datetime | None:
+        """The family's next release minute ahead (the service reads all again once it passed)."""
+
+        async def load() -> DaySeats:
+            async with self._read() as conn:
+                at = await repo.next_release(conn, *self.family, self.inventory.clock.now())
+            return DaySeats({}, at)
+
+        cache = self.inventory.days_cache
+        return (await cache.get((self.family, "release"), load)).next_release_at
 
     async def first_days(self, first: date, last: date, persons: int) -> DaySeats:
         async def load() -> DaySeats:
-            async with self.inventory.db.read() as conn:
+            async with self._read() as conn:
                 seats = await day_repo.first_free_days(
                     conn, *self.family, first, last, self.inventory.clock.now(), persons,
                     FIRST_DAYS_PAGE, phone=self.phone,
@@ -53,7 +91,7 @@ class CachedReads:
 
     async def seats(self, first: date, last: date) -> DaySeats:
         async def load() -> DaySeats:
-            async with self.inventory.db.read() as conn:
+            async with self._read() as conn:
                 seats = await day_repo.seats_by_day(
                     conn, *self.family, first, last, self.inventory.clock.now(), phone=self.phone
                 )
@@ -71,12 +109,16 @@ class CachedReads:
 
     async def slots(self, day: date) -> Availability:
         async def load() -> Availability:
-            async with self.inventory.db.read() as conn:
+            async with self._read() as conn:
                 rows = await day_repo.day_slots(
                     conn, *self.family, day, self.inventory.clock.now(), self.catalogue.campaign,
                     phone=self.phone,
                 )  # fmt: skip
-            return Availability.read([free for free, _ in rows], [at for _, at in rows])
+            centre_id, vaccine_code = self.family
+            self.inventory.slot_facts.remember(
+                SlotInfo(free.id, centre_id, vaccine_code, free.starts_at, at) for free, at in rows
+            )
+            return Availability.read([free for free, _ in rows])
 
         cache = self.inventory.availability_cache
         key = (self.family, (day.toordinal(), self.phone))

@@ -4,8 +4,10 @@ Invariants kept here:
 - Offers come from bounded reads (offers.py, reads.py): the first free days from seats per
   day, the slots of those days only, and for each first dose the seats of its second-dose
   window and the slots of the days tried. Each read is cached per centre and vaccine for the
-  TTL, one load at a time per key; nothing reads every slot of a centre, so a refresh costs
-  the same whatever the inventory on file. A booking never trusts the cache, it decides
+  TTL (the settled TTL while every other process's change reaches this cache, so that a key
+  is read again when a change drops it, not every second), one load at a time per key, all
+  reads of one answer on one connection; nothing reads every slot of a centre, so a refresh
+  costs the same whatever the inventory on file. A booking never trusts the cache, it decides
   against the database, so a stale offer costs a 409 with fresh offers, never an overbooking.
 - A booking made by this process is counted into the cached readings at once (the seats it
   took are subtracted from the day's slots and from the seats per day: new readings, so
@@ -32,7 +34,7 @@ Invariants kept here:
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import partial
@@ -56,12 +58,11 @@ from kontingent.inventory.offers import find_offers
 from kontingent.inventory.pairing import DayRanges, OfferWish
 from kontingent.inventory.reads import CachedReads, Dependency, Family
 from kontingent.inventory.repository import Catalogue
+from kontingent.inventory.slot_facts import SlotFacts
 
 __all__ = ["Alternative", "Availability", "CacheStats", "Inventory", "OffersView", "SlotChange"]
 
 MAX_ALTERNATIVES = 5
-MAX_CACHED_SLOT_INFOS = 200_000  # a few times the slots of the demo; then start afresh
-RELEASED_SLOT_INFO_TTL_S = 60.0
 MAX_OFFER_MEMO = 10_000  # answers kept; a few per centre, vaccine and wish
 COUNT_DAYS = 28  # an alternative's offer count: first doses in the next four weeks
 
@@ -113,25 +114,51 @@ class Inventory:
         catalogue_ttl_s: float = 5.0,
         feed_ttl_s: float = 5.0,
         lead_minutes: int = 120,
+        settled_ttl_s: float = 30.0,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.db = db
         self.clock = clock
         self.lead = timedelta(minutes=lead_minutes)
         self._catalogue: TtlCache[Catalogue] = TtlCache(catalogue_ttl_s)
+        # How long readings are kept: `ttl_s` while changes of other processes may be missed,
+        # `settled_ttl_s` while every change reaches this cache (see `invalidation_connected`).
+        self._ttl_s = ttl_s
+        self._settled_ttl_s = max(ttl_s, settled_ttl_s) if ttl_s > 0 else 0.0  # off stays off
         # The free slots of one day, keyed ((centre, vaccine), day ordinal).
-        self.availability_cache: FamilyCache[Availability] = FamilyCache(ttl_s)
+        self.availability_cache: FamilyCache[Availability] = FamilyCache(ttl_s, monotonic)
         # Free seats per day over a range, keyed ((centre, vaccine), what was asked).
-        self.days_cache: FamilyCache[DaySeats] = FamilyCache(ttl_s)
+        self.days_cache: FamilyCache[DaySeats] = FamilyCache(ttl_s, monotonic)
         self._offers_memo: dict[Hashable, tuple[list[Dependency], list[Offer]]] = {}
         self._feed: TtlCache[FeedReading] = TtlCache(feed_ttl_s)
-        self._slot_infos: dict[int, tuple[float, SlotInfo]] = {}
+        # What bookings check about their slots, by slot id (slot_facts.py).
+        self.slot_facts = SlotFacts(ttl_s, monotonic)
         # Where this process's slot changes go for the other processes; None: one process.
         self.announce: Callable[[SlotChange], None] | None = None
         # Whether other processes' changes can reach this cache at all (Redis configured),
         # and whether they do now (set by the listener); while not, the TTL bounds staleness.
         self.invalidation_enabled = False
-        self.invalidation_connected = False
+        self._connected = False
         self.remote_changes = 0
+
+    @property
+    def invalidation_connected(self) -> bool:
+        """Whether every change of another process reaches this cache now (the listener is
+        subscribed). While it does, readings are kept `settled_ttl_s` instead of `ttl_s`:
+        nothing but a change can make them wrong, and every change is applied as it comes
+        (bookings counted in, cancellations and rebookings drop the readings, release
+        minutes read again), so a key is read again when a change asks for it, not every
+        second. The longer TTL only bounds how long seats a late message counted twice stay
+        hidden ("too few, never too many")."""
+        return self._connected
+
+    @invalidation_connected.setter
+    def invalidation_connected(self, connected: bool) -> None:
+        if self._connected and not connected:
+            self.forget_readings()  # kept for long on the promise of messages that stopped
+        self._connected = connected
+        ttl = self._settled_ttl_s if connected else self._ttl_s
+        self.availability_cache.ttl_s = self.days_cache.ttl_s = ttl
 
     async def catalogue(self) -> Catalogue:
         async def load() -> Catalogue:
@@ -153,25 +180,21 @@ class Inventory:
         the seats the phone channel may take (`phone`) or of those everyone may."""
         return CachedReads(self, (centre_id, vaccine_code), catalogue, phone=phone)
 
-    async def _release_checked(self, family: Family) -> datetime | None:
-        """The next release minute ahead; when one has passed since it was read, every reading
-        of the family is read again (a scheduled release changes slots with nobody acting)."""
-        key = (family, "release")
-        kept = self.days_cache.last(key)
+    def _release_checked(self, family: Family) -> None:
+        """When the next release minute read for `family` has passed, every reading of the
+        family is read again (a scheduled release changes slots with nobody acting)."""
+        kept = self.days_cache.last((family, "release"))
         if kept and kept.next_release_at and kept.next_release_at <= self.clock.now():
             self.days_cache.expire_family(family)
             self.availability_cache.expire_family(family)
 
-        async def load() -> DaySeats:
-            async with self.db.read() as conn:
-                at = await repo.next_release(conn, *family, self.clock.now())
-            return DaySeats({}, at)
-
-        return (await self.days_cache.get(key, load)).next_release_at
-
     async def release_checked(self, centre_id: int, vaccine_code: str) -> datetime | None:
-        """`_release_checked` for readers other than `find` (the week view, week.py)."""
-        return await self._release_checked(self._family(centre_id, vaccine_code))
+        """`_release_checked`, then the next release minute ahead, for readers other than
+        `find` (the week view, week.py)."""
+        self._release_checked(self._family(centre_id, vaccine_code))
+        catalogue = await self.catalogue()
+        async with self.reads(centre_id, vaccine_code, catalogue) as reads:
+            return await reads.next_release()
 
     def slots_changed(self, centre_id: int, vaccine_code: str) -> None:
         """Seats may have come free (cancellation, rebooking, a contingent released now)."""
@@ -181,6 +204,7 @@ class Inventory:
     def _forget(self, family: Family) -> None:
         self.availability_cache.drop_family(family)
         self.days_cache.drop_family(family)
+        self.slot_facts.forget_family(family)
 
     async def refresh_slots(self, centre_id: int, vaccine_code: str, ids: Sequence[int]) -> None:
         """After a lost race: read the seats left in these slots and put them into the cached
@@ -252,6 +276,7 @@ class Inventory:
         self.availability_cache.clear()
         self.days_cache.clear()
         self._offers_memo.clear()
+        self.slot_facts.clear()
 
     def cache_stats(self) -> CacheStats:
         slots, days = self.availability_cache, self.days_cache
@@ -332,16 +357,17 @@ class Inventory:
         """Offers for `wish`, computed once per set of readings they came from: kept while
         every reading used is still the current one, recomputed when any was replaced."""
         family = (centre.id, vaccine.code)
-        release = await self._release_checked(family)
+        self._release_checked(family)
         earliest = self.earliest_start()
         key = (family, wish, earliest, phone)
-        kept = self._offers_memo.get(key)
-        if kept is not None and all(cache.fresh(k) is v for cache, k, v in kept[0]):
-            return kept[1], release
-        reads = self.reads(centre.id, vaccine.code, catalogue, phone=phone)
         last_day = local_day(catalogue.campaign.booking_until - timedelta(microseconds=1))
         closed = partial(catalogue.closures.closed, centre.id)
-        found = await find_offers(reads, vaccine, wish, earliest, last_day, closed)
+        async with self.reads(centre.id, vaccine.code, catalogue, phone=phone) as reads:
+            release = await reads.next_release()
+            kept = self._offers_memo.get(key)
+            if kept is not None and all(cache.fresh(k) is v for cache, k, v in kept[0]):
+                return kept[1], release
+            found = await find_offers(reads, vaccine, wish, earliest, last_day, closed)
         if len(self._offers_memo) >= MAX_OFFER_MEMO:
             self._offers_memo.clear()
         self._offers_memo[key] = (reads.used, found)
@@ -354,8 +380,8 @@ class Inventory:
         next COUNT_DAYS days (seats per day, `count_day_offers`); closed days count nothing."""
         lo = local_day(self.earliest_start())
         hi = lo + timedelta(days=COUNT_DAYS - 1 + vaccine.interval_max_days)
-        reads = self.reads(centre.id, vaccine.code, catalogue, phone=phone)
-        seats = (await reads.seats(lo, hi)).seats
+        async with self.reads(centre.id, vaccine.code, catalogue, phone=phone) as reads:
+            seats = (await reads.seats(lo, hi)).seats
         open_seats = {
             d: n
             for d, n in seats.items()
@@ -411,49 +437,20 @@ class Inventory:
 
     async def slot_infos(self, ids: Sequence[int]) -> dict[int, SlotInfo]:
         """What a booking checks about its slots before it writes: centre, vaccine, start and
-        release. Taken from the availability readings of the last minute (people book what
-        they were offered), else read and kept per slot while availability is cached at all.
-
-        A slot's centre, vaccine and start never change, and its release only goes from
-        none to a minute. So what was known of a released slot (every slot in a reading was)
-        is used for a minute; of any other slot for the availability TTL. The booking
-        statement checks release and time window again in the database: a stale entry can
-        only answer 409 where 422 was due, never book.
-        """
-        clock = time.monotonic()
-        found = {i: e[1] for i in ids if (e := self._slot_infos.get(i)) and e[0] > clock}
+        release (slot_facts.py). Known from the availability readings (people book what
+        they were offered), else read: on PostgreSQL with the rest of those slots' day, so
+        the next bookings there read nothing either."""
+        found = self.slot_facts.known(ids)
         missing = [i for i in ids if i not in found]
         if missing:
-            for ((centre_id, vaccine_code), _), reading in self.availability_cache.items_since(
-                RELEASED_SLOT_INFO_TTL_S
-            ):
-                for i in missing:
-                    if info := reading.info(i, centre_id, vaccine_code):
-                        found[i] = info
-                missing = [i for i in missing if i not in found]
-                if not missing:  # an offer's slots are usually all in one reading
-                    break
-        if missing:
             if self.db.has_driver:
-                loaded = await self.db.run_driver(partial(repo.slot_infos_pg, ids=missing))
+                loaded = await self.db.run_driver(partial(repo.slot_infos_near_pg, ids=missing))
             else:
                 async with self.db.read() as conn:
                     loaded = await repo.slot_infos(conn, missing)
-            found.update(loaded)
-            self._remember_slot_infos(loaded.values())
+            self.slot_facts.remember(loaded.values())
+            found.update((i, loaded[i]) for i in missing if i in loaded)
         return found
-
-    def _remember_slot_infos(self, infos: Iterable[SlotInfo]) -> None:
-        ttl = self.availability_cache.ttl_s
-        if ttl <= 0:
-            return
-        if len(self._slot_infos) > MAX_CACHED_SLOT_INFOS:
-            self._slot_infos.clear()
-        clock, wall = time.monotonic(), self.clock.now()
-        for info in infos:
-            released = info.bookable_from is not None and info.bookable_from <= wall
-            keep = max(ttl, RELEASED_SLOT_INFO_TTL_S) if released else ttl
-            self._slot_infos[info.id] = (clock + keep, info)
 
     async def slot(self, slot_id: int) -> repo.SlotState:
         async with self.db.read() as conn:
