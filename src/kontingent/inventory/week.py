@@ -167,14 +167,14 @@ async def read_week(
     first = max(start, facts.earliest_day)
     if inventory.vaccine_open(catalogue, vaccine.code) and first <= min(end, last_day):
         await inventory.release_checked(centre.id, vaccine.code)  # as the offers do
-        reads = inventory.reads(centre.id, vaccine.code, catalogue)
         last = end + timedelta(days=vaccine.interval_max_days if vaccine.doses > 1 else 0)
-        seats = dict((await reads.seats(first, last)).seats)
-        if start <= facts.earliest_day <= end:
-            slots = (await reads.slots(facts.earliest_day)).free
-            later = sum(s.free for s in slots if s.starts_at >= earliest)
-            soon = sum(s.free for s in slots) - later
-            seats[facts.earliest_day.toordinal()] = later
+        async with inventory.reads(centre.id, vaccine.code, catalogue) as reads:
+            seats = dict((await reads.seats(first, last)).seats)
+            if start <= facts.earliest_day <= end:
+                slots = (await reads.slots(facts.earliest_day)).free
+                later = sum(s.free for s in slots if s.starts_at >= earliest)
+                soon = sum(s.free for s in slots) - later
+                seats[facts.earliest_day.toordinal()] = later
     else:
         facts = WeekFacts(today, facts.earliest_day, last_day, facts.closed, lambda _: False, 1)
     first_week, last_week = week_bounds(today, last_day)

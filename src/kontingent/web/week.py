@@ -218,7 +218,8 @@ async def week_choice(
     if choice.day is not None:
         day = week.days[(choice.day - week.start).days]
         if day.state is DayState.FREE:
-            reading = await inventory.reads(centre.id, vaccine.code, catalogue).slots(day.day)
+            async with inventory.reads(centre.id, vaccine.code, catalogue) as reads:
+                reading = await reads.slots(day.day)
             earliest = inventory.earliest_start()
             parts = part_cells(reading, day, choice, earliest, persons, links, t)
         elif choice.part is not None:
