@@ -241,9 +241,9 @@ async def test_a_booking_counted_into_the_cache_changes_each_channels_readings_o
     day = (await cached.slot(slot_id)).starts_at.astimezone(BERLIN).date()
 
     async def seats(phone: bool) -> int:
-        reads = cached.reads(BIELEFELD, JNJ, catalogue, phone=phone)
-        await reads.slots(day)  # the day's slots read, so a booking's seats find their day
-        return (await reads.seats(day, day)).seats[day.toordinal()]
+        async with cached.reads(BIELEFELD, JNJ, catalogue, phone=phone) as reads:
+            await reads.slots(day)  # the day's slots read, so a booking's seats find their day
+            return (await reads.seats(day, day)).seats[day.toordinal()]
 
     public, agents = await seats(False), await seats(True)
     assert agents == public + 2
