@@ -53,15 +53,22 @@ def normalise_phone(text: str) -> str | None:
 
     Accepts the ways people write them: 0170 1234567, +49 (0)170/123 45 67, 0049170...
     """
+    digits = _e164(text)
+    return digits if digits is not None and _MOBILE.match(digits) else None
+
+
+def _e164(text: str) -> str | None:
+    """`text` as a German number in E.164 form (+49...) by its prefixes alone, separators
+    dropped; None when it is too long to be a number. Not checked further."""
     if len(text) > PHONE_MAX_LENGTH:
         return None
     digits = re.sub(r"[\s\-/().]", "", text)
     digits = digits.replace("+49(0)", "+49").replace("+490", "+49")
     if digits.startswith("0049"):
-        digits = "+49" + digits[4:]
-    elif digits.startswith("0") and not digits.startswith("00"):
-        digits = "+49" + digits[1:]
-    return digits if _MOBILE.match(digits) else None
+        return "+49" + digits[4:]
+    if digits.startswith("0") and not digits.startswith("00"):
+        return "+49" + digits[1:]
+    return digits
 
 
 def is_mobile(e164: str) -> bool:
@@ -76,17 +83,9 @@ def normalise_caller_phone(text: str) -> str | None:
     landline: 0251 1234567, +49 (0)2361/12 34 56, 0049 30 123456. Mobile numbers come out
     as `normalise_phone` makes them, so a search by phone finds either form.
     """
-    if len(text) > PHONE_MAX_LENGTH:
-        return None
-    mobile = normalise_phone(text)
-    if mobile is not None:
-        return mobile
-    digits = re.sub(r"[\s\-/().]", "", text)
-    digits = digits.replace("+49(0)", "+49").replace("+490", "+49")
-    if digits.startswith("0049"):
-        digits = "+49" + digits[4:]
-    elif digits.startswith("0") and not digits.startswith("00"):
-        digits = "+49" + digits[1:]
+    digits = _e164(text)
+    if digits is None or _MOBILE.match(digits):
+        return digits
     return digits if _LANDLINE.match(digits) else None
 
 
