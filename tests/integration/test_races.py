@@ -45,7 +45,7 @@ from kontingent.app import Services
 from kontingent.booking.service import BookingView, SlotTaken
 from kontingent.clock import BERLIN
 from kontingent.db import Database
-from kontingent.errors import Conflict
+from kontingent.errors import Conflict, Overloaded
 from kontingent.inventory.model import local_day
 from kontingent.inventory.service import TtlCache
 from kontingent.schema import slots, verifications
@@ -419,12 +419,18 @@ async def test_cancel_and_book_race_for_the_last_seat(
 
     cancelled, booked = outcomes[: len(pairs)], outcomes[len(pairs) :]
     assert all(isinstance(o, BookingView) and o.status == "cancelled" for o in cancelled), outcomes
-    won = dict.fromkeys(pairs, 0)
+    won, waited_out = dict.fromkeys(pairs, 0), 0
     for (i, _), outcome in zip(people, booked, strict=True):
         if isinstance(outcome, BookingView):
             won[i] += 1
+        elif isinstance(outcome, Overloaded):
+            # 50 writers queue for SQLite's one write lock: on a machine busy enough, the
+            # pool's wait runs out first, and the answer is a 503 with nothing done (the
+            # ledger below proves it), never a half booking.
+            waited_out += 1
         else:
             assert isinstance(outcome, SlotTaken) and "offers" in outcome.details, outcome
+    assert waited_out < len(people) // 2, f"{waited_out} of {len(people)} overloaded"
     assert await ledger_problems(services.db) == []
     fill = await slot_fill(services.db, ids)
     assert {i: fill[f"F{i}"][0] for i in pairs} == won
