@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from kontingent.agent.service import AgentDesk
 from kontingent.app import Services
 from kontingent.booking.service import BookingView, SlotTaken
+from kontingent.errors import Overloaded
 from kontingent.schema import bookings
 from kontingent.staff.audit import Channel
 from kontingent.staff.model import Principal, Role, SessionKind
@@ -67,7 +68,10 @@ async def test_agents_and_citizens_racing_for_the_last_seats_never_overbook(
 
     won = [o for o in outcomes if isinstance(o, BookingView)]
     lost = [o for o in outcomes if isinstance(o, SlotTaken)]
-    assert len(won) == SEATS and len(lost) == WEB + PHONE - SEATS, outcomes
+    # On a busy machine SQLite's writers, queued for its one write lock, can outwait the
+    # pool: a 503 with nothing done (the fill and ledger below prove it), never a half booking.
+    waited = [o for o in outcomes if isinstance(o, Overloaded)]
+    assert len(won) == SEATS and len(lost) + len(waited) == WEB + PHONE - SEATS, outcomes
     assert await slot_fill(services.db, ids) == {"F1": (SEATS, SEATS), "S1": (SEATS, SEATS)}
     assert await ledger_problems(services.db) == []
     async with services.db.read() as conn:
