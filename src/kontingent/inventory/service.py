@@ -188,13 +188,10 @@ class Inventory:
             self.days_cache.expire_family(family)
             self.availability_cache.expire_family(family)
 
-    async def release_checked(self, centre_id: int, vaccine_code: str) -> datetime | None:
-        """`_release_checked`, then the next release minute ahead, for readers other than
-        `find` (the week view, week.py)."""
+    def release_checked(self, centre_id: int, vaccine_code: str) -> None:
+        """`_release_checked` for readers other than `find` (the week view, week.py), which
+        then read the next release minute through their own `CachedReads`."""
         self._release_checked(self._family(centre_id, vaccine_code))
-        catalogue = await self.catalogue()
-        async with self.reads(centre_id, vaccine_code, catalogue) as reads:
-            return await reads.next_release()
 
     def slots_changed(self, centre_id: int, vaccine_code: str) -> None:
         """Seats may have come free (cancellation, rebooking, a contingent released now)."""

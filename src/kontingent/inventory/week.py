@@ -166,9 +166,10 @@ async def read_week(
     end = start + timedelta(days=WEEK_DAYS - 1)
     first = max(start, facts.earliest_day)
     if inventory.vaccine_open(catalogue, vaccine.code) and first <= min(end, last_day):
-        await inventory.release_checked(centre.id, vaccine.code)  # as the offers do
+        inventory.release_checked(centre.id, vaccine.code)  # as the offers do
         last = end + timedelta(days=vaccine.interval_max_days if vaccine.doses > 1 else 0)
         async with inventory.reads(centre.id, vaccine.code, catalogue) as reads:
+            await reads.next_release()  # on the same connection as the seats
             seats = dict((await reads.seats(first, last)).seats)
             if start <= facts.earliest_day <= end:
                 slots = (await reads.slots(facts.earliest_day)).free
