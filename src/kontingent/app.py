@@ -34,6 +34,7 @@ from kontingent.edge.bodies import json_bodies
 from kontingent.eligibility import routes as eligibility_routes
 from kontingent.error_docs import document_errors
 from kontingent.errors import KontingentError, RateLimited
+from kontingent.inventory import fast_reads
 from kontingent.inventory import routes as inventory_routes
 from kontingent.jobs.service import embedded_jobs
 from kontingent.notifications import routes as notification_routes
@@ -311,7 +312,12 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
     )
     app.state.services = services
     app.state.observability = observability
-    shortcut = waiting_room_routes.answering_queue_calls(app, services.waiting_room)
+    shortcut = fast_reads.answering_offer_reads(
+        app,
+        waiting_room_routes.answering_queue_calls(app, services.waiting_room),
+        services.inventory,
+        services.limits,
+    )
     # The origin rule and the security headers hold for the shortcut's answers too.
     app.asgi_handler = measured(
         protect(shortcut, settings), observability.metrics, settings.access_log

@@ -23,7 +23,7 @@ from kontingent.inventory.schemas import (
     VaccineOut,
     maybe_berlin,
 )
-from kontingent.inventory.service import Inventory
+from kontingent.inventory.service import Inventory, OffersView
 from kontingent.inventory.week import read_week
 from kontingent.services import Services
 
@@ -56,8 +56,13 @@ async def centre_offers(
         QueryParameter(description="only first doses before 12:00, 12:00-17:00 or from 17:00"),
     ] = None,
 ) -> OffersOut:
+    """Plain reads are answered in front of the framework, alike (inventory/fast_reads.py)."""
     await services.limits.enforce(request.scope, "offers")
     view = await services.inventory.offers(centre_id, vaccine, persons, limit, day=day, part=part)
+    return offers_out(view)
+
+
+def offers_out(view: OffersView) -> OffersOut:
     return OffersOut(
         centre=CentreOut.of(view.centre),
         vaccine=VaccineOut.of(view.vaccine),
