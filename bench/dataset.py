@@ -23,6 +23,7 @@ from kontingent.booking.pg_statement import NewBooking, booking_statement
 from kontingent.clock import BERLIN, FixedClock, SystemClock
 from kontingent.db import Database, make_engine
 from kontingent.demo.seed import DemoSize, seed_demo
+from kontingent.inventory.closures import is_public_holiday
 from kontingent.inventory.model import Appointment
 from kontingent.migrations import upgrade
 from kontingent.notifications.messages import booking_messages
@@ -90,6 +91,10 @@ async def connect(schema: str) -> asyncpg.Connection:
     return await asyncpg.connect(PG_DSN, server_settings={"search_path": schema})
 
 
+def _closed(naive_utc: datetime) -> bool:
+    return is_public_holiday(naive_utc.replace(tzinfo=UTC).astimezone(BERLIN).date())
+
+
 async def bench_pairs(conn: asyncpg.Connection) -> list[Pair]:
     """Every (first dose, second dose 21 days later at the same time) of the bench's days,
     ordered so that consecutive bookings land on different centres and days."""
@@ -121,6 +126,8 @@ async def bench_pairs(conn: asyncpg.Connection) -> list[Pair]:
     # Round-robin over centres and days: neighbours in the list share no slot.
     by_day: dict[object, list[Pair]] = {}
     for r in rows:
+        if _closed(r["first_at"]) or _closed(r["second_at"]):
+            continue  # centres close on public holidays: such a pair would be refused
         pair = Pair(
             r["centre_id"],
             r["postcode"],

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import json
 import os
 import secrets
@@ -49,6 +50,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--warm", action="store_true", help="read every centre's offers first")
     p.add_argument("--compare", help="another tree's src/ to measure alternately")
+    p.add_argument("--profile", help="cProfile the measured bookings of each round into FILE.N")
     p.add_argument("--redis-db", type=int, default=7, help="an empty Redis database")
     p.add_argument("--child", nargs=2, metavar=("SCHEMA", "FIRST"), help=argparse.SUPPRESS)
     return p.parse_args(argv)
@@ -163,9 +165,15 @@ async def _child(schema: str, secret: str, first: int, args: argparse.Namespace)
 
         await send_all(requests[:WARM_UP])
         statuses.clear()
+        profile = cProfile.Profile() if args.profile else None
         cpu, wall = time.process_time(), time.perf_counter()
+        if profile is not None:
+            profile.enable()
         await send_all(requests[WARM_UP:])
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        if profile is not None:
+            profile.disable()
+            profile.dump_stats(f"{args.profile}.{first}")
         result = {"cpu_ms": 1000 * cpu / args.bookings, "rate": args.bookings / wall}
         # Told before the shutdown: trees before 59685ce could hang in it (see _round).
         print(json.dumps({RESULT: {**result, "statuses": statuses}}), flush=True)
@@ -186,6 +194,7 @@ def _round(
         str(args.redis_db),
     ]
     command += ["--child", schema, str(first)] + (["--warm"] if args.warm else [])
+    command += ["--profile", args.profile] if args.profile else []
     try:
         out = subprocess.run(command, env=env, capture_output=True, text=True, timeout=CHILD_S)
         stdout, stderr = out.stdout, out.stderr

@@ -13,7 +13,7 @@ Invariants kept here:
 from __future__ import annotations
 
 import functools
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from babel.core import Locale
 from babel.dates import format_date, format_skeleton, format_time
@@ -37,6 +37,32 @@ def _locale(name: str) -> Locale:
     return Locale.parse(name)
 
 
+# Formatted once per language and value: a booking's confirmation formats the same few days,
+# times and numbers again and again, and each Babel call costs tens of microseconds (formatting
+# was a third of a booking's CPU in process: bench/inprocess.py --profile).
+@functools.lru_cache(maxsize=4096)
+def _full_date(d: date, locale: str) -> str:
+    return format_date(d, "full", locale=_locale(locale))
+
+
+@functools.lru_cache(maxsize=4096)
+def _short_date(d: date, locale: str) -> tuple[str, str]:
+    """(weekday, medium date): Mo., 12.01.2026."""
+    return format_date(d, "EEE", locale=_locale(locale)), format_date(
+        d, "medium", locale=_locale(locale)
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _clock(hour: int, minute: int, locale: str) -> str:
+    return format_time(time(hour, minute), "HH:mm", locale=_locale(locale))
+
+
+@functools.lru_cache(maxsize=4096)
+def _decimal(value: int | float, locale: str) -> str:
+    return format_decimal(value, locale=_locale(locale))
+
+
 def N_(key: str) -> str:
     """Marks a key that code passes to `t` by a variable, so that extraction still finds it."""
     return key
@@ -55,7 +81,8 @@ class Translator:
 
     def __init__(self, lang: str, now: datetime | None = None) -> None:
         self.lang = pick(lang)
-        self.locale = _locale(LOCALES[self.lang])
+        self.locale_name = LOCALES[self.lang]
+        self.locale = _locale(self.locale_name)
         self.now = now
         self._texts = texts(self.lang)
 
@@ -77,7 +104,7 @@ class Translator:
     def day(self, at: datetime | date) -> str:
         """Montag, 12. Januar 2026 / Monday, 12 January 2026."""
         d = at.astimezone(BERLIN).date() if isinstance(at, datetime) else at
-        return format_date(d, "full", locale=self.locale)
+        return _full_date(d, self.locale_name)
 
     def day_short(self, d: date) -> str:
         """Mo., 14. Dez. / Mon 14 Dec: a day of a week view, short enough for a narrow column."""
@@ -85,8 +112,8 @@ class Translator:
 
     def time(self, at: datetime) -> str:
         """08:00 Uhr / 08:00."""
-        clock = format_time(at.astimezone(BERLIN), "HH:mm", locale=self.locale)
-        return self(N_("time.clock"), time=clock)
+        local = at.astimezone(BERLIN)
+        return self(N_("time.clock"), time=_clock(local.hour, local.minute, self.locale_name))
 
     def when(self, at: datetime) -> str:
         """The full date and time, as people say it: Montag, 12. Januar 2026, 08:00 Uhr."""
@@ -94,9 +121,7 @@ class Translator:
 
     def when_short(self, at: datetime) -> str:
         """The same, short enough for one line of a phone: Mo., 12.01.2026, 08:00 Uhr."""
-        d = at.astimezone(BERLIN).date()
-        weekday = format_date(d, "EEE", locale=self.locale)
-        day = format_date(d, "medium", locale=self.locale)
+        weekday, day = _short_date(at.astimezone(BERLIN).date(), self.locale_name)
         return self(N_("when.short"), weekday=weekday, date=day, time=self.time(at))
 
     def at(self, at: datetime) -> str:
@@ -134,7 +159,7 @@ class Translator:
 
     def number(self, value: int | float) -> str:
         """12.345 / 12,345."""
-        return format_decimal(value, locale=self.locale)
+        return _decimal(value, self.locale_name)
 
     def km(self, value: float) -> str:
         """A distance as a number: whole kilometres from 10 on, else one decimal (4,2)."""

@@ -305,6 +305,7 @@ GSM7_BASIC = frozenset(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
 GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")
+_GSM7 = GSM7_BASIC | GSM7_EXTENSION
 
 
 # Look-alikes for characters outside GSM-7 that Unicode does not decompose into one inside it.
@@ -333,6 +334,8 @@ def gsm7(text: str) -> str:
     lose the accents GSM-7 lacks (Ayşe: Ayse, Łukasz: Lukasz, Đorđe: Dorde), typographic
     dashes and quotes become plain ones. A character with no such stand-in (a Cyrillic
     name) stays: the SMS then goes as UCS-2 and costs more parts, but names nobody wrongly."""
+    if _GSM7.issuperset(text):  # nearly every text: nothing to fold, character by character
+        return text
     return "".join(_fold(c) for c in text)
 
 
