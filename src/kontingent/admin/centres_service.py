@@ -41,7 +41,7 @@ from kontingent.admin.centres_model import (
 from kontingent.clock import Clock
 from kontingent.db import Database
 from kontingent.errors import InvalidInput, NotFound
-from kontingent.i18n import Translator
+from kontingent.i18n import N_, Translator
 from kontingent.inventory.model import local_day
 from kontingent.inventory.service import Inventory
 from kontingent.staff import audit
@@ -51,6 +51,19 @@ if TYPE_CHECKING:
     from kontingent.services import Services
 
 MAX_TEXT = {"name": 200, "street": 200, "city": 100}
+# The texts of centres_model.py's problems (a pure module: it names the keys, this lists
+# them for `make messages`).
+PROBLEM_TEXTS = (
+    N_("admin.centres.err.coordinates"),
+    N_("admin.centres.err.lanes"),
+    N_("admin.centres.err.missing"),
+    N_("admin.centres.err.order"),
+    N_("admin.centres.err.postcode"),
+    N_("admin.centres.err.slot_minutes"),
+    N_("admin.centres.err.text"),
+    N_("admin.centres.err.time"),
+    N_("admin.centres.err.too_short"),
+)
 NO_SLOTS = ("added", "removed", "resized", "kept_booked")
 
 
