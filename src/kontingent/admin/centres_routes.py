@@ -10,7 +10,7 @@ from typing import Any
 
 from litestar import Request, Router, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import JSONBody
+from litestar.params import FromPath, JSONBody
 
 from kontingent.admin.centres_closures import Change, change_centre
 from kontingent.admin.centres_schemas import CentreChangeOut, CentreIn, CentreOut, CentrePatch
@@ -47,7 +47,7 @@ async def list_centres(services: NamedDependency[Services]) -> list[CentreOut]:
     description="One centre: address, lanes, slot length, opening hours per weekday (a "
     "weekday left out is closed) and the closed days ahead.",
 )
-async def get_centre(services: NamedDependency[Services], centre_id: int) -> CentreOut:
+async def get_centre(services: NamedDependency[Services], centre_id: FromPath[int]) -> CentreOut:
     return CentreOut.of(await AdminCentres.of(services).get(centre_id))
 
 
@@ -83,7 +83,7 @@ async def create_centre(
 async def change(
     services: NamedDependency[Services],
     request: AnyRequest,
-    centre_id: int,
+    centre_id: FromPath[int],
     data: JSONBody[CentrePatch],
 ) -> CentreChangeOut:
     by = await by_of(services, request)
