@@ -25,7 +25,7 @@ from dataclasses import field as dataclass_field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from kontingent.inventory.model import local_day, phone_reserve, slot_starts
+from kontingent.inventory.model import phone_reserve, slot_starts
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 MAX_LANES = 60
@@ -127,6 +127,7 @@ class SlotRow:
     phone_reserved: int
     contingent_id: int | None
     bookable_from: datetime | None
+    day: date  # the local day of `starts_at`, as `slots.day` holds it
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,21 +196,25 @@ class Follow:
 
 def plan_slots(follow: Follow, existing: Sequence[SlotRow]) -> SlotPlan:
     """The slots to add, remove, resize and keep so that the centre's slots from
-    `follow.first_day` on fit `follow.new`."""
-    mine = [s for s in existing if follow.first_day <= local_day(s.starts_at) <= follow.last_day]
+    `follow.first_day` on fit `follow.new`. Linear in the slots given: a centre holds
+    thousands of future slots, and an admin waits for the answer."""
+    by_day: dict[tuple[str, date], list[SlotRow]] = {}
+    for s in existing:
+        if follow.first_day <= s.day <= follow.last_day:
+            by_day.setdefault((s.vaccine_code, s.day), []).append(s)
     added: list[NewSlot] = []
     removed: list[int] = []
     resized: list[tuple[SlotRow, int]] = []
     kept: list[int] = []
-    for vaccine in sorted({s.vaccine_code for s in mine} | {c.vaccine_code for c in follow.covers}):
-        rows = [s for s in mine if s.vaccine_code == vaccine]
+    vaccines = {v for v, _ in by_day} | {c.vaccine_code for c in follow.covers}
+    for vaccine in sorted(vaccines):
         # Scaled from every slot given, not only the days planned: a closed day's slots hold
         # no seats, and reopening it must give them back.
         capacity = _capacity([s for s in existing if s.vaccine_code == vaccine], follow)
         if capacity is None:
             continue  # nothing of this vaccine to scale from
-        for day in _days(rows, follow, vaccine):
-            on_day = [s for s in rows if local_day(s.starts_at) == day]
+        for day in _days({d for v, d in by_day if v == vaccine}, follow, vaccine):
+            on_day = by_day.get((vaccine, day), [])
             wanted = set() if day in follow.closed else set(follow.new.starts(day))
             have = {s.starts_at for s in on_day}
             cover = _cover(follow.covers, vaccine, day, on_day)
@@ -231,8 +236,7 @@ def _capacity(rows: Sequence[SlotRow], follow: Follow) -> int | None:
     return max(1, scaled)
 
 
-def _days(rows: Sequence[SlotRow], follow: Follow, vaccine: str) -> list[date]:
-    days = {local_day(s.starts_at) for s in rows}
+def _days(days: set[date], follow: Follow, vaccine: str) -> list[date]:
     for cover in follow.covers:
         if cover.vaccine_code != vaccine:
             continue

@@ -152,6 +152,7 @@ async def future_slots(
             r.phone_reserved,
             r.contingent_id,
             r.bookable_from,
+            _day(r.day),
         )
         for r in (await conn.execute(query)).all()
     ]

@@ -9,7 +9,8 @@ Invariants kept here:
   district.
 - One change is one transaction: the centre's row, its hours, the slots that follow and the
   audit row (`centre.create`, `centre.update`, with what the slots came to) commit together
-  or not at all. A dry run makes the same plan from the same rows and writes nothing.
+  or not at all. A dry run makes the same plan from the same rows in a read transaction
+  (no locks), and writes nothing.
 - The slots follow from tomorrow on (today's appointments are under way); booked seats are
   never touched (centres_model.py says how).
 - After a change every process reads the centres anew and drops its availability readings
@@ -213,7 +214,9 @@ class AdminCentres:
                 hours = dict(before.hours)
             lanes = before.lanes if fields.lanes is None else fields.lanes
             layout = Layout(lanes, slot_minutes, hours)
-            plan = await self.follow(conn, centre_id, layout_of(before), layout, now)
+            plan = await self.follow(
+                conn, centre_id, layout_of(before), layout, now, lock=not dry_run
+            )
             if dry_run:
                 return plan
             await repo.update_centre(conn, centre_id, values)
@@ -225,8 +228,11 @@ class AdminCentres:
             await audit.record(conn, entry, now)
             return plan
 
-        plan = await self.db.run_write(work)
-        if not dry_run:
+        if dry_run:  # read only: a preview holds no lock that bookings would wait for
+            async with self.db.read() as conn:
+                plan = await work(conn)
+        else:
+            plan = await self.db.run_write(work)
             self.changed()
         after = await self.get(centre_id)
         return Outcome(after, plan.counts, dry_run)
@@ -239,12 +245,14 @@ class AdminCentres:
         new: Layout,
         now: datetime,
         days: tuple[date, date] | None = None,
+        *,
+        lock: bool = True,
     ) -> SlotPlan:
         """The plan that makes the centre's slots from tomorrow on (or of `days` only, first
         and last) fit `new`, made from its slots locked in this transaction."""
         tomorrow = local_day(now) + timedelta(days=1)
         first, last = days or (tomorrow, date.max)
-        existing = await repo.future_slots(conn, centre_id, min(first, tomorrow), lock=True)
+        existing = await repo.future_slots(conn, centre_id, min(first, tomorrow), lock=lock)
         follow = Follow(
             old=old,
             new=new,
