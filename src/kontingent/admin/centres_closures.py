@@ -52,14 +52,14 @@ class Closed:
     cancelled: list[str]
 
 
-class Closures:
+class DayClosures:
     def __init__(self, centres: AdminCentres, booking: Booking, portal_url: str) -> None:
         self.centres = centres
         self.booking = booking
         self.link = f"{portal_url.rstrip('/')}/manage"  # where people book anew
 
     @classmethod
-    def of(cls, services: Services) -> Closures:
+    def of(cls, services: Services) -> DayClosures:
         return cls(AdminCentres.of(services), services.booking, services.settings.portal_url)
 
     def check_day(self, day: date, reason: str) -> None:
@@ -185,7 +185,7 @@ class Changed:
 async def change_centre(services: Services, centre_id: int, change: Change, by: By) -> Changed:
     """Settings first (one transaction), then the days opened, then the days closed (each
     its own, with its cancellations): every refusal comes before the first write."""
-    closures = Closures.of(services)
+    closures = DayClosures.of(services)
     for day, reason in change.close:
         closures.check_day(day, reason)
     days = [d for d, _ in change.close]

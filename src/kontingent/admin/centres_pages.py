@@ -20,7 +20,7 @@ from litestar import Response, get, post
 from litestar.params import FromPath
 
 from kontingent.admin import centres_forms as cf
-from kontingent.admin.centres_closures import Closures
+from kontingent.admin.centres_closures import DayClosures
 from kontingent.admin.centres_model import MAX_REASON, WEEKDAYS
 from kontingent.admin.centres_service import AdminCentres, By, Outcome
 from kontingent.admin.home import ADMINS, AnyRequest, render
@@ -116,7 +116,7 @@ async def edit_form(request: AnyRequest, centre_id: FromPath[int]) -> Response[A
 async def _edit_page(
     page: Page, view: Any, values: dict[str, str], **context: Any
 ) -> Response[Any]:
-    closures = Closures.of(page.services)
+    closures = DayClosures.of(page.services)
     closed = [(c, len(await closures.bookings_on(view.id, c.day))) for c in view.closures]
     context.setdefault("closure", {"day": "", "reason": ""})
     return page.render(
@@ -165,7 +165,7 @@ async def check_closure(request: AnyRequest, centre_id: FromPath[int]) -> Respon
     page = Page(request)
     view = await page.centres.get(centre_id)
     closure = {k: forms.text_of(request.query_params, k)[:200] for k in ("day", "reason")}
-    closures = Closures.of(page.services)
+    closures = DayClosures.of(page.services)
     try:
         day = _day(closure["day"], page)
         closures.check_day(day, closure["reason"])
@@ -189,7 +189,7 @@ async def close(request: AnyRequest, centre_id: FromPath[int]) -> Response[Any]:
     try:
         day = _day(closure["day"], page)
         await page.limit()
-        await Closures.of(page.services).close(centre_id, day, closure["reason"], page.by)
+        await DayClosures.of(page.services).close(centre_id, day, closure["reason"], page.by)
     except KontingentError as exc:
         errors = {"day": _messages(exc, page).popitem()[1]}
         return page.portal.fail(f"/admin/centres/{centre_id}", errors)
@@ -207,7 +207,7 @@ async def reopen(request: AnyRequest, centre_id: FromPath[int]) -> Response[Any]
     try:
         day = _day(forms.text_of(form, "day"), page)
         await page.limit()
-        await Closures.of(page.services).open(centre_id, day, page.by)
+        await DayClosures.of(page.services).open(centre_id, day, page.by)
     except KontingentError as exc:
         return page.portal.fail(f"/admin/centres/{centre_id}", _messages(exc, page))
     return page.portal.redirect(f"/admin/centres/{centre_id}", note="opened")

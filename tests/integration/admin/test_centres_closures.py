@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from kontingent.admin.centres_closures import Change, Closures, change_centre
+from kontingent.admin.centres_closures import Change, DayClosures, change_centre
 from kontingent.admin.centres_service import CentreFields
 from kontingent.app import Services
 from kontingent.errors import Conflict, InvalidInput
@@ -90,7 +90,7 @@ async def test_a_closure_with_bookings_cancels_them_and_tells_each_person(
 
 
 async def test_opening_a_closed_day_gives_its_slots_back(services: Services, centre: int) -> None:
-    closures = Closures.of(services)
+    closures = DayClosures.of(services)
     await closures.close(centre, DAY, "", BY)
     assert await seats_on(services, centre) == 0
     assert await closures.open(centre, DAY, BY)
