@@ -258,9 +258,9 @@ async def remove_closed_day(conn: AsyncConnection, centre_id: int, day: date) ->
     return found.first() is not None
 
 
-async def bookings_on(conn: AsyncConnection, centre_id: int, day: date) -> list[DayBooking]:
-    """The active bookings with an appointment at the centre on `day`, by first start."""
-    query = (
+def _appointments_on(centre_id: int, day: date) -> Any:
+    """The active appointments at the centre on `day`, with booking and person."""
+    return (
         select(
             bookings.c.code,
             bookings.c.phone,
@@ -288,40 +288,21 @@ async def bookings_on(conn: AsyncConnection, centre_id: int, day: date) -> list[
         )
         .order_by(slots.c.starts_at, bookings.c.code, persons.c.position)
     )
+
+
+async def bookings_on(conn: AsyncConnection, centre_id: int, day: date) -> list[DayBooking]:
+    """The active bookings with an appointment at the centre on `day`, by first start."""
     found: dict[str, dict[str, Any]] = {}
-    for r in (await conn.execute(query)).all():
-        entry = found.setdefault(
-            r.code, {"phone": r.phone, "language": r.language, "names": [], "starts": []}
-        )
-        name = f"{r.first_name} {r.last_name}"
-        if name not in entry["names"]:
-            entry["names"].append(name)
-        if r.starts_at not in entry["starts"]:
-            entry["starts"].append(r.starts_at)
+    for r in (await conn.execute(_appointments_on(centre_id, day))).all():
+        entry = found.setdefault(r.code, {"row": r, "names": {}, "starts": {}})
+        entry["names"][f"{r.first_name} {r.last_name}"] = None  # dicts: ordered, distinct
+        entry["starts"][r.starts_at] = None
     return [
-        DayBooking(code, ", ".join(e["names"]), e["phone"], tuple(e["starts"]), e["language"])
+        DayBooking(
+            code, ", ".join(e["names"]), e["row"].phone, tuple(e["starts"]), e["row"].language
+        )
         for code, e in found.items()
     ]
-
-
-async def booking_counts(
-    conn: AsyncConnection, centre_id: int, days: Sequence[date]
-) -> dict[date, int]:
-    """Active bookings with an appointment at the centre on each of `days`."""
-    if not days:
-        return {}
-    query = (
-        select(slots.c.day, func.count(func.distinct(appointments.c.booking_id)))
-        .select_from(appointments.join(slots, slots.c.id == appointments.c.slot_id))
-        .join(bookings, bookings.c.id == appointments.c.booking_id)
-        .where(
-            slots.c.centre_id == centre_id,
-            slots.c.day.in_(list(days)),
-            bookings.c.status == "booked",
-        )
-        .group_by(slots.c.day)
-    )
-    return {_day(d): int(n) for d, n in (await conn.execute(query)).all()}
 
 
 def _day(value: Any) -> date:
