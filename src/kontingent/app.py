@@ -20,6 +20,9 @@ from litestar.openapi import OpenAPIConfig
 from litestar.routes import HTTPRoute
 
 from kontingent import __version__, i18n
+from kontingent.admin import centres_pages as admin_centres_pages
+from kontingent.admin import centres_routes as admin_centres_routes
+from kontingent.admin import home as admin_home
 from kontingent.agent import book as agent_book
 from kontingent.agent import changes as agent_changes
 from kontingent.agent import new as agent_new
@@ -260,6 +263,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
                     staff_routes.router,
                     agent_routes.router,
                     checkin_routes.router,
+                    admin_centres_routes.router,
                 ],
                 middleware=[json_bodies],
                 before_request=answer_options,
@@ -273,6 +277,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
                     *agent_new.routes,
                     *agent_book.routes,
                     *agent_changes.routes,
+                    *admin_home.routes,
+                    *admin_centres_pages.routes,
                 ],
                 include_in_schema=False,
                 middleware=[retry_after_header],
@@ -283,7 +289,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
                 opt=public("health and metrics (KONTINGENT_METRICS_TOKEN guards them)"),
             ),
         ],
-        template_config=web_routes.template_config(staff_pages.TEMPLATES, agent_pages.TEMPLATES),
+        template_config=web_routes.template_config(
+            staff_pages.TEMPLATES, agent_pages.TEMPLATES, admin_home.TEMPLATES
+        ),
         csrf_config=web_routes.csrf_config(settings),
         dependencies=dependencies,
         lifespan=[lifespan, observability.running, embedded_jobs(services)],

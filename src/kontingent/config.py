@@ -171,6 +171,9 @@ class Settings:
     # per agent (a call takes minutes: these leave room for a busy shift, not for a script).
     rate_agent_booking_per_agent: str = "120/1h"
     rate_agent_offers_per_agent: str = "600/1h"
+    # An admin's changes of centres and closed days (each closure may cancel bookings and
+    # send their SMS and e-mails), per admin.
+    rate_admin_centres_per_admin: str = "120/1h"
     staff_lockout: str = "5/15m"
     # A staff browser session ends after this long without a request, and in any case this
     # long after the login; an API token ends the absolute time after it was issued.

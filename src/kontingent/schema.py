@@ -234,6 +234,20 @@ opened_days = Table(
     Index("ix_opened_days_day", "day"),
 )
 
+# Days an admin closed one centre (admin/centres_closures.py, migration 0016): offers skip
+# them and bookings of their slots are refused (inventory/closures.py), holiday or not.
+closed_days = Table(
+    "closed_days",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("centre_id", ForeignKey("centres.id", ondelete="CASCADE"), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("reason", String(200), nullable=False, server_default=""),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("created_by", String(64), nullable=False, server_default=""),
+    UniqueConstraint("centre_id", "day", name="uq_closed_days_centre_day"),
+)
+
 bookings = Table(
     "bookings",
     metadata,

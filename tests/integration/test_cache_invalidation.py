@@ -208,3 +208,18 @@ async def test_shutdown_ends_even_when_the_publisher_does_not_stop(
         assert not inventory.invalidation_connected
     finally:
         await listener.aclose()
+
+
+async def test_a_centre_changed_in_one_process_is_read_anew_in_the_other(
+    pair: tuple[Process, Process],
+) -> None:
+    """A closed day (admin/centres_closures.py) lives in the catalogue: its announcement makes
+    the other process drop the catalogue it holds, not only after the catalogue's TTL."""
+    here, there = pair
+    held = await there.inventory.catalogue()
+    assert await there.inventory.catalogue() is held  # kept: only a change drops it
+    received = there.listener.subscriptions, there.inventory.remote_changes
+    here.inventory.catalogue_changed()
+    await until(lambda: there.inventory._catalogue.last("catalogue") is None, "catalogue dropped")
+    assert await there.inventory.catalogue() is not held
+    assert (there.listener.subscriptions, there.inventory.remote_changes) == received

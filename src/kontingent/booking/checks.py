@@ -5,7 +5,8 @@ its first dose there (booking/service.py and booking/rebooking.py both run these
 Invariants kept here:
 - Pure checks: nothing is read or written; every refusal is InvalidInput (422) naming the
   field to fix and, where it helps, the reason and slot, except a slot on a day its centre is
-  closed (a public holiday nobody opened): 409 `centre_closed`, for bookings and rebookings.
+  closed (a public holiday nobody opened, or a day an admin closed the centre): 409
+  `centre_closed`, for bookings and rebookings.
 - A person whose postcode spans districts passes when any of its districts allows the centre
   (the eligibility check asked which one the person lives in).
 """
@@ -18,7 +19,6 @@ from datetime import datetime
 from kontingent.booking.model import Person, SlotInfo
 from kontingent.eligibility.model import booking_refusal
 from kontingent.errors import Conflict, InvalidInput
-from kontingent.inventory.closures import holiday_name
 from kontingent.inventory.model import Centre, Vaccine, local_day
 from kontingent.inventory.repository import Catalogue
 
@@ -62,13 +62,15 @@ def bookable(catalogue: Catalogue, slots: Sequence[SlotInfo], now: datetime) -> 
 
 
 def open_on_their_day(catalogue: Catalogue, slots: Sequence[SlotInfo]) -> None:
-    """Refuse a slot on a day its centre is closed (a public holiday nobody opened): offers
-    never show one, but a client may post slot ids it found elsewhere."""
+    """Refuse a slot on a day its centre is closed (a public holiday nobody opened, a day an
+    admin closed it): offers never show one, but a client may post slot ids it found
+    elsewhere."""
     for slot in slots:
         day = local_day(slot.starts_at)
-        if catalogue.closures.closed(slot.centre_id, day):
+        why = catalogue.closures.why(slot.centre_id, day)
+        if why is not None:
             raise Conflict(
-                f"centre {slot.centre_id} is closed on {day.isoformat()} ({holiday_name(day)}): "
+                f"centre {slot.centre_id} is closed on {day.isoformat()} ({why}): "
                 "take a current offer",
                 code="centre_closed",
                 slot_id=slot.id,

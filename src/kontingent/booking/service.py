@@ -44,7 +44,11 @@ from kontingent.inventory.repository import Catalogue
 from kontingent.inventory.schemas import OfferOut
 from kontingent.inventory.service import Inventory
 from kontingent.notifications import repository as outbox
-from kontingent.notifications.messages import booking_messages, cancellation_messages
+from kontingent.notifications.messages import (
+    ClosureNotice,
+    booking_messages,
+    cancellation_messages,
+)
 from kontingent.notifications.model import DEFAULT_CAP, BookedAppointment, RecipientCap
 from kontingent.staff import audit
 from kontingent.staff.audit import Entry
@@ -298,10 +302,16 @@ class Booking:
         return view
 
     async def cancel(
-        self, code_text: str, birth_date_text: str | None, *, staff: Entry | None = None
+        self,
+        code_text: str,
+        birth_date_text: str | None,
+        *,
+        staff: Entry | None = None,
+        closure: ClosureNotice | None = None,
     ) -> BookingView:
         """`staff`: a staff member cancels for a caller; the audit entry stands in for the
-        birth date (None then) and is written in the cancellation's transaction."""
+        birth date (None then) and is written in the cancellation's transaction. `closure`:
+        the centre closes that day, which the messages say, with the link to book anew."""
         code, born = self.proven(code_text, birth_date_text, staff)
         now = self.clock.now()
 
@@ -327,6 +337,7 @@ class Booking:
                     appointments=calendar_events(centre, view.persons, view.appointments),
                     doses=vaccine.doses,
                     lang=view.language,
+                    closure=closure,
                 )
                 await outbox.enqueue(conn, messages, now, self.cap)
             return replace(view, status="cancelled")

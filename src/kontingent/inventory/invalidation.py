@@ -42,10 +42,12 @@ STOP_WAIT_S = 1.0  # at shutdown, how long the publisher is given to stop
 
 class Message(msgspec.Struct, array_like=True):
     """One message on the channel: who sent it and its changes, as
-    (centre id, vaccine code, {slot id: seats taken} or None)."""
+    (centre id, vaccine code, {slot id: seats taken} or None), and whether the reference
+    data changed (last, with a default: a message of an older process still decodes)."""
 
     origin: str
     changes: list[tuple[int, str, dict[int, int] | None]]
+    catalogue: bool = False
 
 
 _encode = msgspec.json.Encoder().encode
@@ -123,10 +125,13 @@ class RedisInvalidation:
 
     async def _publish(self, batch: list[SlotChange]) -> None:
         changes = [
-            (c.centre_id, c.vaccine_code, None if c.taken is None else dict(c.taken)) for c in batch
+            (c.centre_id, c.vaccine_code, None if c.taken is None else dict(c.taken))
+            for c in batch
+            if not c.catalogue
         ]
+        message = Message(self.origin, changes, any(c.catalogue for c in batch))
         try:
-            await self.client.publish(self.channel, _encode(Message(self.origin, changes)))
+            await self.client.publish(self.channel, _encode(message))
         except (RedisError, OSError) as exc:
             self.dropped += len(batch)
             if not self._publish_failing:
@@ -185,5 +190,7 @@ class RedisInvalidation:
         if message.origin == self.origin:
             self.echoes += 1
             return
+        if message.catalogue:
+            self.inventory.catalogue_changed(announce=False)
         for centre_id, vaccine_code, taken in message.changes:
             self.inventory.apply_change(SlotChange(centre_id, vaccine_code, taken))

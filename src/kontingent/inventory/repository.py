@@ -23,6 +23,7 @@ from kontingent.inventory.model import Centre, Vaccine, day_bounds, local_day, p
 from kontingent.schema import (
     campaigns,
     centres,
+    closed_days,
     cohort_vaccines,
     cohorts,
     contingents,
@@ -54,7 +55,7 @@ class Catalogue:
     districts: dict[int, tuple[str, int]]  # id -> (name, region_id)
     # postcode -> its parts in the campaign's districts (several where it spans districts)
     postcodes: dict[str, tuple[Part, ...]] = field(repr=False)
-    closures: Closures = field(default_factory=Closures)  # holidays an admin opened
+    closures: Closures = field(default_factory=Closures)  # holidays opened, days closed
 
 
 async def load_catalogue(conn: AsyncConnection) -> Catalogue:
@@ -74,6 +75,8 @@ async def load_catalogue(conn: AsyncConnection) -> Catalogue:
     ).all()
     vaccine_rows = (await conn.execute(select(vaccines).order_by(vaccines.c.code))).all()
     opened_rows = (await conn.execute(select(opened_days.c.centre_id, opened_days.c.day))).all()
+    shut = select(closed_days.c.centre_id, closed_days.c.day, closed_days.c.reason)
+    closed_rows = (await conn.execute(shut)).all()
     postcode_rows = (
         await conn.execute(
             select(postcodes).order_by(postcodes.c.postcode, postcodes.c.district_id)
@@ -133,7 +136,10 @@ async def load_catalogue(conn: AsyncConnection) -> Catalogue:
         ],
         districts=dist,
         postcodes={code: tuple(found) for code, found in parts.items()},
-        closures=Closures.of((r.centre_id, r.day) for r in opened_rows),
+        closures=Closures.of(
+            ((r.centre_id, r.day) for r in opened_rows),
+            ((r.centre_id, r.day, r.reason) for r in closed_rows),
+        ),
     )
 
 

@@ -70,11 +70,14 @@ COUNT_DAYS = 28  # an alternative's offer count: first doses in the next four we
 @dataclass(frozen=True, slots=True)
 class SlotChange:
     """Slots of a centre and vaccine changed: `taken` maps slot id -> seats a booking took;
-    None means seats may also have come free (cancellation, rebooking, release)."""
+    None means seats may also have come free (cancellation, rebooking, release).
+    `catalogue`: the reference data changed (a centre, its hours or closed days), so every
+    process reads it again at once rather than after its TTL."""
 
     centre_id: int
     vaccine_code: str
     taken: Mapping[int, int] | None
+    catalogue: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +172,16 @@ class Inventory:
 
     def forget_catalogue(self) -> None:
         self._catalogue.clear()
+
+    def catalogue_changed(self, *, announce: bool = True) -> None:
+        """The reference data changed (admin/centres_service.py): read anew here, and in
+        every other process once the announcement reaches it. Offers computed from the old
+        catalogue (closed days) go with it."""
+        self.forget_catalogue()
+        self.forget_readings()
+        self._feed.clear()
+        if announce:
+            self._announce(SlotChange(0, "", None, catalogue=True))
 
     def _family(self, centre_id: int, vaccine_code: str) -> Family:
         return (centre_id, vaccine_code)

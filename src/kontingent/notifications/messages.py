@@ -13,6 +13,8 @@ Invariants kept here:
 - One appointment is worded as one (`t.plural` on the number of appointments or persons),
   never as "both" or as a first dose.
 - A rebooking's confirmation says "umgebucht"/"rebooked", never just "gebucht".
+- A cancellation because the centre closed that day (`ClosureNotice`, admin/centres_closures.py)
+  says so, the day and the reason, and gives the link to book anew (`msg.closure.*`).
 - A confirmation e-mail carries the booking's door ticket (drawn as an inline QR code by the
   transport); no other message does.
 - SMS name no persons but the reminder's, and pass `model.gsm7`, so each fits two GSM-7
@@ -24,7 +26,8 @@ Invariants kept here:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from kontingent.i18n import N_, Translator
@@ -164,6 +167,16 @@ def _details(t: Translator, code: str, vaccine: str, place: str) -> list[str]:
     ]
 
 
+@dataclass(frozen=True, slots=True)
+class ClosureNotice:
+    """Why a booking is cancelled by staff: its centre closes on `day` (`reason` as the admin
+    gave it), and where to book anew (`link`)."""
+
+    day: date
+    reason: str
+    link: str
+
+
 def cancellation_messages(
     *,
     code: str,
@@ -174,28 +187,37 @@ def cancellation_messages(
     appointments: Sequence[BookedAppointment] = (),
     doses: int = 2,
     lang: str = "de",
+    closure: ClosureNotice | None = None,
 ) -> list[Message]:
-    """SMS and e-mail saying the booking is cancelled; the e-mail carries an iCalendar CANCEL
-    of the booking's events, so calendars remove them."""
+    """SMS and e-mail saying the booking is cancelled (`closure`: because the centre closes
+    that day); the e-mail carries an iCalendar CANCEL of the booking's events, so calendars
+    remove them."""
     t = Translator(lang)
     n = len(appointments)  # none known: worded as several, as a booking mostly has
-    sms = t.plural("sms.cancelled", "sms.cancelled.plural", n, code=code)
-    body = "\n".join(
-        [
-            t("mail.hello"),
-            "",
-            t.plural("mail.cancelled.lead", "mail.cancelled.lead.plural", n, code=code),
-            "",
-            *_lines(appointments, doses, t),
-            "",
-            t.plural("mail.cancelled.free", "mail.cancelled.free.plural", n),
-        ]
-    )
-    subject = t.plural("mail.cancelled.subject", "mail.cancelled.subject.plural", n, code=code)
+    if closure is not None:
+        sms, lead, tail, subject = _closure_texts(t, code, closure)
+    else:
+        sms = t.plural("sms.cancelled", "sms.cancelled.plural", n, code=code)
+        lead = t.plural("mail.cancelled.lead", "mail.cancelled.lead.plural", n, code=code)
+        tail = t.plural("mail.cancelled.free", "mail.cancelled.free.plural", n)
+        subject = t.plural("mail.cancelled.subject", "mail.cancelled.subject.plural", n, code=code)
+    body = "\n".join([t("mail.hello"), "", lead, "", *_lines(appointments, doses, t), "", tail])
     ics = _cancel(code, location, vaccine, appointments, emails, doses, t)
     return _sms(phone, sms) + [
         Message("email", to, body, subject=subject, calendar=ics) for to in mailboxes(emails)
     ]
+
+
+def _closure_texts(t: Translator, code: str, closure: ClosureNotice) -> tuple[str, str, str, str]:
+    """(SMS, e-mail lead, e-mail close, subject) of a cancellation for a closed day."""
+    day = t.day(closure.day)
+    reason = closure.reason or t("msg.closure.no_reason")
+    return (
+        t("msg.closure.sms", code=code, day=day, link=closure.link),
+        t("msg.closure.lead", code=code, day=day, reason=reason),
+        t("msg.closure.rebook", link=closure.link),
+        t("msg.closure.subject", code=code, day=day),
+    )
 
 
 def moved_messages(

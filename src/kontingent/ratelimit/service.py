@@ -270,6 +270,9 @@ def actions_from(settings: Settings) -> dict[str, Action]:
                limit("agent_booking_per_agent")),
         Action("agent_offers", "offer requests", "agent", None,
                limit("agent_offers_per_agent")),
+        # A closure cancels bookings and sends messages: per admin, as the agents' limits.
+        Action("admin_centres", "centre changes and closures", "admin", None,
+               limit("admin_centres_per_admin")),
     ]  # fmt: skip
     return {a.name: a for a in actions} if settings.rate_limits else {}
 

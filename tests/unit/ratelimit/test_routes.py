@@ -85,6 +85,8 @@ def test_every_route_that_sends_or_changes_names_a_configured_limit() -> None:
         ("/manage", "booking_lookup"),
         ("/waitlist", "waitlist_join"),
         ("/pin/resend", "pin_send"),
+        ("/api/v1/admin/centres", "admin_centres"),
+        ("/api/v1/admin/centres/{centre_id:int}", "admin_centres"),
     ]:
         assert expected in limited_paths, expected
 
