@@ -20,6 +20,9 @@ from litestar.openapi import OpenAPIConfig
 from litestar.routes import HTTPRoute
 
 from kontingent import __version__, i18n
+from kontingent.admin import campaign_routes as admin_campaign_routes
+from kontingent.admin import cohorts_routes as admin_cohorts_routes
+from kontingent.admin import vaccines_routes as admin_vaccines_routes
 from kontingent.agent import book as agent_book
 from kontingent.agent import changes as agent_changes
 from kontingent.agent import new as agent_new
@@ -259,6 +262,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
                     staff_routes.router,
                     agent_routes.router,
                     checkin_routes.router,
+                    admin_vaccines_routes.router,
+                    admin_cohorts_routes.router,
+                    admin_campaign_routes.router,
                 ],
                 middleware=[json_bodies],
                 before_request=answer_options,

@@ -171,6 +171,9 @@ class Settings:
     # per agent (a call takes minutes: these leave room for a busy shift, not for a script).
     rate_agent_booking_per_agent: str = "120/1h"
     rate_agent_offers_per_agent: str = "600/1h"
+    # An admin's changes of vaccines, cohorts and campaign settings, per admin: each one makes
+    # every process read its catalogue anew, so a script looping over them is stopped.
+    rate_admin_settings_per_admin: str = "300/1h"
     staff_lockout: str = "5/15m"
     # A staff browser session ends after this long without a request, and in any case this
     # long after the login; an API token ends the absolute time after it was issued.

@@ -1,7 +1,8 @@
 """Keeping the availability caches of several processes in step through Redis pub/sub.
 
 Each process announces the slot changes it makes (a booking's seats, a cancellation, a
-rebooking, a release) on one channel, and one listener task per process applies what the
+rebooking, a release) and an admin's change of the catalogue (vaccines, cohorts, the booking
+window) on one channel, and one listener task per process applies what the
 others announced to its own cache. With no Redis there is one process and nothing to do.
 
 Invariants kept here:
@@ -42,10 +43,19 @@ STOP_WAIT_S = 1.0  # at shutdown, how long the publisher is given to stop
 
 class Message(msgspec.Struct, array_like=True):
     """One message on the channel: who sent it and its changes, as
-    (centre id, vaccine code, {slot id: seats taken} or None)."""
+    (centre id, vaccine code, {slot id: seats taken} or None), and whether the catalogue
+    changed (last and optional, so a message of the older form still reads)."""
 
     origin: str
     changes: list[tuple[int, str, dict[int, int] | None]]
+    catalogue: bool = False
+
+
+class CatalogueChange:
+    """Queued like a slot change: vaccines, cohorts or the booking window changed."""
+
+
+CATALOGUE = CatalogueChange()
 
 
 _encode = msgspec.json.Encoder().encode
@@ -71,10 +81,11 @@ class RedisInvalidation:
         self.echoes = 0  # own messages heard back (and skipped)
         self.published = 0
         self.dropped = 0
-        self._queue: asyncio.Queue[SlotChange] = asyncio.Queue(MAX_QUEUED)
+        self._queue: asyncio.Queue[SlotChange | CatalogueChange] = asyncio.Queue(MAX_QUEUED)
         self._publish_failing = False
         self._down_logged = False
         inventory.announce = self.announce
+        inventory.announce_catalogue = self.announce_catalogue
         inventory.invalidation_enabled = True
 
     @classmethod
@@ -89,11 +100,14 @@ class RedisInvalidation:
         )
         return cls(client, inventory, channel, origin)
 
-    def announce(self, change: SlotChange) -> None:
+    def announce(self, change: SlotChange | CatalogueChange) -> None:
         try:
             self._queue.put_nowait(change)
         except asyncio.QueueFull:
             self.dropped += 1
+
+    def announce_catalogue(self) -> None:
+        self.announce(CATALOGUE)
 
     async def run(self) -> None:
         publisher = asyncio.create_task(self._publish_forever())
@@ -121,12 +135,17 @@ class RedisInvalidation:
                 batch.append(self._queue.get_nowait())
             await self._publish(batch)
 
-    async def _publish(self, batch: list[SlotChange]) -> None:
+    async def _publish(self, batch: list[SlotChange | CatalogueChange]) -> None:
         changes = [
-            (c.centre_id, c.vaccine_code, None if c.taken is None else dict(c.taken)) for c in batch
+            (c.centre_id, c.vaccine_code, None if c.taken is None else dict(c.taken))
+            for c in batch
+            if isinstance(c, SlotChange)
         ]
+        catalogue = any(isinstance(c, CatalogueChange) for c in batch)
         try:
-            await self.client.publish(self.channel, _encode(Message(self.origin, changes)))
+            await self.client.publish(
+                self.channel, _encode(Message(self.origin, changes, catalogue))
+            )
         except (RedisError, OSError) as exc:
             self.dropped += len(batch)
             if not self._publish_failing:
@@ -184,6 +203,10 @@ class RedisInvalidation:
             return
         if message.origin == self.origin:
             self.echoes += 1
+            return
+        if message.catalogue:
+            self.inventory.apply_catalogue_change()  # drops every reading: no slot change left
+            self.inventory.remote_changes += 1
             return
         for centre_id, vaccine_code, taken in message.changes:
             self.inventory.apply_change(SlotChange(centre_id, vaccine_code, taken))

@@ -17,6 +17,10 @@ Invariants kept here:
 - Every such change is also announced (`announce`, set by the cross-process invalidation in
   invalidation.py when Redis is configured), and changes other processes announced are
   applied the same way (`apply_change`) without being announced again.
+- The catalogue (centres, vaccines, cohorts, the booking window) is kept `catalogue_ttl_s`;
+  an admin's change drops it, and every reading, here at once and in every other process
+  through the same invalidation (`catalogue_changed`). Whether a cohort is open is decided
+  per request against the clock, so a cohort opens at its minute wherever it was read.
 - Readings whose next release minute has passed are read again, however long their TTL: a
   scheduled release changes slots without any process doing anything.
 - The public feed is built from seats per day (feed.py), one build at a time, and kept for
@@ -120,7 +124,9 @@ class Inventory:
         self.db = db
         self.clock = clock
         self.lead = timedelta(minutes=lead_minutes)
-        self._catalogue: TtlCache[Catalogue] = TtlCache(catalogue_ttl_s)
+        # Centres, vaccines, cohorts and the window: read again after `catalogue_ttl_s`, or at
+        # once when an admin's change reaches this process (`apply_catalogue_change`).
+        self.catalogue_cache: TtlCache[Catalogue] = TtlCache(catalogue_ttl_s, monotonic)
         # How long readings are kept: `ttl_s` while changes of other processes may be missed,
         # `settled_ttl_s` while every change reaches this cache (see `invalidation_connected`).
         self._ttl_s = ttl_s
@@ -135,6 +141,8 @@ class Inventory:
         self.slot_facts = SlotFacts(ttl_s, monotonic)
         # Where this process's slot changes go for the other processes; None: one process.
         self.announce: Callable[[SlotChange], None] | None = None
+        # Where this process's catalogue changes go (admin/): set with `announce`.
+        self.announce_catalogue: Callable[[], None] | None = None
         # Whether other processes' changes can reach this cache at all (Redis configured),
         # and whether they do now (set by the listener); while not, the TTL bounds staleness.
         self.invalidation_enabled = False
@@ -165,10 +173,22 @@ class Inventory:
             async with self.db.read() as conn:
                 return await repo.load_catalogue(conn)
 
-        return await self._catalogue.get("catalogue", load)
+        return await self.catalogue_cache.get("catalogue", load)
 
     def forget_catalogue(self) -> None:
-        self._catalogue.clear()
+        self.catalogue_cache.clear()
+
+    def catalogue_changed(self) -> None:
+        """An admin changed vaccines, cohorts or the booking window (admin/): read them anew
+        here at once and tell the other processes, which do the same on hearing it."""
+        self.apply_catalogue_change()
+        if self.announce_catalogue is not None:
+            self.announce_catalogue()
+
+    def apply_catalogue_change(self) -> None:
+        """Offers depend on a vaccine's interval and the window, so readings go too."""
+        self.forget_catalogue()
+        self.forget_readings()
 
     def _family(self, centre_id: int, vaccine_code: str) -> Family:
         return (centre_id, vaccine_code)

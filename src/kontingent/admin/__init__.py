@@ -1,0 +1,1 @@
+"""The admin console: campaign settings, releases, the dashboard and statistics."""
