@@ -20,8 +20,11 @@ from litestar.openapi import OpenAPIConfig
 from litestar.routes import HTTPRoute
 
 from kontingent import __version__, i18n
+from kontingent.admin import campaign_pages as admin_campaign_pages
 from kontingent.admin import campaign_routes as admin_campaign_routes
+from kontingent.admin import cohorts_pages as admin_cohorts_pages
 from kontingent.admin import cohorts_routes as admin_cohorts_routes
+from kontingent.admin import vaccines_pages as admin_vaccines_pages
 from kontingent.admin import vaccines_routes as admin_vaccines_routes
 from kontingent.agent import book as agent_book
 from kontingent.agent import changes as agent_changes
@@ -278,6 +281,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
                     *agent_new.routes,
                     *agent_book.routes,
                     *agent_changes.routes,
+                    *admin_vaccines_pages.routes,
+                    *admin_cohorts_pages.routes,
+                    *admin_campaign_pages.routes,
                 ],
                 include_in_schema=False,
                 middleware=[retry_after_header],
@@ -288,7 +294,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
                 opt=public("health and metrics (KONTINGENT_METRICS_TOKEN guards them)"),
             ),
         ],
-        template_config=web_routes.template_config(staff_pages.TEMPLATES, agent_pages.TEMPLATES),
+        template_config=web_routes.template_config(
+            staff_pages.TEMPLATES, agent_pages.TEMPLATES, admin_campaign_pages.TEMPLATES
+        ),
         csrf_config=web_routes.csrf_config(settings),
         dependencies=dependencies,
         lifespan=[lifespan, observability.running, embedded_jobs(services)],

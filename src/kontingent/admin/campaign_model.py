@@ -14,7 +14,7 @@ Invariants kept here:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from kontingent.admin.cohorts_model import opening_problems
 
@@ -80,7 +80,7 @@ def described(value: object, fields: tuple[str, ...]) -> dict[str, object]:
 
 def _plain(value: object) -> object:
     if isinstance(value, datetime):
-        return value.isoformat()
+        return value.astimezone(UTC).isoformat()  # as stored, whatever zone it came in
     if isinstance(value, frozenset | set):
         return sorted(value)
     return value
