@@ -4,11 +4,15 @@ at once), the waiting room (the service `kontingent waiting-room set` uses), the
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
+from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 
-from kontingent.app import Services
+from kontingent.app import Services, create_app
+from kontingent.clock import FixedClock
+from kontingent.config import Settings
 from kontingent.schema import slots
 from tests.integration.admin.conftest import Client, audit_rows
 from tests.integration.api.conftest import GetToken
@@ -103,3 +107,16 @@ async def test_a_phone_share_is_spread_over_slots_beyond_the_release_lead(
     assert within == 0 and 0.29 * seats <= kept <= 0.31 * seats
     [row] = await audit_rows(services, "phone_share")
     assert row["details"]["percent"] == 30 and row["details"]["contingents"] > 0
+
+
+async def test_changes_are_limited_per_admin(
+    settings: Settings, clock: FixedClock, admin: dict[str, str]
+) -> None:
+    limited = dataclasses.replace(settings, rate_limits=True, rate_admin_settings_per_admin="2/1h")
+    async with AsyncTestClient(create_app(limited, clock)) as client:
+        body = {"waiting_room": {"rate": 30}}
+        for _ in range(2):
+            assert (await client.patch(URL, json=body, headers=admin)).status_code == 200
+        refused = error_of(await client.patch(URL, json=body, headers=admin), 429, "rate_limited")
+        assert refused["details"]["per"] == "admin"
+        assert (await client.get(URL, headers=admin)).status_code == 200  # reading is not
