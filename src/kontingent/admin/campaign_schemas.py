@@ -9,7 +9,7 @@ opening minute (a scheduled room then admits at once).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Literal, TypeVar
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -23,6 +23,7 @@ Aware = Annotated[datetime, msgspec.Meta(tz=True, description="with its offset")
 Rate = Annotated[float, msgspec.Meta(ge=MIN_RATE, le=MAX_RATE, description="admissions per second")]
 Percent = Annotated[int, msgspec.Meta(ge=0, le=100)]
 Mode = Literal["off", "scheduled", "auto"]
+T = TypeVar("T")
 
 
 class WaitingRoomIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -40,19 +41,20 @@ class CampaignPatch(msgspec.Struct, forbid_unknown_fields=True):
 
     def change(self) -> CampaignChange:
         room = self.waiting_room if isinstance(self.waiting_room, WaitingRoomIn) else None
-
-        def given(value: object) -> object:
-            return None if value is UNSET else value
-
+        room = room or WaitingRoomIn()
         return CampaignChange(
-            booking_from=given(self.booking_from),  # type: ignore[arg-type]
-            booking_until=given(self.booking_until),  # type: ignore[arg-type]
-            mode=given(room.mode) if room else None,  # type: ignore[arg-type]
-            opens_at=given(room.opens_at) if room else None,  # type: ignore[arg-type]
-            clear_opening=room is not None and room.opens_at is None,
-            rate=given(room.rate) if room else None,  # type: ignore[arg-type]
-            phone_share_percent=given(self.phone_share_percent),  # type: ignore[arg-type]
+            booking_from=_given(self.booking_from),
+            booking_until=_given(self.booking_until),
+            mode=_given(room.mode),
+            opens_at=_given(room.opens_at),
+            clear_opening=room.opens_at is None,  # an explicit null, not left out
+            rate=_given(room.rate),
+            phone_share_percent=_given(self.phone_share_percent),
         )
+
+
+def _given(value: T | UnsetType) -> T | None:
+    return None if isinstance(value, UnsetType) else value
 
 
 class WaitingRoomOut(msgspec.Struct):
