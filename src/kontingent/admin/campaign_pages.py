@@ -20,9 +20,10 @@ from litestar import Response, get, post
 from kontingent.admin.campaign_forms import AdminPage, AnyRequest, Reader, local_minute
 from kontingent.admin.campaign_routes import ADMINS, CHANGES, campaign_rules
 from kontingent.admin.campaign_service import CampaignChange, CampaignView
-from kontingent.errors import InvalidInput
+from kontingent.errors import Conflict, InvalidInput
 from kontingent.staff.guards import staff_guard
 from kontingent.web import forms
+from kontingent.web.forms import FORM
 
 TEMPLATES = Path(__file__).parent / "templates"  # every admin page of this package
 PAGE = "/admin/campaign"
@@ -58,6 +59,8 @@ async def _apply(page: AdminPage, change: CampaignChange, values: dict[str, str]
         await campaign_rules(page.services).change(change, await page.who())
     except InvalidInput as exc:
         return page.refused(PAGE, exc, values)
+    except Conflict:  # the only one: a room of one worker among several
+        return page.fail(PAGE, {FORM: page.t("admin.err.room_needs_redis")}, values)
     return page.saved(PAGE)
 
 

@@ -39,6 +39,7 @@ def campaign_rules(services: Services) -> CampaignRules:
         services.db, services.clock, services.inventory, services.waiting_room,
         release_lead=timedelta(hours=settings.phone_release_hours),
         new_share_percent=settings.phone_share_percent,
+        room_shared=bool(settings.redis_url) or settings.workers == 1,
     )  # fmt: skip
 
 

@@ -3,7 +3,10 @@ and what every admin use case shares (who acts, how a refusal reads).
 
 Invariants kept here:
 - Every part of a change is checked before any is written: a refusal (422, each field named)
-  leaves everything as it was.
+  leaves everything as it was. The room is written first, since its store (Redis) is what
+  may be unreachable then (503, nothing else written).
+- The room is switched on only where every process reads it (Redis, or one worker, as the
+  settings check at start demands); else 409 `waiting_room_needs_redis`.
 - The window and the phone share change in one transaction each, with their audit row in
   it; the waiting room is changed through its own service (`WaitingRoom.configure`, what
   `kontingent waiting-room set` does: the database, then the store every process reads
@@ -35,7 +38,7 @@ from kontingent.admin.campaign_model import (
 )
 from kontingent.clock import Clock
 from kontingent.db import Database
-from kontingent.errors import InvalidInput, NotFound
+from kontingent.errors import Conflict, InvalidInput, NotFound
 from kontingent.inventory.phone_share import set_share
 from kontingent.inventory.service import Inventory
 from kontingent.staff import audit
@@ -114,13 +117,17 @@ class CampaignRules:
         *,
         release_lead: timedelta,
         new_share_percent: int,
+        room_shared: bool = True,
     ) -> None:
+        """`room_shared`: whether every process reads the room this one sets (Redis, or a
+        single worker); else switching it on would guard one worker of several."""
         self.db = db
         self.clock = clock
         self.inventory = inventory
         self.room = room
         self.release_lead = release_lead
         self.new_share_percent = new_share_percent
+        self.room_shared = room_shared
 
     async def view(self) -> CampaignView:
         async with self.db.read() as conn:
@@ -147,10 +154,16 @@ class CampaignRules:
         if change.phone_share_percent is not None:
             problems.update(share_problems(change.phone_share_percent))
         refuse(problems)
+        if change.touches_room and room.mode != "off" and not self.room_shared:
+            raise Conflict(
+                "the waiting room with more than one worker needs KONTINGENT_REDIS_URL (one "
+                "queue for all processes); nothing was changed",
+                code="waiting_room_needs_redis",
+            )
+        if change.touches_room:  # first: its store is what may be unreachable
+            await self._save_room(current.room, room, who)
         if window != current.window:
             await self._save_window(current.id, current.window, window, who)
-        if change.touches_room:
-            await self._save_room(current.room, room, who)
         if change.phone_share_percent is not None:
             await self._save_share(change.phone_share_percent, who)
         return await self.view()

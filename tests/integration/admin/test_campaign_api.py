@@ -120,3 +120,16 @@ async def test_changes_are_limited_per_admin(
         refused = error_of(await client.patch(URL, json=body, headers=admin), 429, "rate_limited")
         assert refused["details"]["per"] == "admin"
         assert (await client.get(URL, headers=admin)).status_code == 200  # reading is not
+
+
+async def test_the_room_of_one_worker_among_several_is_refused(
+    settings: Settings, clock: FixedClock, admin: dict[str, str], services: Services
+) -> None:
+    workers = dataclasses.replace(settings, workers=2)
+    async with AsyncTestClient(create_app(workers, clock)) as client:
+        body = {"waiting_room": {"mode": "scheduled"}, "phone_share_percent": 30}
+        error_of(await client.patch(URL, json=body, headers=admin), 409, "waiting_room_needs_redis")
+        shown = (await client.get(URL, headers=admin)).json()
+        assert shown["waiting_room"]["mode"] == "off" and shown["phone_share"]["percents"] == [0]
+    assert await audit_rows(services, "waiting_room") == []
+    assert await audit_rows(services, "phone_share") == []
