@@ -20,9 +20,15 @@ from litestar.openapi import OpenAPIConfig
 from litestar.routes import HTTPRoute
 
 from kontingent import __version__, i18n
+from kontingent.admin import campaign_pages as admin_campaign_pages
+from kontingent.admin import campaign_routes as admin_campaign_routes
 from kontingent.admin import centres_pages as admin_centres_pages
 from kontingent.admin import centres_routes as admin_centres_routes
+from kontingent.admin import cohorts_pages as admin_cohorts_pages
+from kontingent.admin import cohorts_routes as admin_cohorts_routes
 from kontingent.admin import home as admin_home
+from kontingent.admin import vaccines_pages as admin_vaccines_pages
+from kontingent.admin import vaccines_routes as admin_vaccines_routes
 from kontingent.agent import book as agent_book
 from kontingent.agent import changes as agent_changes
 from kontingent.agent import new as agent_new
@@ -264,6 +270,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
                     agent_routes.router,
                     checkin_routes.router,
                     admin_centres_routes.router,
+                    admin_vaccines_routes.router,
+                    admin_cohorts_routes.router,
+                    admin_campaign_routes.router,
                 ],
                 middleware=[json_bodies],
                 before_request=answer_options,
@@ -279,6 +288,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
                     *agent_changes.routes,
                     *admin_home.routes,
                     *admin_centres_pages.routes,
+                    *admin_vaccines_pages.routes,
+                    *admin_cohorts_pages.routes,
+                    *admin_campaign_pages.routes,
                 ],
                 include_in_schema=False,
                 middleware=[retry_after_header],
@@ -290,7 +302,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
             ),
         ],
         template_config=web_routes.template_config(
-            staff_pages.TEMPLATES, agent_pages.TEMPLATES, admin_home.TEMPLATES
+            staff_pages.TEMPLATES,
+            agent_pages.TEMPLATES,
+            admin_home.TEMPLATES,
         ),
         csrf_config=web_routes.csrf_config(settings),
         dependencies=dependencies,

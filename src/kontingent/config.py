@@ -174,6 +174,9 @@ class Settings:
     # An admin's changes of centres and closed days (each closure may cancel bookings and
     # send their SMS and e-mails), per admin.
     rate_admin_centres_per_admin: str = "120/1h"
+    # An admin's changes of vaccines, cohorts and campaign settings, per admin: each one makes
+    # every process read its catalogue anew, so a script looping over them is stopped.
+    rate_admin_settings_per_admin: str = "300/1h"
     staff_lockout: str = "5/15m"
     # A staff browser session ends after this long without a request, and in any case this
     # long after the login; an API token ends the absolute time after it was issued.

@@ -177,8 +177,15 @@ def test_settings_name_the_actions_and_only_pin_sending_fails_closed() -> None:
         "agent_booking",
         "agent_offers",
         "admin_centres",
+        "admin_settings",
     }
-    for name in ("agent_lookup", "agent_booking", "agent_offers", "admin_centres"):
+    for name in (
+        "agent_lookup",
+        "agent_booking",
+        "agent_offers",
+        "admin_centres",
+        "admin_settings",
+    ):
         assert actions[name].per_address is None  # per agent: they share addresses
         assert actions[name].per_subject is not None
     assert [a.name for a in actions.values() if a.fail_closed] == ["pin_send"]

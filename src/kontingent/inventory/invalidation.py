@@ -1,7 +1,8 @@
 """Keeping the availability caches of several processes in step through Redis pub/sub.
 
 Each process announces the slot changes it makes (a booking's seats, a cancellation, a
-rebooking, a release) on one channel, and one listener task per process applies what the
+rebooking, a release) and an admin's change of the catalogue (vaccines, cohorts, the booking
+window) on one channel, and one listener task per process applies what the
 others announced to its own cache. With no Redis there is one process and nothing to do.
 
 Invariants kept here:
@@ -192,5 +193,6 @@ class RedisInvalidation:
             return
         if message.catalogue:
             self.inventory.catalogue_changed(announce=False)
+            self.inventory.remote_changes += 1
         for centre_id, vaccine_code, taken in message.changes:
             self.inventory.apply_change(SlotChange(centre_id, vaccine_code, taken))

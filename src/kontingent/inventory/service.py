@@ -17,6 +17,10 @@ Invariants kept here:
 - Every such change is also announced (`announce`, set by the cross-process invalidation in
   invalidation.py when Redis is configured), and changes other processes announced are
   applied the same way (`apply_change`) without being announced again.
+- The catalogue (centres, vaccines, cohorts, the booking window) is kept `catalogue_ttl_s`;
+  an admin's change drops it, and every reading, here at once and in every other process
+  through the same invalidation (`catalogue_changed`). Whether a cohort is open is decided
+  per request against the clock, so a cohort opens at its minute wherever it was read.
 - Readings whose next release minute has passed are read again, however long their TTL: a
   scheduled release changes slots without any process doing anything.
 - The public feed is built from seats per day (feed.py), one build at a time, and kept for
@@ -123,7 +127,9 @@ class Inventory:
         self.db = db
         self.clock = clock
         self.lead = timedelta(minutes=lead_minutes)
-        self._catalogue: TtlCache[Catalogue] = TtlCache(catalogue_ttl_s)
+        # Centres, vaccines, cohorts and the window: read again after `catalogue_ttl_s`, or at
+        # once when an admin's change reaches this process (`catalogue_changed`).
+        self.catalogue_cache: TtlCache[Catalogue] = TtlCache(catalogue_ttl_s, monotonic)
         # How long readings are kept: `ttl_s` while changes of other processes may be missed,
         # `settled_ttl_s` while every change reaches this cache (see `invalidation_connected`).
         self._ttl_s = ttl_s
@@ -168,15 +174,16 @@ class Inventory:
             async with self.db.read() as conn:
                 return await repo.load_catalogue(conn)
 
-        return await self._catalogue.get("catalogue", load)
+        return await self.catalogue_cache.get("catalogue", load)
 
     def forget_catalogue(self) -> None:
-        self._catalogue.clear()
+        self.catalogue_cache.clear()
 
     def catalogue_changed(self, *, announce: bool = True) -> None:
-        """The reference data changed (admin/centres_service.py): read anew here, and in
-        every other process once the announcement reaches it. Offers computed from the old
-        catalogue (closed days) go with it."""
+        """The reference data changed (admin/: centres, closed days, vaccines, cohorts, the
+        booking window): read anew here, and in every other process once the announcement
+        reaches it. Offers computed from the old catalogue go with it (a vaccine's interval,
+        the window and closed days decide them)."""
         self.forget_catalogue()
         self.forget_readings()
         self._feed.clear()

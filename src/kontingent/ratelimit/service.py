@@ -273,6 +273,8 @@ def actions_from(settings: Settings) -> dict[str, Action]:
         # A closure cancels bookings and sends messages: per admin, as the agents' limits.
         Action("admin_centres", "centre changes and closures", "admin", None,
                limit("admin_centres_per_admin")),
+        Action("admin_settings", "settings changes", "admin", None,
+               limit("admin_settings_per_admin")),
     ]  # fmt: skip
     return {a.name: a for a in actions} if settings.rate_limits else {}
 

@@ -1,14 +1,19 @@
-"""A centre of the tests' own, made through the admin's use case, with a released JNJ
-contingent of a week of slots; taken out again afterwards with everything that names it
-(PostgreSQL's reference tables outlive one test)."""
+"""Fixtures of the admin tests: an admin's bearer token; the reference tables these tests
+change (vaccines, cohorts, the campaign, contingents' phone shares) put back after each test,
+since on PostgreSQL they outlive it (tests/conftest.py resets the mutable tables only); and a
+centre of the tests' own, made through the admin's use case, with a released JNJ contingent of
+a week of slots, taken out again afterwards with everything that names it."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import date, time, timedelta
+from typing import Any
 
 import pytest
-from sqlalchemy import delete, func, select
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from sqlalchemy import delete, func, insert, select, update
 
 from kontingent.admin.centres_service import AdminCentres, By, CentreFields
 from kontingent.app import Services
@@ -17,14 +22,76 @@ from kontingent.inventory.model import slot_starts
 from kontingent.schema import (
     appointments,
     bookings,
+    campaigns,
     centres,
+    cohort_vaccines,
+    cohorts,
     contingents,
     persons,
     slot_days,
     slots,
+    vaccines,
 )
 from kontingent.staff.audit import Actor, Channel
+from kontingent.staff.model import Role
+from tests.integration.api.conftest import get_token, svc
+from tests.integration.staff.conftest import ACCOUNTS, PASSWORD, add_accounts
 from tests.support import T0
+
+__all__ = ["get_token", "svc"]  # the API tests' fixtures, used here too
+
+Client = AsyncTestClient[Litestar]
+KEPT = (vaccines, campaigns, cohorts, cohort_vaccines)
+
+
+@pytest.fixture(autouse=True)
+async def kept_reference(services: Services) -> AsyncIterator[None]:
+    async with services.db.read() as conn:
+        before = {t.name: (await conn.execute(select(t))).mappings().all() for t in KEPT}
+        shares = (
+            await conn.execute(select(contingents.c.id, contingents.c.phone_share_percent))
+        ).all()
+    yield
+    async with services.db.write() as conn:
+        await conn.execute(delete(cohort_vaccines))
+        await conn.execute(delete(cohorts))
+        codes = [r["code"] for r in before["vaccines"]]
+        await conn.execute(delete(vaccines).where(vaccines.c.code.not_in(codes)))
+        for row in before["vaccines"]:
+            await conn.execute(update(vaccines).where(vaccines.c.code == row["code"]).values(**row))
+        for row in before["campaigns"]:
+            await conn.execute(update(campaigns).where(campaigns.c.id == row["id"]).values(**row))
+        await conn.execute(insert(cohorts), [dict(r) for r in before["cohorts"]])
+        await conn.execute(insert(cohort_vaccines), [dict(r) for r in before["cohort_vaccines"]])
+        for cid, percent in shares:
+            await conn.execute(
+                update(contingents)
+                .where(contingents.c.id == cid)
+                .values(phone_share_percent=percent)
+            )
+
+
+@pytest.fixture
+async def admin(client: Client, services: Services) -> dict[str, str]:
+    """The headers of an admin's API token."""
+    await add_accounts(services)
+    answer = await client.post(
+        "/api/v1/auth/token",
+        json={"username": ACCOUNTS[Role.admin].username, "password": PASSWORD},
+    )
+    assert answer.status_code == 200, answer.text
+    return {"Authorization": f"Bearer {answer.json()['token']}"}
+
+
+async def audit_rows(services: Services, prefix: str) -> list[dict[str, Any]]:
+    from kontingent.staff.tables import audit_log
+
+    async with services.db.read() as conn:
+        query = (
+            select(audit_log).where(audit_log.c.action.startswith(prefix)).order_by(audit_log.c.id)
+        )
+        return [dict(r) for r in (await conn.execute(query)).mappings()]
+
 
 BY = By(Actor("admin.test", None, "admin"), Channel.api, None)
 WEEK = {d: ("08:00", "12:00") for d in range(7)}

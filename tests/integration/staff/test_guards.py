@@ -104,6 +104,15 @@ def test_every_route_says_it_is_public_or_names_its_roles(app: Litestar) -> None
     assert ("/admin/audit", (Role.admin,)) in paths
     for path in ("/api/v1/admin/centres", "/api/v1/admin/centres/1"):
         assert (path, (Role.admin,)) in paths
+    for path in (
+        "/api/v1/admin/vaccines",
+        "/api/v1/admin/cohorts/1",
+        "/api/v1/admin/campaign",
+        "/admin/vaccines/K7QMX2P4",
+        "/admin/cohorts/new",
+        "/admin/campaign/window",
+    ):
+        assert (path, (Role.admin,)) in paths, path  # fmt: skip
 
 
 def test_a_new_route_without_a_decision_fails_the_walk(app: Litestar) -> None:

@@ -87,6 +87,11 @@ def test_every_route_that_sends_or_changes_names_a_configured_limit() -> None:
         ("/pin/resend", "pin_send"),
         ("/api/v1/admin/centres", "admin_centres"),
         ("/api/v1/admin/centres/{centre_id:int}", "admin_centres"),
+        ("/api/v1/admin/vaccines/{code:str}", "admin_settings"),
+        ("/api/v1/admin/cohorts", "admin_settings"),
+        ("/api/v1/admin/campaign", "admin_settings"),
+        ("/admin/cohorts/{cohort_id:int}", "admin_settings"),
+        ("/admin/campaign/waiting-room", "admin_settings"),
     ]:
         assert expected in limited_paths, expected
 

@@ -1,0 +1,97 @@
+"""The admin's settings pages in a real browser against `kontingent serve --demo`: an admin
+logs in, moves a cohort's opening minute (a wrong age first, refused with the field named),
+and switches the waiting room on for an opening, by keyboard where it matters (Enter on
+links and buttons, Space on radio buttons). Every page passes axe-core at 1280 and 375 px;
+screenshots go to docs/screenshots/admin/ (`rules-*`)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.e2e.portal.conftest import ROOT, Server
+from tests.e2e.portal.test_agent_console import focused, keys
+from tests.e2e.portal.test_every_page import RUN_AXE, WIDTHS
+from tests.e2e.portal.test_journey import assert_accessible
+from tests.e2e.portal.test_staff_login import demo_password
+
+pytestmark = pytest.mark.slow
+SHOTS = ROOT / "docs" / "screenshots" / "admin"
+
+
+@pytest.fixture
+def console(browser: Browser, server: Server) -> Iterator[Page]:
+    context = browser.new_context(
+        base_url=server.url, viewport=WIDTHS["desktop"], locale="de-DE", bypass_csp=True
+    )
+    context.set_default_timeout(15_000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def check(page: Page, axe_source: str, name: str) -> None:
+    """axe at desktop and phone width (0 violations), a PNG of each; desktop width after."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    assert_accessible(page)
+    for width, size in WIDTHS.items():
+        page.set_viewport_size(size)
+        page.add_script_tag(content=axe_source)
+        violations = page.evaluate(RUN_AXE)
+        assert violations == [], (name, width, page.url, violations)
+        page.screenshot(path=str(SHOTS / f"rules-{name}-{width}.png"), full_page=True)
+    page.set_viewport_size(WIDTHS["desktop"])
+
+
+def test_an_admin_moves_a_cohorts_opening_and_sets_the_waiting_room(
+    console: Page, server: Server, axe_source: str
+) -> None:
+    page = console
+    page.goto("/admin/cohorts")
+    expect(page).to_have_url(re.compile(r"/staff/login\?next=/admin/cohorts$"))
+    keys(page, "=demo-admin", "Tab", "=" + demo_password(server, "demo-admin"), "Enter")
+    expect(page.get_by_role("heading", name="Impfgruppen")).to_be_visible()
+    check(page, axe_source, "01-cohorts")
+    page.get_by_role("link", name="70 bis 79 Jahre").focus()
+    keys(page, "Enter")
+    expect(page.get_by_role("heading", name="Impfgruppe „70 bis 79 Jahre“")).to_be_visible()
+    check(page, axe_source, "02-cohort")
+    page.get_by_label("Niedrigstes Alter").fill("85")  # above the highest: refused
+    page.get_by_label("Öffnet am (Ortszeit)").fill("2030-04-06T08:00")
+    page.get_by_role("button", name="Speichern").focus()
+    keys(page, "Enter")
+    expect(page.locator(".error-summary")).to_contain_text("nicht unter dem niedrigsten Alter")
+    assert focused(page) == "div#error-summary"
+    expect(page.get_by_label("Niedrigstes Alter")).to_have_value("85")  # as typed
+    check(page, axe_source, "03-cohort-error")
+    page.get_by_label("Niedrigstes Alter").fill("70")
+    keys(page, "Enter")
+    expect(page.locator(".notice")).to_contain_text("Gespeichert")
+    expect(page.get_by_label("Öffnet am (Ortszeit)")).to_have_value("2030-04-06T08:00")
+    check(page, axe_source, "04-cohort-saved")
+
+    page.goto("/admin/campaign")
+    expect(page.get_by_role("heading", name="Warteraum")).to_be_visible()
+    expect(page.get_by_text("Der Warteraum ist nicht aktiv")).to_be_visible()
+    check(page, axe_source, "05-campaign")
+    page.get_by_label("Geplant", exact=False).focus()
+    keys(page, "Space")
+    page.get_by_label("Öffnungszeit (Ortszeit)").fill("2030-04-06T08:00")
+    page.get_by_label("Einlässe pro Sekunde").fill("2,5")
+    page.get_by_role("button", name="Warteraum speichern").focus()
+    keys(page, "Enter")
+    expect(page.locator(".notice")).to_contain_text("Gespeichert")
+    expect(page.get_by_text("Der Warteraum ist aktiv")).to_be_visible()
+    expect(page.get_by_label("Einlässe pro Sekunde")).to_have_value("2,5")
+    check(page, axe_source, "06-campaign-saved")
+
+    page.goto("/admin/vaccines")
+    check(page, axe_source, "07-vaccines")
+    page.get_by_role("link", name="BioNTech/Comirnaty").focus()
+    keys(page, "Enter")
+    expect(page.get_by_text("Bestehende Buchungen behalten ihre Termine")).to_be_visible()
+    check(page, axe_source, "08-vaccine")
