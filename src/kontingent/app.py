@@ -20,6 +20,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.routes import HTTPRoute
 
 from kontingent import __version__, i18n
+from kontingent.admin import dashboard_routes, exports_routes, stats_routes
 from kontingent.agent import book as agent_book
 from kontingent.agent import changes as agent_changes
 from kontingent.agent import new as agent_new
@@ -259,6 +260,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
                     staff_routes.router,
                     agent_routes.router,
                     checkin_routes.router,
+                    dashboard_routes.api_router,
+                    stats_routes.api_router,
+                    exports_routes.api_router,
                 ],
                 middleware=[json_bodies],
                 before_request=answer_options,
@@ -272,6 +276,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
                     *agent_new.routes,
                     *agent_book.routes,
                     *agent_changes.routes,
+                    *dashboard_routes.pages,
+                    *stats_routes.pages,
+                    *exports_routes.pages,
                 ],
                 include_in_schema=False,
                 middleware=[retry_after_header],
@@ -282,7 +289,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
                 opt=public("health and metrics (KONTINGENT_METRICS_TOKEN guards them)"),
             ),
         ],
-        template_config=web_routes.template_config(staff_pages.TEMPLATES, agent_pages.TEMPLATES),
+        template_config=web_routes.template_config(
+            staff_pages.TEMPLATES, agent_pages.TEMPLATES, dashboard_routes.TEMPLATES
+        ),
         csrf_config=web_routes.csrf_config(settings),
         dependencies=dependencies,
         lifespan=[lifespan, observability.running, embedded_jobs(services)],

@@ -1,0 +1,1 @@
+"""The campaign operators' console (role admin): dashboard, statistics, exports."""
