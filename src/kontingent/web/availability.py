@@ -28,6 +28,7 @@ PAGE_DAYS = 7  # "the next days": a week of first doses
 
 @dataclass(frozen=True, slots=True)
 class VaccineLine:
+    code: str
     vaccine: str
     pairs: int  # offers with a first dose within PAGE_DAYS
     first_day: date | None
@@ -51,7 +52,7 @@ def blocks(rows: Sequence[FeedRow], today: date) -> list[CentreBlock]:
             r.centre.id, CentreBlock(r.centre.id, r.centre.name, r.centre.city, [])
         )
         block.lines.append(
-            VaccineLine(r.vaccine.name, sum(days.values()), min(days, default=None),
+            VaccineLine(r.vaccine.code, r.vaccine.name, sum(days.values()), min(days, default=None),
                         r.next_release_at)
         )  # fmt: skip
     return sorted(by_centre.values(), key=lambda b: b.name)

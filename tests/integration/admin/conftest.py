@@ -15,7 +15,5 @@ async def make_bookings(services: Services) -> list[BookingView]:
     for n, (persons, channel) in enumerate([(1, "web"), (2, "web"), (1, "phone")]):
         offer = (await services.inventory.offers(BIELEFELD, "BNT", persons, limit=1)).offers[0]
         people = [person(10 * n + i) for i in range(persons)]
-        made.append(
-            await services.booking.book(tokens[n], people, offer.slot_ids, channel=channel)
-        )
+        made.append(await services.booking.book(tokens[n], people, offer.slot_ids, channel=channel))
     return made
