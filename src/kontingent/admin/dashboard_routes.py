@@ -92,5 +92,5 @@ async def dashboard_live(request: AnyRequest) -> Template:
     )
 
 
-api_router = Router("/", route_handlers=[dashboard_json], tags=["admin"])
+api_router = Router("/", route_handlers=[dashboard_json], tags=["staff", "admin"])
 pages = [dashboard_page, dashboard_live]

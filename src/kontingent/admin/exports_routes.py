@@ -94,5 +94,5 @@ async def stats_csv_page(request: AnyRequest) -> Stream:
     return await _stats(request)
 
 
-api_router = Router("/", route_handlers=[bookings_csv, stats_csv], tags=["admin"])
+api_router = Router("/", route_handlers=[bookings_csv, stats_csv], tags=["staff", "admin"])
 pages = [bookings_csv_page, stats_csv_page]

@@ -46,5 +46,5 @@ async def stats_page(request: AnyRequest) -> Template:
     )
 
 
-api_router = Router("/", route_handlers=[stats_json], tags=["admin"])
+api_router = Router("/", route_handlers=[stats_json], tags=["staff", "admin"])
 pages = [stats_page]
