@@ -149,7 +149,7 @@ def import_command(
     ] = None,
 ) -> None:
     """Replace the population per district and age group with the file's (see the format in
-    README, "Statistics")."""
+    README, "Population")."""
     try:
         settings = load_settings(database_url=database_url)
         text = file.read_text(encoding="utf-8")

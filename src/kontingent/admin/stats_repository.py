@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Select, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kontingent.admin.stats_model import AgeGroup
@@ -24,8 +25,8 @@ from kontingent.schema import slot_days as sd
 BOOKED = bookings.c.status == "booked"
 
 
-async def _grouped(conn: AsyncConnection, query: object) -> dict[object, int]:
-    return {key: int(n) for key, n in (await conn.execute(query)).all()}  # type: ignore[call-overload]
+async def _grouped(conn: AsyncConnection, query: Select[Any]) -> dict[object, int]:
+    return {key: int(n) for key, n in (await conn.execute(query)).all()}
 
 
 async def bookings_by(conn: AsyncConnection, column: str) -> dict[object, int]:
