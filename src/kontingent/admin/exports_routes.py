@@ -1,5 +1,12 @@
 """HTTP: the CSV exports, for scripts (bearer token, under /api/v1) and from the statistics
-page (session cookie). Admins only; each export audited before it streams (exports.py)."""
+page (session cookie).
+
+Invariants kept here:
+- Admins only (`staff_guard`, role admin); each export is audited, with the channel it came
+  through (api or browser) and the caller's address, before it streams (exports.py).
+- A bad query (a centre that does not exist, a day that is not YYYY-MM-DD) is refused with a
+  4xx naming the parameter before anything is audited or sent.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,10 @@
-"""HTTP: the statistics as JSON and as a page of press figures (admins only)."""
+"""HTTP: the statistics as JSON and as a page of press figures.
+
+Invariants kept here:
+- Admins only (`staff_guard`, role admin): the API with a bearer token, the page with the
+  session cookie; reads only, so nothing here is audited or rate limited.
+- The page and the JSON show the same `StatsOut`, so a figure quoted from one is the other's.
+"""
 
 from __future__ import annotations
 
