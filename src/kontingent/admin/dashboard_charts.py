@@ -14,7 +14,7 @@ Invariants kept here:
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import leather
 
@@ -44,17 +44,19 @@ def _uri(chart: leather.Chart, width: int, height: int) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
 
 
-def bookings_chart(minutes: Sequence[Minute]) -> str:
-    """Bookings per minute of the last hour, a line per channel (x: minutes ago)."""
+def bookings_chart(minutes: Sequence[Minute], names: Mapping[str, str], axis: str) -> str:
+    """Bookings per minute of the last hour, a line per channel named by `names` (x: minutes
+    ago, titled `axis`)."""
     _themed()
     chart = leather.Chart()
+    chart.add_x_axis(name=axis)
     n = len(minutes)
     chart.add_x_scale(-(n - 1), 0)
     top = max([1, *(c for m in minutes for c in m.counts.values())])
     chart.add_y_scale(0, top)
     for channel in CHANNELS:
         points = [(i - (n - 1), m.counts.get(channel, 0)) for i, m in enumerate(minutes)]
-        chart.add_line(points, name=channel, stroke_color=COLOURS[channel], width=3)
+        chart.add_line(points, name=names[channel], stroke_color=COLOURS[channel], width=3)
     return _uri(chart, 900, 320)
 
 

@@ -24,6 +24,7 @@ from kontingent.admin.dashboard_charts import bookings_chart, free_pairs_chart
 from kontingent.admin.dashboard_model import FREE_DAYS, Snapshot
 from kontingent.admin.dashboard_schemas import DashboardOut
 from kontingent.clock import BERLIN
+from kontingent.i18n import N_
 from kontingent.services import Services
 from kontingent.staff.guards import principal_of, staff_guard, staff_only
 from kontingent.staff.model import Role
@@ -32,6 +33,11 @@ from kontingent.web.page import HEADERS, Portal
 AnyRequest = Request[Any, Any, Any]
 TEMPLATES = Path(__file__).parent / "templates"
 REFRESH_S = 5
+CHANNEL_KEYS = {
+    "web": N_("admin.channel.web"),
+    "phone": N_("admin.channel.phone"),
+    "on_site": N_("admin.channel.on_site"),
+}
 # The portal's policy with one script of this site allowed: the dashboard's refresh.
 SCRIPT_CSP = HEADERS["Content-Security-Policy"].replace("script-src 'none'", "script-src 'self'")
 
@@ -56,7 +62,11 @@ def _context(portal: Portal, s: Snapshot) -> dict[str, Any]:
     return {
         "snap": s,
         "data": DashboardOut.of(s),
-        "bookings_chart": bookings_chart(s.minutes),
+        "bookings_chart": bookings_chart(
+            s.minutes,
+            {c: portal.t(key) for c, key in CHANNEL_KEYS.items()},
+            portal.t("admin.dash.minutes_ago"),
+        ),
         "free_chart": free_pairs_chart(s.free),
         "vaccines": vaccines,
         "centres": centres,
