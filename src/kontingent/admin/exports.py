@@ -19,6 +19,8 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from kontingent.admin import exports_repository as repo
 from kontingent.admin.stats_model import Figures
 from kontingent.clock import BERLIN, Clock
@@ -95,7 +97,7 @@ class Exports:
         self.db, self.clock = db, clock
 
     async def _record(self, entry: Entry) -> None:
-        async def work(conn: Any) -> None:
+        async def work(conn: AsyncConnection) -> None:
             await audit.record(conn, entry, self.clock.now())
 
         await self.db.run_write(work)
