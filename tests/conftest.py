@@ -32,6 +32,7 @@ from tests.support import PG_URL, T0, drop_schema
 
 TEST_SIZE = DemoSize(weeks=4, centres=3, phone_share_percent=0)  # phone share: its own tests
 MUTABLE_TABLES = (
+    "population",
     "appointments",
     "persons",
     "bookings",

@@ -191,7 +191,9 @@ async def check_database(
 
 
 # One row per booking: its persons, appointments and confirmation rows in the outbox (the
-# SMS names the code; each e-mail names it in the subject).
+# SMS names the code, after the vaccine in parentheses since the SMS names it, and a couple's
+# says "Impftermine für 2 Personen gebucht"; each e-mail names it in the subject).
+# Two string literals split by a newline are one in SQL.
 BOOKINGS_SQL = """
 SELECT b.code, b.status,
        (SELECT count(*) FROM persons p WHERE p.booking_id = b.id) AS persons,
@@ -203,7 +205,8 @@ SELECT b.code, b.status,
        coalesce(o.sms, 0) AS sms, coalesce(o.mails, 0) AS mails
 FROM bookings b
 LEFT JOIN (
-    SELECT coalesce(substring(body FROM 'Impftermin gebucht\\. Code ([A-Z0-9-]+)\\.'),
+    SELECT coalesce(substring(body FROM 'Impftermine?(?: für \\d+ Personen)? gebucht'
+                                         '(?: \\([^)]*\\))?\\. Code ([A-Z0-9-]+)\\.'),
                     substring(subject FROM 'Code ([A-Z0-9-]+)$')) AS code,
            count(*) FILTER (WHERE channel = 'sms') AS sms,
            count(*) FILTER (WHERE channel = 'email') AS mails

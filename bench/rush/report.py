@@ -133,6 +133,12 @@ def _comparison(results: Sequence[ModeResult]) -> list[str]:
     )
     for i, (name, _) in enumerate(results[0].checks):
         row(f"**{name}**", [f"**{r.checks[i][1]}**" for r in results])
+    if any(r.dashboard for r in results):
+        row("dashboard polls during the crowd: answered / failed / median / p99 ms", [
+            "–" if not r.dashboard else "{polls:.0f} / {failed:.0f} / {median_ms:.0f} / "
+            "{p99_ms:.0f}".format(**r.dashboard)
+            for r in results
+        ])  # fmt: skip
     row(
         "cores used during the run",
         [", ".join(f"{k} {v:.2f}" for k, v in r.cpu.items()) for r in results],

@@ -41,6 +41,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # bench/: loadgen, dataset, procs
 
 import analysis  # noqa: E402
+import dashpoll  # noqa: E402
 import report  # noqa: E402
 import stack  # noqa: E402
 import throughput  # noqa: E402
@@ -70,6 +71,8 @@ class ModeResult:
     outbox_left: int
     throughput: list[throughput.Measured] = field(default_factory=list)
     folder: Path = Path()
+    # An admin's dashboard polled during the crowd (modes ending in "+dash"): polls, p99 ms.
+    dashboard: dict[str, float] | None = None
 
 
 # Every per-IP limit: the whole crowd comes from 127.0.0.1 here, where in production it comes
@@ -209,14 +212,18 @@ def sms_stats(st: stack.Stack) -> dict[str, Any]:
     return stats
 
 
-def run_mode(args: argparse.Namespace, on: bool, schema: str, secret: str, out: Path) -> ModeResult:
+def run_mode(
+    args: argparse.Namespace, on: bool, schema: str, secret: str, out: Path, dash: bool = False
+) -> ModeResult:
     mode = "waiting room on" if on else "waiting room off"
+    if dash:
+        mode += f", dashboard every {args.dashboard_every:g} s"
     opening = time.time() + STARTUP_S + args.before_s + 2
     asyncio.run(stack.open_cohort_at(schema, datetime.fromtimestamp(opening, UTC)))
     extra = room_env(args, on, opening)
     env = stack.base_env(schema, secret, args.redis_db, extra, args.source)
     st = stack.Stack(schema, PORT, on, env, relay_nice=args.relay_nice)
-    folder = out / ("room-on" if on else "room-off")
+    folder = out / (("room-on" if on else "room-off") + ("-dash" if dash else ""))
     try:
         st.start()
         warm_up(st.url)
@@ -231,10 +238,16 @@ def run_mode(args: argparse.Namespace, on: bool, schema: str, secret: str, out: 
             "relay": st.relay.pids(),
             "sms box": [st.sms.proc.pid],
         }
+        poller = None
+        if dash:
+            token = dashpoll.admin_token(st.url, env)
+            poller = dashpoll.DashboardPoller(st.url, token, args.dashboard_every)
+            poller.start()
         started = time.monotonic()
         with CpuWindow(groups) as window:
             locust_cpu = locust(args, st, on, opening, folder)
         seconds = time.monotonic() - started
+        dashboard = poller.stop() if poller is not None else None
         people, kinds = analysis.load_people(folder)
         analysis.add_scores(people, secret)
         assert window.used is not None
@@ -249,8 +262,9 @@ def run_mode(args: argparse.Namespace, on: bool, schema: str, secret: str, out: 
         stack.release_redis_db(args.redis_db)
     steps = analysis.locust_steps(folder / "locust_stats.csv")
     return ModeResult(
-        mode, opening, people, dict(kinds), steps, cpu, seconds, checks, sms, left, measured, folder
-    )
+        mode, opening, people, dict(kinds), steps, cpu, seconds, checks, sms, left, measured,
+        folder, dashboard,
+    )  # fmt: skip
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -280,7 +294,13 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--redis-db", type=int, default=11, help="an empty Redis database to use")
     p.add_argument("--seed", type=int, default=8, help="the crowd's random seed")
-    p.add_argument("--modes", default="on,off", help="which runs: on,off | on | off")
+    p.add_argument(
+        "--modes",
+        default="on,off",
+        help="which runs, in order: on, off, and either with +dash (an admin's dashboard "
+        "polled during the crowd), e.g. off,off+dash",
+    )
+    p.add_argument("--dashboard-every", type=float, default=2, help="seconds between polls")
     p.add_argument("--out", type=Path, default=HERE.parent / "results")
     return p.parse_args(argv)
 
@@ -305,7 +325,8 @@ def main(argv: list[str] | None = None) -> int:
         for i, mode in enumerate(args.modes.split(",")):
             if i:
                 asyncio.run(stack.reset(schema))
-            results.append(run_mode(args, mode == "on", schema, secret, out))
+            room, _, dash = mode.partition("+")
+            results.append(run_mode(args, room == "on", schema, secret, out, dash == "dash"))
     finally:
         if args.keep_schema:
             print(f"kept schema {schema} for inspection: drop it when done", flush=True)

@@ -28,7 +28,12 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
 PIN = re.compile(r"PIN[^:]*: (\d{6})")
-CODE = re.compile(r"Impftermin gebucht\. Code ([A-Z0-9-]+)\.")
+# The confirmation SMS (sms.booked): "Impftermin gebucht (BioNTech). Code …." since the
+# vaccine was named in it (before, without the parenthesis); a couple's "Impftermine für 2
+# Personen gebucht (…)".
+CODE = re.compile(
+    r"Impftermine?(?: für \d+ Personen)? gebucht(?: \([^)]*\))?\. Code ([A-Z0-9-]+)\."
+)
 
 
 @dataclass

@@ -26,6 +26,7 @@ from kontingent.admin import centres_pages as admin_centres_pages
 from kontingent.admin import centres_routes as admin_centres_routes
 from kontingent.admin import cohorts_pages as admin_cohorts_pages
 from kontingent.admin import cohorts_routes as admin_cohorts_routes
+from kontingent.admin import dashboard_routes, exports_routes, stats_routes
 from kontingent.admin import home as admin_home
 from kontingent.admin import vaccines_pages as admin_vaccines_pages
 from kontingent.admin import vaccines_routes as admin_vaccines_routes
@@ -273,6 +274,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
                     admin_vaccines_routes.router,
                     admin_cohorts_routes.router,
                     admin_campaign_routes.router,
+                    dashboard_routes.api_router,
+                    stats_routes.api_router,
+                    exports_routes.api_router,
                 ],
                 middleware=[json_bodies],
                 before_request=answer_options,
@@ -291,6 +295,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
                     *admin_vaccines_pages.routes,
                     *admin_cohorts_pages.routes,
                     *admin_campaign_pages.routes,
+                    *dashboard_routes.pages,
+                    *stats_routes.pages,
+                    *exports_routes.pages,
                 ],
                 include_in_schema=False,
                 middleware=[retry_after_header],

@@ -554,6 +554,15 @@ def _add_user_commands() -> None:
 _add_user_commands()
 
 
+def _add_population_commands() -> None:
+    from kontingent.admin.population import commands
+
+    app.add_typer(commands, name="population")
+
+
+_add_population_commands()
+
+
 def _add_retention_commands() -> None:
     from kontingent.retention.cli import purge_personal_data
 

@@ -270,6 +270,8 @@ bookings = Table(
     # When its persons' personal data was deleted (retention/, migration 0014).
     Column("purged_at", UtcDateTime),
     CheckConstraint("status IN ('booked', 'cancelled')", name="status_known"),
+    # The dashboard's bookings per minute of the last hour read this range (migration 0017).
+    Index("ix_bookings_created_at", "created_at"),
     Index(
         "uq_bookings_admission",
         "admission",
@@ -452,6 +454,21 @@ waitlist = Table(
         sqlite_where=text("notified_at IS NULL"),
         postgresql_where=text("notified_at IS NULL"),
     ),
+)
+
+# Inhabitants per district and age group (`age_to` NULL: and older), imported from a CSV by
+# `kontingent population import` (admin/population.py, migration 0017): what the statistics
+# give each cohort's share of. Empty until imported.
+population = Table(
+    "population",
+    metadata,
+    Column("district_id", ForeignKey("districts.id"), primary_key=True),
+    Column("age_from", SmallInteger, primary_key=True),
+    Column("age_to", SmallInteger),
+    Column("people", Integer, nullable=False),
+    CheckConstraint("age_from >= 0", name="age_from_positive"),
+    CheckConstraint("age_to IS NULL OR age_to >= age_from", name="ages_ordered"),
+    CheckConstraint("people >= 0", name="people_positive"),
 )
 
 # The waiting room's settings as the operator last set them at run time (`kontingent

@@ -12,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from kontingent.admin.dashboard import Dashboard
+from kontingent.admin.stats import Statistics
 from kontingent.booking.lookups import BookingLookups
 from kontingent.booking.service import Booking
 from kontingent.clock import Clock, OffsetClock, SystemClock
@@ -50,6 +52,9 @@ class Services:
     invalidation: RedisInvalidation | None
     waiting_room: WaitingRoom
     staff: Staff
+    # The admins' figures: the live dashboard (kept a few seconds per process) and statistics.
+    dashboard: Dashboard
+    statistics: Statistics
 
 
 def staff_for(settings: Settings, db: Database, clock: Clock) -> Staff:
@@ -103,6 +108,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     booking = Booking(db, clock, inventory, settings.secret_key, cap)
     limits = rate_limits_for(settings, clock, settings.redis_prefix + "rate:")
     guesses = lockouts_for(settings, clock, "booking_lookup", settings.redis_prefix + "lockout:")
+    room = waiting_room_for(settings, clock, db)
     return Services(
         settings=settings,
         db=db,
@@ -118,6 +124,8 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         waitlist=Waitlist(db, clock, inventory, cap, settings.portal_url),
         limits=limits,
         invalidation=invalidation,
-        waiting_room=waiting_room_for(settings, clock, db),
+        waiting_room=room,
         staff=staff_for(settings, db, clock),
+        dashboard=Dashboard(db, clock, inventory, room),
+        statistics=Statistics(db, clock, inventory),
     )

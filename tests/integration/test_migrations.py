@@ -253,3 +253,21 @@ async def test_the_phone_share_migration_goes_down_and_up_again(empty_db: Databa
     assert await layout(empty_db) == full
     await _book_first_slot(empty_db)
     await assert_kept(empty_db)
+
+
+async def test_the_dashboard_migration_goes_down_and_up_again(empty_db: Database) -> None:
+    """0017 (dashboard index, population) down to 0016 and up again."""
+
+    def indexes(sync_conn: Any) -> set[str]:
+        return {i["name"] for i in inspect(sync_conn).get_indexes("bookings")}
+
+    await upgrade(empty_db.engine)
+    full = await layout(empty_db)
+    async with empty_db.engine.connect() as conn:
+        assert "ix_bookings_created_at" in await conn.run_sync(indexes)
+    await downgrade(empty_db.engine, "0016")
+    assert "population" not in await layout(empty_db)
+    async with empty_db.engine.connect() as conn:
+        assert "ix_bookings_created_at" not in await conn.run_sync(indexes)
+    await upgrade(empty_db.engine)
+    assert await layout(empty_db) == full

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from litestar import Request, Response, get
+from litestar.response import Template
 
 from kontingent.i18n import N_
 from kontingent.staff.guards import principal_of, staff_guard, staff_only
@@ -35,7 +36,7 @@ SECTIONS = (
 )
 
 
-def render(portal: Portal, request: AnyRequest, template: str, **context: Any) -> Response[Any]:
+def render(portal: Portal, request: AnyRequest, template: str, **context: Any) -> Template:
     """An admin page: the console's navigation (the current part marked) and the admin."""
     here = request.url.path
     current = next((p for p, _, _ in SECTIONS if here == p or here.startswith(p + "/")), None)

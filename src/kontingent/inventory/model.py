@@ -138,13 +138,22 @@ def count_day_offers(
     `first_until`: the last day (ordinal) a first dose may fall on; later days only serve as
     second doses (a count over a horizon, so its cost does not follow the days on file).
     """
+    return sum(day_offers(free_by_day, vaccine, first_until).values())
+
+
+def day_offers(
+    free_by_day: Mapping[int, int], vaccine: Vaccine, first_until: int | None = None
+) -> dict[int, int]:
+    """`count_day_offers` per first-dose day (ordinal): the offers whose first dose falls on
+    that day, in the same one pass (days without one are left out)."""
     last_first = first_until if first_until is not None else max(free_by_day, default=0)
     if vaccine.doses == 1:
-        return sum(n for d, n in free_by_day.items() if n > 0 and d <= last_first)
+        return {d: n for d, n in free_by_day.items() if n > 0 and d <= last_first}
     days = sorted(d for d, n in free_by_day.items() if n > 0)
     left = [free_by_day[d] for d in days]
     shortest, longest = vaccine.interval_min_days, vaccine.interval_max_days
-    count = j = 0
+    found: dict[int, int] = {}
+    j = 0
     for i, day in enumerate(days):
         if day > last_first:
             break
@@ -159,8 +168,8 @@ def count_day_offers(
             taken = min(left[i], left[j]) if j != i else left[i] // 2
             left[i] -= taken
             left[j] -= taken
-            count += taken
-    return count
+            found[day] = found.get(day, 0) + taken
+    return found
 
 
 def slot_starts(day: date, opens: time, closes: time, minutes: int) -> list[datetime]:

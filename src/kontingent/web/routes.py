@@ -27,7 +27,7 @@ from litestar.types import ControllerRouterHandler
 
 from kontingent.config import Settings
 from kontingent.ratelimit.service import retry_after_header
-from kontingent.web import choose, extras, flow, legal, manage, queue
+from kontingent.web import availability, choose, extras, flow, legal, manage, queue
 from kontingent.web.i18n import tel_links
 
 HERE = Path(__file__).parent
@@ -42,6 +42,7 @@ SWAGGER_UI = "/static/swagger-ui"
 def handlers(settings: Settings) -> list[ControllerRouterHandler]:
     pages: list[Any] = [*flow.routes, *choose.routes, *manage.routes, *extras.routes, *legal.routes]
     pages += queue.routes  # the waiting room's page
+    pages += availability.routes  # free pairs per centre, from the public feed
     if settings.demo:
         pages += extras.demo_routes
     return [

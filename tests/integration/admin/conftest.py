@@ -17,6 +17,7 @@ from sqlalchemy import delete, func, insert, select, update
 
 from kontingent.admin.centres_service import AdminCentres, By, CentreFields
 from kontingent.app import Services
+from kontingent.booking.service import BookingView
 from kontingent.inventory import repository as inventory_repo
 from kontingent.inventory.model import slot_starts
 from kontingent.schema import (
@@ -36,7 +37,8 @@ from kontingent.staff.audit import Actor, Channel
 from kontingent.staff.model import Role
 from tests.integration.api.conftest import get_token, svc
 from tests.integration.staff.conftest import ACCOUNTS, PASSWORD, add_accounts
-from tests.support import T0
+from tests.integration.test_races import claims
+from tests.support import BIELEFELD, T0, person, phone
 
 __all__ = ["get_token", "svc"]  # the API tests' fixtures, used here too
 
@@ -199,3 +201,15 @@ async def day_sums_match(services: Services, centre_id: int) -> None:
 
 def days_after(first: date, n: int) -> date:
     return first + timedelta(days=n)
+
+
+async def make_bookings(services: Services) -> list[BookingView]:
+    """Two web bookings (one of a couple) and one phone booking at Bielefeld, BNT, made the way
+    the portal and the hotline make them, for the admin figures."""
+    tokens = await claims(services, [phone(n) for n in range(3)])
+    made = []
+    for n, (count, channel) in enumerate([(1, "web"), (2, "web"), (1, "phone")]):
+        offer = (await services.inventory.offers(BIELEFELD, "BNT", count, limit=1)).offers[0]
+        people = [person(10 * n + i) for i in range(count)]
+        made.append(await services.booking.book(tokens[n], people, offer.slot_ids, channel=channel))
+    return made

@@ -113,6 +113,11 @@ def test_every_route_says_it_is_public_or_names_its_roles(app: Litestar) -> None
         "/admin/campaign/window",
     ):
         assert (path, (Role.admin,)) in paths, path  # fmt: skip
+    for path in ("/admin/dashboard", "/admin/stats", "/admin/exports/bookings.csv",
+                 "/admin/exports/stats.csv"):  # fmt: skip
+        assert ("/api/v1" + path, (Role.admin,)) in paths, path
+        assert (path, (Role.admin,)) in paths, path
+    assert ("/admin/dashboard/live", (Role.admin,)) in paths
 
 
 def test_a_new_route_without_a_decision_fails_the_walk(app: Litestar) -> None:

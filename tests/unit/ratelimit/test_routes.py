@@ -30,6 +30,10 @@ READ_ONLY = {"GET", "HEAD", "OPTIONS"}
 SIDE_EFFECT_GETS = {
     "/warteschlange": "the queue page draws a ticket for a visitor without one",
     "/dev/mailbox": "the dev mailbox page runs the relay before showing what was sent",
+    "/api/v1/admin/exports/bookings.csv": "an export writes its audit row",
+    "/api/v1/admin/exports/stats.csv": "an export writes its audit row",
+    "/admin/exports/bookings.csv": "an export writes its audit row",
+    "/admin/exports/stats.csv": "an export writes its audit row",
 }
 
 

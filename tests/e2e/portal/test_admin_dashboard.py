@@ -1,0 +1,124 @@
+"""The admin dashboard and the public availability page in a real browser against
+`kontingent serve --demo`: the dashboard shows a booking made meanwhile over the API without
+being reloaded (its script swaps the live part in), and both pages pass axe-core at 1280
+and 375 px. Screenshots go to docs/screenshots/admin/ (dash-*) and docs/screenshots/portal/
+(availability-*).
+
+axe-core is injected into a context that bypasses the pages' CSP.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.e2e.portal.conftest import ROOT, Server
+from tests.e2e.portal.test_every_page import RUN_AXE, WIDTHS
+from tests.e2e.portal.test_staff_login import demo_password
+from tests.support import person
+
+pytestmark = pytest.mark.slow
+ADMIN_SHOTS = ROOT / "docs" / "screenshots" / "admin"
+PORTAL_SHOTS = ROOT / "docs" / "screenshots" / "portal"
+CALLER = "+4917098765432"
+
+
+@pytest.fixture
+def admin_page(browser: Browser, server: Server) -> Iterator[Page]:
+    context = browser.new_context(
+        base_url=server.url, viewport=WIDTHS["desktop"], locale="de-DE", bypass_csp=True
+    )
+    context.set_default_timeout(20_000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def check(page: Page, axe_source: str, folder: Path, name: str) -> None:
+    """axe at desktop and phone width (0 violations), a picture of each (PNG for the admin
+    pages, as the agent console's; JPEG for the portal's, as its other pages'); desktop
+    width after."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for width, size in WIDTHS.items():
+        page.set_viewport_size(size)
+        page.add_script_tag(content=axe_source)
+        violations = page.evaluate(RUN_AXE)
+        assert violations == [], (name, width, page.url, violations)
+        if folder == PORTAL_SHOTS:
+            shot = folder / f"{name}-{width}.jpg"
+            page.screenshot(path=str(shot), full_page=True, type="jpeg", quality=60)
+        else:
+            page.screenshot(path=str(folder / f"{name}-{width}.png"), full_page=True)
+    page.set_viewport_size(WIDTHS["desktop"])
+
+
+def book_over_the_api(url: str) -> str:
+    """A citizen's booking the way an app makes it: PIN by SMS (the dev mailbox), token,
+    offer, booking. Its code."""
+    with httpx.Client(base_url=url, timeout=20) as http:
+        started = http.post("/api/v1/verifications", json={"phone": CALLER})
+        assert started.status_code == 201, started.text
+        pin = None
+        deadline = time.monotonic() + 20
+        while pin is None and time.monotonic() < deadline:  # the embedded relay delivers it
+            for message in http.get("/api/v1/dev/messages", params={"to": CALLER}).json():
+                found = re.search(r"\b(\d{6})\b", message["body"])
+                pin = pin or (found.group(1) if found else None)
+        assert pin, "no PIN reached the dev mailbox"
+        checked = http.post(
+            f"/api/v1/verifications/{started.json()['verification_id']}", json={"pin": pin}
+        )
+        token = checked.json()["token"]
+        offers = http.get("/api/v1/centres/1/offers", params={"vaccine": "BNT", "limit": 1})
+        ids = [a["slot_id"] for a in offers.json()["offers"][0]["appointments"]]
+        booked = http.post(
+            "/api/v1/bookings",
+            json={"persons": [person(3)], "slot_ids": ids},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert booked.status_code == 201, booked.text
+        return str(booked.json()["code"])
+
+
+def test_the_dashboard_shows_a_new_booking_without_a_reload(
+    admin_page: Page, server: Server, axe_source: str
+) -> None:
+    page = admin_page
+    page.goto("/admin/dashboard")
+    expect(page).to_have_url(re.compile(r"/staff/login\?next=/admin/dashboard$"))
+    page.get_by_label("Benutzername").fill("demo-admin")
+    page.get_by_label("Passwort").fill(demo_password(server, "demo-admin"))
+    page.get_by_role("button", name="Anmelden").click()
+    expect(page.get_by_role("heading", name="Live-Übersicht")).to_be_visible()
+    web = page.locator('[data-figure="hour-web"]')
+    before = int(web.inner_text())
+    page.evaluate("() => { window.notReloaded = true; }")
+    check(page, axe_source, ADMIN_SHOTS, "dash-01-before")
+
+    book_over_the_api(server.url)
+    expect(web).to_have_text(str(before + 1), timeout=30_000)
+    assert page.evaluate("() => window.notReloaded === true")  # swapped in, not reloaded
+    check(page, axe_source, ADMIN_SHOTS, "dash-02-after-booking")
+    page.goto("/admin/stats")
+    expect(page.get_by_role("heading", name="Statistik", exact=True)).to_be_visible()
+    check(page, axe_source, ADMIN_SHOTS, "dash-03-stats")
+
+
+def test_the_public_availability_page(admin_page: Page, axe_source: str) -> None:
+    page = admin_page
+    page.goto("/")
+    page.get_by_role("link", name="Freie Termine").click()
+    expect(page.get_by_role("heading", name="Freie Impftermine")).to_be_visible()
+    assert page.locator("script").count() == 0
+    page.locator("summary").first.click()  # a centre opened: its table is in the picture
+    check(page, axe_source, PORTAL_SHOTS, "availability-de")
+    page.goto("/availability?lang=en")
+    expect(page.get_by_role("heading", name="Free vaccination appointments")).to_be_visible()
+    check(page, axe_source, PORTAL_SHOTS, "availability-en")
