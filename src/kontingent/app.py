@@ -26,6 +26,7 @@ from kontingent.agent import new as agent_new
 from kontingent.agent import pages as agent_pages
 from kontingent.agent import routes as agent_routes
 from kontingent.booking import routes as booking_routes
+from kontingent.centre import routes as centre_routes
 from kontingent.checkin import routes as checkin_routes
 from kontingent.clock import Clock
 from kontingent.config import Settings
@@ -259,6 +260,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
                     staff_routes.router,
                     agent_routes.router,
                     checkin_routes.router,
+                    centre_routes.router,
                 ],
                 middleware=[json_bodies],
                 before_request=answer_options,

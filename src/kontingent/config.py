@@ -171,6 +171,10 @@ class Settings:
     # per agent (a call takes minutes: these leave room for a busy shift, not for a script).
     rate_agent_booking_per_agent: str = "120/1h"
     rate_agent_offers_per_agent: str = "600/1h"
+    # What a centre's staff record (check-ins, vaccinations, no-shows), per staff account: a
+    # door checks in a few hundred people a day and a lane vaccinates one every few minutes;
+    # this leaves room for the busiest door, not for a script.
+    rate_centre_record_per_user: str = "1200/1h"
     staff_lockout: str = "5/15m"
     # A staff browser session ends after this long without a request, and in any case this
     # long after the login; an API token ends the absolute time after it was issued.

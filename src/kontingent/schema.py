@@ -307,6 +307,19 @@ appointments = Table(
     Column("status", String(12), nullable=False, server_default="booked"),
     # Set when the day-before reminder was queued (or judged needless), so it is queued once.
     Column("reminded_at", UtcDateTime),
+    # What the centre recorded on the day (centre/, migration 0016): when, the batch number
+    # (Chargennummer) given, and which staff user recorded it.
+    Column("checked_in_at", UtcDateTime),
+    Column("vaccinated_at", UtcDateTime),
+    Column("no_show_at", UtcDateTime),
+    Column("batch", String(20)),
+    Column("vaccinated_by", Integer),
+    Column("recorded_by", Integer),
+    CheckConstraint(
+        "status IN ('booked', 'checked_in', 'vaccinated', 'no_show', 'cancelled')",
+        name="status_known",
+    ),
+    CheckConstraint("batch IS NULL OR length(batch) BETWEEN 3 AND 20", name="batch_shape"),
     ForeignKeyConstraint(
         ["booking_id", "person_position"],
         ["persons.booking_id", "persons.position"],

@@ -270,6 +270,8 @@ def actions_from(settings: Settings) -> dict[str, Action]:
                limit("agent_booking_per_agent")),
         Action("agent_offers", "offer requests", "agent", None,
                limit("agent_offers_per_agent")),
+        Action("centre_record", "check-ins, vaccinations and no-shows", "staff account", None,
+               limit("centre_record_per_user")),
     ]  # fmt: skip
     return {a.name: a for a in actions} if settings.rate_limits else {}
 
