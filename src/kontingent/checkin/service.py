@@ -29,7 +29,7 @@ from kontingent.checkin import repository as repo
 from kontingent.checkin.model import Arrival
 from kontingent.clock import Clock
 from kontingent.db import Database
-from kontingent.errors import InvalidInput, KontingentError, NotFound
+from kontingent.errors import Forbidden, InvalidInput, KontingentError, NotFound
 from kontingent.inventory.model import local_day
 from kontingent.staff import audit
 from kontingent.staff.audit import Actor, Entry
@@ -71,10 +71,19 @@ class Door:
         return found, "code"
 
     async def check_in(
-        self, principal: Principal, code: str | None, qr: str | None, channel: str, ip: str | None
+        self,
+        principal: Principal,
+        code: str | None,
+        qr: str | None,
+        channel: str,
+        ip: str | None,
+        *,
+        at: int | None = None,
     ) -> CheckedIn:
+        """`at`: the centre whose door this is (the console's page); a booking of another
+        centre is refused there even for an admin, who may see every centre."""
         try:
-            return await self._check_in(principal, code, qr, channel, ip)
+            return await self._check_in(principal, code, qr, channel, ip, at)
         except KontingentError as exc:
             await self._refused(principal, code, qr, exc, channel, ip)
             raise
@@ -102,7 +111,13 @@ class Door:
         await self.db.run_write(work)
 
     async def _check_in(
-        self, principal: Principal, code: str | None, qr: str | None, channel: str, ip: str | None
+        self,
+        principal: Principal,
+        code: str | None,
+        qr: str | None,
+        channel: str,
+        ip: str | None,
+        at: int | None,
     ) -> CheckedIn:
         booking_code, way = self.code_of(code, qr)
         now = self.clock.now()
@@ -112,6 +127,11 @@ class Door:
             if booked is None:
                 raise NotFound(f"no booking has the code {booking_code}", code="unknown_code")
             require_centre(principal, booked.centre_id)
+            if at is not None and booked.centre_id != at:
+                raise Forbidden(
+                    f"booking {booking_code} is for another centre: send the person there",
+                    code="wrong_centre",
+                )
             due = model.due_on(booked, local_day(now))
             ids = [a.appointment_id for a in due]
             changed = await repo.check_in(conn, ids, principal.user_id, now)
