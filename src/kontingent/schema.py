@@ -375,6 +375,9 @@ outbox = Table(
     # The door ticket (checkin/model.py) an e-mail shows as an inline QR code; the relay draws
     # it when it sends, so the booking's transaction writes 35 characters, not an image.
     Column("qr", String(64)),
+    # The language of the message (migration 0016): an e-mail's Content-Language and the alt
+    # text of its QR image are written in it when the relay sends.
+    Column("language", String(2), nullable=False, server_default="de"),
     # A message still undelivered at this time is parked as expired (a PIN past its validity).
     Column("expires_at", UtcDateTime),
     # Whom the per-recipient cap counts this message against (notifications.model.recipient_key);

@@ -11,7 +11,9 @@ Create Date: 2026-12-05 12:00:00.000000
   `no_show` or `cancelled` (the last when its booking or its second dose was let go).
 - `ck_appointments_batch_shape`: a batch is 3 to 20 characters (the service checks letters,
   digits and `-`; the database keeps the length whatever code writes).
-Additive: rows of old processes keep the new columns empty.
+- `outbox.language`: the language a message is written in, so the relay writes an e-mail's
+  Content-Language and its QR image's alt text in it (they were always German).
+Additive: rows of old processes keep the new columns empty (outbox rows: "de", as before).
 """
 
 from __future__ import annotations
@@ -38,9 +40,15 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("recorded_by", sa.Integer(), nullable=True))
         batch_op.create_check_constraint("status_known", STATUSES)
         batch_op.create_check_constraint("batch_shape", BATCH)
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("language", sa.String(length=2), server_default="de", nullable=False)
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_column("language")
     with op.batch_alter_table("appointments", schema=None) as batch_op:
         batch_op.drop_constraint("batch_shape", type_="check")
         batch_op.drop_constraint("status_known", type_="check")
