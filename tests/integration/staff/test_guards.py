@@ -102,6 +102,19 @@ def test_every_route_says_it_is_public_or_names_its_roles(app: Litestar) -> None
     paths = {(path, roles) for path, _, roles in staff_routes(app)}
     assert ("/api/v1/admin/audit", (Role.admin,)) in paths
     assert ("/admin/audit", (Role.admin,)) in paths
+    centre = (Role.centre_staff, Role.admin)
+    for path in (
+        "/api/v1/staff/centres/1/appointments",
+        "/api/v1/staff/appointments/1/vaccinated",
+        "/api/v1/staff/appointments/1/no-show",
+        "/api/v1/staff/centres/1/no-shows",
+        "/centre",
+        "/centre/1",
+        "/centre/1/checkin",
+        "/centre/1/print",
+        "/centre/1/no-shows",
+    ):
+        assert (path, centre) in paths, path
 
 
 def test_a_new_route_without_a_decision_fails_the_walk(app: Litestar) -> None:

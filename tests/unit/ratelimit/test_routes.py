@@ -85,6 +85,14 @@ def test_every_route_that_sends_or_changes_names_a_configured_limit() -> None:
         ("/manage", "booking_lookup"),
         ("/waitlist", "waitlist_join"),
         ("/pin/resend", "pin_send"),
+        ("/api/v1/staff/checkins", "centre_record"),
+        ("/api/v1/staff/appointments/{appointment_id:int}/vaccinated", "centre_record"),
+        ("/api/v1/staff/appointments/{appointment_id:int}/no-show", "centre_record"),
+        ("/api/v1/staff/centres/{centre_id:int}/no-shows", "centre_record"),
+        ("/centre/{centre_id:int}/checkin", "centre_record"),
+        ("/centre/{centre_id:int}/appointments/{appointment_id:int}/vaccinated", "centre_record"),
+        ("/centre/{centre_id:int}/appointments/{appointment_id:int}/no-show", "centre_record"),
+        ("/centre/{centre_id:int}/no-shows", "centre_record"),
     ]:
         assert expected in limited_paths, expected
 
