@@ -104,7 +104,7 @@ def log_in(page: Page, server: Server) -> None:
 
 
 def test_check_in_by_typed_code_and_by_a_photo_of_the_qr_code(
-    console: Page, server: Server, axe_source: str, tmp_path: Path
+    console: Page, server: Server, axe_source: str, tmp_path: Path, browser: Browser
 ) -> None:
     page = console
     typed = book_today(server, "Tastatur")
@@ -141,6 +141,15 @@ def test_check_in_by_typed_code_and_by_a_photo_of_the_qr_code(
     next_one = page.locator(".visit", has_text="Tastatur")
     expect(next_one.get_by_label("Chargennummer")).to_have_value("EX1234-A")  # the lane's batch
     check(page, axe_source, "04-vaccinated")
+
+    # Under the pages' own CSP (no bypass): the console's script still runs and shows the reader.
+    strict = browser.new_context(base_url=server.url, storage_state=page.context.storage_state())
+    try:
+        own = strict.new_page()
+        own.goto("/centre/1")
+        expect(own.locator("#scan")).to_be_visible()
+    finally:
+        strict.close()
 
     page.goto("/centre/1/print")
     expect(page.locator("h1")).to_contain_text("Liste für")
