@@ -9,11 +9,14 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
 
 from kontingent.app import Services
 from kontingent.checkin.model import sign_ticket
-from kontingent.clock import FixedClock
+from kontingent.clock import BERLIN, FixedClock
+from kontingent.schema import appointments, slots
 from kontingent.staff.model import Role
 from tests.integration.agent.conftest import Browser, Client
 from tests.integration.api.conftest import GetToken
@@ -105,6 +108,32 @@ async def test_vaccinated_remembers_the_lane_batch_and_the_no_show_asks_first(
     page = await carl.submit(f"{DAY}/appointments/{ids[1]}/no-show", {"second_dose": "free"})
     assert "freigegeben" in notice(page.text)
     assert sorted(await statuses(svc, code)) == ["booked", "cancelled", "no_show", "vaccinated"]
+    assert counters(page.text) == await counted_in_sql(svc, first_day(booking))
+
+
+def counters(page: str) -> dict[str, int]:
+    found = re.findall(r"<dt>([^<]+)</dt><dd>(\d+)</dd>", page)
+    return {name: int(n) for name, n in found}
+
+
+async def counted_in_sql(svc: Services, at: datetime) -> dict[str, int]:
+    """The day view's counters, counted in SQL over the centre's appointments that day."""
+    query = (
+        select(appointments.c.status, func.count())
+        .join(slots, slots.c.id == appointments.c.slot_id)
+        .where(slots.c.centre_id == BIELEFELD, slots.c.day == at.astimezone(BERLIN).date())
+        .where(appointments.c.status != "cancelled")
+        .group_by(appointments.c.status)
+    )
+    async with svc.db.read() as conn:
+        n = {status: count for status, count in (await conn.execute(query)).all()}
+    return {
+        "Erwartet": sum(n.values()),
+        "Eingecheckt, wartet": n.get("checked_in", 0),
+        "Geimpft": n.get("vaccinated", 0),
+        "Nicht erschienen": n.get("no_show", 0),
+        "Noch erwartet": n.get("booked", 0),
+    }
 
 
 async def test_day_end_print_page_and_csv(
@@ -154,3 +183,19 @@ async def test_an_admin_sees_every_centre_and_an_agent_none(
     agent = Browser(client)
     await agent.log_in(Role.agent)
     assert (await agent.get("/centre")).status_code == 403
+
+
+async def test_an_admin_at_one_centre_s_door_cannot_check_in_another_s_booking(
+    client: Client, svc: Services, clock: FixedClock, get_token: GetToken
+) -> None:
+    await add_accounts(svc)
+    booking = await couple(client, get_token, 98)
+    clock.set(first_day(booking) - timedelta(minutes=30))
+    admin = Browser(client)
+    await admin.log_in(Role.admin)
+    await admin.open("/centre/2")
+    page = await admin.submit("/centre/2/checkin", {"code": booking["code"]})
+    assert "anderes Impfzentrum" in refusal(page.text)
+    assert await statuses(svc, booking["code"]) == ["booked"] * 4
+    page = await admin.submit(f"{DAY}/checkin", {"code": booking["code"]})
+    assert notice(page.text).startswith("Eingecheckt")
