@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from kontingent.centre import model
 from kontingent.centre.model import Counters, Visit
-from kontingent.errors import KontingentError
+from kontingent.errors import KontingentError, NotFound
 from kontingent.i18n import N_, Translator
 from kontingent.web import forms
 
@@ -110,7 +110,9 @@ async def day_page(
 ) -> DayPage:
     t = console.t
     catalogue = await console.services.inventory.catalogue()
-    centre = catalogue.centres[centre_id].name if centre_id in catalogue.centres else ""
+    if centre_id not in catalogue.centres:
+        raise NotFound(f"there is no centre {centre_id}", code="unknown_centre")
+    centre = catalogue.centres[centre_id].name
     now = console.portal.now
     today = console.desk.today()
     shown = [v for v in visits if model.matches(v, query)]

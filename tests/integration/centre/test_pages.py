@@ -180,6 +180,7 @@ async def test_an_admin_sees_every_centre_and_an_agent_none(
         and page.text.count('class="button button--secondary centre-pick"') > 1
     )
     assert (await admin.open("/centre/2")).status_code == 200
+    assert (await admin.open("/centre/999")).status_code == 404
     agent = Browser(client)
     await agent.log_in(Role.agent)
     assert (await agent.get("/centre")).status_code == 403
