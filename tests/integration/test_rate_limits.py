@@ -176,8 +176,9 @@ def test_settings_name_the_actions_and_only_pin_sending_fails_closed() -> None:
         "agent_lookup",
         "agent_booking",
         "agent_offers",
+        "centre_record",
     }
-    for name in ("agent_lookup", "agent_booking", "agent_offers"):
+    for name in ("agent_lookup", "agent_booking", "agent_offers", "centre_record"):
         assert actions[name].per_address is None  # per agent: they share addresses
         assert actions[name].per_subject is not None
     assert [a.name for a in actions.values() if a.fail_closed] == ["pin_send"]

@@ -17,8 +17,6 @@ from kontingent.clock import BERLIN
 from tests.e2e.portal.conftest import Server, _free_port, _wait_ready, axe_source, browser  # noqa: F401 (fixtures)
 
 SECRET = "centre console browser test key, not a secret " * 2
-# Seeding the demo and a clock shifted a day ahead take a while on a busy shared machine.
-READY_TIMEOUT_S = 300.0
 
 
 def morning_offset() -> float:
@@ -48,7 +46,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_ready(url, proc, log, READY_TIMEOUT_S)
+        _wait_ready(url, proc, log)
         yield Server(url, database, log)
     finally:
         proc.terminate()
