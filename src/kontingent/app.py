@@ -36,6 +36,9 @@ from kontingent.agent import new as agent_new
 from kontingent.agent import pages as agent_pages
 from kontingent.agent import routes as agent_routes
 from kontingent.booking import routes as booking_routes
+from kontingent.centre import missed as centre_missed
+from kontingent.centre import pages as centre_pages
+from kontingent.centre import routes as centre_routes
 from kontingent.checkin import routes as checkin_routes
 from kontingent.clock import Clock
 from kontingent.config import Settings
@@ -277,6 +280,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
                     dashboard_routes.api_router,
                     stats_routes.api_router,
                     exports_routes.api_router,
+                    centre_routes.router,
                 ],
                 middleware=[json_bodies],
                 before_request=answer_options,
@@ -298,6 +302,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
                     *dashboard_routes.pages,
                     *stats_routes.pages,
                     *exports_routes.pages,
+                    *centre_pages.routes,
+                    *centre_missed.routes,
                 ],
                 include_in_schema=False,
                 middleware=[retry_after_header],
@@ -307,11 +313,13 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
                 route_handlers=observability_routes.handlers(),
                 opt=public("health and metrics (KONTINGENT_METRICS_TOKEN guards them)"),
             ),
+            centre_pages.static_files(),
         ],
         template_config=web_routes.template_config(
             staff_pages.TEMPLATES,
             agent_pages.TEMPLATES,
             admin_home.TEMPLATES,
+            centre_pages.TEMPLATES,
         ),
         csrf_config=web_routes.csrf_config(settings),
         dependencies=dependencies,

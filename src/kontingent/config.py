@@ -177,6 +177,10 @@ class Settings:
     # An admin's changes of vaccines, cohorts and campaign settings, per admin: each one makes
     # every process read its catalogue anew, so a script looping over them is stopped.
     rate_admin_settings_per_admin: str = "300/1h"
+    # What a centre's staff record (check-ins, vaccinations, no-shows), per staff account: a
+    # door checks in a few hundred people a day and a lane vaccinates one every few minutes;
+    # this leaves room for the busiest door, not for a script.
+    rate_centre_record_per_user: str = "1200/1h"
     staff_lockout: str = "5/15m"
     # A staff browser session ends after this long without a request, and in any case this
     # long after the login; an API token ends the absolute time after it was issued.

@@ -323,6 +323,19 @@ appointments = Table(
     Column("status", String(12), nullable=False, server_default="booked"),
     # Set when the day-before reminder was queued (or judged needless), so it is queued once.
     Column("reminded_at", UtcDateTime),
+    # What the centre recorded on the day (centre/, migration 0018): when, the batch number
+    # (Chargennummer) given, and which staff user recorded it.
+    Column("checked_in_at", UtcDateTime),
+    Column("vaccinated_at", UtcDateTime),
+    Column("no_show_at", UtcDateTime),
+    Column("batch", String(20)),
+    Column("vaccinated_by", Integer),
+    Column("recorded_by", Integer),
+    CheckConstraint(
+        "status IN ('booked', 'checked_in', 'vaccinated', 'no_show', 'cancelled')",
+        name="status_known",
+    ),
+    CheckConstraint("batch IS NULL OR length(batch) BETWEEN 3 AND 20", name="batch_shape"),
     ForeignKeyConstraint(
         ["booking_id", "person_position"],
         ["persons.booking_id", "persons.position"],
@@ -378,6 +391,9 @@ outbox = Table(
     # The door ticket (checkin/model.py) an e-mail shows as an inline QR code; the relay draws
     # it when it sends, so the booking's transaction writes 35 characters, not an image.
     Column("qr", String(64)),
+    # The language of the message (migration 0018): an e-mail's Content-Language and the alt
+    # text of its QR image are written in it when the relay sends.
+    Column("language", String(2), nullable=False, server_default="de"),
     # A message still undelivered at this time is parked as expired (a PIN past its validity).
     Column("expires_at", UtcDateTime),
     # Whom the per-recipient cap counts this message against (notifications.model.recipient_key);

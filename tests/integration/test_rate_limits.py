@@ -178,6 +178,7 @@ def test_settings_name_the_actions_and_only_pin_sending_fails_closed() -> None:
         "agent_offers",
         "admin_centres",
         "admin_settings",
+        "centre_record",
     }
     for name in (
         "agent_lookup",
@@ -185,6 +186,7 @@ def test_settings_name_the_actions_and_only_pin_sending_fails_closed() -> None:
         "agent_offers",
         "admin_centres",
         "admin_settings",
+        "centre_record",
     ):
         assert actions[name].per_address is None  # per agent: they share addresses
         assert actions[name].per_subject is not None

@@ -2,7 +2,7 @@
 
 Invariants kept here:
 - Reads only; nothing here writes or commits.
-- Bookings per minute read the last hour through `ix_bookings_created_at` (migration 0016)
+- Bookings per minute read the last hour through `ix_bookings_created_at` (migration 0017)
   and come back grouped by minute and channel: at most 60 x channels rows, whatever the rush.
 - The outbox figures read the pending rows through the partial index the relay claims with
   (`ix_outbox_pending`) and the parked ones through `ix_outbox_parked`.

@@ -4,6 +4,7 @@ that checks appointments in. The service owns the transaction (with its audit ro
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import and_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -40,13 +41,16 @@ async def _appointments(conn: AsyncConnection, booking_id: int) -> list[Arrival]
     ]
 
 
-async def check_in(conn: AsyncConnection, appointment_ids: Sequence[int]) -> list[int]:
-    """Appointments still booked among these become checked in; the ids that changed. A
-    conditional update: two scans at once change each appointment once."""
+async def check_in(
+    conn: AsyncConnection, appointment_ids: Sequence[int], by: int, now: datetime
+) -> list[int]:
+    """Appointments still booked among these become checked in (at `now`, recorded by staff
+    user `by`); the ids that changed. A conditional update: two scans at once change each
+    appointment once."""
     done = await conn.execute(
         update(appointments)
         .where(appointments.c.id.in_(appointment_ids), appointments.c.status == "booked")
-        .values(status="checked_in")
+        .values(status="checked_in", checked_in_at=now, recorded_by=by)
         .returning(appointments.c.id)
     )
     return sorted(done.scalars())

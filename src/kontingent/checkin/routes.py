@@ -11,7 +11,7 @@ from litestar.params import JSONBody
 
 from kontingent.checkin.schemas import CheckinIn, CheckinOut
 from kontingent.checkin.service import Door
-from kontingent.ratelimit.service import unlimited
+from kontingent.ratelimit.service import limited
 from kontingent.services import Services
 from kontingent.staff.audit import Channel
 from kontingent.staff.guards import principal_of, staff_guard, staff_only
@@ -26,7 +26,7 @@ AnyRequest = Request[Any, Any, Any]
     guards=[staff_guard],
     opt={
         **staff_only(Role.centre_staff, Role.admin),
-        **unlimited("staff only, each call audited; one call is one person at the door"),
+        **limited("centre_record"),
     },
     description="Check a person in at the door by `code` (typed) or `qr` (the text of the "
     "confirmation's QR code; forged or altered: 422 `qr_not_genuine`, not a ticket: 422 "
@@ -39,8 +39,10 @@ async def check_in(
     services: NamedDependency[Services], request: AnyRequest, data: JSONBody[CheckinIn]
 ) -> CheckinOut:
     door = Door(services.db, services.clock, services.settings.secret_key)
+    principal = principal_of(request)
+    await services.limits.enforce(request.scope, "centre_record", principal.username)
     ip = services.limits.address_of(request.scope)
-    done = await door.check_in(principal_of(request), data.code, data.qr, Channel.api, ip)
+    done = await door.check_in(principal, data.code, data.qr, Channel.api, ip)
     return CheckinOut.of(done)
 
 

@@ -12,6 +12,9 @@ Invariants kept here:
   the log shows every scan at the door.
 - A QR text is read with the key alone (model.read_ticket) before the database is asked:
   a forged or altered code is refused without a query.
+- A refused scan is audited too (`checkin_refused`, with the reason's code), in a
+  transaction of its own after the check-in's rolled back: the log shows forged codes and
+  other centres' bookings tried at the door, and the refusal still changes nothing else.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from kontingent.checkin import repository as repo
 from kontingent.checkin.model import Arrival
 from kontingent.clock import Clock
 from kontingent.db import Database
-from kontingent.errors import InvalidInput, NotFound
+from kontingent.errors import Forbidden, InvalidInput, KontingentError, NotFound
 from kontingent.inventory.model import local_day
 from kontingent.staff import audit
 from kontingent.staff.audit import Actor, Entry
@@ -68,7 +71,53 @@ class Door:
         return found, "code"
 
     async def check_in(
-        self, principal: Principal, code: str | None, qr: str | None, channel: str, ip: str | None
+        self,
+        principal: Principal,
+        code: str | None,
+        qr: str | None,
+        channel: str,
+        ip: str | None,
+        *,
+        at: int | None = None,
+    ) -> CheckedIn:
+        """`at`: the centre whose door this is (the console's page); a booking of another
+        centre is refused there even for an admin, who may see every centre."""
+        try:
+            return await self._check_in(principal, code, qr, channel, ip, at)
+        except KontingentError as exc:
+            await self._refused(principal, code, qr, exc, channel, ip)
+            raise
+
+    async def _refused(
+        self,
+        principal: Principal,
+        code: str | None,
+        qr: str | None,
+        exc: KontingentError,
+        channel: str,
+        ip: str | None,
+    ) -> None:
+        """The audit row of a refused scan, in a transaction of its own (the check-in's rolled
+        back): a forged code or another centre's booking at the door is worth knowing."""
+        shown = normalise_code(code or "") or model.ticket_code((qr or "").strip().upper())
+        entry = Entry(
+            Actor.of(principal), "checkin_refused", channel, target=shown or None, ip=ip,
+            details={"by": "qr" if qr is not None else "code", "reason": exc.code},
+        )  # fmt: skip
+
+        async def work(conn: AsyncConnection) -> None:
+            await audit.record(conn, entry, self.clock.now())
+
+        await self.db.run_write(work)
+
+    async def _check_in(
+        self,
+        principal: Principal,
+        code: str | None,
+        qr: str | None,
+        channel: str,
+        ip: str | None,
+        at: int | None,
     ) -> CheckedIn:
         booking_code, way = self.code_of(code, qr)
         now = self.clock.now()
@@ -78,8 +127,14 @@ class Door:
             if booked is None:
                 raise NotFound(f"no booking has the code {booking_code}", code="unknown_code")
             require_centre(principal, booked.centre_id)
+            if at is not None and booked.centre_id != at:
+                raise Forbidden(
+                    f"booking {booking_code} is for another centre: send the person there",
+                    code="wrong_centre",
+                )
             due = model.due_on(booked, local_day(now))
-            changed = await repo.check_in(conn, [a.appointment_id for a in due])
+            ids = [a.appointment_id for a in due]
+            changed = await repo.check_in(conn, ids, principal.user_id, now)
             entry = Entry(
                 Actor.of(principal), "checkin", channel, target=booking_code, ip=ip,
                 details={"by": way, "checked_in": changed, "centre_id": booked.centre_id},

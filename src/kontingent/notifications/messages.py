@@ -130,7 +130,7 @@ def booking_messages(
     )
     messages = _sms(phone, sms)
     messages += [
-        Message("email", to, body, subject=subject, calendar=ics, qr=ticket)
+        Message("email", to, body, subject=subject, calendar=ics, qr=ticket, language=t.lang)
         for to in mailboxes(emails)
     ]
     return messages
@@ -204,7 +204,8 @@ def cancellation_messages(
     body = "\n".join([t("mail.hello"), "", lead, "", *_lines(appointments, doses, t), "", tail])
     ics = _cancel(code, location, vaccine, appointments, emails, doses, t)
     return _sms(phone, sms) + [
-        Message("email", to, body, subject=subject, calendar=ics) for to in mailboxes(emails)
+        Message("email", to, body, subject=subject, calendar=ics, language=t.lang)
+        for to in mailboxes(emails)
     ]
 
 
@@ -249,7 +250,10 @@ def moved_messages(
     )
     ics = _cancel(code, location, vaccine, appointments, emails, doses, t)
     subject = t.plural("mail.moved.subject", "mail.moved.subject.plural", n, code=code)
-    return [Message("email", to, body, subject=subject, calendar=ics) for to in mailboxes(emails)]
+    return [
+        Message("email", to, body, subject=subject, calendar=ics, language=t.lang)
+        for to in mailboxes(emails)
+    ]
 
 
 def reminder_messages(due: DueReminder) -> list[Message]:

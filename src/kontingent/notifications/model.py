@@ -56,6 +56,8 @@ class Message:
     message_id: str = field(default_factory=lambda: secrets.token_hex(16))
     calendar: str | None = None  # iCalendar text, attached to an e-mail
     qr: str | None = None  # a door ticket (checkin/model.py), shown in an e-mail as a QR code
+    # The language the text is in: an e-mail's Content-Language and its QR image's alt text.
+    language: str = "de"
     valid_for: timedelta | None = None  # undelivered after this long: park, do not send
 
 

@@ -133,6 +133,7 @@ def _rows(messages: Sequence[Message], now: datetime) -> list[dict[str, Any]]:
             "attempts": 0,
             "calendar": m.calendar,
             "qr": m.qr,
+            "language": m.language,
             "expires_at": None if m.valid_for is None else now + m.valid_for,
             "recipient_key": recipient_key(m.channel, m.recipient) if is_capped(m) else None,
         }
@@ -286,6 +287,7 @@ def _claimed(r: Any, early_until: datetime | None = None) -> Claimed:
         message_id=r.message_id,
         calendar=r.calendar,
         qr=r.qr,
+        language=r.language,
     )
     return Claimed(r.id, message, r.attempts, r.expires_at, early_until)
 

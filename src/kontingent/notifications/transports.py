@@ -37,6 +37,7 @@ from kontingent.checkin.model import ticket_code
 from kontingent.clock import Clock
 from kontingent.config import Settings, SettingsError
 from kontingent.db import Database
+from kontingent.i18n import Translator, pick
 from kontingent.notifications.calendar import method_of, with_organizer
 from kontingent.notifications.model import DomainBudget, Failure, Message
 from kontingent.notifications.service import DevMailbox, Relay, Transport
@@ -138,7 +139,7 @@ def mime(message: Message, sender: str) -> email.message.Message:
     mail["Date"] = email.utils.formatdate(localtime=False)
     mail["Message-ID"] = message_id_header(message.message_id, address)
     mail["Auto-Submitted"] = "auto-generated"  # no vacation replies to a no-reply sender
-    mail["Content-Language"] = "de"
+    mail["Content-Language"] = pick(message.language)
     return mail
 
 
@@ -152,25 +153,28 @@ def _with_ticket(plain: email.message.Message, message: Message, address: str) -
     """multipart/alternative: the plain text, and the same text as HTML with the door ticket
     drawn in as a PNG (multipart/related, by Content-ID, so no client has to load an image
     from anywhere: most block those). The image stands under the paragraph that names the
-    booking code; its text alternative is the code itself, language-neutral, because the
-    transport does not know the message's language and the paragraph above says what it is."""
+    booking code; its text alternative says what it is, with the code, in the message's
+    language."""
     assert message.qr is not None
     code = ticket_code(message.qr)
     cid = f"qr-{message.message_id}@{address.rpartition('@')[2] or 'kontingent.invalid'}"
     image = MIMEImage(drawing.png(message.qr), "png")
     image.add_header("Content-ID", f"<{cid}>")
     image.add_header("Content-Disposition", "inline", filename="buchungscode-qr.png")
-    html = _text("html", _html(message.body, code, cid))
+    t = Translator(pick(message.language))
+    alt = t("mail.qr_alt", code=code)
+    html = _text("html", _html(message.body, code, cid, alt))
     related = MIMEMultipart("related", _subparts=[html, image], type="text/html")
     for part in (plain, html, image, related):
         del part["MIME-Version"]  # once, on the whole mail
     return MIMEMultipart("alternative", _subparts=[plain, related])
 
 
-def _html(text: str, code: str, cid: str) -> str:
+def _html(text: str, code: str, cid: str, alt: str) -> str:
     """The plain text as HTML paragraphs, with the QR image after the first that names `code`."""
     size = 33 * drawing.PNG_SCALE  # 25 modules and the quiet zone: the PNG's own pixels
-    img = f'<p><img src="cid:{cid}" alt="{code}" width="{size}" height="{size}"></p>'
+    alt = html.escape(alt, quote=True)
+    img = f'<p><img src="cid:{cid}" alt="{alt}" width="{size}" height="{size}"></p>'
     paragraphs = [p for p in text.split("\n\n") if p.strip()]
     parts = [f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in paragraphs]
     at = next((i + 1 for i, p in enumerate(paragraphs) if code and code in p), len(parts))

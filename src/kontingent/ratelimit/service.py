@@ -275,6 +275,8 @@ def actions_from(settings: Settings) -> dict[str, Action]:
                limit("admin_centres_per_admin")),
         Action("admin_settings", "settings changes", "admin", None,
                limit("admin_settings_per_admin")),
+        Action("centre_record", "check-ins, vaccinations and no-shows", "staff account", None,
+               limit("centre_record_per_user")),
     ]  # fmt: skip
     return {a.name: a for a in actions} if settings.rate_limits else {}
 

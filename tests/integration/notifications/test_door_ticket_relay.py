@@ -31,7 +31,8 @@ async def test_the_confirmation_mail_arrives_with_a_qr_code_that_scans_to_the_bo
 
     [received] = smtp.accepted
     html = received.get_body(("html",))
-    assert html is not None and f'alt="{view.code}"' in html.get_content()
+    assert html is not None and f'alt="QR-Code zum Buchungscode {view.code}"' in html.get_content()
+    assert received["Content-Language"] == "de"
     [image] = [p for p in received.walk() if p.get_content_type() == "image/png"]
     assert f'src="cid:{image["Content-ID"].strip("<>")}"' in html.get_content()
     picture = Image.open(io.BytesIO(image.get_content()))

@@ -118,6 +118,19 @@ def test_every_route_says_it_is_public_or_names_its_roles(app: Litestar) -> None
         assert ("/api/v1" + path, (Role.admin,)) in paths, path
         assert (path, (Role.admin,)) in paths, path
     assert ("/admin/dashboard/live", (Role.admin,)) in paths
+    centre = (Role.centre_staff, Role.admin)
+    for path in (
+        "/api/v1/staff/centres/1/appointments",
+        "/api/v1/staff/appointments/1/vaccinated",
+        "/api/v1/staff/appointments/1/no-show",
+        "/api/v1/staff/centres/1/no-shows",
+        "/centre",
+        "/centre/1",
+        "/centre/1/checkin",
+        "/centre/1/print",
+        "/centre/1/no-shows",
+    ):
+        assert (path, centre) in paths, path
 
 
 def test_a_new_route_without_a_decision_fails_the_walk(app: Litestar) -> None:

@@ -70,11 +70,25 @@ def test_the_mail_shows_the_ticket_inline_under_the_code_and_it_scans() -> None:
     assert cid == f"qr-{message.message_id}@example.org"
     assert image.get_content_disposition() == "inline"
     page = html.get_content()
-    img = f'<img src="cid:{cid}" alt="{CODE}" width="264" height="264">'
+    img = f'<img src="cid:{cid}" alt="QR-Code zum Buchungscode {CODE}" width="264" height="264">'
     assert f"Buchungscode: {CODE}</p>\n<p>{img}</p>" in page
     assert "Bitte &lt;pünktlich&gt;." in page
     [text] = decoded(image.get_content())
     assert text == TICKET and read_ticket(SECRET, text) == CODE
+
+
+def test_the_image_text_and_content_language_are_the_message_s_language() -> None:
+    message = Message("email", "erika@example.org", BODY, subject="S", qr=TICKET, language="en")
+    mail = as_sent(mime(message, "Impftermine <termine@example.org>"))
+    assert mail["Content-Language"] == "en"
+    _, related = mail.get_payload()  # type: ignore[misc]
+    html, _ = related.get_payload()
+    assert f'alt="QR code for booking code {CODE}"' in html.get_content()
+    english = booking_messages(
+        code=CODE, phone="+491701234567", emails=["e@example.org"], centre="C", address="A",
+        vaccine="V", appointments=[BookedAppointment(FIRST, 1, "E")], ticket=TICKET, lang="en",
+    )  # fmt: skip
+    assert {m.language for m in english if m.channel == "email"} == {"en"}
 
 
 def test_the_calendar_stays_an_attachment_beside_the_ticket() -> None:
