@@ -8,19 +8,21 @@ Invariants kept here:
   (`kontingent population import`), never estimated (stats_model.py).
 - The import replaces the population in one transaction, after the whole file was checked
   (population.py): a file with one bad line changes nothing.
-- Vaccinated per day is not here yet: the centres' console (`centre/repository.py`
-  `day_figures`) counts it. MERGE: add it to `Figures` from there, not from a copy.
+- Vaccinated per day is what the centres recorded (`centre/repository.py` `day_figures`,
+  the same count the centre console shows), summed over the centres.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kontingent.admin import stats_repository as repo
 from kontingent.admin.stats_model import (
     CHANNELS,
+    VACCINATED_DAYS,
     AgeGroup,
     CentreFigures,
     CohortFigures,
@@ -28,7 +30,9 @@ from kontingent.admin.stats_model import (
     cohort_figures,
     latest_birth_date,
     merge_groups,
+    vaccinated_by_day,
 )
+from kontingent.centre.repository import day_figures
 from kontingent.clock import Clock
 from kontingent.db import Database
 from kontingent.inventory.model import local_day
@@ -52,6 +56,9 @@ class Statistics:
             names = await repo.centre_names(conn)
             persons = await repo.persons_booked(conn)
             groups = merge_groups(await repo.age_groups(conn))
+            today = local_day(now)
+            first_day = today - timedelta(days=VACCINATED_DAYS - 1)
+            recorded = await day_figures(conn, first_day, today)
             cohorts = [
                 await self._cohort(conn, c.id, c.name, c.min_age, c.max_age, groups)
                 for c in catalogue.cohorts
@@ -72,6 +79,7 @@ class Statistics:
             cohorts=cohorts,
             population_imported=bool(groups),
             by_vaccine={str(k): n for k, n in sorted(by_vaccine.items(), key=str)},
+            vaccinated_by_day=vaccinated_by_day(recorded),
         )
 
     async def _cohort(

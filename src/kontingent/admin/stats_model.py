@@ -14,6 +14,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the centres' day figures, read by the service (stats.py)
+    from kontingent.centre.repository import DayFigures
 
 CHANNELS = ("web", "phone", "on_site")
 
@@ -59,6 +63,36 @@ class Figures:
     cohorts: list[CohortFigures]
     population_imported: bool
     by_vaccine: dict[str, int] = field(default_factory=dict)  # appointments booked
+    # The last VACCINATED_DAYS days up to today, every centre together (centre/ records them).
+    vaccinated_by_day: list[VaccinatedDay] = field(default_factory=list)
+
+
+VACCINATED_DAYS = 14
+
+
+@dataclass(frozen=True, slots=True)
+class VaccinatedDay:
+    day: date
+    first: int  # people given their first dose (or their only one) that day
+    second: int
+    due: int  # appointments not cancelled that day
+    no_show: int
+
+    @property
+    def no_show_rate(self) -> float:
+        return self.no_show / self.due if self.due else 0.0
+
+
+def vaccinated_by_day(rows: Sequence[DayFigures]) -> list[VaccinatedDay]:
+    """The centres' day figures summed per day, in day order."""
+    days: dict[date, list[int]] = {}
+    for r in rows:
+        sums = days.setdefault(r.day, [0, 0, 0, 0])
+        sums[0] += r.vaccinated.get(1, 0)
+        sums[1] += r.vaccinated.get(2, 0)
+        sums[2] += r.due
+        sums[3] += r.no_show
+    return [VaccinatedDay(d, *days[d]) for d in sorted(days)]
 
 
 def latest_birth_date(today: date, age: int) -> date:

@@ -2,7 +2,8 @@
 
 Invariants kept here:
 - Reads count what is booked now: bookings with status `booked`, their persons (`active`)
-  and appointments with status `booked`; cancelled ones count nowhere.
+  and their appointments that are not cancelled (booked, checked in, vaccinated or missed:
+  each was an appointment booked); cancelled ones count nowhere.
 - Free appointments are released seats nobody holds (phone-reserved ones included: they are
   free, for the hotline) on days from today on, read from `slot_days`, never from the slots.
 - `replace_population` writes on the connection it is given and never commits: the import
@@ -46,7 +47,7 @@ async def appointments_by(conn: AsyncConnection, column: str) -> dict[object, in
     query = (
         select(key, func.count())
         .select_from(appointments.join(bookings, bookings.c.id == appointments.c.booking_id))
-        .where(appointments.c.status == "booked", BOOKED)
+        .where(appointments.c.status != "cancelled", BOOKED)
         .group_by(key)
     )
     return await _grouped(conn, query)

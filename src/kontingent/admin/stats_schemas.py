@@ -3,6 +3,8 @@ doses, per vaccine, and each cohort's share of its population)."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import msgspec
 
 from kontingent.admin.dashboard_schemas import ChannelCounts
@@ -30,6 +32,15 @@ class CohortStatsOut(msgspec.Struct):
     note: str | None
 
 
+class VaccinatedDayOut(msgspec.Struct):
+    day: date
+    first_doses: int
+    second_doses: int
+    due: int
+    no_show: int
+    no_show_rate: float
+
+
 class StatsOut(msgspec.Struct):
     bookings: int
     persons: int
@@ -42,6 +53,8 @@ class StatsOut(msgspec.Struct):
     by_vaccine: dict[str, int]
     cohorts: list[CohortStatsOut]
     population_imported: bool
+    # The last 14 days: people vaccinated per dose, appointments due and missed (centre/).
+    vaccinated_by_day: list[VaccinatedDayOut]
 
     @classmethod
     def of(cls, f: Figures) -> StatsOut:
@@ -61,4 +74,9 @@ class StatsOut(msgspec.Struct):
                 for c in f.cohorts
             ],
             f.population_imported,
+            [
+                VaccinatedDayOut(v.day, v.first, v.second, v.due, v.no_show,
+                                 round(v.no_show_rate, 4))
+                for v in f.vaccinated_by_day
+            ],
         )  # fmt: skip

@@ -4,10 +4,12 @@ only from an imported population, and the import refuses a bad file whole."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from kontingent.admin.population import import_population
 from kontingent.admin.stats_model import latest_birth_date
@@ -132,3 +134,36 @@ async def test_the_api_and_the_page(client: Client, services: Services) -> None:
     assert page.status_code == 200, page.text
     assert 'data-figure="persons">4<' in page.text
     assert 'data-figure="no-population"' in page.text
+
+
+async def test_vaccinated_per_day_is_what_the_centres_recorded(services: Services) -> None:
+    """First doses recorded vaccinated or missed count on their day; a day ahead of today
+    counts nowhere yet; recorded appointments still count as appointments booked."""
+    made = await make_bookings(services)
+    async with services.db.read() as conn:
+        rows = (
+            await conn.execute(
+                select(appointments.c.id, appointments.c.dose, slots.c.day)
+                .join(slots, slots.c.id == appointments.c.slot_id)
+                .join(bookings, bookings.c.id == appointments.c.booking_id)
+                .where(bookings.c.code.in_([b.code for b in made]))
+                .order_by(appointments.c.id)
+            )
+        ).all()
+    firsts = [r for r in rows if r.dose == 1]
+    second = next(r for r in rows if r.dose == 2)
+    recorded = [(firsts[0], "vaccinated"), (firsts[1], "no_show"), (second, "vaccinated")]
+    async with services.db.write() as conn:
+        for row, status in recorded:
+            await conn.execute(
+                update(appointments).where(appointments.c.id == row.id).values(status=status)
+            )
+    last_first_day = max(firsts[0].day, firsts[1].day)
+    services.clock.advance(last_first_day - services.clock.now().date() + timedelta(days=1))
+    figures = await services.statistics.figures()
+    assert sum(v.first for v in figures.vaccinated_by_day) == 1
+    assert sum(v.no_show for v in figures.vaccinated_by_day) == 1
+    assert sum(v.second for v in figures.vaccinated_by_day) == 0  # its day has not come
+    by_day = {v.day: v for v in figures.vaccinated_by_day}
+    assert by_day[firsts[0].day].first == 1
+    assert figures.appointments_booked == 8  # recorded ones are still appointments booked
