@@ -26,6 +26,8 @@ from kontingent.agent import new as agent_new
 from kontingent.agent import pages as agent_pages
 from kontingent.agent import routes as agent_routes
 from kontingent.booking import routes as booking_routes
+from kontingent.centre import spot_pages
+from kontingent.centre import spot_routes as centre_spot_routes
 from kontingent.checkin import routes as checkin_routes
 from kontingent.clock import Clock
 from kontingent.config import Settings
@@ -259,6 +261,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
                     staff_routes.router,
                     agent_routes.router,
                     checkin_routes.router,
+                    centre_spot_routes.router,
                 ],
                 middleware=[json_bodies],
                 before_request=answer_options,
@@ -272,6 +275,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
                     *agent_new.routes,
                     *agent_book.routes,
                     *agent_changes.routes,
+                    *spot_pages.routes,
                 ],
                 include_in_schema=False,
                 middleware=[retry_after_header],
@@ -282,7 +286,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
                 opt=public("health and metrics (KONTINGENT_METRICS_TOKEN guards them)"),
             ),
         ],
-        template_config=web_routes.template_config(staff_pages.TEMPLATES, agent_pages.TEMPLATES),
+        template_config=web_routes.template_config(
+            staff_pages.TEMPLATES, agent_pages.TEMPLATES, spot_pages.TEMPLATES
+        ),
         csrf_config=web_routes.csrf_config(settings),
         dependencies=dependencies,
         lifespan=[lifespan, observability.running, embedded_jobs(services)],

@@ -171,6 +171,9 @@ class Settings:
     # per agent (a call takes minutes: these leave room for a busy shift, not for a script).
     rate_agent_booking_per_agent: str = "120/1h"
     rate_agent_offers_per_agent: str = "600/1h"
+    # Second doses booked at a centre's desk, per staff account (a desk books one person
+    # every few minutes; this leaves room for a busy day, not for a script).
+    rate_second_dose_per_user: str = "120/1h"
     staff_lockout: str = "5/15m"
     # A staff browser session ends after this long without a request, and in any case this
     # long after the login; an API token ends the absolute time after it was issued.

@@ -270,6 +270,8 @@ def actions_from(settings: Settings) -> dict[str, Action]:
                limit("agent_booking_per_agent")),
         Action("agent_offers", "offer requests", "agent", None,
                limit("agent_offers_per_agent")),
+        Action("second_dose", "second doses booked on the spot", "staff account", None,
+               limit("second_dose_per_user")),
     ]  # fmt: skip
     return {a.name: a for a in actions} if settings.rate_limits else {}
 
