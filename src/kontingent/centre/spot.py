@@ -46,6 +46,7 @@ from kontingent.booking.people import check_person, parse_date
 from kontingent.booking.service import Booking, StaffClaims
 from kontingent.centre import spot_model as model
 from kontingent.centre import spot_repository as repo
+from kontingent.centre.spot_model import Existing
 from kontingent.errors import Conflict, InvalidInput, NotFound
 from kontingent.i18n import pick
 from kontingent.inventory.model import Vaccine, local_day
@@ -153,11 +154,28 @@ class SpotDesk:
         vaccine = catalogue.vaccines[existing.vaccine_code]
         today = local_day(self.clock.now())
         due = model.due_by_code(existing, vaccine, today)
+        await self._still_here(existing, due, catalogue)
         return _Plan(
             existing.centre_id, vaccine, [_fields(existing.persons[p]) for p in due],
             existing.phone, existing.language, today, (existing.booking_id, tuple(due)),
             "code", existing.code,
         )  # fmt: skip
+
+    async def _still_here(self, existing: Existing, due: list[int], catalogue: Catalogue) -> None:
+        """Refuse when a person of the code's booking is active in another booking by now
+        (a second dose booked before): that booking decides, as for a person typed in."""
+        async with self.db.read() as conn:
+            for position in due:
+                key = existing.persons[position].key
+                found = await repo.active_of(conn, catalogue.campaign.id, key)
+                if found is None or found[0].booking_id == existing.booking_id:
+                    continue
+                other, at = found
+                vaccine = catalogue.vaccines[other.vaccine_code]
+                raise model.existing_refusal(other, at, vaccine) or Conflict(
+                    f"this person is active in booking {other.code}: book from there",
+                    code="already_booked",
+                )
 
     async def _by_person(
         self, principal: Principal, request: SpotRequest, catalogue: Catalogue

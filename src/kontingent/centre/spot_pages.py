@@ -160,7 +160,9 @@ def _field_text(name: str, message: str, t: Translator) -> str:
     guards=[staff_guard],
     opt=CENTRE,
 )
-async def spot_slip(request: AnyRequest, centre_id: FromPath[int], code: str) -> Response[Any]:
+async def spot_slip(
+    request: AnyRequest, centre_id: FromPath[int], code: FromPath[str]
+) -> Response[Any]:
     portal = Portal(request)
     canonical = normalise_code(code)
     services = portal.services
