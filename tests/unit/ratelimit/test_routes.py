@@ -85,6 +85,8 @@ def test_every_route_that_sends_or_changes_names_a_configured_limit() -> None:
         ("/manage", "booking_lookup"),
         ("/waitlist", "waitlist_join"),
         ("/pin/resend", "pin_send"),
+        ("/api/v1/staff/second-doses", "second_dose"),
+        ("/centre/{centre_id:int}/second-dose", "second_dose"),
     ]:
         assert expected in limited_paths, expected
 
