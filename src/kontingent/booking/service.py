@@ -248,7 +248,8 @@ class Booking:
 
     async def _store(self, plan: Plan, code: str, request: _Request) -> BookingView:
         """Take the seats and write everything, all or nothing: one autocommit statement on
-        PostgreSQL, one transaction of several statements on SQLite."""
+        PostgreSQL, one transaction of several statements on SQLite (and for second doses on
+        the spot on both, with the first dose's persons retired in it)."""
         now, window = self.clock.now(), plan.catalogue.campaign
         view = BookingView(
             code,
