@@ -176,8 +176,10 @@ def test_settings_name_the_actions_and_only_pin_sending_fails_closed() -> None:
         "agent_lookup",
         "agent_booking",
         "agent_offers",
+        "second_dose",
     }
-    for name in ("agent_lookup", "agent_booking", "agent_offers"):
+    # Per staff account: a call centre's agents, or a centre's desks, share addresses.
+    for name in ("agent_lookup", "agent_booking", "agent_offers", "second_dose"):
         assert actions[name].per_address is None  # per agent: they share addresses
         assert actions[name].per_subject is not None
     assert [a.name for a in actions.values() if a.fail_closed] == ["pin_send"]
