@@ -39,6 +39,8 @@ from kontingent.booking import routes as booking_routes
 from kontingent.centre import missed as centre_missed
 from kontingent.centre import pages as centre_pages
 from kontingent.centre import routes as centre_routes
+from kontingent.centre import spot_pages
+from kontingent.centre import spot_routes as centre_spot_routes
 from kontingent.checkin import routes as checkin_routes
 from kontingent.clock import Clock
 from kontingent.config import Settings
@@ -281,6 +283,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
                     stats_routes.api_router,
                     exports_routes.api_router,
                     centre_routes.router,
+                    centre_spot_routes.router,
                 ],
                 middleware=[json_bodies],
                 before_request=answer_options,
@@ -304,6 +307,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
                     *exports_routes.pages,
                     *centre_pages.routes,
                     *centre_missed.routes,
+                    *spot_pages.routes,
                 ],
                 include_in_schema=False,
                 middleware=[retry_after_header],

@@ -181,6 +181,9 @@ class Settings:
     # door checks in a few hundred people a day and a lane vaccinates one every few minutes;
     # this leaves room for the busiest door, not for a script.
     rate_centre_record_per_user: str = "1200/1h"
+    # Second doses booked at a centre's desk, per staff account (a desk books one person
+    # every few minutes; this leaves room for a busy day, not for a script).
+    rate_second_dose_per_user: str = "120/1h"
     staff_lockout: str = "5/15m"
     # A staff browser session ends after this long without a request, and in any case this
     # long after the login; an API token ends the absolute time after it was issued.

@@ -179,6 +179,7 @@ def test_settings_name_the_actions_and_only_pin_sending_fails_closed() -> None:
         "admin_centres",
         "admin_settings",
         "centre_record",
+        "second_dose",
     }
     for name in (
         "agent_lookup",
@@ -187,6 +188,7 @@ def test_settings_name_the_actions_and_only_pin_sending_fails_closed() -> None:
         "admin_centres",
         "admin_settings",
         "centre_record",
+        "second_dose",
     ):
         assert actions[name].per_address is None  # per agent: they share addresses
         assert actions[name].per_subject is not None

@@ -30,7 +30,7 @@ from datetime import date, datetime
 from kontingent.booking.lookalikes import skeleton
 from kontingent.clock import BERLIN
 from kontingent.errors import Conflict, InvalidInput
-from kontingent.inventory.model import Appointment, Vaccine, is_valid_interval
+from kontingent.inventory.model import Appointment, Vaccine, is_valid_interval, local_day
 
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # 32 symbols: no 0, O, 1, I
 CODE_LENGTH = 12
@@ -236,3 +236,41 @@ def assign_appointments(
 
 def seats_per_slot(slot_ids: Sequence[int]) -> dict[int, int]:
     return dict(Counter(slot_ids))
+
+
+@dataclass(frozen=True, slots=True)
+class SecondDose:
+    """A booking of second doses only (the centre's desk, issue 16): the first dose was given
+    on `first_day`, here or elsewhere. `retire`: the booking id and person positions of the
+    booking that held the first dose, whose persons stop being active in the new booking's
+    transaction (one active booking per person). `fingerprint`: the desk's own request, what
+    an Idempotency-Key is bound to (the slot is the service's choice, not the caller's)."""
+
+    first_day: date
+    fingerprint: str
+    retire: tuple[int, tuple[int, ...]] | None = None
+
+
+def assign_second_doses(
+    slots: Sequence[SlotInfo], vaccine: Vaccine, persons: int, first_day: date
+) -> list[Appointment]:
+    """One dose-2 seat per person, side by side in one slot, inside the vaccine's interval
+    counted from `first_day` (the day the first dose was given)."""
+    if vaccine.doses != 2:
+        raise _reject(
+            "vaccine", f"{vaccine.name} has one dose: there is no second dose", "single_dose"
+        )
+    if len(slots) != persons or len({s.id for s in slots}) != 1:
+        raise _reject(
+            "slot_ids", "a second dose takes one slot, side by side for all", "wrong_slot_count"
+        )
+    slot = slots[0]
+    lo, hi = vaccine.second_dose_days(first_day)
+    if slot.vaccine_code != vaccine.code or not lo <= local_day(slot.starts_at).toordinal() <= hi:
+        raise _reject(
+            "slot_ids",
+            f"the second dose of {vaccine.name} must be {vaccine.interval_min_days} to "
+            f"{vaccine.interval_max_days} days after the first ({first_day.isoformat()})",
+            "interval_outside_window",
+        )
+    return [Appointment(slot.id, slot.starts_at, 2, person) for person in range(persons)]

@@ -94,10 +94,13 @@ def check_person(
     default_phone: str,
     errors: dict[str, str],
     phones: Callable[[str], str | None] = normalise_phone,
+    *,
+    address: bool = True,
 ) -> Person | None:
     """One person from the wire, or None with the problems added to `errors`. `phones`
     normalises a phone number given, or says None when it is none it takes (a mobile's;
-    on the hotline a landline's too)."""
+    on the hotline a landline's too). `address` False: the address may be left out (a
+    second dose booked at a centre's desk, where the person stands with their papers)."""
     p = f"persons[{index}]."
     before = len(errors)
     first = _text(
@@ -106,10 +109,14 @@ def check_person(
     last = _text(
         raw, "last_name", p, errors, pattern=_NAME, max_len=NAME_MAX_LENGTH, what="last name"
     )
-    city = _text(raw, "city", p, errors, pattern=_CITY, max_len=NAME_MAX_LENGTH, what="city")
+    city = _text(
+        raw, "city", p, errors, pattern=_CITY, max_len=NAME_MAX_LENGTH, what="city",
+        required=address,
+    )  # fmt: skip
     street = _text(
-        raw, "street", p, errors, pattern=_STREET, max_len=STREET_MAX_LENGTH, what="street"
-    )
+        raw, "street", p, errors, pattern=_STREET, max_len=STREET_MAX_LENGTH, what="street",
+        required=address,
+    )  # fmt: skip
     number = _text(
         raw,
         "house_number",
@@ -118,10 +125,12 @@ def check_person(
         pattern=_HOUSE_NUMBER,
         max_len=HOUSE_NUMBER_MAX_LENGTH,
         what="house number (like 12 or 12a)",
+        required=address,
     )
     postcode = _text(
-        raw, "postcode", p, errors, pattern=_POSTCODE, max_len=5, what="postcode (five digits)"
-    )
+        raw, "postcode", p, errors, pattern=_POSTCODE, max_len=5, what="postcode (five digits)",
+        required=address,
+    )  # fmt: skip
     email = (
         _text(
             raw,

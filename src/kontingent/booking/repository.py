@@ -404,3 +404,13 @@ async def move_booking(
         .where(bookings.c.id == booking_id)
         .values(centre_id=centre_id, vaccine_code=vaccine_code)
     )
+
+
+async def retire_persons(conn: AsyncConnection, booking_id: int, positions: Sequence[int]) -> None:
+    """These persons of a booking stop being active (their next booking is the active one);
+    a second dose booked at a centre does it in its own transaction (booking/service.py)."""
+    await conn.execute(
+        update(persons)
+        .where(persons.c.booking_id == booking_id, persons.c.position.in_(positions))
+        .values(active=False)
+    )

@@ -15,6 +15,13 @@ Invariants kept here:
   `StaffClaims` stands in for the verified phone and, in cancel and rebook, an audit entry
   for the birth date; the audit row commits in the action's own transaction, on both write
   paths, or not at all. Idempotency keys of staff bookings are per staff account.
+- A centre's desk books second doses alone (`second_dose`, centre/spot.py): one dose-2
+  seat per person inside the interval from the day the first dose was given, no cohort
+  check (the campaign admitted the person at the first dose, here or elsewhere), the
+  address optional. It takes the seats by the same conditional update as every booking,
+  in one transaction with the retirement of the first dose's booked persons (so a person
+  holds one active booking at every moment), on both databases: the step-by-step path,
+  since the single PostgreSQL statement cannot order that UPDATE before its INSERT.
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from kontingent.booking import checks, idempotency, model
 from kontingent.booking import repository as repo
 from kontingent.booking.checks import MAX_SLOT_IDS
-from kontingent.booking.model import BookingView, SlotTaken
+from kontingent.booking.model import BookingView, SecondDose, SlotTaken
 from kontingent.booking.people import check_person, parse_date
 from kontingent.booking.pg_statement import PHONE, NewBooking, Remembered
 from kontingent.checkin.model import sign_ticket
@@ -85,6 +92,7 @@ class _Request:
     channel: str
     admission: str | None = None  # the waiting room's ticket the booking is made under
     language: str = "de"
+    second_dose: SecondDose | None = None
 
     @property
     def scope(self) -> str:
@@ -130,18 +138,24 @@ class Booking:
         *,
         language: str = "de",
         vaccine: str | None = None,
+        second_dose: SecondDose | None = None,
     ) -> BookingView:
         """`admission`: the ticket of the waiting-room admission this booking uses, if any
         (WaitingRoom.booking hands it over); it is written with the booking. `language`: the
         one its messages are written in. `vaccine`: the vaccine the person chose, if the
-        caller knows it; slots of another vaccine are refused rather than booked."""
-        hashed = idempotency.request_hash(persons, slot_ids)
-        request = _Request(claims, idempotency_key, hashed, channel, admission, pick(language))
+        caller knows it; slots of another vaccine are refused rather than booked.
+        `second_dose`: second doses only (see the module's docstring)."""
+        hashed = (
+            second_dose.fingerprint if second_dose else idempotency.request_hash(persons, slot_ids)
+        )
+        request = _Request(
+            claims, idempotency_key, hashed, channel, admission, pick(language), second_dose
+        )
         if idempotency_key is not None:
             replay = await idempotency.replay(self.db, request.scope, idempotency_key, hashed)
             if replay is not None:
                 return replay
-        plan = await self._plan(claims, persons, slot_ids)
+        plan = await self._plan(claims, persons, slot_ids, second_dose)
         checks.vaccine_chosen(plan.vaccine, vaccine)
         for _ in range(3):  # a new code on the 1-in-2**60 chance of a clash
             try:
@@ -188,22 +202,32 @@ class Booking:
         return None
 
     async def _plan(
-        self, claims: Claims, persons: Sequence[Mapping[str, Any]], slot_ids: Sequence[int]
+        self,
+        claims: Claims,
+        persons: Sequence[Mapping[str, Any]],
+        slot_ids: Sequence[int],
+        second: SecondDose | None = None,
     ) -> Plan:
         """Validate everything that can be checked before taking seats; nothing is written."""
-        people = self._people(claims, persons)
+        people = self._people(claims, persons, address=second is None)
         checks.offer_size(slot_ids)
         catalogue = await self.inventory.catalogue()
         slots = checks.known_slots(await self.inventory.slot_infos(slot_ids), slot_ids)
         vaccine = catalogue.vaccines[slots[0].vaccine_code]
-        booked = model.assign_appointments(slots, vaccine, len(people))
+        if second is None:
+            booked = model.assign_appointments(slots, vaccine, len(people))
+        else:
+            booked = model.assign_second_doses(slots, vaccine, len(people), second.first_day)
         centre = catalogue.centres[slots[0].centre_id]
         now = self.clock.now()
         checks.bookable(catalogue, slots, now)
-        checks.eligible(catalogue, people, vaccine, centre, booked[0].starts_at, now)
+        if second is None:  # a second dose's person was admitted at the first
+            checks.eligible(catalogue, people, vaccine, centre, booked[0].starts_at, now)
         return Plan(catalogue, centre, vaccine, people, booked)
 
-    def _people(self, claims: Claims, persons: Sequence[Mapping[str, Any]]) -> list[model.Person]:
+    def _people(
+        self, claims: Claims, persons: Sequence[Mapping[str, Any]], *, address: bool = True
+    ) -> list[model.Person]:
         if not 1 <= len(persons) <= model.MAX_PERSONS:
             raise InvalidInput(
                 "book for one or two persons", code="invalid_persons", field="persons"
@@ -213,7 +237,8 @@ class Booking:
         # On the phone a caller may give a landline; a verified phone is a mobile's.
         phones = normalise_caller_phone if isinstance(claims, StaffClaims) else normalise_phone
         people = [
-            check_person(p, i, today, claims.phone, errors, phones) for i, p in enumerate(persons)
+            check_person(p, i, today, claims.phone, errors, phones, address=address)
+            for i, p in enumerate(persons)
         ]
         checked = [p for p in people if p is not None]
         if errors or len(checked) != len(persons):
@@ -227,7 +252,8 @@ class Booking:
 
     async def _store(self, plan: Plan, code: str, request: _Request) -> BookingView:
         """Take the seats and write everything, all or nothing: one autocommit statement on
-        PostgreSQL, one transaction of several statements on SQLite."""
+        PostgreSQL, one transaction of several statements on SQLite (and for second doses on
+        the spot on both, with the first dose's persons retired in it)."""
         now, window = self.clock.now(), plan.catalogue.campaign
         view = BookingView(
             code,
@@ -265,13 +291,16 @@ class Booking:
             language=request.language,
             audit=entry,
         )
-        if self.db.has_driver:
+        second = request.second_dose
+        if self.db.has_driver and second is None:
             booking_id = await self.db.run_driver(partial(repo.book_seats_pg, b=new))
             if booking_id is None:
                 raise _slot_taken()
             return view
 
         async def work(conn: AsyncConnection) -> None:
+            if second is not None and second.retire is not None:
+                await repo.retire_persons(conn, *second.retire)
             if await repo.book_seats(conn, new) is None:
                 raise _slot_taken()  # rolls back the seats taken so far
 

@@ -277,6 +277,8 @@ def actions_from(settings: Settings) -> dict[str, Action]:
                limit("admin_settings_per_admin")),
         Action("centre_record", "check-ins, vaccinations and no-shows", "staff account", None,
                limit("centre_record_per_user")),
+        Action("second_dose", "second doses booked on the spot", "staff account", None,
+               limit("second_dose_per_user")),
     ]  # fmt: skip
     return {a.name: a for a in actions} if settings.rate_limits else {}
 

@@ -104,6 +104,8 @@ def test_every_route_that_sends_or_changes_names_a_configured_limit() -> None:
         ("/centre/{centre_id:int}/appointments/{appointment_id:int}/vaccinated", "centre_record"),
         ("/centre/{centre_id:int}/appointments/{appointment_id:int}/no-show", "centre_record"),
         ("/centre/{centre_id:int}/no-shows", "centre_record"),
+        ("/api/v1/staff/second-doses", "second_dose"),
+        ("/centre/{centre_id:int}/second-dose", "second_dose"),
     ]:
         assert expected in limited_paths, expected
 
