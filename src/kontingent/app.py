@@ -20,6 +20,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.routes import HTTPRoute
 
 from kontingent import __version__, i18n
+from kontingent.admin import releases_routes
 from kontingent.agent import book as agent_book
 from kontingent.agent import changes as agent_changes
 from kontingent.agent import new as agent_new
@@ -257,6 +258,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
                 route_handlers=[
                     Router("/", route_handlers=api_routes, opt=public("the citizens' API")),
                     staff_routes.router,
+                    releases_routes.router,
                     agent_routes.router,
                     checkin_routes.router,
                 ],

@@ -171,6 +171,9 @@ class Settings:
     # per agent (a call takes minutes: these leave room for a busy shift, not for a script).
     rate_agent_booking_per_agent: str = "120/1h"
     rate_agent_offers_per_agent: str = "600/1h"
+    # An admin's contingent releases and their cancellations together, per admin (each one
+    # writes up to 100,000 slots and may send a wave of waitlist SMS).
+    rate_admin_release_per_admin: str = "60/1h"
     staff_lockout: str = "5/15m"
     # A staff browser session ends after this long without a request, and in any case this
     # long after the login; an API token ends the absolute time after it was issued.

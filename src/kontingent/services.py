@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from kontingent.admin.releases_service import Releases
 from kontingent.booking.lookups import BookingLookups
 from kontingent.booking.service import Booking
 from kontingent.clock import Clock, OffsetClock, SystemClock
@@ -50,6 +51,8 @@ class Services:
     invalidation: RedisInvalidation | None
     waiting_room: WaitingRoom
     staff: Staff
+    # Contingent releases an operator schedules, executed by the scheduler (admin/).
+    releases: Releases
 
 
 def staff_for(settings: Settings, db: Database, clock: Clock) -> Staff:
@@ -103,6 +106,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     booking = Booking(db, clock, inventory, settings.secret_key, cap)
     limits = rate_limits_for(settings, clock, settings.redis_prefix + "rate:")
     guesses = lockouts_for(settings, clock, "booking_lookup", settings.redis_prefix + "lockout:")
+    waitlist = Waitlist(db, clock, inventory, cap, settings.portal_url)
     return Services(
         settings=settings,
         db=db,
@@ -115,9 +119,10 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         booking=booking,
         lookups=BookingLookups(booking, limits, guesses),
         relay=relay_for(settings, db, clock),
-        waitlist=Waitlist(db, clock, inventory, cap, settings.portal_url),
+        waitlist=waitlist,
         limits=limits,
         invalidation=invalidation,
         waiting_room=waiting_room_for(settings, clock, db),
         staff=staff_for(settings, db, clock),
+        releases=Releases(db, clock, inventory, waitlist, settings.phone_share_percent),
     )

@@ -270,6 +270,8 @@ def actions_from(settings: Settings) -> dict[str, Action]:
                limit("agent_booking_per_agent")),
         Action("agent_offers", "offer requests", "agent", None,
                limit("agent_offers_per_agent")),
+        Action("admin_release", "contingent releases and cancellations", "admin", None,
+               limit("admin_release_per_admin")),
     ]  # fmt: skip
     return {a.name: a for a in actions} if settings.rate_limits else {}
 

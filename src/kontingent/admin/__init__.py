@@ -1,0 +1,1 @@
+"""The admin console: running the campaign (releases, settings, dashboard)."""
