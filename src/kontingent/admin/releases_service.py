@@ -121,7 +121,7 @@ class Releases:
                 field="first_day",
             ) from None
         if at <= now:
-            await self._execute([release_id], now, actor, channel, ip)
+            await self.execute([release_id], now, actor, channel, ip)
         return await self.get(release_id)
 
     async def _prepare(self, conn: AsyncConnection, wish: ReleaseWish, now: datetime) -> Planned:
@@ -185,13 +185,23 @@ class Releases:
         """Execute every release whose minute has come; how many this call executed. The
         scheduler's job: a read first, so a pass with nothing due writes nothing."""
         now = now or self.clock.now()
-        async with self.db.read() as conn:
-            ids = await repo.due(conn, now)
-        return await self._execute(ids, now, SCHEDULER, Channel.scheduler, None)
+        return await self.execute(await self.due(now), now)
 
-    async def _execute(
-        self, ids: Sequence[int], now: datetime, actor: Actor, channel: str, ip: str | None
+    async def due(self, now: datetime) -> list[int]:
+        """The scheduled releases whose minute has come by `now`."""
+        async with self.db.read() as conn:
+            return await repo.due(conn, now)
+
+    async def execute(
+        self,
+        ids: Sequence[int],
+        now: datetime,
+        actor: Actor = SCHEDULER,
+        channel: str = Channel.scheduler,
+        ip: str | None = None,
     ) -> int:
+        """Execute those of `ids` still scheduled and due (claimed here, so each release is
+        executed once whoever else tries); how many this call executed."""
         if not ids:
             return 0
 
