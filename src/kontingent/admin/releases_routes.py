@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from litestar import Request, Router, get, post
 from litestar.di import NamedDependency
-from litestar.params import JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from kontingent.admin.releases_schemas import ReleaseIn, ReleaseOut, ReleasePage
 from kontingent.ratelimit.service import limited
@@ -78,7 +78,7 @@ async def history(
     opt=ADMIN,
     description="One release with its slots, seats and contingent per centre.",
 )
-async def one(services: NamedDependency[Services], release_id: int) -> ReleaseOut:
+async def one(services: NamedDependency[Services], release_id: FromPath[int]) -> ReleaseOut:
     return ReleaseOut.of(await services.releases.get(release_id))
 
 
@@ -92,7 +92,7 @@ async def one(services: NamedDependency[Services], release_id: int) -> ReleaseOu
     "its minute has come (`release_started`, `release_done`) or when cancelled already.",
 )
 async def cancel(
-    services: NamedDependency[Services], request: AnyRequest, release_id: int
+    services: NamedDependency[Services], request: AnyRequest, release_id: FromPath[int]
 ) -> ReleaseOut:
     actor = await _limited(services, request)
     ip = services.limits.address_of(request.scope)

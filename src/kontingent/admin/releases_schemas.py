@@ -19,15 +19,11 @@ class ReleaseIn(msgspec.Struct, forbid_unknown_fields=True):
     first_day: date
     last_day: date
     centre_ids: Annotated[list[CentreId], msgspec.Meta(min_length=1, max_length=500)] | None = None
-    at: Annotated[
-        datetime | None,
-        msgspec.Meta(description="the release minute with its offset; null: now"),
-    ] = None
-    lanes: Annotated[
-        int | None,
-        msgspec.Meta(ge=1, le=100, description="lanes per centre; null: each centre's own"),
-    ] = None
-    phone_share_percent: Annotated[int | None, msgspec.Meta(ge=0, le=100)] = None
+    # The release minute with its offset; null: now.
+    at: datetime | None = None
+    # Lanes per centre given to this vaccine; null: each centre's own lanes.
+    lanes: Annotated[int, msgspec.Meta(ge=1, le=100)] | None = None
+    phone_share_percent: Annotated[int, msgspec.Meta(ge=0, le=100)] | None = None
 
     def wish(self) -> ReleaseWish:
         ids = None if self.centre_ids is None else tuple(sorted(set(self.centre_ids)))

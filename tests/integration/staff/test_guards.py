@@ -102,6 +102,8 @@ def test_every_route_says_it_is_public_or_names_its_roles(app: Litestar) -> None
     paths = {(path, roles) for path, _, roles in staff_routes(app)}
     assert ("/api/v1/admin/audit", (Role.admin,)) in paths
     assert ("/admin/audit", (Role.admin,)) in paths
+    assert ("/api/v1/admin/releases", (Role.admin,)) in paths
+    assert ("/api/v1/admin/releases/1/cancel", (Role.admin,)) in paths
 
 
 def test_a_new_route_without_a_decision_fails_the_walk(app: Litestar) -> None:

@@ -85,6 +85,8 @@ def test_every_route_that_sends_or_changes_names_a_configured_limit() -> None:
         ("/manage", "booking_lookup"),
         ("/waitlist", "waitlist_join"),
         ("/pin/resend", "pin_send"),
+        ("/api/v1/admin/releases", "admin_release"),
+        ("/api/v1/admin/releases/{release_id:int}/cancel", "admin_release"),
     ]:
         assert expected in limited_paths, expected
 
