@@ -20,7 +20,7 @@ from litestar.openapi import OpenAPIConfig
 from litestar.routes import HTTPRoute
 
 from kontingent import __version__, i18n
-from kontingent.admin import releases_routes
+from kontingent.admin import releases_pages, releases_routes
 from kontingent.agent import book as agent_book
 from kontingent.agent import changes as agent_changes
 from kontingent.agent import new as agent_new
@@ -274,6 +274,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
                     *agent_new.routes,
                     *agent_book.routes,
                     *agent_changes.routes,
+                    *releases_pages.routes,
                 ],
                 include_in_schema=False,
                 middleware=[retry_after_header],
@@ -284,7 +285,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
                 opt=public("health and metrics (KONTINGENT_METRICS_TOKEN guards them)"),
             ),
         ],
-        template_config=web_routes.template_config(staff_pages.TEMPLATES, agent_pages.TEMPLATES),
+        template_config=web_routes.template_config(
+            staff_pages.TEMPLATES, agent_pages.TEMPLATES, releases_pages.TEMPLATES
+        ),
         csrf_config=web_routes.csrf_config(settings),
         dependencies=dependencies,
         lifespan=[lifespan, observability.running, embedded_jobs(services)],

@@ -96,32 +96,45 @@ class Window:
 def check_wish(wish: ReleaseWish, window: Window) -> datetime:
     """Refuse a wish whose days or minute cannot be released; the release minute."""
     if wish.first_day > wish.last_day:
-        raise _refused("last_day", "the last day is before the first day: swap them")
+        raise _refused("last_day", "days_order", "the last day is before the first day: swap them")
     if wish.days > MAX_DAYS:
         raise _refused(
-            "last_day", f"a release covers at most {MAX_DAYS} days, not {wish.days}: split it"
-        )
+            "last_day", "too_many_days",
+            f"a release covers at most {MAX_DAYS} days, not {wish.days}: split it",
+            max=MAX_DAYS,
+        )  # fmt: skip
     today = window.now.astimezone(BERLIN).date()
     if wish.first_day < today:
-        raise _refused("first_day", f"the first day {wish.first_day} is past: start at {today}")
+        raise _refused(
+            "first_day", "day_past", f"the first day {wish.first_day} is past: start at {today}",
+            today=today.isoformat(),
+        )  # fmt: skip
     first, last = _window_days(window)
     if wish.first_day < first or wish.last_day > last:
         raise _refused(
-            "last_day" if wish.last_day > last else "first_day",
+            "last_day" if wish.last_day > last else "first_day", "outside_window",
             f"the days must lie in the campaign's booking window, {first} to {last}",
-        )
+            first=first.isoformat(), last=last.isoformat(),
+        )  # fmt: skip
     return _check_minute(wish, window)
 
 
 def _check_minute(wish: ReleaseWish, window: Window) -> datetime:
     at = wish.at or window.now
     if at.tzinfo is None:
-        raise _refused("at", "give the release minute with its offset, like 2026-01-12T08:00+01:00")
+        raise _refused(
+            "at", "minute_offset",
+            "give the release minute with its offset, like 2026-01-12T08:00+01:00",
+        )  # fmt: skip
     if at < window.now.replace(second=0, microsecond=0):
-        raise _refused("at", "the release minute is past: give a later one, or none for now")
+        raise _refused(
+            "at", "minute_past", "the release minute is past: give a later one, or none for now"
+        )
     end = min(day_bounds(wish.last_day, wish.last_day)[1], window.booking_until)
     if at >= end:
-        raise _refused("at", "the release minute is after the last day could be booked")
+        raise _refused(
+            "at", "minute_late", "the release minute is after the last day could be booked"
+        )
     return at
 
 
@@ -131,8 +144,9 @@ def _window_days(window: Window) -> tuple[date, date]:
     return first, last
 
 
-def _refused(field: str, message: str) -> InvalidInput:
-    return InvalidInput(message, code="invalid_release", field=field)
+def _refused(field: str, reason: str, message: str, **values: object) -> InvalidInput:
+    """A refusal naming the field to fix and the rule (`reason`, for the page's words)."""
+    return InvalidInput(message, code="invalid_release", field=field, reason=reason, **values)
 
 
 def plan_centre(
@@ -169,4 +183,6 @@ def check_size(plans: Sequence[CentrePlan]) -> None:
             "release fewer days or centres at a time",
             code="release_too_large",
             field="last_day",
+            total=total,
+            max=MAX_SLOTS,
         )

@@ -155,6 +155,7 @@ class Releases:
                 "the phone share is a percentage from 0 to 100",
                 code="invalid_release",
                 field="phone_share_percent",
+                reason="share",
             )
         return percent
 
@@ -280,6 +281,7 @@ def _check_centres(wish: ReleaseWish, centres: Sequence[CentreHours]) -> None:
             "choose at least one centre, or null for every centre",
             code="invalid_release",
             field="centre_ids",
+            reason="no_centre",
         )
     unknown = sorted(set(wish.centre_ids) - {c.id for c in centres})
     if unknown:
