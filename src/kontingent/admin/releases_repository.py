@@ -299,8 +299,22 @@ async def history(
     if before is not None:
         query = query.where(releases.c.id < before)
     rows = (await conn.execute(query)).all()
-    page = [_release(r) for r in rows[:limit]]
+    per_release = await _centre_rows(conn, [r.id for r in rows[:limit]])
+    page = [_release(r, per_release.get(r.id, [])) for r in rows[:limit]]
     return page, (page[-1].id if len(rows) > limit and page else None)
+
+
+async def _centre_rows(conn: AsyncConnection, ids: Sequence[int]) -> dict[int, list[Any]]:
+    """The per-centre rows of these releases, in centre order, by release id."""
+    query = (
+        select(release_centres)
+        .where(release_centres.c.release_id.in_(list(ids)))
+        .order_by(release_centres.c.release_id, release_centres.c.centre_id)
+    )
+    found: dict[int, list[Any]] = {}
+    for row in (await conn.execute(query)).all():
+        found.setdefault(row.release_id, []).append(row)
+    return found
 
 
 async def releases_between(

@@ -72,5 +72,5 @@ class ReleaseOut(msgspec.Struct):
 
 
 class ReleasePage(msgspec.Struct):
-    items: list[ReleaseOut]  # newest first; `centres` and `centre_ids` in the single view only
+    items: list[ReleaseOut]  # newest first
     next: str | None  # the URL of the next (older) page; null on the last one

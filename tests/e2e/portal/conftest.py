@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[3]
 SCREENSHOTS = ROOT / "docs" / "screenshots" / "portal"
 AXE = ROOT / ".venv" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 FIRST_PORT = 18500
-READY_TIMEOUT_S = 90.0
+READY_TIMEOUT_S = 180.0  # migrating and seeding the demo takes 70 s on a busy 2-core host
 
 
 @dataclass(frozen=True, slots=True)
