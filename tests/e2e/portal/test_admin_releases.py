@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -72,7 +73,9 @@ def run_scheduler(database: Path, at: datetime) -> int:
         finally:
             await services.db.dispose()
 
-    return asyncio.run(once())
+    # In a thread of its own: Playwright's sync API keeps an event loop running in this one.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, once()).result()
 
 
 def test_an_admin_schedules_a_release_and_sees_it_executed_at_its_minute(
