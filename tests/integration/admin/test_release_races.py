@@ -15,7 +15,6 @@ from kontingent.app import Services, build_services
 from kontingent.clock import FixedClock
 from kontingent.config import Settings
 from kontingent.jobs.service import scheduler_for
-from kontingent.schema import waitlist
 from kontingent.staff.audit import Channel
 from kontingent.staff.tables import audit_log
 from tests.integration.admin.test_releases import ADA, waitlist_sms, wish
@@ -37,8 +36,6 @@ async def other(settings: Settings, clock: FixedClock) -> AsyncIterator[Services
 async def test_two_schedulers_execute_a_release_exactly_once(
     services: Services, other: Services, clock: FixedClock
 ) -> None:
-    async with services.db.write() as conn:
-        await conn.execute(waitlist.delete())
     await fill_centre(services.db, BIELEFELD, "JNJ")
     for i in range(WAITING):
         await services.waitlist.join(phone(i), BIELEFELD, "JNJ", 1)
