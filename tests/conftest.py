@@ -19,6 +19,7 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import delete, insert
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from kontingent.app import Services, build_services, create_app
 from kontingent.clock import FixedClock
@@ -96,12 +97,33 @@ async def _reset(url: str, schema: str | None) -> None:
             else:
                 for table in MUTABLE_TABLES:
                     await conn.exec_driver_sql(f"DELETE FROM {table}")  # noqa: S608
+            await _drop_releases(conn)
             await conn.exec_driver_sql("UPDATE slots SET booked = 0 WHERE booked <> 0")
             await conn.exec_driver_sql(
                 "UPDATE slots SET phone_reserved = 0 WHERE phone_reserved <> 0"
             )
     finally:
         await db.dispose()
+
+
+async def _drop_releases(conn: AsyncConnection) -> None:
+    """Contingent releases and the contingents and slots they made (admin/), which the
+    seeded reference data must not keep from one test to the next."""
+    made = (
+        (
+            await conn.exec_driver_sql(
+                "SELECT contingent_id FROM release_centres WHERE contingent_id IS NOT NULL"
+            )
+        )
+        .scalars()
+        .all()
+    )
+    await conn.exec_driver_sql("DELETE FROM release_centres")
+    if made:
+        ids = ", ".join(str(int(i)) for i in made)
+        await conn.exec_driver_sql(f"DELETE FROM slots WHERE contingent_id IN ({ids})")  # noqa: S608
+        await conn.exec_driver_sql(f"DELETE FROM contingents WHERE id IN ({ids})")  # noqa: S608
+    await conn.exec_driver_sql("DELETE FROM releases")
 
 
 @pytest.fixture(scope="session")

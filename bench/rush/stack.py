@@ -32,7 +32,8 @@ import redis
 import dataset
 from kontingent.clock import SystemClock
 from kontingent.db import Database, make_engine
-from kontingent.demo.seed import MINUTES_PER_JAB, SLOT_MINUTES, VACCINES, DemoSize, seed_demo
+from kontingent.demo.seed import SLOT_MINUTES, VACCINES, DemoSize, seed_demo
+from kontingent.inventory.model import MINUTES_PER_JAB
 from kontingent.migrations import upgrade
 from procs import Server
 

@@ -26,7 +26,13 @@ from kontingent.admin import centres_pages as admin_centres_pages
 from kontingent.admin import centres_routes as admin_centres_routes
 from kontingent.admin import cohorts_pages as admin_cohorts_pages
 from kontingent.admin import cohorts_routes as admin_cohorts_routes
-from kontingent.admin import dashboard_routes, exports_routes, stats_routes
+from kontingent.admin import (
+    dashboard_routes,
+    exports_routes,
+    releases_pages,
+    releases_routes,
+    stats_routes,
+)
 from kontingent.admin import home as admin_home
 from kontingent.admin import vaccines_pages as admin_vaccines_pages
 from kontingent.admin import vaccines_routes as admin_vaccines_routes
@@ -273,6 +279,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
                 route_handlers=[
                     Router("/", route_handlers=api_routes, opt=public("the citizens' API")),
                     staff_routes.router,
+                    releases_routes.router,
                     agent_routes.router,
                     checkin_routes.router,
                     admin_centres_routes.router,
@@ -308,6 +315,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
                     *centre_pages.routes,
                     *centre_missed.routes,
                     *spot_pages.routes,
+                    *releases_pages.routes,
                 ],
                 include_in_schema=False,
                 middleware=[retry_after_header],

@@ -184,6 +184,9 @@ class Settings:
     # Second doses booked at a centre's desk, per staff account (a desk books one person
     # every few minutes; this leaves room for a busy day, not for a script).
     rate_second_dose_per_user: str = "120/1h"
+    # An admin's contingent releases and their cancellations together, per admin (each one
+    # writes up to 100,000 slots and may send a wave of waitlist SMS).
+    rate_admin_release_per_admin: str = "60/1h"
     staff_lockout: str = "5/15m"
     # A staff browser session ends after this long without a request, and in any case this
     # long after the login; an API token ends the absolute time after it was issued.

@@ -503,6 +503,7 @@ waiting_room_settings = Table(
     CheckConstraint("id = 1", name="one_row"),
 )
 
-# The staff tables live with their package; imported here so that this metadata, which
+# The staff and release tables live with their packages; imported here so that this metadata, which
 # Alembic and the tests read, holds every table. Last: the module above must be complete.
+from kontingent.admin import releases_tables as _release_tables  # noqa: E402, F401
 from kontingent.staff import tables as _staff_tables  # noqa: E402, F401

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from kontingent.admin.dashboard import Dashboard
+from kontingent.admin.releases_service import Releases
 from kontingent.admin.stats import Statistics
 from kontingent.booking.lookups import BookingLookups
 from kontingent.booking.service import Booking
@@ -55,6 +56,8 @@ class Services:
     # The admins' figures: the live dashboard (kept a few seconds per process) and statistics.
     dashboard: Dashboard
     statistics: Statistics
+    # Contingent releases an operator schedules, executed by the scheduler (admin/).
+    releases: Releases
 
 
 def staff_for(settings: Settings, db: Database, clock: Clock) -> Staff:
@@ -109,6 +112,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
     limits = rate_limits_for(settings, clock, settings.redis_prefix + "rate:")
     guesses = lockouts_for(settings, clock, "booking_lookup", settings.redis_prefix + "lockout:")
     room = waiting_room_for(settings, clock, db)
+    waitlist = Waitlist(db, clock, inventory, cap, settings.portal_url)
     return Services(
         settings=settings,
         db=db,
@@ -121,11 +125,12 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         booking=booking,
         lookups=BookingLookups(booking, limits, guesses),
         relay=relay_for(settings, db, clock),
-        waitlist=Waitlist(db, clock, inventory, cap, settings.portal_url),
+        waitlist=waitlist,
         limits=limits,
         invalidation=invalidation,
         waiting_room=room,
         staff=staff_for(settings, db, clock),
         dashboard=Dashboard(db, clock, inventory, room),
         statistics=Statistics(db, clock, inventory),
+        releases=Releases(db, clock, inventory, waitlist, settings.phone_share_percent),
     )

@@ -180,6 +180,7 @@ def test_settings_name_the_actions_and_only_pin_sending_fails_closed() -> None:
         "admin_settings",
         "centre_record",
         "second_dose",
+        "admin_release",
     }
     for name in (
         "agent_lookup",
@@ -189,6 +190,7 @@ def test_settings_name_the_actions_and_only_pin_sending_fails_closed() -> None:
         "admin_settings",
         "centre_record",
         "second_dose",
+        "admin_release",
     ):
         assert actions[name].per_address is None  # per agent: they share addresses
         assert actions[name].per_subject is not None

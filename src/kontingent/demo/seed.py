@@ -25,7 +25,7 @@ from kontingent.db import Database
 from kontingent.eligibility.postcodes import served_rows
 from kontingent.eligibility.repository import replace_postcodes
 from kontingent.inventory import repository as inventory_repo
-from kontingent.inventory.model import local_day, phone_reserve, slot_starts
+from kontingent.inventory.model import local_day, phone_reserve, slot_capacity, slot_starts
 from kontingent.schema import (
     campaigns,
     centres,
@@ -47,7 +47,6 @@ VACCINES = [
     ("JNJ", "Johnson & Johnson/Jcovden", 1, 0, 0, 18, None, 1),
 ]
 SLOT_MINUTES = 20
-MINUTES_PER_JAB = 5  # one lane vaccinates one person every five minutes
 OPENS, CLOSES = time(8, 0), time(20, 0)
 WEEKS = 8
 RELEASED_DAYS = 42  # the first six weeks are released now, the rest at the next 08:00
@@ -195,7 +194,7 @@ def _slot_rows(
                         "centre_id": centre_id,
                         "vaccine_code": code,
                         "starts_at": start,
-                        "capacity": lanes * SLOT_MINUTES // MINUTES_PER_JAB,
+                        "capacity": slot_capacity(lanes, SLOT_MINUTES),
                         "booked": 0,
                         "contingent_id": contingent_id,
                         "bookable_from": release_at,
@@ -220,16 +219,21 @@ def _keep_phone_share(rows: list[dict[str, Any]], percent: int) -> None:
 
 
 def _releases(
-    today: date, days: int, horizon: int, now: datetime
+    today: date, days: int, second_days: int, now: datetime
 ) -> list[tuple[date, date, datetime]]:
-    """Released now, except the last two first-dose weeks, which open the next morning."""
+    """Released now, except the last two first-dose weeks, which open the next morning; the
+    `second_days` after the first-dose weeks (where their second doses fall) released now.
+    Later days of the campaign window get no contingent: an operator releases them
+    (admin/releases_service.py)."""
     later = min(RELEASED_DAYS, days)
     next_morning = datetime.combine(today + timedelta(days=1), time(8, 0), BERLIN)
     released = now - timedelta(hours=1)
     plan = [(today, today + timedelta(days=later - 1), released)]
     if later < days:
         plan.append((today + timedelta(days=later), today + timedelta(days=days - 1), next_morning))
-    plan.append((today + timedelta(days=days), today + timedelta(days=horizon), released))
+    if second_days:
+        last = today + timedelta(days=days + second_days - 1)
+        plan.append((today + timedelta(days=days), last, released))
     return plan
 
 
@@ -251,8 +255,8 @@ async def seed_demo(
             # Contingents first, then their slots already attached: one bulk insert, where
             # attaching inserted slots afterwards would update every slot a second time.
             released: dict[tuple[str, date], tuple[int, datetime]] = {}
-            for code, *_ in VACCINES:
-                for first, last, at in _releases(today, days, horizon, now):
+            for code, _, _, _, hi, *_ in VACCINES:
+                for first, last, at in _releases(today, days, hi, now):
                     contingent_id, _ = await inventory_repo.add_contingent(
                         conn,
                         centre_id=i,

@@ -20,6 +20,7 @@ from datetime import date, datetime, time, timedelta
 from kontingent.clock import BERLIN
 
 EARTH_RADIUS_KM = 6371.0
+MINUTES_PER_JAB = 5  # one lane vaccinates one person every five minutes
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +186,12 @@ def slot_starts(day: date, opens: time, closes: time, minutes: int) -> list[date
         starts.append(start)
         start += step
     return starts
+
+
+def slot_capacity(lanes: int, slot_minutes: int) -> int:
+    """The seats of one slot: each lane vaccinates one person per MINUTES_PER_JAB, and a
+    slot shorter than that still seats one person per lane."""
+    return lanes * max(1, slot_minutes // MINUTES_PER_JAB)
 
 
 def day_bounds(first_day: date, last_day: date) -> tuple[datetime, datetime]:

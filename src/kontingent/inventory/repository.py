@@ -74,9 +74,6 @@ async def load_catalogue(conn: AsyncConnection) -> Catalogue:
         )
     ).all()
     vaccine_rows = (await conn.execute(select(vaccines).order_by(vaccines.c.code))).all()
-    opened_rows = (await conn.execute(select(opened_days.c.centre_id, opened_days.c.day))).all()
-    shut = select(closed_days.c.centre_id, closed_days.c.day, closed_days.c.reason)
-    closed_rows = (await conn.execute(shut)).all()
     postcode_rows = (
         await conn.execute(
             select(postcodes).order_by(postcodes.c.postcode, postcodes.c.district_id)
@@ -136,10 +133,18 @@ async def load_catalogue(conn: AsyncConnection) -> Catalogue:
         ],
         districts=dist,
         postcodes={code: tuple(found) for code, found in parts.items()},
-        closures=Closures.of(
-            ((r.centre_id, r.day) for r in opened_rows),
-            ((r.centre_id, r.day, r.reason) for r in closed_rows),
-        ),
+        closures=await load_closures(conn),
+    )
+
+
+async def load_closures(conn: AsyncConnection) -> Closures:
+    """The holidays admins opened and the days they closed (inventory/closures.py)."""
+    opened_rows = (await conn.execute(select(opened_days.c.centre_id, opened_days.c.day))).all()
+    shut = select(closed_days.c.centre_id, closed_days.c.day, closed_days.c.reason)
+    closed_rows = (await conn.execute(shut)).all()
+    return Closures.of(
+        ((r.centre_id, r.day) for r in opened_rows),
+        ((r.centre_id, r.day, r.reason) for r in closed_rows),
     )
 
 

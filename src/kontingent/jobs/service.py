@@ -10,6 +10,9 @@ Invariants kept here:
 - Sent outbox rows are deleted after `SENT_RETENTION`; unsent and parked rows never are.
 - Seats kept for the phone channel go to everyone KONTINGENT_PHONE_RELEASE_HOURS before their
   slot starts, at most `phone_share.RELEASE_EVERY` (10 s) late (inventory/phone_share.py).
+- Scheduled contingent releases are executed at most `RELEASES_EVERY` (plus a tick) after
+  their minute, each exactly once however many schedulers run (`claim_due`, a conditional
+  UPDATE); a pass with nothing due only reads one partial index.
 - Day-before reminders are not here: the relay queues them (`Relay.run_forever`), claiming
   each appointment once through `appointments.reminded_at`.
 """
@@ -40,6 +43,9 @@ WAITLIST_EVERY = timedelta(seconds=30)
 # Sent messages are deleted in small batches once an hour, so the outbox stays the size of
 # its backlog plus the retention period instead of growing with every PIN of the rush.
 PURGE_EVERY = timedelta(hours=1)
+# A release's slots are bookable at its minute without this job (admin/releases_service.py);
+# the job marks it done, drops the cached readings and queues the waitlist SMS this late.
+RELEASES_EVERY = timedelta(seconds=1)
 TICK_S = 1.0  # how often the loop looks at the clock; jobs run at their own intervals
 
 
@@ -96,6 +102,7 @@ def scheduled_jobs(services: Services) -> list[Job]:
         return await release_phone_seats(services.db, services.inventory, now, lead)
 
     return [
+        Job("releases_executed", RELEASES_EVERY, services.releases.execute_due),
         Job("phone_seats_released", RELEASE_EVERY, release_phone_share),
         Job("waitlist_released", WAITLIST_EVERY, services.waitlist.notify_released),
         Job("outbox_purged", PURGE_EVERY, purge_outbox),

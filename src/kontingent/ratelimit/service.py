@@ -279,6 +279,8 @@ def actions_from(settings: Settings) -> dict[str, Action]:
                limit("centre_record_per_user")),
         Action("second_dose", "second doses booked on the spot", "staff account", None,
                limit("second_dose_per_user")),
+        Action("admin_release", "contingent releases and cancellations", "admin", None,
+               limit("admin_release_per_admin")),
     ]  # fmt: skip
     return {a.name: a for a in actions} if settings.rate_limits else {}
 

@@ -30,6 +30,7 @@ class Channel:
     browser = "browser"  # the staff pages
     api = "api"  # bearer tokens
     cli = "cli"  # the `kontingent user` commands on a server
+    scheduler = "scheduler"  # the scheduled jobs, acting at a minute nobody asked at then
 
 
 @dataclass(frozen=True, slots=True)

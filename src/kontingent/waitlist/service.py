@@ -11,6 +11,7 @@ Invariants kept here:
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 from functools import partial
 
@@ -104,11 +105,16 @@ class Waitlist:
                 return persons
         return 0
 
-    async def notify_released(self, now: datetime | None = None) -> int:
-        """Queue the SMS for everyone whose wait is over; the number of entries notified."""
+    async def notify_released(
+        self, now: datetime | None = None, only: Collection[tuple[int, str]] | None = None
+    ) -> int:
+        """Queue the SMS for everyone whose wait is over; the number of entries notified.
+        `only`: the (centre, vaccine) pairs to look at (a release's), None: every pair."""
         now = now or self.clock.now()
         async with self.db.read() as conn:
             pairs = await repo.waiting_pairs(conn)
+        if only is not None:
+            pairs = [p for p in pairs if (p[0], p[1]) in only]
         catalogue = await self.inventory.catalogue()
         notified = 0
         for centre_id, vaccine_code, fewest in pairs:

@@ -32,6 +32,7 @@ from kontingent.schema import (
     slot_days,
     slots,
     vaccines,
+    waitlist,
 )
 from kontingent.staff.audit import Actor, Channel
 from kontingent.staff.model import Role
@@ -213,3 +214,14 @@ async def make_bookings(services: Services) -> list[BookingView]:
         people = [person(10 * n + i) for i in range(count)]
         made.append(await services.booking.book(tokens[n], people, offer.slot_ids, channel=channel))
     return made
+
+
+@pytest.fixture(autouse=True)
+async def no_waitlist(services: Services) -> AsyncIterator[None]:
+    """The release tests leave no one waiting: the waitlist is no table the fixtures reset,
+    and an entry left on PostgreSQL would get its SMS in a later test's scheduler."""
+    async with services.db.write() as conn:
+        await conn.execute(waitlist.delete())
+    yield
+    async with services.db.write() as conn:
+        await conn.execute(waitlist.delete())

@@ -134,6 +134,8 @@ def test_every_route_says_it_is_public_or_names_its_roles(app: Litestar) -> None
     both = (Role.centre_staff, Role.admin)
     assert ("/api/v1/staff/second-doses", both) in paths
     assert ("/centre/1/second-dose/K7QMX2P4", both) in paths
+    assert ("/api/v1/admin/releases", (Role.admin,)) in paths
+    assert ("/api/v1/admin/releases/1/cancel", (Role.admin,)) in paths
 
 
 def test_a_new_route_without_a_decision_fails_the_walk(app: Litestar) -> None:

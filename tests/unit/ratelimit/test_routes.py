@@ -106,6 +106,8 @@ def test_every_route_that_sends_or_changes_names_a_configured_limit() -> None:
         ("/centre/{centre_id:int}/no-shows", "centre_record"),
         ("/api/v1/staff/second-doses", "second_dose"),
         ("/centre/{centre_id:int}/second-dose", "second_dose"),
+        ("/api/v1/admin/releases", "admin_release"),
+        ("/api/v1/admin/releases/{release_id:int}/cancel", "admin_release"),
     ]:
         assert expected in limited_paths, expected
 
