@@ -5,10 +5,14 @@ Invariants kept here:
 - The answer is the portal's own: the eligibility service decides (for a couple, both persons
   must be eligible, and only vaccines, centres and first-dose days open to both count), and
   offers come from the cached offers engine (Inventory.find), a bounded number of reads per
-  request whatever the inventory: at most MAX_TRIED centres are asked, each answer cached.
+  request whatever the inventory and however many centres the caller may book at: the first
+  free days and release minutes of every such centre are one query each (`read_ahead`, kept
+  as each centre's own readings), and only the home centre and the nearest centres that have
+  a free day are asked for offers, at most MAX_TRIED of them, each answer cached, until
+  MAX_NEAREST of them had offers.
 - The home district's centre comes first, even without free offers (the agent says so);
   then the nearest other centres the caller may book at that have offers for the persons
-  asked for, at most MAX_CENTRES in all.
+  asked for, at most MAX_NEAREST of them.
 - Distances are measured from the home district's centre: postcodes carry no coordinates
   (eligibility/postcodes.py holds places, not positions), and a district's centre is the
   place its people know. A caller living at a district's edge may be a few km nearer to a
@@ -21,7 +25,7 @@ Invariants kept here:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from kontingent.eligibility.model import DayRange, window_days
@@ -29,13 +33,14 @@ from kontingent.eligibility.service import Eligibility, EligibilityAnswer
 from kontingent.errors import InvalidInput
 from kontingent.inventory.model import Centre, Vaccine, distance_km, local_day
 from kontingent.inventory.pairing import DayRanges, OfferWish
+from kontingent.inventory.reads import read_ahead
 from kontingent.inventory.repository import Catalogue
 from kontingent.inventory.schemas import OfferOut
 from kontingent.inventory.service import Inventory
 from kontingent.web.views import home_centre
 
-MAX_CENTRES = 5
-MAX_TRIED = 12  # centres asked for offers at most, the home centre included
+MAX_NEAREST = 5  # other centres with offers shown after the home district's
+MAX_TRIED = 12  # centres with a free day asked for offers at most, the home centre included
 HOME_OFFERS = 5
 OTHER_OFFERS = 3
 
@@ -162,20 +167,32 @@ async def _centres(
     if not allowed:
         return []
     home = home_centre(catalogue, answer.district_id, allowed)
-    found = [CentreOffers(home, None, vaccine.code, await _offers(inventory, catalogue, home,
-             vaccine, query, days, HOME_OFFERS))]  # fmt: skip
+    wish = _wish(query, days)
     others = sorted(
         (catalogue.centres[c] for c in allowed if c != home.id),
         key=lambda c: distance_km(home.lat, home.lon, c.lat, c.lon),
     )
-    for other in others[: MAX_TRIED - 1]:
-        if len(found) == MAX_CENTRES:
+    with_days: set[int] = set()
+    if inventory.vaccine_open(catalogue, vaccine.code):
+        ids = [home.id, *(c.id for c in others)]
+        with_days = await read_ahead(inventory, catalogue, ids, vaccine.code, wish, phone=True)
+    home_offers = await _offers(inventory, catalogue, home, vaccine, wish, HOME_OFFERS, with_days)
+    found = [CentreOffers(home, None, vaccine.code, home_offers)]
+    for other in [c for c in others if c.id in with_days][: MAX_TRIED - 1]:
+        if len(found) > MAX_NEAREST:
             break
-        offers = await _offers(inventory, catalogue, other, vaccine, query, days, OTHER_OFFERS)
+        offers = await _offers(inventory, catalogue, other, vaccine, wish, OTHER_OFFERS, with_days)
         if offers:
             km = round(distance_km(home.lat, home.lon, other.lat, other.lon), 1)
             found.append(CentreOffers(other, km, vaccine.code, offers))
     return found
+
+
+def _wish(query: OfferQuery, days: DayRanges | None) -> OfferWish:
+    try:
+        return OfferWish(query.persons, HOME_OFFERS, query.day, query.part, days)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), code="invalid_part", field="part") from None
 
 
 async def _offers(
@@ -183,16 +200,14 @@ async def _offers(
     catalogue: Catalogue,
     centre: Centre,
     vaccine: Vaccine,
-    query: OfferQuery,
-    days: DayRanges | None,
+    wish: OfferWish,
     limit: int,
+    with_days: set[int],
 ) -> list[OfferOut]:
-    if not inventory.vaccine_open(catalogue, vaccine.code):
+    if centre.id not in with_days:  # no first free day in the readings just read
         return []
-    try:
-        wish = OfferWish(query.persons, limit, query.day, query.part, days)
-    except ValueError as exc:
-        raise InvalidInput(str(exc), code="invalid_part", field="part") from None
     # The phone's own readings: agents may offer the seats the share keeps for the hotline.
-    offers, _ = await inventory.find(catalogue, centre, vaccine, wish, phone=True)
+    offers, _ = await inventory.find(
+        catalogue, centre, vaccine, replace(wish, limit=limit), phone=True
+    )
     return [OfferOut.of(o) for o in offers]

@@ -15,8 +15,8 @@ Invariants kept here:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
-from typing import Protocol
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Protocol
 
 from kontingent.inventory.cache import Availability, DaySeats
 from kontingent.inventory.model import FreeSlot, Offer, Vaccine, local_day, make_offer
@@ -30,6 +30,9 @@ from kontingent.inventory.pairing import (
     window_of,
 )
 
+if TYPE_CHECKING:
+    from kontingent.inventory.repository import Catalogue
+
 FIRST_DAYS_PAGE = 7  # days with room asked of slot_days at once
 MAX_FIRST_DAYS = 31  # free days one answer looks at for first doses, at most
 
@@ -42,6 +45,11 @@ class DaySource(Protocol):
     async def seats(self, first: date, last: date) -> DaySeats: ...
 
     async def slots(self, day: date) -> Availability: ...
+
+
+def last_bookable_day(catalogue: Catalogue) -> date:
+    """The campaign's last local day (its end is exclusive)."""
+    return local_day(catalogue.campaign.booking_until - timedelta(microseconds=1))
 
 
 def first_day_range(wish: OfferWish, earliest: datetime, last_day: date) -> tuple[date, date]:

@@ -54,7 +54,7 @@ from kontingent.inventory.model import (
     distance_km,
     local_day,
 )
-from kontingent.inventory.offers import find_offers
+from kontingent.inventory.offers import find_offers, last_bookable_day
 from kontingent.inventory.pairing import DayRanges, OfferWish
 from kontingent.inventory.reads import CachedReads, Dependency, Family
 from kontingent.inventory.repository import Catalogue
@@ -357,7 +357,7 @@ class Inventory:
         self._release_checked(family)
         earliest = self.earliest_start()
         key = (family, wish, earliest, phone)
-        last_day = local_day(catalogue.campaign.booking_until - timedelta(microseconds=1))
+        last_day = last_bookable_day(catalogue)
         closed = partial(catalogue.closures.closed, centre.id)
         async with self.reads(centre.id, vaccine.code, catalogue, phone=phone) as reads:
             release = await reads.next_release()
