@@ -19,6 +19,11 @@ Invariants kept here:
   neighbour's centre than the figure says.
 - Agents see every free seat, those the phone share keeps for the hotline included
   (`phone=True`); the public offers never show those.
+- For a rebooking (`held`), the booking's own seats count as free, as the rebooking frees them
+  in its own transaction (inventory/offers.py `WithHeld`): an agent can move the caller
+  within a day booked out but for the caller's own seats, and the booking's centre first
+  offers up to KEPT_FIRST moves that keep the first dose and move the second elsewhere; the
+  offer the booking already holds is not offered.
 - Offers hold no personal data: reading them is not audited (limited per agent instead).
 """
 
@@ -27,11 +32,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from functools import partial
 
 from kontingent.eligibility.model import DayRange, window_days
 from kontingent.eligibility.service import Eligibility, EligibilityAnswer
 from kontingent.errors import InvalidInput
-from kontingent.inventory.model import Centre, Vaccine, distance_km, local_day
+from kontingent.inventory.model import Centre, FreeSlot, Offer, Vaccine, distance_km, local_day
+from kontingent.inventory.offers import HeldSeats, second_dose_moves
 from kontingent.inventory.pairing import DayRanges, OfferWish
 from kontingent.inventory.reads import read_ahead
 from kontingent.inventory.repository import Catalogue
@@ -43,6 +50,7 @@ MAX_NEAREST = 5  # other centres with offers shown after the home district's
 MAX_TRIED = 12  # centres with a free day asked for offers at most, the home centre included
 HOME_OFFERS = 5
 OTHER_OFFERS = 3
+KEPT_FIRST = 2  # a rebooking's offers that keep the first dose and move the second, at most
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +63,7 @@ class OfferQuery:
     day: date | None = None  # first doses on this day only
     part: str | None = None  # morning, afternoon or evening (inventory/pairing.py)
     district: str | None = None  # where the postcode spans districts: the caller's
+    held: HeldSeats | None = None  # a rebooking: the booking's own seats, counted as free
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,12 +185,14 @@ async def _centres(
     if inventory.vaccine_open(catalogue, vaccine.code):
         ids = [home.id, *(c.id for c in others)]
         with_days = await read_ahead(inventory, catalogue, ids, vaccine.code, wish, phone=True)
-    home_offers = await _offers(inventory, catalogue, home, vaccine, wish, HOME_OFFERS, with_days)
-    found = [CentreOffers(home, None, vaccine.code, home_offers)]
+        if query.held is not None:  # its own seats may be all a rebooking's centre has
+            with_days.add(query.held.centre_id)
+    asked = _Asked(inventory, catalogue, vaccine, wish, with_days, query.held)
+    found = [CentreOffers(home, None, vaccine.code, await asked.offers(home, HOME_OFFERS))]
     for other in [c for c in others if c.id in with_days][: MAX_TRIED - 1]:
         if len(found) > MAX_NEAREST:
             break
-        offers = await _offers(inventory, catalogue, other, vaccine, wish, OTHER_OFFERS, with_days)
+        offers = await asked.offers(other, OTHER_OFFERS)
         if offers:
             km = round(distance_km(home.lat, home.lon, other.lat, other.lon), 1)
             found.append(CentreOffers(other, km, vaccine.code, offers))
@@ -195,19 +206,47 @@ def _wish(query: OfferQuery, days: DayRanges | None) -> OfferWish:
         raise InvalidInput(str(exc), code="invalid_part", field="part") from None
 
 
-async def _offers(
-    inventory: Inventory,
-    catalogue: Catalogue,
-    centre: Centre,
-    vaccine: Vaccine,
-    wish: OfferWish,
-    limit: int,
-    with_days: set[int],
-) -> list[OfferOut]:
-    if centre.id not in with_days:  # no first free day in the readings just read
-        return []
-    # The phone's own readings: agents may offer the seats the share keeps for the hotline.
-    offers, _ = await inventory.find(
-        catalogue, centre, vaccine, replace(wish, limit=limit), phone=True
-    )
-    return [OfferOut.of(o) for o in offers]
+@dataclass(frozen=True, slots=True)
+class _Asked:
+    """What every centre is asked for: the vaccine, the wish, the centres with a free day,
+    and the booking being moved, if any."""
+
+    inventory: Inventory
+    catalogue: Catalogue
+    vaccine: Vaccine
+    wish: OfferWish
+    with_days: set[int]
+    held: HeldSeats | None
+
+    async def offers(self, centre: Centre, limit: int) -> list[OfferOut]:
+        if centre.id not in self.with_days:  # no first free day in the readings just read
+            return []
+        own = self.held.of(centre.id, self.vaccine.code) if self.held else ()
+        # One more where the booking is: the offer it already holds is no choice.
+        wish = replace(self.wish, limit=limit + 1 if own else limit)
+        # The phone's own readings: agents may offer the seats the share keeps for the hotline.
+        offers, _ = await self.inventory.find(
+            self.catalogue, centre, self.vaccine, wish, phone=True, held=self.held
+        )
+        if own and self.held is not None:
+            current = self.held.current()
+            moved = [o for o in offers if sorted(o.slot_ids) != current]
+            kept = await self._second_moves(centre, self.held)
+            offers = kept + moved[: limit - len(kept)]
+        return [OfferOut.of(o) for o in offers]
+
+    async def _second_moves(self, centre: Centre, held: HeldSeats) -> list[Offer]:
+        """A rebooking that keeps the first dose and moves the second: the booking's first
+        slot (one for all its persons, not begun) with second doses out of its current one."""
+        now = self.inventory.clock.now()
+        firsts = [s for s in held.slots if s.id in held.firsts and s.starts_at > now]
+        if len(firsts) != 1 or self.wish.day is not None or self.wish.part is not None:
+            return []
+        first = FreeSlot(firsts[0].id, firsts[0].starts_at, self.wish.persons)
+        seconds = frozenset(s.id for s in held.slots) - held.firsts
+        closed = partial(self.catalogue.closures.closed, centre.id)
+        reads = self.inventory.reads(centre.id, self.vaccine.code, self.catalogue, phone=True)
+        async with reads:
+            return await second_dose_moves(
+                reads, self.vaccine, first, self.wish.persons, closed, seconds, KEPT_FIRST
+            )
