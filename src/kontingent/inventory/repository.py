@@ -261,6 +261,14 @@ class SlotState:
     starts_at: datetime
     capacity: int
     booked: int
+    phone_reserved: int = 0  # seats kept for the hotline (issue 15)
+
+    @property
+    def public_capacity(self) -> int:
+        """The seats open to everyone: what a public answer may call the slot's capacity.
+        A phone booking takes from the reserve first, so it raises this and `booked` alike,
+        and the public's free seats (this minus `booked`) stay what they were."""
+        return self.capacity - self.phone_reserved
 
 
 async def slot_state(conn: AsyncConnection, slot_id: int) -> SlotState | None:
@@ -273,6 +281,7 @@ async def slot_state(conn: AsyncConnection, slot_id: int) -> SlotState | None:
         slots.c.starts_at,
         slots.c.capacity,
         slots.c.booked,
+        slots.c.phone_reserved,
     ).where(slots.c.id == slot_id)
     row = (await conn.execute(query)).first()
     return None if row is None else SlotState(*row)
