@@ -195,3 +195,35 @@ async def delete_redis_prefix(prefix: str) -> None:
             await client.delete(*keys)
     finally:
         await client.aclose()
+
+
+_CSRF_TOKEN = re.compile(r'name="_csrf_token" value="([^"]+)"')
+
+
+class FormClient:
+    """A browser's worth of state for the server-rendered pages (the portal's and the
+    consoles'): cookies (in the test client) and the CSRF token of the last page, which a
+    form's POST sends as the browser's hidden field would. `follow`: whether a GET follows
+    redirects itself."""
+
+    follow = True
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.token = ""
+
+    async def get(self, path: str, **params: Any) -> Any:
+        response = await self.client.get(path, params=params or None, follow_redirects=self.follow)
+        found = _CSRF_TOKEN.search(response.text)
+        if found:
+            self.token = found.group(1)
+        return response
+
+    async def post(self, path: str, data: dict[str, str], csrf: str | None = "auto") -> Any:
+        """`csrf`: "auto" sends the last page's token, None none, anything else itself."""
+        body = dict(data)
+        if csrf == "auto":
+            body["_csrf_token"] = self.token
+        elif csrf is not None:
+            body["_csrf_token"] = csrf
+        return await self.client.post(path, data=body, follow_redirects=False)

@@ -55,7 +55,7 @@ from kontingent.edge.bodies import json_bodies
 from kontingent.eligibility import routes as eligibility_routes
 from kontingent.error_docs import document_errors
 from kontingent.errors import KontingentError, RateLimited
-from kontingent.inventory import fast_reads
+from kontingent.inventory import fast_reads, invalidation
 from kontingent.inventory import routes as inventory_routes
 from kontingent.jobs.service import embedded_jobs
 from kontingent.notifications import routes as notification_routes
@@ -226,16 +226,10 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
         relay_task = None
         if settings.embedded_relay:
             relay_task = asyncio.create_task(services.relay.run_forever())
-        invalidation = services.invalidation
-        listener = asyncio.create_task(invalidation.run()) if invalidation else None
         try:
-            yield
+            async with invalidation.running(services.invalidation):
+                yield
         finally:
-            if listener is not None and invalidation is not None:
-                listener.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await listener
-                await invalidation.aclose()
             await services.limits.aclose()
             await services.lookups.aclose()
             await services.staff.lockouts.aclose()

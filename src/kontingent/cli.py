@@ -411,6 +411,7 @@ def worker(
         database_url=database_url, smtp_url=smtp_url, sms_gateway_url=sms_gateway_url
     )
     from kontingent.app import build_services
+    from kontingent.inventory.invalidation import running
     from kontingent.jobs.service import scheduler_for
 
     async def main() -> None:
@@ -436,7 +437,9 @@ def worker(
             else:
                 if nice:
                     console.print(f"CPU priority lowered by {nice} ({lower_cpu_priority(nice)})")
-                await _relay_until_stopped(services.relay, scheduler_for(services))
+                # The scheduler releases phone seats: the web processes hear of it at once.
+                async with running(services.invalidation):
+                    await _relay_until_stopped(services.relay, scheduler_for(services))
         finally:
             await services.relay.aclose()
             await services.db.dispose()

@@ -9,20 +9,26 @@ Waiting is polling with a deadline (a message crosses Redis in about a milliseco
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import secrets
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
+from litestar.testing import AsyncTestClient
 
-from kontingent.app import Services
+from kontingent.app import Services, build_services, create_app
 from kontingent.booking.service import Booking
 from kontingent.clock import FixedClock
-from kontingent.inventory.invalidation import RedisInvalidation
+from kontingent.config import Settings
+from kontingent.inventory.invalidation import RedisInvalidation, running
 from kontingent.inventory.service import Inventory
+from kontingent.jobs.service import scheduler_for
+from tests.integration.test_phone_share import first_slot, hold
 from tests.support import (
     BIELEFELD,
     REDIS_URL,
@@ -229,3 +235,39 @@ async def test_a_centre_changed_in_one_process_is_read_anew_in_the_other(
         subscriptions,
         changes + 1,
     )
+
+
+async def public_slots(client: AsyncTestClient[Any], url: str) -> set[int]:
+    offers = (await client.get(url)).json()["offers"]
+    return {a["slot_id"] for o in offers for a in o["appointments"]}
+
+
+async def test_a_separate_worker_releasing_phone_seats_is_heard_by_the_web_at_once(
+    settings: Settings, clock: FixedClock, services: Services
+) -> None:
+    """`kontingent worker` as it runs: its own services, publisher and listener (`running`)
+    around the scheduler's due jobs; a web app on the same Redis, its readings kept 10
+    minutes, shows a slot whose only free seat was the hotline's once the job released it."""
+    shared = dataclasses.replace(
+        settings, redis_url=REDIS_URL, redis_prefix=f"kt_test_{secrets.token_hex(4)}:",
+        availability_ttl_s=TTL_S, availability_settled_ttl_s=TTL_S,
+    )  # fmt: skip
+    slot_id, capacity = await first_slot(services)
+    await hold(services, slot_id, booked=capacity - 1, reserved=1)  # starts within the lead
+    app = create_app(shared, clock)
+    web: Services = app.state.services
+    url = f"/api/v1/centres/{BIELEFELD}/offers?vaccine=JNJ&limit=50"
+    async with AsyncTestClient(app) as client:
+        await until(lambda: web.inventory.invalidation_connected, "the web listens")
+        assert slot_id not in await public_slots(client, url)
+
+        worker = build_services(shared, clock)
+        try:
+            async with running(worker.invalidation):
+                await until(lambda: worker.inventory.invalidation_connected, "the worker too")
+                ran = await scheduler_for(worker).run_due()
+                assert ran.get("phone_seats_released") == 1, ran
+        finally:
+            await worker.db.dispose()
+        await until(lambda: web.inventory.remote_changes > 0, "the web hears of the release")
+        assert slot_id in await public_slots(client, url)

@@ -7,7 +7,8 @@ them and a phone booking takes the reserve first; the release job gives the rese
 to everyone once its start is less than the release lead ahead (not before: injected clock),
 drops the cached readings, and does nothing the second time; a contingent recorded with a
 share keeps floor(seats x share) seats; and web and phone bookings racing for one slot on
-PostgreSQL never overbook, the web never taking a reserved seat.
+PostgreSQL never overbook, the web never taking a reserved seat; and the public answer of
+one slot (`GET /api/v1/slots/{id}`) shows the seats open to everyone only.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from functools import partial
 from pathlib import Path
 
 import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select, update
 from typer.testing import CliRunner
 
@@ -375,3 +378,25 @@ def test_the_command_sets_a_share_and_names_what_is_wrong(
     assert unknown.exit_code == 2 and "no contingent 999999" in unknown.output
     too_much = CliRunner().invoke(app, ["phone-share", "1", "101", *url])
     assert too_much.exit_code == 2 and "from 0 to 100" in too_much.output
+
+
+async def test_the_public_slot_answer_shows_only_the_seats_open_to_everyone(
+    services: Services, client: AsyncTestClient[Litestar]
+) -> None:
+    slot_id, capacity = await first_slot(services)
+    assert capacity >= 2
+    await hold(services, slot_id, booked=0, reserved=1)
+
+    async def shown() -> tuple[int, int]:
+        body = (await client.get(f"/api/v1/slots/{slot_id}")).json()
+        assert set(body) == {"slot_id", "centre_id", "vaccine", "start", "capacity", "booked"}
+        return body["capacity"], body["booked"]
+
+    assert await shown() == (capacity - 1, 0)  # free to the web: capacity - 1
+    tokens = await claims(services, [phone(0)])
+    await services.booking.book(tokens[0], [person(0)], [slot_id], channel="phone")
+    # A phone booking took a reserved seat: the public's free seats are what they were.
+    assert await shown() == (capacity, 1)
+    await hold(services, slot_id, booked=capacity - 1, reserved=1)
+    capacity_shown, booked_shown = await shown()
+    assert capacity_shown - booked_shown == 0  # the last seat is the hotline's: none shown

@@ -85,13 +85,11 @@ async def offers_page(
     heading: str,
     step: int | None,
     vaccine_codes: list[str],
-    exclude: frozenset[int] = frozenset(),
 ) -> Response[Any]:
     """The offers screen, for a new booking and for a rebooking (`take`: where an offer's
-    button leads, its key and vaccine appended; `exclude`: the slots a rebooked booking
-    holds)."""
+    button leads, its key and vaccine appended)."""
     catalogue = await console.services.inventory.catalogue()
-    choices = centre_choices(found, catalogue, console.t, exclude) if found else []
+    choices = centre_choices(found, catalogue, console.t) if found else []
     wish = {**wish, "vaccine": wish["vaccine"] or (found.vaccine or "" if found else "")}
     return console.render(
         "agent_offers.html", title=heading, heading=heading, step=step, errors=errors,

@@ -4,7 +4,9 @@ Invariants kept here:
 - The POSTs act through `AgentDesk.cancel` and `AgentDesk.rebook` (the citizens' use cases,
   audited there in their own transactions); the GET pages before them only show and ask.
 - A rebooking offers new appointments for the same persons: their birth dates and the first
-  person's postcode come from the booking itself, the vaccine stays the booking's.
+  person's postcode come from the booking itself, the vaccine stays the booking's, and the
+  booking's own seats count as free (the rebooking frees them): keeping the first dose and
+  moving the second is one of the choices.
 - Every POST answers 303: done, to the booking's screen saying so; refused, back to the
   confirmation page with the reason at the top.
 """
@@ -24,6 +26,7 @@ from kontingent.agent.service import OfferQuery
 from kontingent.agent.views import booking_screen
 from kontingent.booking.model import normalise_code
 from kontingent.errors import KontingentError, NotFound
+from kontingent.inventory.offers import HeldSeats
 from kontingent.ratelimit.service import limited
 from kontingent.staff.guards import staff_guard
 from kontingent.web import forms
@@ -65,6 +68,7 @@ async def rebook_offers(request: AnyRequest, code: FromPath[str]) -> Response[An
         birth_date=first.birth_date, postcode=first.postcode, persons=len(view.persons),
         vaccine=view.vaccine,
         partner_birth_date=view.persons[1].birth_date if len(view.persons) > 1 else None,
+        held=HeldSeats.by(view.centre_id, view.vaccine, view.appointments),
     )  # fmt: skip
     try:
         found = await offers_of(console, query)
@@ -74,7 +78,7 @@ async def rebook_offers(request: AnyRequest, code: FromPath[str]) -> Response[An
     return await offers_page(
         console, found, wish, errors, take=f"/agent/bookings/{view.code}/rebook/confirm",
         heading=console.t("agent.rebook.title", code=view.code), step=None,
-        vaccine_codes=[view.vaccine], exclude=frozenset(a.slot_id for a in view.appointments),
+        vaccine_codes=[view.vaccine],
     )  # fmt: skip
 
 

@@ -44,15 +44,11 @@ def pair_card(appointments: Sequence[Any], doses: int, t: Translator) -> PairCar
     return PairCard(key, lines, "; ".join(f"{d.label} {d.when}" for d in lines))
 
 
-def centre_choices(
-    found: AgentOffers, catalogue: Catalogue, t: Translator, exclude: frozenset[int] = frozenset()
-) -> list[CentreChoice]:
-    """The centres in the use case's order (home district's first, then the nearest).
-    `exclude`: slots a rebooked booking holds; an offer whose first dose is one of them is
-    the booking itself, not a choice (its second dose may stay where it is)."""
+def centre_choices(found: AgentOffers, catalogue: Catalogue, t: Translator) -> list[CentreChoice]:
+    """The centres in the use case's order (home district's first, then the nearest)."""
     choices = []
     for item in found.centres:
-        offers = [o for o in item.offers if not exclude.intersection(_firsts(o.appointments))]
+        offers = item.offers
         doses = catalogue.vaccines[item.vaccine].doses
         km = item.distance_km
         choices.append(
@@ -63,7 +59,3 @@ def centre_choices(
             )
         )  # fmt: skip
     return choices
-
-
-def _firsts(appointments: Sequence[Any]) -> set[int]:
-    return {a.slot_id for a in appointments if a.dose == 1}

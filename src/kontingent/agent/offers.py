@@ -5,39 +5,52 @@ Invariants kept here:
 - The answer is the portal's own: the eligibility service decides (for a couple, both persons
   must be eligible, and only vaccines, centres and first-dose days open to both count), and
   offers come from the cached offers engine (Inventory.find), a bounded number of reads per
-  request whatever the inventory: at most MAX_TRIED centres are asked, each answer cached.
+  request whatever the inventory and however many centres the caller may book at: the first
+  free days and release minutes of every such centre are one query each (`read_ahead`, kept
+  as each centre's own readings), and only the home centre and the nearest centres that have
+  a free day are asked for offers, at most MAX_TRIED of them, each answer cached, until
+  MAX_NEAREST of them had offers.
 - The home district's centre comes first, even without free offers (the agent says so);
   then the nearest other centres the caller may book at that have offers for the persons
-  asked for, at most MAX_CENTRES in all.
+  asked for, at most MAX_NEAREST of them.
 - Distances are measured from the home district's centre: postcodes carry no coordinates
   (eligibility/postcodes.py holds places, not positions), and a district's centre is the
   place its people know. A caller living at a district's edge may be a few km nearer to a
   neighbour's centre than the figure says.
 - Agents see every free seat, those the phone share keeps for the hotline included
   (`phone=True`); the public offers never show those.
+- For a rebooking (`held`), the booking's own seats count as free, as the rebooking frees them
+  in its own transaction (inventory/offers.py `WithHeld`): an agent can move the caller
+  within a day booked out but for the caller's own seats, and the booking's centre first
+  offers up to KEPT_FIRST moves that keep the first dose and move the second elsewhere; the
+  offer the booking already holds is not offered.
 - Offers hold no personal data: reading them is not audited (limited per agent instead).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
+from functools import partial
 
 from kontingent.eligibility.model import DayRange, window_days
 from kontingent.eligibility.service import Eligibility, EligibilityAnswer
 from kontingent.errors import InvalidInput
-from kontingent.inventory.model import Centre, Vaccine, distance_km, local_day
+from kontingent.inventory.model import Centre, FreeSlot, Offer, Vaccine, distance_km, local_day
+from kontingent.inventory.offers import HeldSeats, second_dose_moves
 from kontingent.inventory.pairing import DayRanges, OfferWish
+from kontingent.inventory.reads import read_ahead
 from kontingent.inventory.repository import Catalogue
 from kontingent.inventory.schemas import OfferOut
 from kontingent.inventory.service import Inventory
 from kontingent.web.views import home_centre
 
-MAX_CENTRES = 5
-MAX_TRIED = 12  # centres asked for offers at most, the home centre included
+MAX_NEAREST = 5  # other centres with offers shown after the home district's
+MAX_TRIED = 12  # centres with a free day asked for offers at most, the home centre included
 HOME_OFFERS = 5
 OTHER_OFFERS = 3
+KEPT_FIRST = 2  # a rebooking's offers that keep the first dose and move the second, at most
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +63,7 @@ class OfferQuery:
     day: date | None = None  # first doses on this day only
     part: str | None = None  # morning, afternoon or evening (inventory/pairing.py)
     district: str | None = None  # where the postcode spans districts: the caller's
+    held: HeldSeats | None = None  # a rebooking: the booking's own seats, counted as free
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,37 +176,77 @@ async def _centres(
     if not allowed:
         return []
     home = home_centre(catalogue, answer.district_id, allowed)
-    found = [CentreOffers(home, None, vaccine.code, await _offers(inventory, catalogue, home,
-             vaccine, query, days, HOME_OFFERS))]  # fmt: skip
+    wish = _wish(query, days)
     others = sorted(
         (catalogue.centres[c] for c in allowed if c != home.id),
         key=lambda c: distance_km(home.lat, home.lon, c.lat, c.lon),
     )
-    for other in others[: MAX_TRIED - 1]:
-        if len(found) == MAX_CENTRES:
+    with_days: set[int] = set()
+    if inventory.vaccine_open(catalogue, vaccine.code):
+        ids = [home.id, *(c.id for c in others)]
+        with_days = await read_ahead(inventory, catalogue, ids, vaccine.code, wish, phone=True)
+        if query.held is not None:  # its own seats may be all a rebooking's centre has
+            with_days.add(query.held.centre_id)
+    asked = _Asked(inventory, catalogue, vaccine, wish, with_days, query.held)
+    found = [CentreOffers(home, None, vaccine.code, await asked.offers(home, HOME_OFFERS))]
+    for other in [c for c in others if c.id in with_days][: MAX_TRIED - 1]:
+        if len(found) > MAX_NEAREST:
             break
-        offers = await _offers(inventory, catalogue, other, vaccine, query, days, OTHER_OFFERS)
+        offers = await asked.offers(other, OTHER_OFFERS)
         if offers:
             km = round(distance_km(home.lat, home.lon, other.lat, other.lon), 1)
             found.append(CentreOffers(other, km, vaccine.code, offers))
     return found
 
 
-async def _offers(
-    inventory: Inventory,
-    catalogue: Catalogue,
-    centre: Centre,
-    vaccine: Vaccine,
-    query: OfferQuery,
-    days: DayRanges | None,
-    limit: int,
-) -> list[OfferOut]:
-    if not inventory.vaccine_open(catalogue, vaccine.code):
-        return []
+def _wish(query: OfferQuery, days: DayRanges | None) -> OfferWish:
     try:
-        wish = OfferWish(query.persons, limit, query.day, query.part, days)
+        return OfferWish(query.persons, HOME_OFFERS, query.day, query.part, days)
     except ValueError as exc:
         raise InvalidInput(str(exc), code="invalid_part", field="part") from None
-    # The phone's own readings: agents may offer the seats the share keeps for the hotline.
-    offers, _ = await inventory.find(catalogue, centre, vaccine, wish, phone=True)
-    return [OfferOut.of(o) for o in offers]
+
+
+@dataclass(frozen=True, slots=True)
+class _Asked:
+    """What every centre is asked for: the vaccine, the wish, the centres with a free day,
+    and the booking being moved, if any."""
+
+    inventory: Inventory
+    catalogue: Catalogue
+    vaccine: Vaccine
+    wish: OfferWish
+    with_days: set[int]
+    held: HeldSeats | None
+
+    async def offers(self, centre: Centre, limit: int) -> list[OfferOut]:
+        if centre.id not in self.with_days:  # no first free day in the readings just read
+            return []
+        own = self.held.of(centre.id, self.vaccine.code) if self.held else ()
+        # One more where the booking is: the offer it already holds is no choice.
+        wish = replace(self.wish, limit=limit + 1 if own else limit)
+        # The phone's own readings: agents may offer the seats the share keeps for the hotline.
+        offers, _ = await self.inventory.find(
+            self.catalogue, centre, self.vaccine, wish, phone=True, held=self.held
+        )
+        if own and self.held is not None:
+            current = self.held.current()
+            moved = [o for o in offers if sorted(o.slot_ids) != current]
+            kept = await self._second_moves(centre, self.held)
+            offers = kept + moved[: limit - len(kept)]
+        return [OfferOut.of(o) for o in offers]
+
+    async def _second_moves(self, centre: Centre, held: HeldSeats) -> list[Offer]:
+        """A rebooking that keeps the first dose and moves the second: the booking's first
+        slot (one for all its persons, not begun) with second doses out of its current one."""
+        now = self.inventory.clock.now()
+        firsts = [s for s in held.slots if s.id in held.firsts and s.starts_at > now]
+        if len(firsts) != 1 or self.wish.day is not None or self.wish.part is not None:
+            return []
+        first = FreeSlot(firsts[0].id, firsts[0].starts_at, self.wish.persons)
+        seconds = frozenset(s.id for s in held.slots) - held.firsts
+        closed = partial(self.catalogue.closures.closed, centre.id)
+        reads = self.inventory.reads(centre.id, self.vaccine.code, self.catalogue, phone=True)
+        async with reads:
+            return await second_dose_moves(
+                reads, self.vaccine, first, self.wish.persons, closed, seconds, KEPT_FIRST
+            )

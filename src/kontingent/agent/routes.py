@@ -74,13 +74,22 @@ async def offers(
         str | None,
         QueryParameter(max_length=100, description="where the postcode spans districts"),
     ] = None,
+    rebook: Annotated[
+        str | None,
+        QueryParameter(
+            max_length=20,
+            description="a booking code: offers for moving it, its own seats counted as "
+            "free (the rebooking frees them); the offer it holds is left out",
+        ),
+    ] = None,
 ) -> AgentOffersOut:
     principal = await _limited(services, request, "agent_offers")
     query = OfferQuery(
         birth_date, postcode, persons, vaccine, partner_birth_date, district=district
     )
     ip = services.limits.address_of(request.scope)
-    return AgentOffersOut.of(await AgentDesk.of(services).offers(principal, query, Channel.api, ip))
+    desk = AgentDesk.of(services)
+    return AgentOffersOut.of(await desk.offers(principal, query, Channel.api, ip, rebook=rebook))
 
 
 @post(

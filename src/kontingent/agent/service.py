@@ -22,7 +22,7 @@ Invariants kept here:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -35,7 +35,8 @@ from kontingent.booking.service import Booking, BookingView, StaffClaims
 from kontingent.clock import Clock
 from kontingent.db import Database
 from kontingent.eligibility.service import Eligibility
-from kontingent.errors import InvalidInput
+from kontingent.errors import InvalidInput, NotFound
+from kontingent.inventory.offers import HeldSeats
 from kontingent.staff import audit
 from kontingent.staff.audit import Actor, Entry
 from kontingent.staff.model import Principal
@@ -91,10 +92,27 @@ class AgentDesk:
         return cls(services.db, services.clock, services.booking, services.eligibility)
 
     async def offers(
-        self, principal: Principal, query: OfferQuery, channel: str, ip: str | None
+        self,
+        principal: Principal,
+        query: OfferQuery,
+        channel: str,
+        ip: str | None,
+        *,
+        rebook: str | None = None,
     ) -> AgentOffers:
         """The eligibility answer and offers for a caller (agent/offers.py). Not audited:
-        nothing in it is a person's data."""
+        nothing in it is a person's data. `rebook`: offers for moving this booking, its
+        own seats counted as free (looking it up is audited as a search by code)."""
+        if rebook is not None:
+            found = await self.find(principal, Search(code=rebook), channel, ip)
+            if not found or found[0].status != "booked":
+                raise NotFound(
+                    "rebook: no booked booking with this code; check it",
+                    code="booking_not_found",
+                )
+            view = found[0]
+            held = HeldSeats.by(view.centre_id, view.vaccine, view.appointments)
+            query = replace(query, held=held, vaccine=query.vaccine or view.vaccine)
         return await find_offers(self.eligibility, self.booking.inventory, query)
 
     async def book(

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Hashable, Mapping
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
@@ -69,6 +69,61 @@ class TtlCache(Generic[V]):
         if self.ttl_s > 0 and current:
             self._values[key] = (self.monotonic() + self.ttl_s, value)
         return value
+
+    async def get_many(
+        self,
+        keys: Sequence[Hashable],
+        load: Callable[[list[Hashable]], Awaitable[Mapping[Hashable, V]]],
+    ) -> dict[Hashable, V]:
+        """`get` for several keys, the missing ones loaded by one call of `load`, which must
+        answer every key it is given: the same single flight as `get`, and the same rule that
+        a load whose key was dropped or replaced meanwhile is not kept."""
+        found: dict[Hashable, V] = {}
+        pending: dict[Hashable, asyncio.Future[V]] = {}
+        missing: list[Hashable] = []
+        for key in keys:
+            entry = self._values.get(key)
+            if entry is not None and entry[0] > self.monotonic():
+                self.hits += 1
+                found[key] = entry[1]
+            elif (waiting := self._loading.get(key)) is not None:
+                self.hits += 1
+                pending[key] = waiting
+            else:
+                missing.append(key)
+        if missing:
+            found.update(await self._load_many(missing, load))
+        for key, waiting in pending.items():
+            found[key] = await asyncio.shield(waiting)
+        return found
+
+    async def _load_many(
+        self,
+        keys: list[Hashable],
+        load: Callable[[list[Hashable]], Awaitable[Mapping[Hashable, V]]],
+    ) -> dict[Hashable, V]:
+        self.misses += len(keys)
+        loop = asyncio.get_running_loop()
+        futures = {key: loop.create_future() for key in keys}
+        self._loading.update(futures)
+        try:
+            values = dict(await load(keys))
+        except BaseException as exc:
+            for key, future in futures.items():
+                if self._loading.get(key) is future:
+                    del self._loading[key]
+                future.set_exception(exc)
+                future.exception()  # mark retrieved: waiters get it, nobody else must
+            raise
+        expires = self.monotonic() + self.ttl_s
+        for key, future in futures.items():
+            current = self._loading.get(key) is future
+            if current:
+                del self._loading[key]
+            future.set_result(values[key])
+            if self.ttl_s > 0 and current:
+                self._values[key] = (expires, values[key])
+        return values
 
     def drop(self, key: Hashable) -> None:
         self._values.pop(key, None)
@@ -185,9 +240,21 @@ class FamilyCache(TtlCache[V]):
         self._families: dict[Hashable, set[Hashable]] = {}
 
     async def get(self, key: Hashable, load: Callable[[], Awaitable[V]]) -> V:
+        self._register(key)
+        return await super().get(key, load)
+
+    async def get_many(
+        self,
+        keys: Sequence[Hashable],
+        load: Callable[[list[Hashable]], Awaitable[Mapping[Hashable, V]]],
+    ) -> dict[Hashable, V]:
+        for key in keys:
+            self._register(key)
+        return await super().get_many(keys, load)
+
+    def _register(self, key: Hashable) -> None:
         assert isinstance(key, tuple) and len(key) == 2, "keys are (family, rest)"
         self._families.setdefault(key[0], set()).add(key)
-        return await super().get(key, load)
 
     def keys_of(self, family: Hashable) -> list[Hashable]:
         return list(self._families.get(family, ()))

@@ -15,6 +15,7 @@ Invariants kept here:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -107,6 +108,54 @@ _FIRST_DAYS = {
     phone: query.order_by(slot_days.c.day).limit(bindparam("limit", type_=Integer))
     for phone, query in _DAY_SEATS.items()
 }
+
+
+def _first_days_of(phone: bool) -> Select[Any]:
+    """`_FIRST_DAYS` for several centres at once: each centre's first `limit` days."""
+    seats = func.sum(free_seats(slot_days, phone=phone))
+    rank = func.row_number().over(partition_by=slot_days.c.centre_id, order_by=slot_days.c.day)
+    ranked = (
+        select(slot_days.c.centre_id, slot_days.c.day, seats.label("seats"), rank.label("rank"))
+        .where(
+            slot_days.c.centre_id.in_(bindparam("centre_ids", expanding=True)),
+            slot_days.c.vaccine_code == bindparam("vaccine_code"),
+            slot_days.c.day >= bindparam("first"),
+            slot_days.c.day <= bindparam("last"),
+            slot_days.c.bookable_from <= bindparam("now"),
+        )
+        .group_by(slot_days.c.centre_id, slot_days.c.day)
+        .having(seats >= bindparam("at_least"))
+        .subquery()
+    )
+    limit = bindparam("limit", type_=Integer)
+    return select(ranked.c.centre_id, ranked.c.day, ranked.c.seats).where(ranked.c.rank <= limit)
+
+
+_FIRST_DAYS_OF = {phone: _first_days_of(phone) for phone in CHANNELS}
+
+
+async def first_free_days_of(
+    conn: AsyncConnection,
+    centre_ids: Sequence[int],
+    vaccine_code: str,
+    first: date,
+    last: date,
+    now: datetime,
+    persons: int,
+    limit: int,
+    *,
+    phone: bool = False,
+) -> dict[int, dict[int, int]]:
+    """`first_free_days` of several centres in one query: centre id -> its days. A centre
+    with no such day is in the answer too, with none (one statement whatever the number of
+    centres asked, each centre's rows bounded by `limit`)."""
+    params = _family(0, vaccine_code, first, last, now, persons)
+    del params["centre_id"]
+    params |= {"centre_ids": list(centre_ids), "limit": limit}
+    found: dict[int, dict[int, int]] = {c: {} for c in centre_ids}
+    for centre_id, day, n in (await conn.execute(_FIRST_DAYS_OF[phone], params)).all():
+        found[centre_id][day.toordinal()] = int(n)
+    return found
 
 
 async def _by_ordinal(

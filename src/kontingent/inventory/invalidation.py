@@ -11,6 +11,9 @@ Invariants kept here:
 - A process skips its own messages (it applied them already), by the origin id in each.
 - The cache is only a view: a missed or late message costs a stale offer (a 409 with fresh
   offers at booking time, which decides against the database), never an overbooking.
+- Every process that changes slots runs publisher and listener (`running`): the web
+  processes and the separate `kontingent worker`, whose scheduler releases phone seats
+  (inventory/phone_share.py); at a clean stop what is still queued is sent first.
 - While the listener is not subscribed, `Inventory.invalidation_connected` is False, a log
   line says so and only the TTL bounds staleness; on every (re)subscription the cache is
   cleared, because changes announced in the gap were missed. Reconnecting backs off
@@ -20,8 +23,10 @@ Invariants kept here:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 import secrets
+from collections.abc import AsyncIterator
 
 import msgspec
 import redis.asyncio as aioredis
@@ -115,6 +120,16 @@ class RedisInvalidation:
     async def aclose(self) -> None:
         await close_client(self.client)
 
+    async def flush(self, timeout_s: float = STOP_WAIT_S) -> None:
+        """Send what is still queued, waiting at most `timeout_s` (a stop must not hang on
+        Redis); what does not go is left to the others' TTL."""
+        batch: list[SlotChange] = []
+        while not self._queue.empty():
+            batch.append(self._queue.get_nowait())
+        if batch:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._publish(batch), timeout_s)
+
     # --- publishing ----------------------------------------------------------------------
 
     async def _publish_forever(self) -> None:
@@ -196,3 +211,21 @@ class RedisInvalidation:
             self.inventory.remote_changes += 1
         for centre_id, vaccine_code, taken in message.changes:
             self.inventory.apply_change(SlotChange(centre_id, vaccine_code, taken))
+
+
+@contextlib.asynccontextmanager
+async def running(invalidation: RedisInvalidation | None) -> AsyncIterator[None]:
+    """A process's publisher and listener for as long as the block runs (nothing without
+    Redis); then what is still queued is sent and the client closed."""
+    if invalidation is None:
+        yield
+        return
+    task = asyncio.create_task(invalidation.run())
+    try:
+        yield
+    finally:
+        await invalidation.flush()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await invalidation.aclose()

@@ -15,11 +15,12 @@ Invariants kept here:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
-from typing import Protocol
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Protocol
 
 from kontingent.inventory.cache import Availability, DaySeats
-from kontingent.inventory.model import FreeSlot, Offer, Vaccine, local_day, make_offer
+from kontingent.inventory.model import Appointment, FreeSlot, Offer, Vaccine, local_day, make_offer
 from kontingent.inventory.pairing import (
     Closed,
     OfferWish,
@@ -30,8 +31,12 @@ from kontingent.inventory.pairing import (
     window_of,
 )
 
+if TYPE_CHECKING:
+    from kontingent.inventory.repository import Catalogue
+
 FIRST_DAYS_PAGE = 7  # days with room asked of slot_days at once
 MAX_FIRST_DAYS = 31  # free days one answer looks at for first doses, at most
+MAX_MOVE_DAYS = 7  # second-dose days whose slots a move of the second dose reads, at most
 
 
 class DaySource(Protocol):
@@ -42,6 +47,11 @@ class DaySource(Protocol):
     async def seats(self, first: date, last: date) -> DaySeats: ...
 
     async def slots(self, day: date) -> Availability: ...
+
+
+def last_bookable_day(catalogue: Catalogue) -> date:
+    """The campaign's last local day (its end is exclusive)."""
+    return local_day(catalogue.campaign.booking_until - timedelta(microseconds=1))
 
 
 def first_day_range(wish: OfferWish, earliest: datetime, last_day: date) -> tuple[date, date]:
@@ -132,6 +142,112 @@ async def _second_dose(
         if second is not None:
             return second
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class HeldSeats:
+    """The seats a booking holds (a rebooking frees them): its centre and vaccine, and per
+    slot its start and the seats held there."""
+
+    centre_id: int
+    vaccine_code: str
+    slots: tuple[FreeSlot, ...]  # `free`: the seats the booking holds in the slot
+    firsts: frozenset[int] = frozenset()  # the slots of its first doses
+
+    @classmethod
+    def by(cls, centre_id: int, vaccine_code: str, booked: Sequence[Appointment]) -> HeldSeats:
+        """The seats held by a booking's appointments (a couple holds two per slot)."""
+        seats: dict[int, FreeSlot] = {}
+        for a in booked:
+            had = seats.get(a.slot_id)
+            seats[a.slot_id] = FreeSlot(a.slot_id, a.starts_at, (had.free if had else 0) + 1)
+        firsts = frozenset(a.slot_id for a in booked if a.dose == 1)
+        return cls(centre_id, vaccine_code, tuple(seats.values()), firsts)
+
+    def current(self) -> list[int]:
+        """The booking's slot ids as an offer lists them, sorted."""
+        return sorted(s.id for s in self.slots for _ in range(s.free))
+
+    def of(self, centre_id: int, vaccine_code: str) -> tuple[FreeSlot, ...]:
+        return (
+            self.slots if (centre_id, vaccine_code) == (self.centre_id, self.vaccine_code) else ()
+        )
+
+
+class WithHeld:
+    """A DaySource that counts a booking's own seats as free, as its rebooking will: the
+    rebooking takes only the seats it does not hold and frees the rest in one transaction
+    (booking/rebooking.py), so an offer that keeps one of its slots, or moves within a day
+    booked out but for its own seats, can be taken. Slots that began are left out."""
+
+    def __init__(self, source: DaySource, held: Sequence[FreeSlot], after: datetime) -> None:
+        self.source = source
+        self.held = [s for s in held if s.starts_at > after]
+
+    def _held_days(self, first: date, last: date) -> dict[int, int]:
+        days: dict[int, int] = {}
+        for slot in self.held:
+            day = local_day(slot.starts_at)
+            if first <= day <= last:
+                days[day.toordinal()] = days.get(day.toordinal(), 0) + slot.free
+        return days
+
+    async def first_days(self, first: date, last: date, persons: int) -> DaySeats:
+        found = dict((await self.source.first_days(first, last, persons)).seats)
+        held = self._held_days(first, last)
+        if len(found) >= FIRST_DAYS_PAGE:  # a full page: days after it are the next page's
+            held = {d: n for d, n in held.items() if d <= max(found)}
+        for day, n in held.items():
+            if day not in found:  # fewer seats than persons without the booking's own
+                own = date.fromordinal(day)
+                found[day] = (await self.source.seats(own, own)).seats.get(day, 0)
+            found[day] += n
+        fits = sorted(d for d, n in found.items() if n >= persons)[:FIRST_DAYS_PAGE]
+        return DaySeats({d: found[d] for d in fits})
+
+    async def seats(self, first: date, last: date) -> DaySeats:
+        seats = dict((await self.source.seats(first, last)).seats)
+        for day, n in self._held_days(first, last).items():
+            seats[day] = seats.get(day, 0) + n
+        return DaySeats(seats)
+
+    async def slots(self, day: date) -> Availability:
+        reading = await self.source.slots(day)
+        own = {s.id: s for s in self.held if local_day(s.starts_at) == day}
+        if not own:
+            return reading
+        free = [FreeSlot(s.id, s.starts_at, s.free + own.pop(s.id).free) if s.id in own else s
+                for s in reading.free]  # fmt: skip
+        return Availability.read(sorted([*free, *own.values()], key=lambda s: s.starts_at))
+
+
+async def second_dose_moves(
+    source: DaySource,
+    vaccine: Vaccine,
+    first: FreeSlot,
+    persons: int,
+    closed: Closed,
+    leave: frozenset[int],
+    limit: int,
+) -> list[Offer]:
+    """Offers that keep the first dose `first` and move the second out of the slots `leave`
+    (where it is now): on the days `second_days` orders, nearest the first dose's time, one
+    per day, at most `limit`; at most MAX_MOVE_DAYS days' slots are read."""
+    if vaccine.doses == 1:
+        return []
+    day = local_day(first.starts_at)
+    seats = (await source.seats(*window_of(day, vaccine))).seats
+    moves: list[Offer] = []
+    for ordinal in second_days(day, vaccine, seats, persons, closed)[:MAX_MOVE_DAYS]:
+        free = [
+            s for s in (await source.slots(date.fromordinal(ordinal))).free if s.id not in leave
+        ]
+        second = nearest_slot(free, first, persons)
+        if second is not None:
+            moves.append(make_offer([first, second], persons))
+            if len(moves) >= limit:
+                break
+    return moves
 
 
 class MemoryDays:

@@ -14,7 +14,7 @@ Invariants kept here:
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Hashable
+from collections.abc import AsyncIterator, Hashable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -25,7 +25,8 @@ from kontingent.booking.model import SlotInfo
 from kontingent.inventory import days as day_repo
 from kontingent.inventory import repository as repo
 from kontingent.inventory.cache import Availability, DaySeats, FamilyCache
-from kontingent.inventory.offers import FIRST_DAYS_PAGE
+from kontingent.inventory.offers import FIRST_DAYS_PAGE, first_day_range, last_bookable_day
+from kontingent.inventory.pairing import OfferWish
 from kontingent.inventory.repository import Catalogue
 
 if TYPE_CHECKING:
@@ -33,6 +34,71 @@ if TYPE_CHECKING:
 
 Family = tuple[int, str]  # (centre id, vaccine code)
 Dependency = tuple[FamilyCache[Any], Hashable, object]
+
+
+def release_key(family: Family) -> Hashable:
+    """The days cache's key of a family's next release minute (the same for both channels)."""
+    return (family, "release")
+
+
+def first_days_tag(first: date, last: date, persons: int, phone: bool) -> Hashable:
+    return ("first", first.toordinal(), last.toordinal(), persons, phone)
+
+
+async def read_ahead(
+    inventory: Inventory,
+    catalogue: Catalogue,
+    centre_ids: Sequence[int],
+    vaccine_code: str,
+    wish: OfferWish,
+    *,
+    phone: bool,
+) -> set[int]:
+    """The centres with a first free day for `wish` (the vaccine's, in the days `find`
+    would look at): what `CachedReads.first_days` and `next_release` would read first for
+    each, read for all of them in one query each (on one connection) and kept as each
+    centre's own readings. Offers asked of those centres next read neither again, and a
+    centre without a free day need not be asked at all. Readings still kept are not read
+    again; those a passed release minute made stale are, as `find` would."""
+    first, last = first_day_range(wish, inventory.earliest_start(), last_bookable_day(catalogue))
+    if first > last:
+        return set()
+    for centre_id in centre_ids:
+        inventory.release_checked(centre_id, vaccine_code)
+    async with AsyncExitStack() as stack:
+        conn: AsyncConnection | None = None
+
+        async def connection() -> AsyncConnection:
+            nonlocal conn
+            if conn is None:
+                conn = await stack.enter_async_context(inventory.db.read())
+            return conn
+
+        async def releases(keys: list[Hashable]) -> dict[Hashable, DaySeats]:
+            ids = [_centre_of(key) for key in keys]
+            found = await repo.next_release_of(await connection(), ids, vaccine_code, now)
+            return {key: DaySeats({}, found[i]) for key, i in zip(keys, ids, strict=True)}
+
+        async def days(keys: list[Hashable]) -> dict[Hashable, DaySeats]:
+            ids = [_centre_of(key) for key in keys]
+            found = await day_repo.first_free_days_of(
+                await connection(), ids, vaccine_code, first, last, now, wish.persons,
+                FIRST_DAYS_PAGE, phone=phone,
+            )  # fmt: skip
+            return {key: DaySeats(found[i]) for key, i in zip(keys, ids, strict=True)}
+
+        now = inventory.clock.now()
+        families = [(c, vaccine_code) for c in centre_ids]
+        cache = inventory.days_cache
+        await cache.get_many([release_key(f) for f in families], releases)
+        tag = first_days_tag(first, last, wish.persons, phone)
+        read = await cache.get_many([(f, tag) for f in families], days)
+    return {c for c, f in zip(centre_ids, families, strict=True) if read[(f, tag)].seats}
+
+
+def _centre_of(key: Hashable) -> int:
+    centre_id: int = key[0][0]  # type: ignore[index]
+    return centre_id
 
 
 class CachedReads:
@@ -75,7 +141,7 @@ class CachedReads:
             return DaySeats({}, at)
 
         cache = self.inventory.days_cache
-        return (await cache.get((self.family, "release"), load)).next_release_at
+        return (await cache.get(release_key(self.family), load)).next_release_at
 
     async def first_days(self, first: date, last: date, persons: int) -> DaySeats:
         async def load() -> DaySeats:
@@ -86,8 +152,7 @@ class CachedReads:
                 )  # fmt: skip
             return DaySeats(seats)
 
-        key = ("first", first.toordinal(), last.toordinal(), persons, self.phone)
-        return await self._days(key, load)
+        return await self._days(first_days_tag(first, last, persons, self.phone), load)
 
     async def seats(self, first: date, last: date) -> DaySeats:
         async def load() -> DaySeats:

@@ -169,6 +169,25 @@ async def next_release(
     return value
 
 
+async def next_release_of(
+    conn: AsyncConnection, centre_ids: Sequence[int], vaccine_code: str, now: datetime
+) -> dict[int, datetime | None]:
+    """`next_release` of several centres in one query; None for a centre with none ahead."""
+    query = (
+        select(contingents.c.centre_id, func.min(contingents.c.release_at))
+        .where(
+            contingents.c.centre_id.in_(centre_ids),
+            contingents.c.vaccine_code == vaccine_code,
+            contingents.c.release_at > now,
+        )
+        .group_by(contingents.c.centre_id)
+    )
+    found: dict[int, datetime | None] = dict.fromkeys(centre_ids)
+    for centre_id, at in (await conn.execute(query)).all():
+        found[centre_id] = aware_utc(at)
+    return found
+
+
 # Ids are 64-bit integers in both databases; a larger number from a request names no slot,
 # and handing it to the driver would fail instead of finding nothing.
 MAX_ID = 2**63 - 1
@@ -253,6 +272,14 @@ class SlotState:
     starts_at: datetime
     capacity: int
     booked: int
+    phone_reserved: int = 0  # seats kept for the hotline (issue 15)
+
+    @property
+    def public_capacity(self) -> int:
+        """The seats open to everyone: what a public answer may call the slot's capacity.
+        A phone booking takes from the reserve first, so it raises this and `booked` alike,
+        and the public's free seats (this minus `booked`) stay what they were."""
+        return self.capacity - self.phone_reserved
 
 
 async def slot_state(conn: AsyncConnection, slot_id: int) -> SlotState | None:
@@ -265,6 +292,7 @@ async def slot_state(conn: AsyncConnection, slot_id: int) -> SlotState | None:
         slots.c.starts_at,
         slots.c.capacity,
         slots.c.booked,
+        slots.c.phone_reserved,
     ).where(slots.c.id == slot_id)
     row = (await conn.execute(query)).first()
     return None if row is None else SlotState(*row)

@@ -140,7 +140,12 @@ async def availability(
     return Response(body, headers=headers)
 
 
-@get("/slots/{slot_id:int}")
+@get(
+    "/slots/{slot_id:int}",
+    description="One slot. `capacity` counts the seats open to everyone: seats the phone "
+    "share keeps for the hotline are never shown (nor can they be inferred), as in the "
+    "offers and the feed; `capacity - booked` is what a web booking may take.",
+)
 async def slot(inventory: NamedDependency[Inventory], slot_id: FromPath[int]) -> SlotOut:
     row = await inventory.slot(slot_id)
     return SlotOut(
@@ -148,7 +153,7 @@ async def slot(inventory: NamedDependency[Inventory], slot_id: FromPath[int]) ->
         row.centre_id,
         row.vaccine_code,
         row.starts_at.astimezone(BERLIN),
-        row.capacity,
+        row.public_capacity,
         row.booked,
     )
 

@@ -58,7 +58,7 @@ from kontingent.inventory.model import (
     distance_km,
     local_day,
 )
-from kontingent.inventory.offers import find_offers
+from kontingent.inventory.offers import HeldSeats, WithHeld, find_offers, last_bookable_day
 from kontingent.inventory.pairing import DayRanges, OfferWish
 from kontingent.inventory.reads import CachedReads, Dependency, Family
 from kontingent.inventory.repository import Catalogue
@@ -370,17 +370,23 @@ class Inventory:
         wish: OfferWish,
         *,
         phone: bool = False,
+        held: HeldSeats | None = None,
     ) -> tuple[list[Offer], datetime | None]:
         """Offers for `wish`, computed once per set of readings they came from: kept while
-        every reading used is still the current one, recomputed when any was replaced."""
+        every reading used is still the current one, recomputed when any was replaced.
+        `held`: a booking being moved, whose own seats count as free (not kept: one caller's)."""
         family = (centre.id, vaccine.code)
         self._release_checked(family)
         earliest = self.earliest_start()
         key = (family, wish, earliest, phone)
-        last_day = local_day(catalogue.campaign.booking_until - timedelta(microseconds=1))
+        last_day = last_bookable_day(catalogue)
         closed = partial(catalogue.closures.closed, centre.id)
+        own = held.of(*family) if held is not None else ()
         async with self.reads(centre.id, vaccine.code, catalogue, phone=phone) as reads:
             release = await reads.next_release()
+            if own:
+                source = WithHeld(reads, own, self.clock.now())
+                return await find_offers(source, vaccine, wish, earliest, last_day, closed), release
             kept = self._offers_memo.get(key)
             if kept is not None and all(cache.fresh(k) is v for cache, k, v in kept[0]):
                 return kept[1], release

@@ -6,9 +6,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 from sqlalchemy import CursorResult, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from kontingent.db import aware_utc
 from kontingent.schema import centres
 from kontingent.staff.model import Principal, Role, SessionKind, StaffUser
 from kontingent.staff.tables import staff_sessions, staff_user_centres, staff_users
@@ -127,6 +129,37 @@ async def session_by_hash(
         row.user_id, row.username, Role(row.role), centre_ids, row.id, SessionKind(row.kind)
     )
     return principal, row.created_at, row.last_seen_at
+
+
+# `session_by_hash` in one statement on the plain driver (PostgreSQL): every request of an
+# agent's script or console asks it, and two statements through SQLAlchemy in a transaction
+# of their own cost more than the booking's own single statement (bench/booking.py, mixed).
+SESSION_BY_HASH_PG = """
+SELECT s.id, s.kind, s.created_at, s.last_seen_at, u.id, u.username, u.role,
+       ARRAY(SELECT c.centre_id FROM staff_user_centres c WHERE c.user_id = u.id ORDER BY 1)
+FROM staff_sessions s JOIN staff_users u ON u.id = s.user_id
+WHERE s.token_hash = $1 AND s.revoked_at IS NULL AND NOT u.disabled
+"""
+
+
+async def session_by_hash_pg(
+    conn: asyncpg.Connection, token_hash: str
+) -> tuple[Principal, datetime, datetime] | None:
+    """`session_by_hash` on a plain asyncpg connection, one round trip."""
+    row = await conn.fetchrow(SESSION_BY_HASH_PG, token_hash)
+    if row is None:
+        return None
+    session_id, kind, created, last_seen, user_id, username, role, centre_ids = row
+    principal = Principal(
+        user_id, username, Role(role), tuple(centre_ids), session_id, SessionKind(kind)
+    )
+    return principal, _utc(created), _utc(last_seen)
+
+
+def _utc(value: datetime) -> datetime:
+    found = aware_utc(value)
+    assert found is not None
+    return found
 
 
 async def touch_session(conn: AsyncConnection, session_id: int, now: datetime) -> None:

@@ -24,6 +24,7 @@ import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -231,8 +232,12 @@ class Staff:
         """The principal of a live session of `kind`; None for anything else."""
         if not token or len(token) > 100:
             return None
-        async with self.db.read() as conn:
-            found = await repo.session_by_hash(conn, token_hash(token))
+        hashed = token_hash(token)
+        if self.db.has_driver:
+            found = await self.db.run_driver(partial(repo.session_by_hash_pg, token_hash=hashed))
+        else:
+            async with self.db.read() as conn:
+                found = await repo.session_by_hash(conn, hashed)
         if found is None or found[0].kind is not kind:
             return None
         principal, created, last_seen = found

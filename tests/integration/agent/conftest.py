@@ -3,8 +3,6 @@ CSRF token of the last page, and bookings made through the citizens' API to look
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -18,24 +16,16 @@ from kontingent.staff.tables import audit_log
 from tests.integration.api.conftest import GetToken, get_token, svc  # noqa: F401 (fixtures)
 from tests.integration.api.test_booking_api import book, offer_ids
 from tests.integration.staff.conftest import ACCOUNTS, PASSWORD, add_accounts
-from tests.support import person
+from tests.support import FormClient, person
 
 Client = AsyncTestClient[Litestar]
-_TOKEN = re.compile(r'name="_csrf_token" value="([^"]+)"')
 
 
-@dataclass
-class Browser:
-    client: Client
-    token: str = ""
-    pages: list[str] = field(default_factory=list)
+class Browser(FormClient):
+    """The console as a browser sees it (tests/support.py FormClient); a GET stops at a
+    redirect, `open` follows it."""
 
-    async def get(self, path: str, **params: Any) -> Any:
-        response = await self.client.get(path, params=params or None, follow_redirects=False)
-        found = _TOKEN.search(response.text)
-        if found:
-            self.token = found.group(1)
-        return response
+    follow = False
 
     async def open(self, path: str, **params: Any) -> Any:
         """GET and follow redirects as a browser does; the page it ends on."""
@@ -43,14 +33,6 @@ class Browser:
         while response.status_code in (302, 303):
             response = await self.get(response.headers["location"])
         return response
-
-    async def post(self, path: str, data: dict[str, str], csrf: str | None = "auto") -> Any:
-        body = dict(data)
-        if csrf == "auto":
-            body["_csrf_token"] = self.token
-        elif csrf is not None:
-            body["_csrf_token"] = csrf
-        return await self.client.post(path, data=body, follow_redirects=False)
 
     async def submit(self, path: str, data: dict[str, str]) -> Any:
         """POST a form and follow its 303 (no console POST answers with a page)."""

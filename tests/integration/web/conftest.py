@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
 
@@ -24,35 +23,18 @@ from kontingent.schema import (
     verifications,
     waitlist,
 )
-from tests.support import person, read_pin
+from tests.support import FormClient, person, read_pin
 
 COUNTED = (verifications, bookings, persons, appointments, waitlist, outbox)
-_TOKEN = re.compile(r'name="_csrf_token" value="([^"]+)"')
 
 
-@dataclass
-class Portal:
-    """A browser's worth of state: cookies (in the client) and the CSRF token of the last page."""
+class Portal(FormClient):
+    """The portal as a browser sees it (tests/support.py FormClient), with the journey's
+    steps."""
 
-    client: AsyncTestClient[Litestar]
-    services: Services
-    token: str = ""
-    pages: list[str] = field(default_factory=list)
-
-    async def get(self, path: str, **params: Any) -> Any:
-        response = await self.client.get(path, params=params or None)
-        found = _TOKEN.search(response.text)
-        if found:
-            self.token = found.group(1)
-        return response
-
-    async def post(self, path: str, data: dict[str, str], csrf: str | None = "auto") -> Any:
-        body = dict(data)
-        if csrf == "auto":
-            body["_csrf_token"] = self.token
-        elif csrf is not None:
-            body["_csrf_token"] = csrf
-        return await self.client.post(path, data=body, follow_redirects=False)
+    def __init__(self, client: AsyncTestClient[Litestar], services: Services) -> None:
+        super().__init__(client)
+        self.services = services
 
     async def submit(self, path: str, data: dict[str, str], csrf: str | None = "auto") -> Any:
         """POST a form as a browser does and follow its answer, which must be a redirect
