@@ -22,11 +22,13 @@ from kontingent.admin.dashboard_model import (
     FreePairs,
     Queue,
     Snapshot,
+    TodaysRelease,
     booking_rate,
     forecast,
     minute_series,
     totals_of,
 )
+from kontingent.admin.releases_repository import releases_between
 from kontingent.clock import BERLIN, Clock
 from kontingent.db import Database
 from kontingent.inventory.cache import TtlCache
@@ -63,6 +65,7 @@ class Dashboard:
             counted = await repo.bookings_by_minute(conn, since)
             outbox = await repo.outbox_figures(conn, now, now - timedelta(hours=1))
             due = await self._pairs_due(conn, catalogue, now)
+            releases = await self._releases_today(conn, now)
         minutes = minute_series(now, counted)
         free = await self.free_pairs(catalogue, now)
         total_free = sum(f.pairs for f in free)
@@ -74,6 +77,7 @@ class Dashboard:
             outbox=outbox,
             forecast=forecast(now, total_free, due, booking_rate(minutes)),
             totals=totals_of(minutes),
+            releases=releases,
         )
 
     async def free_pairs(self, catalogue: Catalogue, now: datetime) -> list[FreePairs]:
@@ -100,6 +104,13 @@ class Dashboard:
         seats = await repo.seats_due(conn, now, midnight, today, last)
         doses = {code: v.doses for code, v in catalogue.vaccines.items()}
         return sum(n // doses.get(code, 1) for code, n in seats)
+
+    async def _releases_today(self, conn: AsyncConnection, now: datetime) -> list[TodaysRelease]:
+        """Today's releases (Berlin day), scheduled and done (admin/releases_repository.py)."""
+        today = local_day(now)
+        start = datetime.combine(today, time(), BERLIN)
+        found = await releases_between(conn, start, start + timedelta(days=1))
+        return [TodaysRelease(r.id, r.release_at, r.vaccine_code, r.status, r.seats) for r in found]
 
     async def _queue(self) -> Queue:
         stats = await self.waiting_room.stats()

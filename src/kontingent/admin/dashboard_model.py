@@ -71,6 +71,18 @@ class Snapshot:
     outbox: list[Outbox]
     forecast: Forecast
     totals: dict[str, int] = field(default_factory=dict)  # channel -> bookings in the window
+    releases: list[TodaysRelease] = field(default_factory=list)  # today's, in minute order
+
+
+@dataclass(frozen=True, slots=True)
+class TodaysRelease:
+    """A contingent release whose minute is today: scheduled, or done by the scheduler."""
+
+    id: int
+    at: datetime
+    vaccine: str
+    status: str  # "scheduled" or "done"
+    seats: int
 
 
 def minute_of(at: datetime) -> datetime:

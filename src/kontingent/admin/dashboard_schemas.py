@@ -69,6 +69,14 @@ class ForecastOut(msgspec.Struct):
     gone_at: datetime | None
 
 
+class ReleaseOut(msgspec.Struct):
+    id: int
+    at: datetime
+    vaccine: str
+    status: str
+    seats: int
+
+
 class DashboardOut(msgspec.Struct):
     at: datetime
     bookings_per_minute: list[MinuteOut]
@@ -77,6 +85,7 @@ class DashboardOut(msgspec.Struct):
     queue: QueueOut
     outbox: list[OutboxOut]
     forecast: ForecastOut
+    releases_today: list[ReleaseOut]
 
     @classmethod
     def of(cls, s: Snapshot) -> DashboardOut:
@@ -100,4 +109,8 @@ class DashboardOut(msgspec.Struct):
                 round(s.forecast.bookings_per_minute, 2),
                 maybe_berlin(s.forecast.gone_at),
             ),
+            releases_today=[
+                ReleaseOut(r.id, r.at.astimezone(BERLIN), r.vaccine, r.status, r.seats)
+                for r in s.releases
+            ],
         )

@@ -128,6 +128,12 @@ def test_an_admin_schedules_a_release_and_sees_it_executed_at_its_minute(
     expect(page.locator("main")).to_contain_text("Ausgeführt")
     check(page, axe_source, "04-executed")
 
+    page.goto("/admin/dashboard")  # and it landed on the dashboard: released today
+    landed = page.locator(f'[data-release="{release_url.rsplit("/", 1)[1]}"]')
+    expect(landed).to_have_attribute("data-status", "done")
+    expect(landed).to_contain_text("freigegeben")
+    check(page, axe_source, "04-dashboard")
+
     page.goto("/admin/releases")
     row = page.locator("tbody tr").first
     expect(row).to_contain_text("freigegeben")

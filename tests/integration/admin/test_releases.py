@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from kontingent.admin.dashboard import Dashboard
 from kontingent.admin.releases_model import ReleaseWish
 from kontingent.admin.releases_tables import releases
 from kontingent.app import Services
@@ -272,3 +273,22 @@ async def test_waiting_entries_of_other_vaccines_are_left_to_their_job(
             select(waitlist.c.phone).where(waitlist.c.notified_at.is_(None))
         )
         assert [p for (p,) in waiting.all()] == [phone(2)]
+
+
+async def test_todays_releases_land_on_the_dashboard_scheduled_then_done(
+    services: Services, clock: FixedClock
+) -> None:
+    at = T0 + timedelta(minutes=30)
+    made = await services.releases.schedule(ADA, wish(at=at), Channel.browser, None)
+    tomorrow = await services.releases.schedule(
+        ADA, wish(at=T0 + timedelta(days=1), first_day=FREE_JNJ + timedelta(days=7),
+                  last_day=FREE_JNJ + timedelta(days=7)), Channel.browser, None,
+    )  # fmt: skip
+    dashboard = Dashboard(services.db, clock, services.inventory, services.waiting_room, 0)
+    shown = (await dashboard.snapshot()).releases
+    assert [(r.id, r.status, r.seats) for r in shown] == [(made.id, "scheduled", made.seats)]
+    assert tomorrow.id not in {r.id for r in shown}
+    clock.set(at)
+    await scheduler_for(services).run_due()
+    shown = (await dashboard.snapshot()).releases
+    assert [(r.id, r.status) for r in shown] == [(made.id, "done")]
