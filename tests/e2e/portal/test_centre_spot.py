@@ -64,7 +64,7 @@ def test_a_second_dose_booked_on_the_spot_with_the_keyboard_only(
     expect(page).to_have_url(re.compile(r"/staff/login\?next=/centre/1/second-dose$"))
     keys(page, "=demo-centre", "Tab", "=" + demo_password(server, "demo-centre"), "Enter")
     expect(page.get_by_role("heading", name="Zweitimpfung vor Ort")).to_be_visible()
-    assert focused(page) == "input#code"  # the cursor waits for the code
+    expect(page.locator("input#code")).to_be_focused()  # the cursor waits for the code
     check(page, axe_source, "01-form")
 
     first_dose = (datetime.now(BERLIN).date() - timedelta(days=3)).strftime("%d.%m.%Y")
