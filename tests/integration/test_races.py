@@ -45,7 +45,7 @@ from kontingent.app import Services
 from kontingent.booking.service import BookingView, SlotTaken
 from kontingent.clock import BERLIN
 from kontingent.db import Database
-from kontingent.errors import Conflict, Overloaded
+from kontingent.errors import Conflict, Overloaded, RateLimited
 from kontingent.inventory.model import local_day
 from kontingent.inventory.service import TtlCache
 from kontingent.schema import slots, verifications
@@ -418,7 +418,16 @@ async def test_cancel_and_book_race_for_the_last_seat(
     )
 
     cancelled, booked = outcomes[: len(pairs)], outcomes[len(pairs) :]
-    assert all(isinstance(o, BookingView) and o.status == "cancelled" for o in cancelled), outcomes
+    # A cancel that outwaited PostgreSQL's lock timeout behind the bookers (503, nothing
+    # done: the ledger below proves it) leaves its seat with its holder.
+    freed = set()
+    for i, outcome in zip(pairs, cancelled, strict=True):
+        if isinstance(outcome, BookingView):
+            assert outcome.status == "cancelled", outcomes
+            freed.add(i)
+        else:
+            assert isinstance(outcome, RateLimited), outcomes  # 503 with Retry-After
+    assert len(freed) > len(pairs) // 2, outcomes
     won, waited_out = dict.fromkeys(pairs, 0), 0
     for (i, _), outcome in zip(people, booked, strict=True):
         if isinstance(outcome, BookingView):
@@ -433,10 +442,11 @@ async def test_cancel_and_book_race_for_the_last_seat(
     assert waited_out < len(people) // 2, f"{waited_out} of {len(people)} overloaded"
     assert await ledger_problems(services.db) == []
     fill = await slot_fill(services.db, ids)
-    assert {i: fill[f"F{i}"][0] for i in pairs} == won
+    assert all(won[i] == 0 and fill[f"F{i}"][0] == 1 for i in pairs if i not in freed)
+    assert {i: fill[f"F{i}"][0] for i in freed} == {i: won[i] for i in freed}
     assert all(n <= 1 for n in won.values()), won
     # Where the cancel came last, its seat is free at once for the next person.
-    for i in (i for i, n in won.items() if n == 0):
+    for i in (i for i in freed if won[i] == 0):
         await _book_one(services, 1200 + i, offer[i])
     fill = await slot_fill(services.db, ids)
     assert all(booked == 1 for booked, _ in fill.values()), fill

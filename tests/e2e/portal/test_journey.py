@@ -58,8 +58,16 @@ def assert_accessible(page: Page) -> None:
 
 
 def read_pin(page: Page, phone: str) -> str:
+    """The PIN of the newest SMS to `phone` in the dev mailbox. The relay delivers after the
+    request that queued it answered: the mailbox page is read again until it is there."""
     mailbox = page.context.new_page()
-    mailbox.goto(f"/dev/mailbox?to={phone.replace('+', '%2B')}")
+    url = f"/dev/mailbox?to={phone.replace('+', '%2B')}"
+    mailbox.goto(url)
+    for _ in range(30):
+        if mailbox.locator(".message-body").count():
+            break
+        mailbox.wait_for_timeout(1000)  # the relay's next round, not a fixed guess of its time
+        mailbox.goto(url)
     text = mailbox.locator(".message-body").first.inner_text()
     mailbox.close()
     found = re.search(r"\b(\d{6})\b", text)
