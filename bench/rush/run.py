@@ -153,7 +153,11 @@ def _stop_when_done(proc: subprocess.Popen[bytes], out: Path, users: int, limit_
         done = sum(int(p.read_text() or 0) for p in out.glob("finished-*"))
         if done >= users or time.monotonic() > deadline:
             proc.send_signal(signal.SIGINT)
-            proc.wait(timeout=60)
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:  # its reports are lost; the run's figures are not
+                proc.kill()
+                proc.wait()
             break
         time.sleep(0.5)  # polling the processes' counters, bounded by the deadline
 
@@ -213,7 +217,13 @@ def sms_stats(st: stack.Stack) -> dict[str, Any]:
 
 
 def run_mode(
-    args: argparse.Namespace, on: bool, schema: str, secret: str, out: Path, dash: bool = False
+    args: argparse.Namespace,
+    on: bool,
+    schema: str,
+    secret: str,
+    out: Path,
+    dash: bool = False,
+    run: int = 0,
 ) -> ModeResult:
     mode = "waiting room on" if on else "waiting room off"
     if dash:
@@ -223,7 +233,11 @@ def run_mode(
     extra = room_env(args, on, opening)
     env = stack.base_env(schema, secret, args.redis_db, extra, args.source)
     st = stack.Stack(schema, PORT, on, env, relay_nice=args.relay_nice)
-    folder = out / (("room-on" if on else "room-off") + ("-dash" if dash else ""))
+    # One folder per run: Locust's counters (finished-*) of an earlier run of the same mode
+    # must not end this one, so a repeated mode (`--modes off,off+dash,off+dash,off`) is
+    # numbered.
+    name = ("room-on" if on else "room-off") + ("-dash" if dash else "")
+    folder = out / (f"{run}-{name}" if run else name)
     try:
         st.start()
         warm_up(st.url)
@@ -322,11 +336,16 @@ def main(argv: list[str] | None = None) -> int:
         seed_s = time.monotonic()
         asyncio.run(stack.seed(schema, args.weeks))
         seed_s = time.monotonic() - seed_s
-        for i, mode in enumerate(args.modes.split(",")):
+        modes = args.modes.split(",")
+        repeated = len(set(modes)) < len(modes)
+        for i, mode in enumerate(modes):
             if i:
                 asyncio.run(stack.reset(schema))
             room, _, dash = mode.partition("+")
-            results.append(run_mode(args, room == "on", schema, secret, out, dash == "dash"))
+            run = i + 1 if repeated else 0
+            results.append(
+                run_mode(args, room == "on", schema, secret, out, dash == "dash", run=run)
+            )
     finally:
         if args.keep_schema:
             print(f"kept schema {schema} for inspection: drop it when done", flush=True)
