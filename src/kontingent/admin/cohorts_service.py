@@ -8,7 +8,8 @@ Invariants kept here:
   every field's before and after); a change of nothing writes nothing.
 - A change reaches every process's catalogue at once (`Inventory.catalogue_changed`: here
   at once, elsewhere through the cache invalidation over Redis, else within a second through
-  the catalogue's version, raised in the change's transaction), and a cohort opens at its `opens_at` minute wherever it was read, since whether it
+  the catalogue's version, raised in the change's transaction), and a cohort opens at its
+  `opens_at` minute wherever it was read, since whether it
   is open is decided per request against the clock (eligibility and booking checks alike).
 - Bookings already made stay: narrowing a cohort refuses new bookings only.
 """

@@ -28,7 +28,7 @@ from kontingent.inventory import catalogue_version
 from kontingent.inventory.service import Inventory
 from kontingent.schema import catalogue_version as catalogue_version_table
 from kontingent.staff.audit import Actor, Channel
-from tests.integration.admin.conftest import BY, FIRST_DAY, WEEK, drop_centre, make_centre
+from tests.integration.admin.conftest import BY, FIRST_DAY, drop_centre, make_centre
 from tests.support import T0
 
 WHO = Who(Actor("admin.test", None, "admin"), Channel.api, None)

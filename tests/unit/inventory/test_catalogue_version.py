@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 import kontingent
-
 from kontingent.inventory.catalogue_version import CatalogueWatch
 
 
