@@ -129,6 +129,7 @@ def open_day(
     """Open a public holiday for offers (centres are closed on NRW holidays otherwise)."""
     from datetime import date
 
+    from kontingent.inventory import catalogue_version
     from kontingent.inventory.closures import holiday_name
     from kontingent.inventory.days import open_day as record_open_day
 
@@ -144,12 +145,15 @@ def open_day(
 
     async def work(db: Database) -> bool:
         async with db.write() as conn:
-            return await record_open_day(conn, centre, when, SystemClock().now())
+            added = await record_open_day(conn, centre, when, SystemClock().now())
+            if added:  # the servers' catalogues hold the closed days: each reads them anew
+                await catalogue_version.bump(conn)
+            return added
 
     added = _run(work, _settings(database_url=database_url))
     where = f"centre {centre}" if centre is not None else "every centre"
     state = "opened" if added else "was open already"
-    console.print(f"{when} ({name}) {state} for {where}; offers show it within seconds")
+    console.print(f"{when} ({name}) {state} for {where}; every server follows within a second")
 
 
 @app.command("phone-share")

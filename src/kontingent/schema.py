@@ -503,6 +503,19 @@ waiting_room_settings = Table(
     CheckConstraint("id = 1", name="one_row"),
 )
 
+# The catalogue's version (migration 0020): one row whose `version` every change of the
+# catalogue (centres, opening hours, closed and opened days, vaccines, cohorts, the booking
+# window, postcodes) raises by one in its own transaction. Each process reads it at most once
+# a second (inventory/catalogue_version.py): a change reaches every process within a second,
+# with Redis or without it.
+catalogue_version = Table(
+    "catalogue_version",
+    metadata,
+    Column("id", SmallInteger, primary_key=True),
+    Column("version", BigInteger, nullable=False, server_default="0"),
+    CheckConstraint("id = 1", name="one_row"),
+)
+
 # The staff and release tables live with their packages; imported here so that this metadata, which
 # Alembic and the tests read, holds every table. Last: the module above must be complete.
 from kontingent.admin import releases_tables as _release_tables  # noqa: E402, F401

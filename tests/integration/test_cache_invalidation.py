@@ -220,14 +220,17 @@ async def test_a_centre_changed_in_one_process_is_read_anew_in_the_other(
     pair: tuple[Process, Process],
 ) -> None:
     """A closed day (admin/centres_closures.py) lives in the catalogue: its announcement makes
-    the other process drop the catalogue it holds, not only after the catalogue's TTL."""
+    the other process drop the catalogue it holds at once, not only at its next check of the
+    catalogue's version or after the catalogue's TTL."""
     here, there = pair
     held = await there.inventory.catalogue()
     assert await there.inventory.catalogue() is held  # kept: only a change drops it
     received = there.listener.subscriptions, there.inventory.remote_changes
-    here.inventory.catalogue_changed()
+    here.inventory.catalogue_changed(version=10**6)  # the version the change made
     dropped = lambda: there.inventory.catalogue_cache.last("catalogue") is None  # noqa: E731
     await until(dropped, "catalogue dropped")
+    # Heard with its version: the other's next check of the version reads no news in it.
+    assert there.inventory.catalogue_watch.known == 10**6
     assert await there.inventory.catalogue() is not held
     subscriptions, changes = received
     # Heard once as a change of another process, on the same subscription.

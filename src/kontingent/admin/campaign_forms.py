@@ -32,9 +32,14 @@ from kontingent.web.forms import FORM
 from kontingent.web.page import Portal
 
 AnyRequest = Request[Any, Any, Any]
-NOTES = {"saved": N_("admin.note.saved"), "added": N_("admin.note.added")}
+NOTES = {
+    "saved": N_("admin.note.saved"),
+    "added": N_("admin.note.added"),
+    "vaccine_added": N_("admin.note.vaccine_added"),
+}
 # What each field the domain may refuse asks for, in words for the page.
 FIELD_TEXT = {
+    "code": N_("admin.err.code"),
     "name": N_("admin.err.name"),
     "doses": N_("admin.err.doses"),
     "interval_min_days": N_("admin.err.interval_min"),
@@ -79,12 +84,15 @@ class AdminPage:
 
     def refused(self, page: str, exc: InvalidInput, values: Mapping[str, str]) -> Redirect:
         """The domain's refusal, each named field worded for the page."""
+        return self.fail(page, self.refusal(exc), values)
+
+    def refusal(self, exc: InvalidInput) -> dict[str, str]:
+        """Field -> message of the domain's refusal, in the page's language."""
         named = exc.details.get("fields") or {FORM: exc.message}
-        errors = {
+        return {
             field: self.t(FIELD_TEXT[field]) if field in FIELD_TEXT else self.t("admin.err.form")
             for field in named
         }
-        return self.fail(page, errors, values)
 
     def saved(self, page: str, note: str = "saved") -> Redirect:
         return self.portal.redirect(page, note=note)

@@ -11,7 +11,8 @@ Invariants kept here:
   it; the waiting room is changed through its own service (`WaitingRoom.configure`, what
   `kontingent waiting-room set` does: the database, then the store every process reads
   within a second), then audited in a transaction of its own.
-- A window change reaches every process's catalogue at once (`Inventory.catalogue_changed`).
+- A window change reaches every process's catalogue at once (`Inventory.catalogue_changed`)
+  and within a second without Redis (the catalogue's version, raised in its transaction).
 - A phone share change re-spreads every contingent's share over its slots that start more
   than the release lead ahead, as `kontingent phone-share` does for one contingent
   (inventory/phone_share.py); slots within the lead and seats already booked keep theirs.
@@ -39,6 +40,7 @@ from kontingent.admin.campaign_model import (
 from kontingent.clock import Clock
 from kontingent.db import Database
 from kontingent.errors import Conflict, InvalidInput, NotFound
+from kontingent.inventory import catalogue_version
 from kontingent.inventory.phone_share import set_share
 from kontingent.inventory.service import Inventory
 from kontingent.staff import audit
@@ -176,14 +178,15 @@ class CampaignRules:
         )
 
     async def _save_window(self, campaign_id: int, old: Window, new: Window, who: Who) -> None:
-        async def work(conn: AsyncConnection) -> None:
+        async def work(conn: AsyncConnection) -> int:
             await repo.save_window(conn, campaign_id, new)
             details = {"changes": changes_of(old, new, ("booking_from", "booking_until"))}
             entry = who.entry("booking_window_changed", f"campaign:{campaign_id}", details)
             await audit.record(conn, entry, self.clock.now())
+            return await catalogue_version.bump(conn)
 
-        await self.db.run_write(work)
-        self.inventory.catalogue_changed()
+        version = await self.db.run_write(work)
+        self.inventory.catalogue_changed(version=version)
 
     async def _save_room(self, old: Room, new: Room, who: Who) -> None:
         opens = None if new.opens_at is None else new.opens_at.timestamp()

@@ -32,6 +32,7 @@ from kontingent.admin.centres_repository import DayBooking
 from kontingent.admin.centres_service import AdminCentres, By, CentreFields, Outcome, layout_of
 from kontingent.booking.service import Booking
 from kontingent.errors import Conflict, InvalidInput
+from kontingent.inventory import catalogue_version
 from kontingent.inventory.model import local_day
 from kontingent.notifications.messages import ClosureNotice
 from kontingent.staff import audit
@@ -119,7 +120,7 @@ class DayClosures:
         slots to new bookings, in one transaction."""
         now = self.centres.clock.now()
 
-        async def work(conn: AsyncConnection) -> bool:
+        async def work(conn: AsyncConnection) -> tuple[bool, int]:
             view = await self.centres.load(conn, centre_id)
             added = False
             if bookings is not None:
@@ -132,10 +133,10 @@ class DayClosures:
             layout = layout_of(view)
             plan = await self.centres.follow(conn, centre_id, layout, layout, now, (day, day))
             await repo.apply_plan(conn, centre_id, plan)
-            return added
+            return added, await catalogue_version.bump(conn)
 
-        added = await self.centres.db.run_write(work)
-        self.centres.changed()
+        added, version = await self.centres.db.run_write(work)
+        self.centres.changed(version)
         return added
 
     async def _cancel(self, code: str, day: date, notice: ClosureNotice, by: By) -> None:
@@ -147,19 +148,19 @@ class DayClosures:
         """Open a closed day again, its slots given back; False when it was not closed."""
         now = self.centres.clock.now()
 
-        async def work(conn: AsyncConnection) -> bool:
+        async def work(conn: AsyncConnection) -> tuple[bool, int | None]:
             view = await self.centres.load(conn, centre_id)
             if not await repo.remove_closed_day(conn, centre_id, day):
-                return False
+                return False, None
             entry = by.entry("centre.closure", centre_id, day=day.isoformat(), closed=False)
             await audit.record(conn, entry, now)
             layout = layout_of(view)
             plan = await self.centres.follow(conn, centre_id, layout, layout, now, (day, day))
             await repo.apply_plan(conn, centre_id, plan)
-            return True
+            return True, await catalogue_version.bump(conn)
 
-        opened = await self.centres.db.run_write(work)
-        self.centres.changed()
+        opened, version = await self.centres.db.run_write(work)
+        self.centres.changed(version)
         return opened
 
 

@@ -14,8 +14,9 @@ Invariants kept here:
 - The slots follow from tomorrow on (today's appointments are under way); booked seats are
   never touched (centres_model.py says how).
 - After a change every process reads the centres anew and drops its availability readings
-  (`Inventory.catalogue_changed`, announced over Redis): a rare act of an admin, so one
-  read more per key everywhere is the price of nobody offering a slot that went.
+  (`Inventory.catalogue_changed`, announced over Redis; without it within a second, through
+  the catalogue's version raised in the change's transaction): a rare act of an admin, so
+  one read more per key everywhere is the price of nobody offering a slot that went.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from kontingent.clock import Clock
 from kontingent.db import Database
 from kontingent.errors import InvalidInput, NotFound
 from kontingent.i18n import N_, Translator
+from kontingent.inventory import catalogue_version
 from kontingent.inventory.model import local_day
 from kontingent.inventory.service import Inventory
 from kontingent.staff import audit
@@ -182,7 +184,7 @@ class AdminCentres:
         assert fields.slot_minutes is not None and fields.hours is not None
         hours, problems = _checked(fields, fields.slot_minutes)
 
-        async def work(conn: AsyncConnection) -> int:
+        async def work(conn: AsyncConnection) -> tuple[int, int]:
             values = await _address(conn, fields, problems, new=True)
             centre_id = await repo.insert_centre(conn, values)
             await repo.replace_hours(conn, centre_id, hours)
@@ -190,10 +192,10 @@ class AdminCentres:
             await audit.record(
                 conn, by.entry("centre.create", centre_id, **details), self.clock.now()
             )
-            return centre_id
+            return centre_id, await catalogue_version.bump(conn)
 
-        centre_id = await self.db.run_write(work)
-        self.changed()
+        centre_id, version = await self.db.run_write(work)
+        self.changed(version)
         return await self.get(centre_id)
 
     async def change(
@@ -203,7 +205,7 @@ class AdminCentres:
             return Outcome(await self.get(centre_id), dict.fromkeys(NO_SLOTS, 0), dry_run)
         now = self.clock.now()
 
-        async def work(conn: AsyncConnection) -> SlotPlan:
+        async def work(conn: AsyncConnection) -> tuple[SlotPlan, int | None]:
             before = await self.load(conn, centre_id)
             slot_minutes = (
                 before.slot_minutes if fields.slot_minutes is None else fields.slot_minutes
@@ -218,7 +220,7 @@ class AdminCentres:
                 conn, centre_id, layout_of(before), layout, now, lock=not dry_run
             )
             if dry_run:
-                return plan
+                return plan, None
             await repo.update_centre(conn, centre_id, values)
             if fields.hours is not None:
                 await repo.replace_hours(conn, centre_id, hours)
@@ -226,14 +228,14 @@ class AdminCentres:
             changed = {**_shown(values), **({"hours": _hours_text(hours)} if fields.hours else {})}
             entry = by.entry("centre.update", centre_id, changed=changed, slots=counts)
             await audit.record(conn, entry, now)
-            return plan
+            return plan, await catalogue_version.bump(conn)
 
         if dry_run:  # read only: a preview holds no lock that bookings would wait for
             async with self.db.read() as conn:
-                plan = await work(conn)
+                plan, _ = await work(conn)
         else:
-            plan = await self.db.run_write(work)
-            self.changed()
+            plan, version = await self.db.run_write(work)
+            self.changed(version)
         after = await self.get(centre_id)
         return Outcome(after, plan.counts, dry_run)
 
@@ -264,9 +266,11 @@ class AdminCentres:
         )
         return plan_slots(follow, existing)
 
-    def changed(self) -> None:
-        """Every process reads the centres anew and drops its readings."""
-        self.inventory.catalogue_changed()
+    def changed(self, version: int | None) -> None:
+        """Every process reads the centres anew and drops its readings (`version`: the
+        catalogue's, raised by the change; None: nothing was changed)."""
+        if version is not None:
+            self.inventory.catalogue_changed(version=version)
 
 
 def _checked(fields: CentreFields, slot_minutes: int) -> tuple[dict[int, Hours], list[Problem]]:

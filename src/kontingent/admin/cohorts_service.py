@@ -7,8 +7,9 @@ Invariants kept here:
 - Each change is one transaction with its audit row (`cohort_added`, `cohort_changed` with
   every field's before and after); a change of nothing writes nothing.
 - A change reaches every process's catalogue at once (`Inventory.catalogue_changed`: here
-  at once, elsewhere through the cache invalidation over Redis, else within the catalogue's
-  TTL), and a cohort opens at its `opens_at` minute wherever it was read, since whether it
+  at once, elsewhere through the cache invalidation over Redis, else within a second through
+  the catalogue's version, raised in the change's transaction), and a cohort opens at its
+  `opens_at` minute wherever it was read, since whether it
   is open is decided per request against the clock (eligibility and booking checks alike).
 - Bookings already made stay: narrowing a cohort refuses new bookings only.
 """
@@ -28,6 +29,7 @@ from kontingent.admin.vaccines_repository import all_vaccines
 from kontingent.clock import Clock
 from kontingent.db import Database
 from kontingent.errors import NotFound
+from kontingent.inventory import catalogue_version
 from kontingent.inventory.service import Inventory
 from kontingent.staff import audit
 
@@ -62,7 +64,7 @@ class CohortRules:
         return found
 
     async def add(self, rule: CohortRule, who: Who) -> Stored:
-        async def work(conn: AsyncConnection) -> int:
+        async def work(conn: AsyncConnection) -> tuple[int, int]:
             await _checked(conn, rule)
             campaign = await repo.campaign_id(conn)
             if campaign is None:
@@ -71,14 +73,14 @@ class CohortRules:
             details = described(rule, FIELDS)
             await audit.record(conn, who.entry("cohort_added", f"cohort:{new_id}", details),
                                self.clock.now())  # fmt: skip
-            return new_id
+            return new_id, await catalogue_version.bump(conn)
 
-        new_id = await self.db.run_write(work)
-        self.inventory.catalogue_changed()
+        new_id, version = await self.db.run_write(work)
+        self.inventory.catalogue_changed(version=version)
         return new_id, rule
 
     async def change(self, cohort_id: int, changes: dict[str, Any], who: Who) -> Stored:
-        async def work(conn: AsyncConnection) -> tuple[CohortRule, bool]:
+        async def work(conn: AsyncConnection) -> tuple[CohortRule, int | None]:
             found = await repo.cohort(conn, cohort_id, lock=True)
             if found is None:
                 raise unknown(cohort_id)
@@ -86,14 +88,14 @@ class CohortRules:
             new = old.changed(changes)
             await _checked(conn, new)
             if new == old:
-                return new, False
+                return new, None
             await repo.save_cohort(conn, cohort_id, new)
             details = {"changes": changes_of(old, new, FIELDS)}
             entry = who.entry("cohort_changed", f"cohort:{cohort_id}", details)
             await audit.record(conn, entry, self.clock.now())
-            return new, True
+            return new, await catalogue_version.bump(conn)
 
-        new, changed = await self.db.run_write(work)
-        if changed:
-            self.inventory.catalogue_changed()
+        new, version = await self.db.run_write(work)
+        if version is not None:
+            self.inventory.catalogue_changed(version=version)
         return cohort_id, new

@@ -6,17 +6,22 @@ Invariants kept here:
 - A two-dose vaccine's interval is ordered: minimum <= recommended <= maximum days, all
   between 0 and `MAX_INTERVAL_DAYS`; a one-dose vaccine has none (all 0, no recommendation).
 - Age limits lie within 0..120 and the lower is not above the upper.
+- A new vaccine's code is 1 to 40 letters, digits, hyphens or underscores, starting with a
+  letter or digit (`CODE_PATTERN`): it appears in URLs and in the API, and never changes.
 - A rule speaks of bookings made from now on: bookings already made keep their dates.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import Any
 
 MAX_AGE = 120
+MAX_NAME = 100  # the column's length
 MAX_INTERVAL_DAYS = 365
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$"
+CODE_TEXT = "1 to 40 letters, digits, hyphens or underscores, like BNT"
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,13 +42,19 @@ class VaccineRule:
 def problems(rule: VaccineRule) -> dict[str, str]:
     """Field -> what is wrong with it and what to write; empty when the rule holds."""
     found: dict[str, str] = {}
-    if not rule.name.strip():
-        found["name"] = "give the vaccine's name"
+    if not 0 < len(rule.name.strip()) <= MAX_NAME:
+        found["name"] = f"give the vaccine's name, at most {MAX_NAME} characters"
     if rule.doses not in (1, 2):
         found["doses"] = "a vaccine takes 1 or 2 doses"
     found.update(_interval_problems(rule))
     found.update(age_problems(rule.min_age, rule.max_age))
     return found
+
+
+def new_problems(rule: VaccineRule) -> dict[str, str]:
+    """`problems` of a vaccine to add, its code first."""
+    found = {} if re.fullmatch(CODE_PATTERN, rule.code) else {"code": f"give {CODE_TEXT}"}
+    return found | problems(rule)
 
 
 def _interval_problems(rule: VaccineRule) -> dict[str, str]:

@@ -11,15 +11,15 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from kontingent.admin.vaccines_model import CODE_PATTERN, MAX_AGE, MAX_INTERVAL_DAYS, VaccineRule
+from kontingent.admin.vaccines_model import (
+    CODE_PATTERN,
+    CODE_TEXT,
+    MAX_AGE,
+    MAX_INTERVAL_DAYS,
+    VaccineRule,
+)
 
-Code = Annotated[
-    str,
-    msgspec.Meta(
-        pattern=CODE_PATTERN,
-        description="1 to 40 letters, digits, hyphens or underscores, like BNT",
-    ),
-]
+Code = Annotated[str, msgspec.Meta(pattern=CODE_PATTERN, description=CODE_TEXT)]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 Days = Annotated[int, msgspec.Meta(ge=0, le=MAX_INTERVAL_DAYS, description="days")]
 Age = Annotated[int, msgspec.Meta(ge=0, le=MAX_AGE, description="years")]

@@ -7,7 +7,9 @@ Invariants kept here:
   with every field's before and after); a change of nothing writes nothing.
 - A new interval or age limit applies to offers and bookings from now on: slots, bookings
   and appointments already made are never touched, so a booked second dose keeps its date.
-- Every process reads the catalogue anew at once (`Inventory.catalogue_changed`).
+- Every process reads the catalogue anew at once (`Inventory.catalogue_changed`, over
+  Redis), and within a second without it: each change raises the catalogue's version in its
+  transaction (inventory/catalogue_version.py).
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from kontingent.admin import vaccines_repository as repo
 from kontingent.admin.campaign_model import changes_of
 from kontingent.admin.campaign_service import Who, refuse
-from kontingent.admin.vaccines_model import VaccineRule, problems
+from kontingent.admin.vaccines_model import VaccineRule, new_problems, problems
 from kontingent.clock import Clock
 from kontingent.db import Database
 from kontingent.errors import Conflict, NotFound
+from kontingent.inventory import catalogue_version
 from kontingent.inventory.service import Inventory
 from kontingent.staff import audit
 
@@ -54,36 +57,37 @@ class VaccineRules:
         return found
 
     async def add(self, rule: VaccineRule, who: Who) -> VaccineRule:
-        refuse(problems(rule))
+        refuse(new_problems(rule))
 
-        async def work(conn: AsyncConnection) -> None:
+        async def work(conn: AsyncConnection) -> int:
             if await repo.vaccine(conn, rule.code, lock=True) is not None:
                 raise Conflict(f"the vaccine {rule.code!r} exists: change it with PATCH",
-                               code="vaccine_exists")  # fmt: skip
+                               code="vaccine_exists", field="code")  # fmt: skip
             await repo.add_vaccine(conn, rule)
             entry = who.entry("vaccine_added", f"vaccine:{rule.code}", asdict(rule))
             await audit.record(conn, entry, self.clock.now())
+            return await catalogue_version.bump(conn)
 
-        await self.db.run_write(work)
-        self.inventory.catalogue_changed()
+        version = await self.db.run_write(work)
+        self.inventory.catalogue_changed(version=version)
         return rule
 
     async def change(self, code: str, changes: dict[str, Any], who: Who) -> VaccineRule:
-        async def work(conn: AsyncConnection) -> tuple[VaccineRule, bool]:
+        async def work(conn: AsyncConnection) -> tuple[VaccineRule, int | None]:
             old = await repo.vaccine(conn, code, lock=True)
             if old is None:
                 raise unknown(code)
             new = old.changed(changes)
             refuse(problems(new))
             if new == old:
-                return new, False
+                return new, None
             await repo.save_vaccine(conn, new)
             details = {"changes": changes_of(old, new, FIELDS)}
             entry = who.entry("vaccine_changed", f"vaccine:{code}", details)
             await audit.record(conn, entry, self.clock.now())
-            return new, True
+            return new, await catalogue_version.bump(conn)
 
-        new, changed = await self.db.run_write(work)
-        if changed:
-            self.inventory.catalogue_changed()
+        new, version = await self.db.run_write(work)
+        if version is not None:
+            self.inventory.catalogue_changed(version=version)
         return new

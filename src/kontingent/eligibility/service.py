@@ -26,6 +26,7 @@ from kontingent.eligibility.postcodes import (
 )
 from kontingent.eligibility.repository import replace_postcodes
 from kontingent.errors import InvalidInput
+from kontingent.inventory import catalogue_version
 from kontingent.inventory.model import local_day
 from kontingent.inventory.service import Inventory
 from kontingent.schema import districts
@@ -97,4 +98,6 @@ async def load_postcodes(db: Database, *, seeded_districts_only: bool = False) -
         if seeded_districts_only:
             names = set((await conn.execute(select(districts.c.name))).scalars())
             rows = [r for r in rows if r.name in names]
-        return await replace_postcodes(conn, rows)
+        loaded = await replace_postcodes(conn, rows)
+        await catalogue_version.bump(conn)  # every server process reads them anew
+        return loaded

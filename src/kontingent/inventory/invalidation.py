@@ -3,7 +3,10 @@
 Each process announces the slot changes it makes (a booking's seats, a cancellation, a
 rebooking, a release) and an admin's change of the catalogue (vaccines, cohorts, the booking
 window) on one channel, and one listener task per process applies what the
-others announced to its own cache. With no Redis there is one process and nothing to do.
+others announced to its own cache. With no Redis there is one process and nothing to do,
+except for the catalogue, whose changes every process also finds within a second through
+its version in the database (catalogue_version.py); a message carries that version, so a
+process that heard the change does not read the catalogue again when its check finds it.
 
 Invariants kept here:
 - A booking never waits for Redis: announcing only queues the change; a publisher task sends
@@ -48,12 +51,14 @@ STOP_WAIT_S = 1.0  # at shutdown, how long the publisher is given to stop
 
 class Message(msgspec.Struct, array_like=True):
     """One message on the channel: who sent it and its changes, as
-    (centre id, vaccine code, {slot id: seats taken} or None), and whether the reference
-    data changed (last, with a default: a message of an older process still decodes)."""
+    (centre id, vaccine code, {slot id: seats taken} or None), whether the reference data
+    changed and the catalogue's version that change made, when known (last, with defaults:
+    a message of an older process still decodes)."""
 
     origin: str
     changes: list[tuple[int, str, dict[int, int] | None]]
     catalogue: bool = False
+    version: int | None = None
 
 
 _encode = msgspec.json.Encoder().encode
@@ -145,7 +150,10 @@ class RedisInvalidation:
             for c in batch
             if not c.catalogue
         ]
-        message = Message(self.origin, changes, any(c.catalogue for c in batch))
+        versions = [c.version for c in batch if c.catalogue and c.version is not None]
+        message = Message(
+            self.origin, changes, any(c.catalogue for c in batch), max(versions, default=None)
+        )
         try:
             await self.client.publish(self.channel, _encode(message))
         except (RedisError, OSError) as exc:
@@ -207,7 +215,7 @@ class RedisInvalidation:
             self.echoes += 1
             return
         if message.catalogue:
-            self.inventory.catalogue_changed(announce=False)
+            self.inventory.catalogue_changed(announce=False, version=message.version)
             self.inventory.remote_changes += 1
         for centre_id, vaccine_code, taken in message.changes:
             self.inventory.apply_change(SlotChange(centre_id, vaccine_code, taken))

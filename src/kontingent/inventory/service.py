@@ -19,8 +19,11 @@ Invariants kept here:
   applied the same way (`apply_change`) without being announced again.
 - The catalogue (centres, vaccines, cohorts, the booking window) is kept `catalogue_ttl_s`;
   an admin's change drops it, and every reading, here at once and in every other process
-  through the same invalidation (`catalogue_changed`). Whether a cohort is open is decided
-  per request against the clock, so a cohort opens at its minute wherever it was read.
+  through the same invalidation (`catalogue_changed`), or, without Redis (or a message
+  lost), within `catalogue_check_s` through the catalogue's version in the database
+  (catalogue_version.py: read at most once a second, one read at a time, off the path of
+  every other request). Whether a cohort is open is decided per request against the
+  clock, so a cohort opens at its minute wherever it was read.
 - Readings whose next release minute has passed are read again, however long their TTL: a
   scheduled release changes slots without any process doing anything.
 - The public feed is built from seats per day (feed.py), one build at a time, and kept for
@@ -47,6 +50,7 @@ from kontingent.booking.model import SlotInfo
 from kontingent.clock import Clock
 from kontingent.db import Database
 from kontingent.errors import InvalidInput, NotFound
+from kontingent.inventory import catalogue_version
 from kontingent.inventory import repository as repo
 from kontingent.inventory.cache import Availability, DaySeats, FamilyCache, TtlCache
 from kontingent.inventory.feed import FeedReading, read_feed
@@ -76,12 +80,14 @@ class SlotChange:
     """Slots of a centre and vaccine changed: `taken` maps slot id -> seats a booking took;
     None means seats may also have come free (cancellation, rebooking, release).
     `catalogue`: the reference data changed (a centre, its hours or closed days), so every
-    process reads it again at once rather than after its TTL."""
+    process reads it again at once rather than after its TTL; `version`: the catalogue's
+    version that change made (catalogue_version.py), when known."""
 
     centre_id: int
     vaccine_code: str
     taken: Mapping[int, int] | None
     catalogue: bool = False
+    version: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +128,7 @@ class Inventory:
         feed_ttl_s: float = 5.0,
         lead_minutes: int = 120,
         settled_ttl_s: float = 30.0,
+        catalogue_check_s: float = catalogue_version.CHECK_EVERY_S,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.db = db
@@ -130,6 +137,10 @@ class Inventory:
         # Centres, vaccines, cohorts and the window: read again after `catalogue_ttl_s`, or at
         # once when an admin's change reaches this process (`catalogue_changed`).
         self.catalogue_cache: TtlCache[Catalogue] = TtlCache(catalogue_ttl_s, monotonic)
+        # Another process's change without Redis: the version, read at most once a second.
+        self.catalogue_watch = catalogue_version.CatalogueWatch(
+            self._catalogue_version, catalogue_check_s, monotonic
+        )
         # How long readings are kept: `ttl_s` while changes of other processes may be missed,
         # `settled_ttl_s` while every change reaches this cache (see `invalidation_connected`).
         self._ttl_s = ttl_s
@@ -174,21 +185,35 @@ class Inventory:
             async with self.db.read() as conn:
                 return await repo.load_catalogue(conn)
 
+        if self.catalogue_watch.due():
+            await self.catalogue_checked()
         return await self.catalogue_cache.get("catalogue", load)
+
+    async def catalogue_checked(self) -> None:
+        """Read the catalogue's version when due; when another process changed the
+        catalogue since, do here what its announcement would have done."""
+        if await self.catalogue_watch.changed():
+            self.catalogue_changed(announce=False, version=self.catalogue_watch.known)
+
+    async def _catalogue_version(self) -> int:
+        async with self.db.read() as conn:
+            return await catalogue_version.read(conn)
 
     def forget_catalogue(self) -> None:
         self.catalogue_cache.clear()
 
-    def catalogue_changed(self, *, announce: bool = True) -> None:
+    def catalogue_changed(self, *, announce: bool = True, version: int | None = None) -> None:
         """The reference data changed (admin/: centres, closed days, vaccines, cohorts, the
         booking window): read anew here, and in every other process once the announcement
-        reaches it. Offers computed from the old catalogue go with it (a vaccine's interval,
-        the window and closed days decide them)."""
+        reaches it, or its check of the catalogue's version (`version`: the one the change
+        made, catalogue_version.bump). Offers computed from the old catalogue go with it (a
+        vaccine's interval, the window and closed days decide them)."""
         self.forget_catalogue()
         self.forget_readings()
         self._feed.clear()
+        self.catalogue_watch.seen(version)
         if announce:
-            self._announce(SlotChange(0, "", None, catalogue=True))
+            self._announce(SlotChange(0, "", None, catalogue=True, version=version))
 
     def _family(self, centre_id: int, vaccine_code: str) -> Family:
         return (centre_id, vaccine_code)
@@ -456,6 +481,8 @@ class Inventory:
                 partial(self.vaccine_open, catalogue),
             )
 
+        if self.catalogue_watch.due():
+            await self.catalogue_checked()
         return await self._feed.get("feed", build)
 
     async def slot_infos(self, ids: Sequence[int]) -> dict[int, SlotInfo]:

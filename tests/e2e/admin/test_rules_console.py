@@ -1,8 +1,9 @@
 """The admin's settings pages in a real browser against `kontingent serve --demo`: an admin
 logs in, moves a cohort's opening minute (a wrong age first, refused with the field named),
-and switches the waiting room on for an opening, by keyboard where it matters (Enter on
-links and buttons, Space on radio buttons). Every page passes axe-core at 1280 and 375 px;
-screenshots go to docs/screenshots/admin/ (`rules-*`)."""
+switches the waiting room on for an opening, and adds a vaccine (a wrong interval first,
+refused with the field named), by keyboard where it matters (Enter on links and buttons,
+Space and arrows on radio buttons, typing and Tab in the add form). Every page passes
+axe-core at 1280 and 375 px; screenshots go to docs/screenshots/admin/ (`rules-*`)."""
 
 from __future__ import annotations
 
@@ -95,3 +96,27 @@ def test_an_admin_moves_a_cohorts_opening_and_sets_the_waiting_room(
     keys(page, "Enter")
     expect(page.get_by_text("Bestehende Buchungen behalten ihre Termine")).to_be_visible()
     check(page, axe_source, "08-vaccine")
+
+    page.goto("/admin/vaccines")
+    page.get_by_role("link", name="Impfstoff hinzufügen").focus()
+    keys(page, "Enter")
+    expect(page).to_have_url(re.compile(r"/admin/vaccines#add$"))
+    page.get_by_label("Kürzel").focus()
+    keys(page, "=NVX", "Tab", "=Novavax/Nuvaxovid", "Tab")
+    assert focused(page) == "input#doses"  # no number of doses chosen yet
+    keys(page, "ArrowDown")  # moves to "2 Dosen" and chooses it
+    assert focused(page) == "input#doses-2"
+    keys(page, "Tab", "Control+a", "=21", "Tab", "=21", "Tab")  # the longest stays at 0
+    assert focused(page) == "input#interval_max_days"
+    keys(page, "Tab", "=18", "Enter")
+    expect(page.locator(".error-summary")).to_contain_text("mindestens so viele wie der kürzeste")
+    assert focused(page) == "div#error-summary"
+    expect(page.get_by_label("Kürzel")).to_have_value("NVX")  # as typed
+    check(page, axe_source, "09-vaccine-add-error")
+    page.get_by_label("Längster Abstand (Tage)").focus()
+    keys(page, "Control+a", "=42", "Enter")
+    expect(page.locator(".notice")).to_contain_text("Der Impfstoff ist angelegt")
+    expect(page.get_by_role("link", name="Novavax/Nuvaxovid")).to_be_visible()
+    check(page, axe_source, "10-vaccine-added")
+    page.goto("/admin/cohorts/new")  # the new vaccine can be given to a cohort at once
+    expect(page.get_by_label("Novavax/Nuvaxovid")).to_be_visible()

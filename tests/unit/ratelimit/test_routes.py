@@ -95,6 +95,7 @@ def test_every_route_that_sends_or_changes_names_a_configured_limit() -> None:
         ("/api/v1/admin/cohorts", "admin_settings"),
         ("/api/v1/admin/campaign", "admin_settings"),
         ("/admin/cohorts/{cohort_id:int}", "admin_settings"),
+        ("/admin/vaccines", "admin_settings"),
         ("/admin/campaign/waiting-room", "admin_settings"),
         ("/api/v1/staff/checkins", "centre_record"),
         ("/api/v1/staff/appointments/{appointment_id:int}/vaccinated", "centre_record"),
