@@ -260,7 +260,9 @@ def main(argv: list[str] | None = None) -> int:
         rows: dict[str, list[dict[str, Any]]] = {name: [] for name, _ in trees}
         for n in range(args.rounds):
             for name, source in trees:
-                found = _round(databases[name], source, args)
+                fresh = folder / f"round-{n}-{databases[name].name}"  # no PIN sent before
+                shutil.copy(databases[name], fresh)
+                found = _round(fresh, source, args)
                 rows[name].append(found)
                 line = ", ".join(
                     f"{page} {r['cpu_ms']:.2f} ms CPU/page ({1000 / r['cpu_ms']:.0f}/CPU-s, "
