@@ -27,6 +27,7 @@ import cProfile
 import json
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -40,7 +41,6 @@ HERE = Path(__file__).resolve().parent
 IN_FLIGHT = 16
 WARM_UP = 200
 POSTCODES = ("33602", "48155", "44139", "33098")  # as bench/pages.py
-PASSWORD = "bench agent password 2026"
 RESULT = "pages_inprocess_result"
 PAGES = {
     "portal": "/choose?vaccine=BNT",
@@ -145,7 +145,7 @@ async def _portal_cookie(app: Any, postcode: str, number: str) -> str:
         return _cookies(client)
 
 
-async def _console_cookie(app: Any, postcode: str) -> str:
+async def _console_cookie(app: Any, postcode: str, password: str) -> str:
     import httpx
 
     transport = httpx.ASGITransport(app=app)
@@ -153,7 +153,7 @@ async def _console_cookie(app: Any, postcode: str) -> str:
         transport=transport, base_url="http://127.0.0.1", follow_redirects=True
     ) as client:
         token = _token((await client.get("/staff/login")).text)
-        form = {"username": "bench-agent", "password": PASSWORD, "_csrf_token": token}
+        form = {"username": "bench-agent", "password": password, "_csrf_token": token}
         (await client.post("/staff/login", data=form)).raise_for_status()
         token = _token((await client.get("/agent/new")).text)
         step = {"birth_date": "01.05.1939", "p1.birth_date": "12.12.1938", "postcode": postcode}
@@ -184,15 +184,14 @@ async def _child(database: Path, args: argparse.Namespace) -> None:
     app = from_environment()
     services = app.state.services
     async with app.lifespan():
-        users = {u.username for u in await services.staff.users()}
-        if "bench-agent" not in users:
-            entry = Entry(Actor("cli:bench"), "", Channel.cli)
-            await services.staff.add_user("bench-agent", Role.agent, PASSWORD, [], entry)
+        password = secrets.token_urlsafe(16)  # a fresh database each round: a new account
+        entry = Entry(Actor("cli:bench"), "", Channel.cli)
+        await services.staff.add_user("bench-agent", Role.agent, password, [], entry)
         cookies = {
             "portal": [
                 await _portal_cookie(app, p, f"+4917066{i:05d}") for i, p in enumerate(POSTCODES)
             ],
-            "console": [await _console_cookie(app, p) for p in POSTCODES],
+            "console": [await _console_cookie(app, p, password) for p in POSTCODES],
         }
         result: dict[str, Any] = {}
         for page, path in PAGES.items():

@@ -40,7 +40,6 @@ from kontingent.ratelimit.lockouts import Lockouts
 from kontingent.staff import audit
 from kontingent.staff import repository as repo
 from kontingent.staff.audit import Actor, Entry
-from kontingent.staff.sessions import LiveSession, SessionCache
 from kontingent.staff.model import (
     Lifetimes,
     Principal,
@@ -55,6 +54,7 @@ from kontingent.staff.model import (
     token_hash,
     username_problem,
 )
+from kontingent.staff.sessions import LiveSession, SessionCache
 
 TOUCH_EVERY = timedelta(minutes=1)  # last_seen is written at most this often per session
 DEMO_ACCOUNTS = (
