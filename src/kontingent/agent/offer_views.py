@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from markupsafe import Markup
+
 from kontingent.agent.service import AgentOffers
 from kontingent.i18n import Translator
 from kontingent.inventory.repository import Catalogue
@@ -28,6 +30,7 @@ class PairCard:
     key: str
     doses: tuple[DoseLine, ...]
     dates: str  # the dates in one line, for the button's accessible name
+    lines: Markup  # the dates as the `pair_lines` macro (web/templates/macros.html) draws them
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +56,20 @@ def pair_card(appointments: Sequence[Any], doses: int, t: Translator) -> PairCar
 def _pair_card(slots: tuple[tuple[int, datetime], ...], doses: int, lang: str) -> PairCard:
     lines = dose_lines([start for _, start in slots], doses, Translator(lang))
     key = "-".join(str(slot_id) for slot_id, _ in slots)
-    return PairCard(key, tuple(lines), "; ".join(f"{d.label} {d.when}" for d in lines))
+    dates = "; ".join(f"{d.label} {d.when}" for d in lines)
+    return PairCard(key, tuple(lines), dates, pair_lines(lines))
+
+
+def pair_lines(lines: Sequence[DoseLine]) -> Markup:
+    """The `pair_lines` macro's markup, escaped once per card instead of on every page."""
+    items = Markup("").join(
+        Markup(
+            '<li><span class="dose-label">{}</span><br><span class="dose-when">{}</span>'
+            '<span class="dose-when-short">{}</span></li>'
+        ).format(d.label, d.when, d.short)
+        for d in lines
+    )
+    return Markup('<ul class="doses agent-pair">\n{}\n</ul>').format(items)
 
 
 def centre_choices(found: AgentOffers, catalogue: Catalogue, t: Translator) -> list[CentreChoice]:
