@@ -2,8 +2,10 @@
 
 Invariants kept here:
 - argon2 runs only when a password is given (login, a new or reset password), in a thread so
-  the event loop keeps serving; every other request is one lookup of the token's SHA-256.
-  No cache in front of it, so a revoked session or a disabled account stops at once.
+  the event loop keeps serving; every other request looks up the token's SHA-256, read from
+  the database at most once a second per process (staff/sessions.py, issue 15): a logout, a
+  disabled account or a reset password here is refused at once, a revocation by another
+  process within that second. The idle and absolute ends are checked on every request.
 - A login answers the same for an unknown user name, a disabled account and a wrong
   password (401 `login_failed`), and takes about as long: an unknown name is verified
   against a dummy hash.
@@ -52,6 +54,7 @@ from kontingent.staff.model import (
     token_hash,
     username_problem,
 )
+from kontingent.staff.sessions import LiveSession, SessionCache
 
 TOUCH_EVERY = timedelta(minutes=1)  # last_seen is written at most this often per session
 DEMO_ACCOUNTS = (
@@ -84,6 +87,7 @@ class Staff:
         lifetimes: Lifetimes,
         lockouts: Lockouts,
         hasher: PasswordHasher | None = None,
+        sessions: SessionCache | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -91,6 +95,7 @@ class Staff:
         self.lockouts = lockouts
         self.hasher = hasher or PasswordHasher()
         self._dummy_hash: str | None = None
+        self.sessions = sessions or SessionCache()
 
     # --- accounts ---------------------------------------------------------------------------
 
@@ -132,14 +137,15 @@ class Staff:
             return await repo.users(conn)
 
     async def disable(self, username: str, entry: Entry) -> None:
-        async def work(conn: AsyncConnection) -> None:
+        async def work(conn: AsyncConnection) -> int:
             user = await self._user(conn, username)
             now = self.clock.now()
             await repo.set_disabled(conn, user.id, True)
             await repo.revoke_sessions_of(conn, user.id, now)
             await audit.record(conn, _with(entry, "user_disable", user.username), now)
+            return user.id
 
-        await self.db.run_write(work)
+        self.sessions.forget_user(await self.db.run_write(work))
 
     async def reset_password(self, username: str, password: str, entry: Entry) -> None:
         name = normalise_username(username)
@@ -148,14 +154,15 @@ class Staff:
             raise InvalidInput(problem)
         hashed = await asyncio.to_thread(self.hasher.hash, password)
 
-        async def work(conn: AsyncConnection) -> None:
+        async def work(conn: AsyncConnection) -> int:
             user = await self._user(conn, name)
             now = self.clock.now()
             await repo.set_password(conn, user.id, hashed, now)
             await repo.revoke_sessions_of(conn, user.id, now)
             await audit.record(conn, _with(entry, "user_reset_password", user.username), now)
+            return user.id
 
-        await self.db.run_write(work)
+        self.sessions.forget_user(await self.db.run_write(work))
         await self.lockouts.clear(name)
 
     async def _user(self, conn: AsyncConnection, username: str) -> StaffUser:
@@ -233,22 +240,43 @@ class Staff:
         if not token or len(token) > 100:
             return None
         hashed = token_hash(token)
+        now = self.clock.now()
+        live = self.sessions.get(hashed)
+        # A kept read stands in for a new one only while it leads to the same answer: the
+        # session neither ended nor due a touch by its times (staff/sessions.py).
+        if live is None or self._due(live, kind, now):
+            live = await self._read_session(hashed)
+            if live is None:
+                return None
+        if live.principal.kind is not kind:
+            return None
+        if now >= session_end(kind, live.created, live.last_seen, self.lifetimes):
+            return None
+        if now - live.last_seen >= TOUCH_EVERY:
+            session_id = live.principal.session_id
+            await self.db.run_write(lambda conn: repo.touch_session(conn, session_id, now))
+            self.sessions.touched(hashed, now)
+        return live.principal
+
+    def _due(self, live: LiveSession, kind: SessionKind, now: datetime) -> bool:
+        """Ended or due a touch by the times read: read anew before deciding either."""
+        ends = session_end(kind, live.created, live.last_seen, self.lifetimes)
+        return now >= ends or now - live.last_seen >= TOUCH_EVERY
+
+    async def _read_session(self, hashed: str) -> LiveSession | None:
+        generation = self.sessions.generation  # a forget after this: the read is not kept
         if self.db.has_driver:
             found = await self.db.run_driver(partial(repo.session_by_hash_pg, token_hash=hashed))
         else:
             async with self.db.read() as conn:
                 found = await repo.session_by_hash(conn, hashed)
-        if found is None or found[0].kind is not kind:
+        if found is None:
             return None
-        principal, created, last_seen = found
-        now = self.clock.now()
-        if now >= session_end(kind, created, last_seen, self.lifetimes):
-            return None
-        if now - last_seen >= TOUCH_EVERY:
-            await self.db.run_write(
-                lambda conn: repo.touch_session(conn, principal.session_id, now)
-            )
-        return principal
+        live = LiveSession(*found)
+        kind = live.principal.kind
+        if self.clock.now() < session_end(kind, live.created, live.last_seen, self.lifetimes):
+            self.sessions.put(hashed, live, generation)
+        return live
 
     async def logout(self, principal: Principal, channel: str, ip: str | None) -> None:
         async def work(conn: AsyncConnection) -> None:
@@ -258,6 +286,7 @@ class Staff:
             await audit.record(conn, entry, now)
 
         await self.db.run_write(work)
+        self.sessions.forget_session(principal.session_id)
 
     # --- audit ------------------------------------------------------------------------------
 
