@@ -8,50 +8,33 @@ axe-core at 1280 and 375 px; screenshots go to docs/screenshots/admin/ (`rules-*
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
-from tests.e2e.portal.conftest import ROOT, Server
-from tests.e2e.portal.test_agent_console import focused, keys
-from tests.e2e.portal.test_every_page import RUN_AXE, WIDTHS
-from tests.e2e.portal.test_journey import assert_accessible
-from tests.e2e.portal.test_staff_login import demo_password
+from tests.e2e.browser import (
+    SCREENSHOTS,
+    assert_accessible,
+    check_widths,
+    demo_password,
+    focused,
+    keys,
+)
+from tests.e2e.demo import DemoServer
 
 pytestmark = pytest.mark.slow
-SHOTS = ROOT / "docs" / "screenshots" / "admin"
-
-
-@pytest.fixture
-def console(browser: Browser, server: Server) -> Iterator[Page]:
-    context = browser.new_context(
-        base_url=server.url, viewport=WIDTHS["desktop"], locale="de-DE", bypass_csp=True
-    )
-    context.set_default_timeout(15_000)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
+SHOTS = SCREENSHOTS / "admin"
 
 
 def check(page: Page, axe_source: str, name: str) -> None:
-    """axe at desktop and phone width (0 violations), a PNG of each; desktop width after."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    assert_accessible(page)
-    for width, size in WIDTHS.items():
-        page.set_viewport_size(size)
-        page.add_script_tag(content=axe_source)
-        violations = page.evaluate(RUN_AXE)
-        assert violations == [], (name, width, page.url, violations)
-        page.screenshot(path=str(SHOTS / f"rules-{name}-{width}.png"), full_page=True)
-    page.set_viewport_size(WIDTHS["desktop"])
+    """The portal's promises, axe at desktop and phone width (0 violations), a PNG of each."""
+    check_widths(page, axe_source, SHOTS, f"rules-{name}", promises=assert_accessible)
 
 
 def test_an_admin_moves_a_cohorts_opening_and_sets_the_waiting_room(
-    console: Page, server: Server, axe_source: str
+    axe_page: Page, server: DemoServer, axe_source: str
 ) -> None:
-    page = console
+    page = axe_page
     page.goto("/admin/cohorts")
     expect(page).to_have_url(re.compile(r"/staff/login\?next=/admin/cohorts$"))
     keys(page, "=demo-admin", "Tab", "=" + demo_password(server, "demo-admin"), "Enter")

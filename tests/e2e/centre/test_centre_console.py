@@ -13,7 +13,6 @@ scripts only); the CSP itself is checked in tests/integration/centre/test_pages.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,58 +22,40 @@ from playwright.sync_api import Browser, Page, expect
 
 from kontingent.checkin import drawing
 from kontingent.checkin.model import sign_ticket
+from tests.e2e.browser import (
+    SCREENSHOTS,
+    check_widths,
+    demo_password,
+    focused,
+    font_size_px,
+    keys,
+    unlabelled_fields,
+)
 from tests.e2e.centre.conftest import SECRET
-from tests.e2e.portal.conftest import ROOT, Server
-from tests.e2e.portal.test_agent_console import focused, keys
-from tests.e2e.portal.test_every_page import RUN_AXE
-from tests.e2e.portal.test_staff_login import demo_password
+from tests.e2e.demo import DemoServer
 
 pytestmark = pytest.mark.slow
-SHOTS = ROOT / "docs" / "screenshots" / "centre"
+SHOTS = SCREENSHOTS / "centre"
 WIDTHS = {"desktop": {"width": 1280, "height": 900}, "tablet": {"width": 375, "height": 800}}
 
 
-@pytest.fixture
-def console(browser: Browser, server: Server) -> Iterator[Page]:
-    context = browser.new_context(
-        base_url=server.url, viewport=WIDTHS["desktop"], locale="de-DE", bypass_csp=True
-    )
-    context.set_default_timeout(15_000)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
-
-
-def assert_accessible(page: Page) -> None:
-    """The portal's promises (tests/e2e/portal/test_journey.py), but scripts: this site's
-    own only, none inline."""
+def promises(page: Page) -> None:
+    """The portal's promises (tests/e2e/browser.py), but scripts: this site's own only, none
+    inline."""
     assert page.locator("html").get_attribute("lang") in ("de", "en")
     assert page.locator("a.skip-link").count() == 1
     sources = page.evaluate("() => [...document.scripts].map(s => s.getAttribute('src'))")
     assert all(s and s.startswith("/static/centre/") for s in sources), sources
-    unlabelled = page.evaluate(
-        "() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]"
-        ".filter(e => !e.labels || e.labels.length === 0).map(e => e.name)"
-    )
-    assert unlabelled == []
-    assert float(page.evaluate("getComputedStyle(document.body).fontSize")[:-2]) >= 20
+    assert unlabelled_fields(page) == []
+    assert font_size_px(page) >= 20
 
 
 def check(page: Page, axe_source: str, name: str) -> None:
     """axe at 1280 and 375 px (0 violations), a PNG of each; back to 1280 after."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    assert_accessible(page)
-    for width, size in WIDTHS.items():
-        page.set_viewport_size(size)
-        page.add_script_tag(content=axe_source)
-        violations = page.evaluate(RUN_AXE)
-        assert violations == [], (name, width, page.url, violations)
-        page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
-    page.set_viewport_size(WIDTHS["desktop"])
+    check_widths(page, axe_source, SHOTS, name, widths=WIDTHS, promises=promises)
 
 
-def book_today(server: Server, last_name: str) -> str:
+def book_today(server: DemoServer, last_name: str) -> str:
     """A booking at centre 1 whose first dose is today (the server's day), made by the demo
     agent through the API; its code."""
     with httpx.Client(base_url=server.url, timeout=30) as api:
@@ -96,7 +77,7 @@ def book_today(server: Server, last_name: str) -> str:
         return str(answer.json()["code"])
 
 
-def log_in(page: Page, server: Server) -> None:
+def log_in(page: Page, server: DemoServer) -> None:
     page.goto("/centre")
     expect(page).to_have_url(re.compile(r"/staff/login\?next=/centre$"))
     keys(page, "=demo-centre", "Tab", "=" + demo_password(server, "demo-centre"), "Enter")
@@ -104,9 +85,9 @@ def log_in(page: Page, server: Server) -> None:
 
 
 def test_check_in_by_typed_code_and_by_a_photo_of_the_qr_code(
-    console: Page, server: Server, axe_source: str, tmp_path: Path, browser: Browser
+    axe_page: Page, server: DemoServer, axe_source: str, tmp_path: Path, browser: Browser
 ) -> None:
-    page = console
+    page = axe_page
     typed = book_today(server, "Tastatur")
     photographed = book_today(server, "Kamera")
     log_in(page, server)

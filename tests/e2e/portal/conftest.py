@@ -1,143 +1,52 @@
-"""A real server (`kontingent serve --demo` on a fresh SQLite file) and Debian's Chromium,
-driven by Playwright, for the portal's browser tests.
-
-`make test` installs Chromium and axe-core (`make browser`); without them these tests fail with
-that advice rather than skip, so a missing browser is never mistaken for a pass. Screenshots
-go to docs/screenshots/portal/, where people look at them (a current set is committed).
+"""The portal's browser tests: a real server (`kontingent serve --demo` on a copy of the run's
+demo database, tests/e2e/demo.py) shared by the package, and Debian's Chromium driven by
+Playwright. The tests share the server's slots, so each uses people and phone numbers of its
+own. Screenshots go to docs/screenshots/portal/, where people look at them (a current set is
+committed).
 """
 
 from __future__ import annotations
 
-import os
-import random
-import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
-ROOT = Path(__file__).resolve().parents[3]
-SCREENSHOTS = ROOT / "docs" / "screenshots" / "portal"
-AXE = ROOT / ".venv" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
-FIRST_PORT = 18500
-READY_TIMEOUT_S = 300.0  # seeding the demo on a busy shared machine took over 90 s
-
-
-@dataclass(frozen=True, slots=True)
-class Server:
-    url: str
-    database: Path
-    log: Path
-
-
-def _free_port() -> int:
-    # A random start: several people's test runs share this machine, and two runs that both
-    # found the same port free would otherwise talk to one server (the other's bind fails).
-    first = FIRST_PORT + random.randrange(0, 20000, 10)
-    for port in range(first, first + 200):
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(f"no free port from {FIRST_PORT} upward")
-
-
-def _wait_ready(
-    url: str, proc: subprocess.Popen[bytes], log: Path, timeout_s: float = READY_TIMEOUT_S
-) -> None:
-    """Poll the readiness URL until the server answers (seeding the demo takes a while)."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the server exited early:\n{log.read_text()[-3000:]}")
-        try:
-            if httpx.get(f"{url}/api/v1/centres", timeout=2).status_code == 200:
-                if proc.poll() is None:  # ours answered, not another run's on the same port
-                    return
-                raise RuntimeError(f"the server exited:\n{log.read_text()[-3000:]}")
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)  # polling a readiness URL, not waiting for an effect
-    raise RuntimeError(f"the server was not ready in {timeout_s}s:\n{log.read_text()[-3000:]}")
+from tests.e2e.browser import SCREENSHOTS, chromium, open_page
+from tests.e2e.demo import DemoServer, serve_demo
 
 
 @pytest.fixture(scope="package")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    folder = tmp_path_factory.mktemp("portal-server")
-    database = folder / "kontingent.sqlite3"
-    port = _free_port()
-    env = {
-        **os.environ,
-        "KONTINGENT_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
-        "KONTINGENT_LOG_LEVEL": "warning",
-    }
-    log = folder / "server.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "kontingent", "serve", "--demo", "--port", str(port)],
-            cwd=folder,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_ready(url, proc, log)
-        yield Server(url, database, log)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, demo_template: Path
+) -> DemoServer:
+    return serve_demo(request, demo_template, tmp_path_factory.mktemp("portal-server"))
 
 
 @pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.fail("Chromium is missing: run `make browser` (apt-get install chromium)")
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=executable, args=["--no-sandbox"])
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
-def page(browser: Browser, server: Server) -> Iterator[Page]:
-    context = browser.new_context(
-        base_url=server.url, viewport={"width": 1000, "height": 900}, locale="de-DE"
-    )
-    context.set_default_timeout(15_000)
-    opened = context.new_page()
-    try:
+def page(browser: Browser, server: DemoServer) -> Iterator[Page]:
+    """A citizen's page: the portal's own CSP in force, a medium-wide window."""
+    viewport = {"width": 1000, "height": 900}
+    with open_page(browser, server, viewport=viewport, bypass_csp=False) as opened:
         yield opened
-    finally:
-        context.close()
+
+
+@pytest.fixture
+def axe_page(browser: Browser, server: DemoServer) -> Iterator[Page]:
+    """A page at desktop width that takes axe-core's script despite the pages' CSP."""
+    with open_page(browser, server) as opened:
+        yield opened
 
 
 @pytest.fixture(scope="package", autouse=True)
 def screenshots() -> Path:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    return SCREENSHOTS
-
-
-@pytest.fixture(scope="package")
-def axe_source() -> str:
-    """axe-core's script (npm, installed by `make browser`), injected into pages to check them."""
-    path = Path(os.environ.get("KONTINGENT_AXE_JS", AXE))
-    if not path.is_file():
-        pytest.fail(f"axe-core is missing at {path}: run `make browser` (npm install axe-core@4)")
-    return path.read_text(encoding="utf-8")
+    folder = SCREENSHOTS / "portal"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

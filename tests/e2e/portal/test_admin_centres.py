@@ -12,49 +12,26 @@ they were.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import date
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
-from tests.e2e.portal.conftest import ROOT, Server
-from tests.e2e.portal.test_every_page import RUN_AXE, WIDTHS
-from tests.e2e.portal.test_journey import assert_accessible
-from tests.e2e.portal.test_staff_login import demo_password
+from tests.e2e.browser import SCREENSHOTS, assert_accessible, check_widths, demo_password
+from tests.e2e.demo import DemoServer
 
 pytestmark = pytest.mark.slow
-SHOTS = ROOT / "docs" / "screenshots" / "admin"
+SHOTS = SCREENSHOTS / "admin"
 CENTRE = 20
 
 
-@pytest.fixture
-def admin_page(browser: Browser, server: Server) -> Iterator[Page]:
-    context = browser.new_context(
-        base_url=server.url, viewport=WIDTHS["desktop"], locale="de-DE", bypass_csp=True
-    )
-    context.set_default_timeout(15_000)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
-
-
 def check(page: Page, axe_source: str, name: str) -> None:
-    """axe at desktop and phone width (0 violations), a PNG of each; desktop width after."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    assert_accessible(page)
-    for width, size in WIDTHS.items():
-        page.set_viewport_size(size)
-        page.add_script_tag(content=axe_source)
-        violations = page.evaluate(RUN_AXE)
-        assert violations == [], (name, width, page.url, violations)
-        page.screenshot(path=str(SHOTS / f"centres-{name}-{width}.png"), full_page=True)
-    page.set_viewport_size(WIDTHS["desktop"])
+    """The portal's promises, axe at desktop and phone width (0 violations), a PNG of each."""
+    check_widths(page, axe_source, SHOTS, f"centres-{name}", promises=assert_accessible)
 
 
-def booked_day(server: Server) -> tuple[str, date]:
+def booked_day(server: DemoServer) -> tuple[str, date]:
     """A booking at the centre made by the hotline over the API: its code and day."""
     with httpx.Client(base_url=server.url, timeout=30) as api:
         password = demo_password(server, "demo-agent")
@@ -74,9 +51,9 @@ def booked_day(server: Server) -> tuple[str, date]:
 
 
 def test_an_admin_changes_hours_and_closes_a_day_with_a_booking(
-    admin_page: Page, server: Server, axe_source: str
+    axe_page: Page, server: DemoServer, axe_source: str
 ) -> None:
-    page = admin_page
+    page = axe_page
     page.goto("/admin")
     expect(page).to_have_url(re.compile(r"/staff/login\?next=/admin$"))
     page.keyboard.type("demo-admin")

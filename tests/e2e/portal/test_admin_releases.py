@@ -10,55 +10,32 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from kontingent.app import build_services
 from kontingent.clock import BERLIN, FixedClock
 from kontingent.config import Settings
 from kontingent.inventory.closures import is_public_holiday
-from tests.e2e.portal.conftest import ROOT, Server
-from tests.e2e.portal.test_every_page import RUN_AXE, WIDTHS
-from tests.e2e.portal.test_journey import assert_accessible
-from tests.e2e.portal.test_staff_login import demo_password
+from tests.e2e.browser import SCREENSHOTS, assert_accessible, check_widths, demo_password
+from tests.e2e.demo import DemoServer
 
 pytestmark = pytest.mark.slow
-SHOTS = ROOT / "docs" / "screenshots" / "admin"
+SHOTS = SCREENSHOTS / "admin"
 # The demo leaves Johnson & Johnson unreleased after its eight seeded weeks.
 FIRST_FREE_DAY = 8 * 7 + 4
-
-
-@pytest.fixture
-def admin(browser: Browser, server: Server) -> Iterator[Page]:
-    context = browser.new_context(
-        base_url=server.url, viewport=WIDTHS["desktop"], locale="de-DE", bypass_csp=True
-    )
-    context.set_default_timeout(15_000)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
 
 
 def check(page: Page, axe_source: str, name: str, *, scripted: bool = False) -> None:
     """axe at desktop and phone width (0 violations), a PNG of each; desktop width after.
     `scripted`: the dashboard, whose own script refreshes it (the portal's promises but "no
     script" are checked by its own test, tests/e2e/portal/test_admin_dashboard.py)."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    if not scripted:
-        assert_accessible(page)
-    for width, size in WIDTHS.items():
-        page.set_viewport_size(size)
-        page.add_script_tag(content=axe_source)
-        violations = page.evaluate(RUN_AXE)
-        assert violations == [], (name, width, page.url, violations)
-        page.screenshot(path=str(SHOTS / f"releases-{name}-{width}.png"), full_page=True)
-    page.set_viewport_size(WIDTHS["desktop"])
+    promises = None if scripted else assert_accessible
+    check_widths(page, axe_source, SHOTS, f"releases-{name}", promises=promises)
 
 
 def run_scheduler(database: Path, at: datetime) -> int:
@@ -82,9 +59,9 @@ def run_scheduler(database: Path, at: datetime) -> int:
 
 
 def test_an_admin_schedules_a_release_and_sees_it_executed_at_its_minute(
-    admin: Page, server: Server, axe_source: str
+    axe_page: Page, server: DemoServer, axe_source: str
 ) -> None:
-    page = admin
+    page = axe_page
     page.goto("/admin/releases")
     expect(page).to_have_url(re.compile(r"/staff/login\?next=/admin/releases$"))
     page.keyboard.type("demo-admin")

@@ -11,65 +11,30 @@ axe-core is injected into a context that bypasses the pages' CSP (the pages allo
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
-from tests.e2e.portal.conftest import ROOT, Server
-from tests.e2e.portal.test_every_page import RUN_AXE, WIDTHS
-from tests.e2e.portal.test_journey import assert_accessible
-from tests.e2e.portal.test_staff_login import demo_password
+from tests.e2e.browser import (
+    SCREENSHOTS,
+    assert_accessible,
+    check_widths,
+    demo_password,
+    focused,
+    keys,
+)
+from tests.e2e.demo import DemoServer
 
 pytestmark = pytest.mark.slow
-SHOTS = ROOT / "docs" / "screenshots" / "agent"
-
-
-@pytest.fixture
-def console(browser: Browser, server: Server) -> Iterator[Page]:
-    context = browser.new_context(
-        base_url=server.url, viewport=WIDTHS["desktop"], locale="de-DE", bypass_csp=True
-    )
-    context.set_default_timeout(15_000)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
+SHOTS = SCREENSHOTS / "agent"
 
 
 def check(page: Page, axe_source: str, name: str) -> None:
-    """axe at desktop and phone width (0 violations), a PNG of each; desktop width after."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    assert_accessible(page)
-    for width, size in WIDTHS.items():
-        page.set_viewport_size(size)
-        page.add_script_tag(content=axe_source)
-        violations = page.evaluate(RUN_AXE)
-        assert violations == [], (name, width, page.url, violations)
-        page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
-    page.set_viewport_size(WIDTHS["desktop"])
+    """The portal's promises, axe at desktop and phone width (0 violations), a PNG of each."""
+    check_widths(page, axe_source, SHOTS, name, promises=assert_accessible)
 
 
-def focused(page: Page) -> str:
-    """The focused element, as `tag#id` or `tag:text`: where the next key press goes."""
-    return str(
-        page.evaluate(
-            "() => { const e = document.activeElement; return e.tagName.toLowerCase() + "
-            "(e.id ? '#' + e.id : ':' + e.textContent.trim()); }"
-        )
-    )
-
-
-def keys(page: Page, *steps: str) -> None:
-    """Press keys and type text: "Tab", "Shift+Tab", "Enter", "Space", or "=text" to type."""
-    for step in steps:
-        if step.startswith("="):
-            page.keyboard.type(step[1:])
-        else:
-            page.keyboard.press(step)
-
-
-def log_in(page: Page, server: Server) -> None:
+def log_in(page: Page, server: DemoServer) -> None:
     page.goto("/agent")
     expect(page).to_have_url(re.compile(r"/staff/login\?next=/agent$"))
     assert focused(page) == "input#username"
@@ -78,9 +43,9 @@ def log_in(page: Page, server: Server) -> None:
 
 
 def test_an_agent_books_a_couple_finds_it_by_code_and_cancels_it_with_the_keyboard_only(
-    console: Page, server: Server, axe_source: str
+    axe_page: Page, server: DemoServer, axe_source: str
 ) -> None:
-    page = console
+    page = axe_page
     log_in(page, server)
     assert focused(page) == "input#code"  # the cursor is in the search field at once
     check(page, axe_source, "01-start")
@@ -157,9 +122,9 @@ def test_an_agent_books_a_couple_finds_it_by_code_and_cancels_it_with_the_keyboa
 
 
 def test_the_search_results_and_the_english_pages(
-    console: Page, server: Server, axe_source: str
+    axe_page: Page, server: DemoServer, axe_source: str
 ) -> None:
-    page = console
+    page = axe_page
     log_in(page, server)
     page.locator("#last_name").focus()
     keys(page, "=Niemand", "Tab", "=01.01.1930", "Enter")

@@ -8,58 +8,45 @@ desktop and phone width; screenshots go to docs/screenshots/centre/ (`spot-*`)."
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from kontingent.clock import BERLIN
-from tests.e2e.portal.conftest import ROOT, Server
-from tests.e2e.portal.test_agent_console import focused, keys
-from tests.e2e.portal.test_every_page import RUN_AXE, WIDTHS
-from tests.e2e.portal.test_journey import assert_accessible
-from tests.e2e.portal.test_staff_login import demo_password
+from tests.e2e.browser import (
+    SCREENSHOTS,
+    assert_accessible,
+    check_widths,
+    demo_password,
+    focused,
+    keys,
+)
+from tests.e2e.demo import DemoServer
 
 pytestmark = pytest.mark.slow
-SHOTS = ROOT / "docs" / "screenshots" / "centre"
+SHOTS = SCREENSHOTS / "centre"
 PAGE = "/centre/1/second-dose"  # demo-centre is bound to centre 1
 
 
-@pytest.fixture
-def desk(browser: Browser, server: Server) -> Iterator[Page]:
-    context = browser.new_context(
-        base_url=server.url, viewport=WIDTHS["desktop"], locale="de-DE", bypass_csp=True
-    )
-    context.set_default_timeout(15_000)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
-
-
-def check(page: Page, axe_source: str, name: str) -> None:
-    """axe at desktop and phone width (0 violations), a PNG of each; desktop width after."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    # The slip's print button is the console's one script (centre/spot_pages.py); the rest
-    # of the portal's promise (assert_accessible) holds without it.
+def promises(page: Page) -> None:
+    """The slip's print button is the console's one script (centre/spot_pages.py); the rest
+    of the portal's promise (assert_accessible) holds without it."""
     scripts = page.evaluate("() => [...document.scripts].map(s => s.getAttribute('src'))")
     assert scripts in ([], ["/static/centre-print.js"]), scripts
     page.evaluate("() => document.querySelectorAll('script').forEach(s => s.remove())")
     assert_accessible(page)
-    for width, size in WIDTHS.items():
-        page.set_viewport_size(size)
-        page.add_script_tag(content=axe_source)
-        violations = page.evaluate(RUN_AXE)
-        assert violations == [], (name, width, page.url, violations)
-        page.screenshot(path=str(SHOTS / f"spot-{name}-{width}.png"), full_page=True)
-    page.set_viewport_size(WIDTHS["desktop"])
+
+
+def check(page: Page, axe_source: str, name: str) -> None:
+    """axe at desktop and phone width (0 violations), a PNG of each; desktop width after."""
+    check_widths(page, axe_source, SHOTS, f"spot-{name}", promises=promises)
 
 
 def test_a_second_dose_booked_on_the_spot_with_the_keyboard_only(
-    desk: Page, server: Server, axe_source: str
+    axe_page: Page, server: DemoServer, axe_source: str
 ) -> None:
-    page = desk
+    page = axe_page
     page.goto(PAGE)
     expect(page).to_have_url(re.compile(r"/staff/login\?next=/centre/1/second-dose$"))
     keys(page, "=demo-centre", "Tab", "=" + demo_password(server, "demo-centre"), "Enter")

@@ -10,26 +10,17 @@ context bypasses it) and removed again before the next check.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
-from tests.e2e.portal.conftest import Server
-from tests.e2e.portal.test_journey import assert_accessible, fill_person, read_pin, verify_phone
+from tests.e2e.browser import assert_accessible, check_widths
+from tests.e2e.demo import DemoServer
+from tests.e2e.portal.journey import fill_person, read_pin, verify_phone
 
 pytestmark = pytest.mark.slow
 
-WIDTHS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 375, "height": 740}}
-RUN_AXE = """async () => {
-    const result = await axe.run(document, {resultTypes: ['violations']});
-    document.querySelectorAll('script').forEach(s => s.remove());
-    return result.violations.map(v => ({
-        id: v.id, impact: v.impact, help: v.help,
-        nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))
-    }));
-}"""
 # Names of their own: one active booking per person, and the journey's tests share the server.
 ERIKA = {"Vorname": "Rosa", "Nachname": "Lindner", "Geburtsdatum": "01.05.1939"}
 ADDRESS = {
@@ -40,30 +31,9 @@ ADDRESS = {
 }
 
 
-@pytest.fixture
-def axe_page(browser: Browser, server: Server) -> Iterator[Page]:
-    context = browser.new_context(
-        base_url=server.url, viewport=WIDTHS["desktop"], locale="de-DE", bypass_csp=True
-    )
-    context.set_default_timeout(15_000)
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
-
-
 def check(page: Page, axe_source: str, screenshots: Path, name: str) -> None:
-    """axe at both widths (0 violations), a screenshot of each; the desktop width after."""
-    assert_accessible(page)  # before axe's own script goes in
-    for width, size in WIDTHS.items():
-        page.set_viewport_size(size)
-        page.add_script_tag(content=axe_source)
-        violations = page.evaluate(RUN_AXE)
-        assert violations == [], (name, width, page.url, violations)
-        # JPEG: a committed set of ~40 full pages stays a few MB, still sharp enough to read.
-        shot = screenshots / f"{name}-{width}.jpg"
-        page.screenshot(path=str(shot), full_page=True, type="jpeg", quality=60)
-    page.set_viewport_size(WIDTHS["desktop"])
+    """The portal's promises, axe at both widths (0 violations), a JPEG of each."""
+    check_widths(page, axe_source, screenshots, name, jpeg=True, promises=assert_accessible)
 
 
 def focused_id(page: Page) -> str:
@@ -71,7 +41,7 @@ def focused_id(page: Page) -> str:
 
 
 def test_every_portal_page_has_no_axe_violation_at_desktop_and_phone_width(
-    axe_page: Page, server: Server, axe_source: str, screenshots: Path
+    axe_page: Page, server: DemoServer, axe_source: str, screenshots: Path
 ) -> None:
     page = axe_page
 

@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.portal.conftest import Server
+from tests.e2e.browser import assert_accessible, shot
+from tests.e2e.demo import DemoServer
+from tests.e2e.portal.journey import fill_person, verify_phone
 
 pytestmark = pytest.mark.slow
 
@@ -40,71 +42,6 @@ PEOPLE = [
 ]
 
 
-def shot(page: Page, screenshots: Path, name: str) -> None:
-    page.screenshot(path=str(screenshots / f"{name}.png"), full_page=True)
-
-
-def assert_accessible(page: Page) -> None:
-    """What every portal page promises: language, skip link, labels, large type, no script."""
-    assert page.locator("html").get_attribute("lang") in ("de", "en")
-    assert page.locator("a.skip-link").count() == 1
-    assert page.locator("script").count() == 0
-    unlabelled = page.evaluate(
-        "() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]"
-        ".filter(e => !e.labels || e.labels.length === 0).map(e => e.name)"
-    )
-    assert unlabelled == []
-    assert float(page.evaluate("getComputedStyle(document.body).fontSize")[:-2]) >= 20
-
-
-def read_pin(page: Page, phone: str) -> str:
-    """The PIN of the newest SMS to `phone` in the dev mailbox. The relay delivers after the
-    request that queued it answered: the mailbox page is read again until it is there."""
-    mailbox = page.context.new_page()
-    url = f"/dev/mailbox?to={phone.replace('+', '%2B')}"
-    mailbox.goto(url)
-    for _ in range(30):
-        if mailbox.locator(".message-body").count():
-            break
-        mailbox.wait_for_timeout(1000)  # the relay's next round, not a fixed guess of its time
-        mailbox.goto(url)
-    text = mailbox.locator(".message-body").first.inner_text()
-    mailbox.close()
-    found = re.search(r"\b(\d{6})\b", text)
-    assert found, text
-    return found.group(1)
-
-
-def verify_phone(page: Page, screenshots: Path, phone: str, prefix: str) -> None:
-    """From the start page to the offers: eligibility, phone number and PIN."""
-    page.goto("/")
-    page.get_by_role("link", name="Termin suchen").click()
-    # keyboard only: the label puts the focus in the field, Tab moves on, Enter submits
-    page.get_by_label("Geburtsdatum").focus()
-    page.keyboard.type("01.05.1939")
-    page.keyboard.press("Tab")
-    page.keyboard.type("33602")
-    page.keyboard.press("Enter")
-    expect(page.locator("h1")).to_have_text("Sie können jetzt Termine buchen")
-    shot(page, screenshots, f"{prefix}-03-eligible")
-    page.get_by_role("link", name="Weiter: Handynummer bestätigen").click()
-    page.get_by_label("Handynummer").fill(phone.replace("+49", "0"))
-    page.get_by_role("button", name="PIN per SMS schicken").click()
-    expect(page.locator("h1")).to_have_text("Geben Sie die PIN aus der SMS ein")
-    expect(page.locator("main")).to_contain_text("Die PIN gilt 30 Minuten")
-    assert_accessible(page)
-    shot(page, screenshots, f"{prefix}-04-pin")
-    page.get_by_label("PIN", exact=True).fill(read_pin(page, phone))
-    page.get_by_role("button", name="PIN bestätigen").click()
-    expect(page.locator("h1")).to_have_text("Wählen Sie Ihre Termine")
-
-
-def fill_person(page: Page, index: int, data: dict[str, str]) -> None:
-    group = page.locator("fieldset").nth(index)
-    for label, value in data.items():
-        group.get_by_label(label, exact=True).fill(value)
-
-
 def slot_counts(database: Path, slot_ids: list[int]) -> dict[int, int]:
     with sqlite3.connect(database, timeout=10) as conn:
         return {
@@ -113,7 +50,9 @@ def slot_counts(database: Path, slot_ids: list[int]) -> dict[int, int]:
         }
 
 
-def test_book_for_two_then_manage_and_cancel(page: Page, server: Server, screenshots: Path) -> None:
+def test_book_for_two_then_manage_and_cancel(
+    page: Page, server: DemoServer, screenshots: Path
+) -> None:
     page.goto("/")
     expect(page.locator("h1")).to_have_text("Impftermine buchen")
     expect(page.locator("main")).to_contain_text("80 Jahre und älter")
@@ -186,7 +125,7 @@ def test_book_for_two_then_manage_and_cancel(page: Page, server: Server, screens
 
 
 def test_slot_taken_meanwhile_shows_fresh_offers_and_keeps_the_data(
-    page: Page, server: Server, screenshots: Path
+    page: Page, server: DemoServer, screenshots: Path
 ) -> None:
     verify_phone(page, screenshots, "+4917012340002", "taken")
     first = page.locator(".offer").first
@@ -216,7 +155,7 @@ def test_slot_taken_meanwhile_shows_fresh_offers_and_keeps_the_data(
 
 
 def test_an_offer_takes_the_radios_vaccine_and_a_rebooking_is_confirmed_first(
-    page: Page, server: Server, screenshots: Path
+    page: Page, server: DemoServer, screenshots: Path
 ) -> None:
     """The radio changed to Moderna without pressing "show", then a BioNTech offer pressed:
     the page answers with Moderna's offers and says why; each offer names its vaccine. The

@@ -7,50 +7,34 @@ axe-core is injected into a context that bypasses the portal's CSP (which allows
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
-from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.portal.conftest import AXE as AXE_DEFAULT
-from tests.e2e.portal.conftest import Server
-from tests.e2e.portal.test_journey import read_pin, shot
+from tests.e2e.browser import axe_violations, open_page, shot
+from tests.e2e.demo import DemoServer
+from tests.e2e.portal.journey import read_pin
 
 pytestmark = pytest.mark.slow
-AXE = Path(os.environ.get("KONTINGENT_AXE_JS", AXE_DEFAULT))  # `make browser` installs it
 WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
-
-
-def axe_violations(page: Page) -> list[dict[str, Any]]:
-    if not AXE.exists():
-        pytest.fail(f"axe-core is missing at {AXE}: run `make browser` (npm install axe-core@4)")
-    page.add_script_tag(content=AXE.read_text())
-    result = page.evaluate("async () => (await axe.run(document)).violations")
-    return [{"id": v["id"], "nodes": [n["target"] for n in v["nodes"]]} for v in result]
 
 
 @pytest.mark.parametrize("width", list(WIDTHS))
 def test_start_result_pin_and_queue_pages_have_no_axe_violations(
-    browser: Browser, server: Server, screenshots: Path, width: str
+    browser: Browser, server: DemoServer, screenshots: Path, axe_source: str, width: str
 ) -> None:
     w, h = WIDTHS[width]
-    context = browser.new_context(
-        base_url=server.url, viewport={"width": w, "height": h}, locale="de-DE", bypass_csp=True
-    )
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    try:
+    with open_page(browser, server, viewport={"width": w, "height": h}) as page:
         page.goto("/")
         expect(page.locator("main")).to_contain_text("60 bis 79 Jahre")
-        _checked(page, screenshots, f"items-9-11-{width}-01-start")
+        _checked(page, screenshots, axe_source, f"items-9-11-{width}-01-start")
         page.goto("/eligibility")
         page.get_by_label("Geburtsdatum").fill("01.05.1939")
         page.get_by_label("Postleitzahl").fill("33602")
         page.get_by_role("button").filter(has_text="Weiter").click()
         expect(page.locator("h2", has_text="Welcher Impfstoff?")).to_be_visible()
-        _checked(page, screenshots, f"items-9-11-{width}-02-advice")
+        _checked(page, screenshots, axe_source, f"items-9-11-{width}-02-advice")
         phone = f"+4917099{1 if width == 'desktop' else 2:05d}"
         page.goto("/phone")
         page.get_by_label("Handynummer").fill(phone)
@@ -59,14 +43,12 @@ def test_start_result_pin_and_queue_pages_have_no_axe_violations(
         page.get_by_label("PIN", exact=True).fill(f"{(int(right) + 1) % 1_000_000:06d}")
         page.get_by_role("button", name="PIN bestätigen").click()
         expect(page.locator("main")).to_contain_text("Sie haben noch 4 Versuche")
-        _checked(page, screenshots, f"items-9-11-{width}-03-wrong-pin")
+        _checked(page, screenshots, axe_source, f"items-9-11-{width}-03-wrong-pin")
         page.goto("/warteschlange")
         expect(page.locator("h1")).to_have_text("Im Moment müssen Sie nicht warten")
-        _checked(page, screenshots, f"items-9-11-{width}-04-queue-off")
-    finally:
-        context.close()
+        _checked(page, screenshots, axe_source, f"items-9-11-{width}-04-queue-off")
 
 
-def _checked(page: Page, screenshots: Path, name: str) -> None:
+def _checked(page: Page, screenshots: Path, axe_source: str, name: str) -> None:
     shot(page, screenshots, name)
-    assert axe_violations(page) == [], name
+    assert axe_violations(page, axe_source) == [], name

@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page
 
-from tests.e2e.portal.conftest import Server
-from tests.e2e.portal.test_journey import assert_accessible, shot, verify_phone
+from tests.e2e.browser import assert_accessible, open_page, shot
+from tests.e2e.demo import DemoServer
+from tests.e2e.portal.journey import verify_phone
 
 pytestmark = pytest.mark.slow
 PHONE = {"width": 360, "height": 780}
@@ -29,12 +30,9 @@ def _lines(page: Page) -> list[list[list[object]]]:
 
 
 def test_each_date_takes_one_line_on_a_phone_and_the_long_date_on_a_wide_screen(
-    browser: Browser, server: Server, screenshots: Path
+    browser: Browser, server: DemoServer, screenshots: Path
 ) -> None:
-    context = browser.new_context(base_url=server.url, viewport=PHONE, locale="de-DE")
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    try:
+    with open_page(browser, server, viewport=PHONE, bypass_csp=False) as page:
         verify_phone(page, screenshots, "+4917012340077", "phone")
         assert_accessible(page)
         for _label, long_date, short_date in _lines(page):
@@ -50,5 +48,3 @@ def test_each_date_takes_one_line_on_a_phone_and_the_long_date_on_a_wide_screen(
         for _label, long_date, short_date in _lines(page):
             assert long_date == [True, 1] and short_date == [False, 0]
         shot(page, screenshots, "desktop-choose-en")
-    finally:
-        context.close()

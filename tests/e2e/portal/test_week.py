@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.portal.test_journey import verify_phone
+from tests.e2e.portal.journey import verify_phone
 
 pytestmark = pytest.mark.slow
 
