@@ -160,6 +160,12 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
         embedded_relay=False,
         secret_key="test-secret-" + "x" * 20,
         rate_limits=False,  # on in tests/integration/test_rate_limits.py
+        # The tests count seats, not seconds: on a CI machine whose disk stalls commits, a
+        # race's queue on one slot's lock outlasted the production 2 s lock timeout and two
+        # races ended in 503s (CI of 2026-12-05). The timeouts themselves are tested in
+        # tests/integration/api/test_database_faults.py, which sets its own.
+        db_lock_timeout_s=30.0,
+        db_statement_timeout_s=60.0,
     )
 
 

@@ -21,7 +21,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 from sqlalchemy import text
 
-from kontingent.app import Services, create_app
+from kontingent.app import Services, build_services, create_app
 from kontingent.clock import FixedClock
 from kontingent.config import Settings
 from kontingent.db import Database, make_engine
@@ -183,14 +183,26 @@ async def test_faults_5_a_statement_past_the_statement_timeout_answers_503(
 
 
 async def test_service_connections_carry_the_timeouts_and_plain_engines_none(
-    svc: Services, settings: Settings
+    settings: Settings, clock: FixedClock
 ) -> None:
     if settings.is_sqlite:
         pytest.skip("server-side timeouts are PostgreSQL's")
+    defaults = Settings()  # the tests' own settings stretch them (tests/conftest.py)
+    svc = build_services(
+        dataclasses.replace(
+            settings,
+            db_statement_timeout_s=defaults.db_statement_timeout_s,
+            db_lock_timeout_s=defaults.db_lock_timeout_s,
+        ),
+        clock,
+    )
     show = "SELECT current_setting('statement_timeout'), current_setting('lock_timeout')"
-    async with svc.db.read() as conn:
-        assert tuple((await conn.execute(text(show))).one()) == ("5s", "2s")
-    assert tuple(await svc.db.run_driver(lambda c: c.fetchrow(show))) == ("5s", "2s")
+    try:
+        async with svc.db.read() as conn:
+            assert tuple((await conn.execute(text(show))).one()) == ("5s", "2s")
+        assert tuple(await svc.db.run_driver(lambda c: c.fetchrow(show))) == ("5s", "2s")
+    finally:
+        await svc.db.dispose()
     plain = Database(make_engine(settings.database_url, schema=settings.database_schema))
     try:  # migrations, seeds and the benchmarks' loaders: no limit
         async with plain.read() as conn:
