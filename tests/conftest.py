@@ -162,10 +162,12 @@ def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
         rate_limits=False,  # on in tests/integration/test_rate_limits.py
         # The tests count seats, not seconds: on a CI machine whose disk stalls commits, a
         # race's queue on one slot's lock outlasted the production 2 s lock timeout and two
-        # races ended in 503s (CI of 2026-12-05). The timeouts themselves are tested in
-        # tests/integration/api/test_database_faults.py, which sets its own.
+        # races ended in 503s (CI of 2026-12-05), on a busy one the 5 s wait for a pooled
+        # connection. The timeouts themselves are tested in test_database_faults.py and
+        # test_overload.py, which set their own.
         db_lock_timeout_s=30.0,
         db_statement_timeout_s=60.0,
+        db_pool_wait_s=60.0,  # 300 racing bookings queue for 5 driver connections
     )
 
 

@@ -108,6 +108,9 @@ class Settings:
     # 503 database_unavailable with Retry-After instead. Migrations and seeds run without.
     db_statement_timeout_s: float = 5.0
     db_lock_timeout_s: float = 2.0
+    # How long a request waits for a free database connection before it is answered 503
+    # overloaded with Retry-After (kontingent.db, POOL_WAIT_S).
+    db_pool_wait_s: float = 5.0
     # Rate limits of the expensive endpoints, "N/period": N at once, then N per period
     # (docs/operations.md, "Rate limits", explains the numbers); "off" drops one limit,
     # rate_limits=false all of them (load tests from one machine).
@@ -287,6 +290,7 @@ _KINDS: dict[str, type] = {
     "pins_per_phone_per_day": int,
     "db_statement_timeout_s": float,
     "db_lock_timeout_s": float,
+    "db_pool_wait_s": float,
     "availability_ttl_s": float,
     "availability_settled_ttl_s": float,
     "feed_ttl_s": float,
@@ -371,6 +375,8 @@ def _check_timeouts(settings: Settings) -> None:
     for name in ("db_statement_timeout_s", "db_lock_timeout_s"):
         if getattr(settings, name) < 0:
             raise SettingsError(f"KONTINGENT_{name.upper()} must be 0 (no limit) or more")
+    if settings.db_pool_wait_s <= 0:
+        raise SettingsError("KONTINGENT_DB_POOL_WAIT_S must be above 0 seconds")
     for name in ("availability_ttl_s", "availability_settled_ttl_s"):
         if getattr(settings, name) < 0:
             raise SettingsError(f"KONTINGENT_{name.upper()} must be 0 (no cache) or more seconds")

@@ -92,6 +92,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
             schema=settings.database_schema,
             statement_timeout_s=settings.db_statement_timeout_s,
             lock_timeout_s=settings.db_lock_timeout_s,
+            pool_wait_s=settings.db_pool_wait_s,
         )
     )
     inventory = Inventory(

@@ -103,6 +103,7 @@ def deployment(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Deplo
     env["KONTINGENT_RATE_LIMITS"] = "false"  # hundreds of bookings from one address at once
     # Seats are counted, not seconds: a stalled CI disk must not turn lock queues into 503s.
     env |= {"KONTINGENT_DB_LOCK_TIMEOUT_S": "30", "KONTINGENT_DB_STATEMENT_TIMEOUT_S": "60"}
+    env["KONTINGENT_DB_POOL_WAIT_S"] = "60"
     if request.param == "postgres":
         url, schema = PG_URL, f"kt_race_{secrets.token_hex(4)}"
         # Registered before the server's finaliser, so it runs after the server has stopped.

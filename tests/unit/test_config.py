@@ -206,6 +206,10 @@ def test_database_timeouts_are_read_and_refused_below_zero() -> None:
     assert (Settings().db_statement_timeout_s, Settings().db_lock_timeout_s) == (5.0, 2.0)
     with pytest.raises(SettingsError, match="KONTINGENT_DB_LOCK_TIMEOUT_S must be 0"):
         load_settings({"KONTINGENT_DB_LOCK_TIMEOUT_S": "-1"})
+    assert Settings().db_pool_wait_s == 5.0
+    assert load_settings({"KONTINGENT_DB_POOL_WAIT_S": "0.5"}).db_pool_wait_s == 0.5
+    with pytest.raises(SettingsError, match="KONTINGENT_DB_POOL_WAIT_S must be above 0"):
+        load_settings({"KONTINGENT_DB_POOL_WAIT_S": "0"})
 
 
 def test_pins_per_phone_per_day_is_read_from_the_environment_and_kept_sensible() -> None:
