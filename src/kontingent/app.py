@@ -41,6 +41,7 @@ from kontingent.agent import changes as agent_changes
 from kontingent.agent import new as agent_new
 from kontingent.agent import pages as agent_pages
 from kontingent.agent import routes as agent_routes
+from kontingent.booking import fast_bookings
 from kontingent.booking import routes as booking_routes
 from kontingent.centre import missed as centre_missed
 from kontingent.centre import pages as centre_pages
@@ -361,6 +362,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
         services.inventory,
         services.limits,
     )
+    shortcut = fast_bookings.answering_bookings(app, shortcut, services)
     # The origin rule and the security headers hold for the shortcut's answers too.
     app.asgi_handler = measured(
         protect(shortcut, settings), observability.metrics, settings.access_log
