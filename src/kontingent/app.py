@@ -55,7 +55,7 @@ from kontingent.edge import protect
 from kontingent.edge.bodies import json_bodies
 from kontingent.eligibility import routes as eligibility_routes
 from kontingent.error_docs import document_errors
-from kontingent.errors import KontingentError, RateLimited
+from kontingent.errors import UNEXPECTED, KontingentError, RateLimited
 from kontingent.inventory import fast_reads, invalidation
 from kontingent.inventory import routes as inventory_routes
 from kontingent.jobs.service import embedded_jobs
@@ -203,12 +203,7 @@ async def json_not_found(response: Response[Any]) -> Response[Any]:
 
 def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     log.exception("unhandled_error", path=request.url.path, error=type(exc).__name__)
-    return _error(
-        500,
-        "internal_error",
-        "something went wrong on our side; nothing was booked "
-        "unless a booking code was shown: try again in a moment",
-    )
+    return _error(500, "internal_error", UNEXPECTED)
 
 
 def _provide(value: object) -> Provide:

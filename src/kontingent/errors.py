@@ -5,6 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+# What an unexpected error (a bug) is answered with: 500 `internal_error`.
+UNEXPECTED = (
+    "something went wrong on our side; nothing was booked unless a booking code was shown: "
+    "try again in a moment"
+)
+
 
 class KontingentError(Exception):
     status = 400

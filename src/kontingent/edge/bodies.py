@@ -73,10 +73,14 @@ def _content_type(scope: Any) -> str:
     return ""
 
 
+def declares_json(content_type: str) -> bool:
+    """Whether a Content-Type value declares a JSON body (any parameters)."""
+    return _JSON_TYPE.fullmatch(content_type.partition(";")[0].strip().lower()) is not None
+
+
 def check_json_body(scope: Any, content_type: str) -> None:
     """Refuse a request to a JSON route whose body is not declared as JSON."""
-    media = content_type.partition(";")[0].strip().lower()
-    if not _JSON_TYPE.fullmatch(media):
+    if not declares_json(content_type):
         sent = f"Content-Type {content_type[:100]!r}" if content_type else "no Content-Type"
         raise UnsupportedMediaType(
             f"{scope['method']} {scope['path']} takes a JSON body: send it with the header "

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import msgspec
 import pytest
+import structlog
 from litestar import Litestar
 from sqlalchemy import update
 
@@ -126,6 +127,27 @@ async def test_a_booking_is_answered_in_the_route_s_shape_and_counted_once(
     counted = {"route": PATH, "method": "POST", "status": "201"}
     assert sample(scraped, "kontingent_http_requests_total", **counted) == 2
     assert sample(scraped, "kontingent_bookings_total", action="book", outcome="booked") == 2
+
+
+async def test_an_unexpected_error_is_answered_and_logged_as_the_application_does(
+    app: Litestar, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with serving(app, settings) as (client, framework):
+        token = await _token(client, app.state.services, 0)
+        offer = (await client.get(OFFERS)).json()["offers"][0]
+        slot_ids = [a["slot_id"] for a in offer["appointments"]]
+
+        async def broken(*args: Any, **kwargs: Any) -> None:
+            raise RuntimeError("a bug")
+
+        monkeypatch.setattr(app.state.services.booking, "book", broken)
+        body, headers = msgspec.json.encode(_body(slot_ids)), JSON | _auth(token)
+        with structlog.testing.capture_logs() as logs:
+            short = await client.post(PATH, content=body, headers=headers)
+            full = await framework.post(PATH, content=body, headers=headers)
+    assert short.status_code == 500
+    assert answer(short) == answer(full)
+    assert [e["error"] for e in logs if e["event"] == "unhandled_error"] == ["RuntimeError"] * 2
 
 
 async def test_the_shortcut_leaves_to_the_framework_what_it_does_not_take(
