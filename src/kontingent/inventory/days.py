@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Integer, Select, Table, bindparam, func, select
+from sqlalchemy import Integer, Select, Table, bindparam, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -164,24 +164,35 @@ async def _by_ordinal(
     return {day.toordinal(): int(n) for day, n in (await conn.execute(query, params)).all()}
 
 
-def _day_slots(phone: bool) -> Select[Any]:
+def _day_slots(phone: bool, part: int | None = None) -> Select[Any]:
+    """The free slots of one day; `part` numbers the day among several read together
+    (`days_slots`), with bounds of its own and its number as a column."""
     free = free_seats(slots, phone=phone)
-    return (
-        select(slots.c.id, slots.c.starts_at, free.label("free"), slots.c.bookable_from)
-        .where(
-            slots.c.centre_id == bindparam("centre_id"),
-            slots.c.vaccine_code == bindparam("vaccine_code"),
-            slots.c.starts_at >= bindparam("start"),
-            slots.c.starts_at < bindparam("end"),
-            slots.c.starts_at > bindparam("now"),
-            slots.c.bookable_from <= bindparam("now"),
-            free > 0,
-        )
-        .order_by(slots.c.starts_at)
+    suffix = "" if part is None else f"_{part}"
+    columns = [slots.c.id, slots.c.starts_at, free.label("free"), slots.c.bookable_from]
+    if part is not None:
+        columns.append(literal(part, Integer).label("part"))
+    query = select(*columns).where(
+        slots.c.centre_id == bindparam("centre_id"),
+        slots.c.vaccine_code == bindparam("vaccine_code"),
+        slots.c.starts_at >= bindparam("start" + suffix),
+        slots.c.starts_at < bindparam("end" + suffix),
+        slots.c.starts_at > bindparam("now"),
+        slots.c.bookable_from <= bindparam("now"),
+        free > 0,
     )
+    return query if part is not None else query.order_by(slots.c.starts_at)
 
 
 _DAY_SLOTS = {phone: _day_slots(phone) for phone in CHANNELS}
+MAX_DAYS_TOGETHER = 3  # days whose slots one statement reads (`days_slots`)
+# One statement per number of days and channel: a UNION ALL of one index range per day, so
+# each part reads its day only, however far apart the days are.
+_DAYS_SLOTS = {
+    (n, phone): union_all(*(_day_slots(phone, i) for i in range(n))).order_by("starts_at")
+    for n in range(2, MAX_DAYS_TOGETHER + 1)
+    for phone in CHANNELS
+}
 
 
 async def day_slots(
@@ -208,6 +219,32 @@ async def day_slots(
         (FreeSlot(r.id, r.starts_at, r.free), r.bookable_from)
         for r in (await conn.execute(_DAY_SLOTS[phone], params)).all()
     ]
+
+
+async def days_slots(
+    conn: AsyncConnection,
+    centre_id: int,
+    vaccine_code: str,
+    days: Sequence[date],
+    now: datetime,
+    window: Campaign,
+    *,
+    phone: bool = False,
+) -> list[list[tuple[FreeSlot, datetime]]]:
+    """`day_slots` of each of `days` (at most MAX_DAYS_TOGETHER), in one statement: one
+    round trip where a first dose's day and its second dose's day are read one after the
+    other otherwise (each statement costs more than its rows on SQLite)."""
+    if len(days) == 1:
+        return [await day_slots(conn, centre_id, vaccine_code, days[0], now, window, phone=phone)]
+    params: dict[str, Any] = {"centre_id": centre_id, "vaccine_code": vaccine_code, "now": now}
+    for i, day in enumerate(days):
+        start, end = day_bounds(day, day)
+        params[f"start_{i}"] = max(start, window.booking_from)
+        params[f"end_{i}"] = min(end, window.booking_until)
+    found: list[list[tuple[FreeSlot, datetime]]] = [[] for _ in days]
+    for r in (await conn.execute(_DAYS_SLOTS[len(days), phone], params)).all():
+        found[r.part].append((FreeSlot(r.id, r.starts_at, r.free), r.bookable_from))
+    return found
 
 
 async def open_day(conn: AsyncConnection, centre_id: int | None, day: date, now: datetime) -> bool:

@@ -48,6 +48,11 @@ class DaySource(Protocol):
 
     async def slots(self, day: date) -> Availability: ...
 
+    async def prefetch(self, days: Sequence[date]) -> None:
+        """A hint: the slots of `days` will be asked for next (a source may read them
+        together; `slots` answers the same either way)."""
+        ...
+
 
 def last_bookable_day(catalogue: Catalogue) -> date:
     """The campaign's last local day (its end is exclusive)."""
@@ -119,6 +124,8 @@ async def _offers_on(
         candidates = second_days(day, vaccine, seconds.seats, wish.persons, closed)
         if not candidates:
             return  # no second dose anywhere in the window: the day's slots need no reading
+    if candidates:  # the first dose's day and its most likely second dose's, read together
+        await source.prefetch([day, date.fromordinal(candidates[0])])
     firsts = first_doses((await source.slots(day)).free, wish, earliest)
     if vaccine.doses == 1:
         for first in firsts:
@@ -211,6 +218,9 @@ class WithHeld:
             seats[day] = seats.get(day, 0) + n
         return DaySeats(seats)
 
+    async def prefetch(self, days: Sequence[date]) -> None:
+        await self.source.prefetch(days)
+
     async def slots(self, day: date) -> Availability:
         reading = await self.source.slots(day)
         own = {s.id: s for s in self.held if local_day(s.starts_at) == day}
@@ -276,3 +286,6 @@ class MemoryDays:
 
     async def slots(self, day: date) -> Availability:
         return Availability.read(list(self._by_day.get(day.toordinal(), [])))
+
+    async def prefetch(self, days: Sequence[date]) -> None:
+        return None  # in memory already

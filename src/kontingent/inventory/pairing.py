@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 
 from kontingent.clock import BERLIN
 from kontingent.inventory.model import FreeSlot, Vaccine
@@ -49,7 +50,11 @@ class OfferWish:
             raise ValueError(f"part of day must be one of {', '.join(PARTS)}, not {self.part!r}")
 
 
+@lru_cache(maxsize=1 << 15)
 def minute_of_day(at: datetime) -> int:
+    """The Berlin minute of the day of `at`; kept per instant, since pairing asks it of the
+    same slots' starts over and over (a time-zone conversion each time was a tenth of a cold
+    offers read)."""
     local = at.astimezone(BERLIN)
     return local.hour * 60 + local.minute
 

@@ -174,19 +174,43 @@ class CachedReads:
 
     async def slots(self, day: date) -> Availability:
         async def load() -> Availability:
-            async with self._read() as conn:
-                rows = await day_repo.day_slots(
-                    conn, *self.family, day, self.inventory.clock.now(), self.catalogue.campaign,
-                    phone=self.phone,
-                )  # fmt: skip
-            centre_id, vaccine_code = self.family
-            self.inventory.slot_facts.remember(
-                SlotInfo(free.id, centre_id, vaccine_code, free.starts_at, at) for free, at in rows
-            )
-            return Availability.read([free for free, _ in rows])
+            return (await self._load_days([day]))[0]
 
         cache = self.inventory.availability_cache
-        key = (self.family, (day.toordinal(), self.phone))
+        key = self._day_key(day)
         value = await cache.get(key, load)
         self.used.append((cache, key, value))
         return value
+
+    async def prefetch(self, days: Sequence[date]) -> None:
+        """Read the slots of those of `days` not kept yet in one statement; `slots` finds
+        them kept (and counts them as used then: a day prefetched but never asked for is not
+        a dependency of the answer)."""
+        cache = self.inventory.availability_cache
+        if cache.ttl_s <= 0 or len(days) < 2:
+            return  # nothing would be kept for `slots` to find
+
+        async def load(keys: list[Hashable]) -> dict[Hashable, Availability]:
+            wanted = [date.fromordinal(key[1][0]) for key in keys]  # type: ignore[index]
+            return dict(zip(keys, await self._load_days(wanted), strict=True))
+
+        keys = [self._day_key(day) for day in days[: day_repo.MAX_DAYS_TOGETHER]]
+        await cache.get_many(keys, load)
+
+    def _day_key(self, day: date) -> Hashable:
+        return (self.family, (day.toordinal(), self.phone))
+
+    async def _load_days(self, days: Sequence[date]) -> list[Availability]:
+        async with self._read() as conn:
+            found = await day_repo.days_slots(
+                conn, *self.family, days, self.inventory.clock.now(), self.catalogue.campaign,
+                phone=self.phone,
+            )  # fmt: skip
+        centre_id, vaccine_code = self.family
+        readings = []
+        for rows in found:
+            self.inventory.slot_facts.remember(
+                SlotInfo(free.id, centre_id, vaccine_code, free.starts_at, at) for free, at in rows
+            )
+            readings.append(Availability.read([free for free, _ in rows]))
+        return readings
