@@ -61,9 +61,7 @@ async def test_refusals_are_answered_as_the_route_answers_them(
     app: Litestar, settings: Settings
 ) -> None:
     async with serving(app, settings) as (client, framework):
-        token = await _token(client, app.state.services, 0)
-        offer = (await client.get(OFFERS)).json()["offers"][0]
-        slot_ids = [a["slot_id"] for a in offer["appointments"]]
+        token, slot_ids = await _token_and_offer(client, app)
         before = await slot_booked(client, slot_ids[0])
         statuses = set()
         for case, headers, body in _refusals(token, slot_ids):
@@ -79,9 +77,7 @@ async def test_a_full_slot_is_refused_alike_with_the_same_fresh_offers(
     app: Litestar, settings: Settings
 ) -> None:
     async with serving(app, settings) as (client, framework):
-        token = await _token(client, app.state.services, 0)
-        offer = (await client.get(OFFERS)).json()["offers"][0]
-        slot_ids = [a["slot_id"] for a in offer["appointments"]]
+        token, slot_ids = await _token_and_offer(client, app)
         async with app.state.services.db.write() as conn:
             await conn.execute(
                 update(slots).where(slots.c.id == slot_ids[0]).values(booked=slots.c.capacity)
@@ -133,9 +129,7 @@ async def test_an_unexpected_error_is_answered_and_logged_as_the_application_doe
     app: Litestar, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async with serving(app, settings) as (client, framework):
-        token = await _token(client, app.state.services, 0)
-        offer = (await client.get(OFFERS)).json()["offers"][0]
-        slot_ids = [a["slot_id"] for a in offer["appointments"]]
+        token, slot_ids = await _token_and_offer(client, app)
 
         async def broken(*args: Any, **kwargs: Any) -> None:
             raise RuntimeError("a bug")
@@ -203,6 +197,13 @@ async def test_a_body_in_several_parts_is_read_whole(
         {"type": "http.request", "body": chunks[0], "more_body": True},
         {"type": "http.request", "body": chunks[1], "more_body": False},
     ]
+
+
+async def _token_and_offer(client: httpx.AsyncClient, app: Litestar) -> tuple[str, list[int]]:
+    """A booking token of person 0's phone, and the slot ids of the first offer."""
+    token = await _token(client, app.state.services, 0)
+    offer = (await client.get(OFFERS)).json()["offers"][0]
+    return token, [a["slot_id"] for a in offer["appointments"]]
 
 
 def _auth(token: str) -> dict[str, str]:
