@@ -19,17 +19,14 @@ from datetime import datetime
 from typing import Any
 
 from litestar import Request, Response
-from litestar.response import Redirect
 
 from kontingent.admin.campaign_service import Who
-from kontingent.admin.home import render
+from kontingent.admin.home import AdminConsole
 from kontingent.clock import BERLIN
 from kontingent.errors import InvalidInput
 from kontingent.i18n import N_
 from kontingent.staff.audit import Actor, Channel
-from kontingent.staff.guards import principal_of
 from kontingent.web.forms import FORM
-from kontingent.web.page import Portal
 
 AnyRequest = Request[Any, Any, Any]
 NOTES = {
@@ -60,29 +57,18 @@ FIELD_TEXT = {
 LOCAL_MINUTE = "%Y-%m-%dT%H:%M"
 
 
-class AdminPage:
-    def __init__(self, request: AnyRequest) -> None:
-        self.request = request
-        self.portal = Portal(request)
-        self.t = self.portal.t
-        self.services = self.portal.services
-        self.principal = principal_of(request)
+class AdminPage(AdminConsole):
+    """One request of a settings page: who acts, and the domain's refusals worded."""
 
-    def render(self, template: str, *, title: str, **context: Any) -> Response[Any]:
-        key = NOTES.get(self.request.query_params.get("note", ""))
-        context.setdefault("notice", self.t(key) if key else None)
-        return render(self.portal, self.request, template, title=title, **context)
+    notes = NOTES
 
     async def who(self) -> Who:
         """Who acts, once the admin's limit allows one more change."""
         limits = self.services.limits
         await limits.enforce(self.request.scope, "admin_settings", self.principal.username)
-        return Who(Actor.of(self.principal), Channel.browser, limits.address_of(self.request.scope))
+        return Who(Actor.of(self.principal), Channel.browser, self.ip)
 
-    def fail(self, page: str, errors: Mapping[str, str], values: Mapping[str, str]) -> Redirect:
-        return self.portal.fail(page, errors, values)
-
-    def refused(self, page: str, exc: InvalidInput, values: Mapping[str, str]) -> Redirect:
+    def refused(self, page: str, exc: InvalidInput, values: Mapping[str, str]) -> Response[Any]:
         """The domain's refusal, each named field worded for the page."""
         return self.fail(page, self.refusal(exc), values)
 
@@ -94,8 +80,8 @@ class AdminPage:
             for field in named
         }
 
-    def saved(self, page: str, note: str = "saved") -> Redirect:
-        return self.portal.redirect(page, note=note)
+    def saved(self, page: str, note: str = "saved") -> Response[Any]:
+        return self.redirect(page, note=note)
 
 
 class Reader:

@@ -23,14 +23,13 @@ from kontingent.admin import centres_forms as cf
 from kontingent.admin.centres_closures import DayClosures
 from kontingent.admin.centres_model import MAX_REASON, WEEKDAYS
 from kontingent.admin.centres_service import AdminCentres, By, Outcome
-from kontingent.admin.home import ADMINS, AnyRequest, render
+from kontingent.admin.home import ADMINS, AdminConsole, AnyRequest
 from kontingent.errors import InvalidInput, KontingentError
 from kontingent.i18n import N_
 from kontingent.ratelimit.service import limited
 from kontingent.staff.audit import Actor, Channel
-from kontingent.staff.guards import principal_of, staff_guard
+from kontingent.staff.guards import staff_guard
 from kontingent.web import forms
-from kontingent.web.page import Portal
 
 ACTION = "admin_centres"
 NOTES = {
@@ -51,23 +50,15 @@ CLOSURE_TEXTS = {
 }
 
 
-class Page:
-    """One request of the centre pages: the portal's machinery and who acts."""
+class Page(AdminConsole):
+    """One request of the centre pages: the console's machinery and who acts."""
+
+    notes = NOTES
 
     def __init__(self, request: AnyRequest) -> None:
-        self.request = request
-        self.portal = Portal(request)
-        self.t = self.portal.t
-        self.services = self.portal.services
-        principal = principal_of(request)
-        ip = self.services.limits.address_of(request.scope)
-        self.by = By(Actor.of(principal), Channel.browser, ip)
+        super().__init__(request)
+        self.by = By(Actor.of(self.principal), Channel.browser, self.ip)
         self.centres = AdminCentres.of(self.services)
-
-    def render(self, template: str, title: str, **context: Any) -> Response[Any]:
-        key = NOTES.get(self.request.query_params.get("note", ""))
-        context.setdefault("notice", self.t(key) if key else None)
-        return render(self.portal, self.request, template, title=title, **context)
 
     async def limit(self) -> None:
         await self.services.limits.enforce(self.request.scope, ACTION, self.by.actor.username)

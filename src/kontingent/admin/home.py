@@ -16,6 +16,7 @@ from litestar import Request, Response, get
 from litestar.response import Template
 
 from kontingent.i18n import N_
+from kontingent.staff.console import StaffPage
 from kontingent.staff.guards import principal_of, staff_guard, staff_only
 from kontingent.staff.model import Role
 from kontingent.web.page import Portal
@@ -43,6 +44,13 @@ def render(portal: Portal, request: AnyRequest, template: str, **context: Any) -
     return portal.render(
         template, sections=SECTIONS, current=current, principal=principal_of(request), **context
     )
+
+
+class AdminConsole(StaffPage):
+    """One request of an admin page: `StaffPage` with the console's navigation."""
+
+    def page(self, template: str, **context: Any) -> Template:
+        return render(self.portal, self.request, template, **context)
 
 
 @get("/admin", guards=[staff_guard], opt=ADMINS)

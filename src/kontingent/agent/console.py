@@ -11,19 +11,17 @@ Invariants kept here:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
-from litestar import Request, Response
+from litestar import Response
 
 from kontingent.agent import session
 from kontingent.agent.service import AgentDesk
 from kontingent.i18n import N_
 from kontingent.staff.audit import Channel
-from kontingent.staff.guards import principal_of
-from kontingent.web.page import Portal
+from kontingent.staff.console import AnyRequest as AnyRequest  # the consoles' pages import it here
+from kontingent.staff.console import StaffPage
 
-AnyRequest = Request[Any, Any, Any]
 CHANNEL = Channel.browser
 # What a redirect may ask the next console page to say (never free text from the URL).
 NOTES = {
@@ -36,14 +34,11 @@ NOTES = {
 }
 
 
-class Console:
+class Console(StaffPage):
+    notes = NOTES
+
     def __init__(self, request: AnyRequest) -> None:
-        self.request = request
-        self.portal = Portal(request)
-        self.t = self.portal.t
-        self.services = self.portal.services
-        self.principal = principal_of(request)
-        self.ip = self.services.limits.address_of(request.scope)
+        super().__init__(request)
         raw = request.cookies.get(session.COOKIE)
         secret = self.services.settings.secret_key
         self.desk = session.decode(raw, secret, self.portal.now, self.principal.username)
@@ -57,27 +52,10 @@ class Console:
         self.desk = session.replace(self.desk, **changes)
         self._changed = True
 
-    def _finish(self, response: Response[Any]) -> Response[Any]:
+    def finish(self, response: Response[Any]) -> Response[Any]:
         if self._changed:
             settings = self.services.settings
             response.set_cookie(
                 session.cookie(self.desk, settings.secret_key, self.portal.now, not settings.demo)
             )
         return response
-
-    def note(self) -> str | None:
-        key = NOTES.get(self.request.query_params.get("note", ""))
-        return self.t(key) if key else None
-
-    def render(self, template: str, *, title: str, **context: Any) -> Response[Any]:
-        context.setdefault("notice", self.note())
-        page = self.portal.render(template, title=title, principal=self.principal, **context)
-        return self._finish(page)
-
-    def redirect(self, path: str, **query: str | int) -> Response[Any]:
-        return self._finish(self.portal.redirect(path, **query))
-
-    def fail(
-        self, page: str, errors: Mapping[str, str], values: Mapping[str, str] | None = None
-    ) -> Response[Any]:
-        return self._finish(self.portal.fail(page, errors, values))

@@ -17,20 +17,19 @@ Invariants kept here:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
-from litestar import Request, Response
+from litestar import Response
 from litestar.datastructures import Cookie
 
 from kontingent.centre.model import normalise_batch
 from kontingent.centre.service import Acting, CentreDesk
 from kontingent.errors import InvalidInput
 from kontingent.staff.audit import Channel
-from kontingent.staff.guards import principal_of
-from kontingent.web.page import HEADERS, Portal
+from kontingent.staff.console import AnyRequest as AnyRequest  # the consoles' pages import it here
+from kontingent.staff.console import StaffPage
+from kontingent.web.page import HEADERS
 
-AnyRequest = Request[Any, Any, Any]
 LANE_COOKIE = "kt_lane"
 LANE_MAX_AGE = 16 * 3600  # one working day: tomorrow's first vial is another batch
 CSP = HEADERS["Content-Security-Policy"].replace("script-src 'none'", "script-src 'self'")
@@ -41,14 +40,9 @@ PAGE_HEADERS = {
 }
 
 
-class CentreConsole:
+class CentreConsole(StaffPage):
     def __init__(self, request: AnyRequest) -> None:
-        self.request = request
-        self.portal = Portal(request)
-        self.t = self.portal.t
-        self.services = self.portal.services
-        self.principal = principal_of(request)
-        self.ip = self.services.limits.address_of(request.scope)
+        super().__init__(request)
         self.desk = CentreDesk(self.services.db, self.services.clock, self.services.inventory)
         self._lane: str | None = None
 
@@ -81,19 +75,3 @@ class CentreConsole:
                 )
             )  # fmt: skip
         return response
-
-    def render(self, template: str, *, title: str, **context: Any) -> Response[Any]:
-        page = self.portal.render(template, title=title, principal=self.principal, **context)
-        return self.finish(page)
-
-    def redirect(self, path: str, **query: str | int) -> Response[Any]:
-        return self.finish(self.portal.redirect(path, **query))
-
-    def fail(
-        self,
-        page: str,
-        errors: Mapping[str, str] | None = None,
-        values: Mapping[str, str] | None = None,
-        notice: str | None = None,
-    ) -> Response[Any]:
-        return self.finish(self.portal.fail(page, errors, values, notice))
