@@ -25,7 +25,7 @@ run: install ## serve on http://127.0.0.1:8000 (SQLite, demo data, dev mailbox)
 	$(BIN)/kontingent serve --demo
 
 test: install lint typecheck browser ## lint, typecheck and run every test (PostgreSQL and Redis included)
-	$(BIN)/pytest -n 2 --dist loadgroup
+	$(BIN)/pytest
 
 bench-faults: install ## faults under booking load, invariants checked after each (bench/README.md); ARGS="--scenario pg-kill"
 	$(PY) bench/faults/run.py $(ARGS)

@@ -58,17 +58,7 @@ def _postgres_reachable() -> bool:
         return False
 
 
-E2E = Path(__file__).parent / "e2e"
-
-
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    for item in items:
-        # Under `pytest -n 2 --dist loadgroup` (make test) the e2e tests stay on one worker, in
-        # order, as in a serial run: their servers, Chromium and the demo seed are shared
-        # per worker, and their timings were measured with the rest of the run beside them,
-        # not with a second copy of themselves.
-        if item.path.is_relative_to(E2E):
-            item.add_marker(pytest.mark.xdist_group("e2e"))
     if _postgres_reachable():
         return
     if os.environ.get("KONTINGENT_SKIP_POSTGRES") == "1":
