@@ -41,6 +41,7 @@ from kontingent.agent import changes as agent_changes
 from kontingent.agent import new as agent_new
 from kontingent.agent import pages as agent_pages
 from kontingent.agent import routes as agent_routes
+from kontingent.api_document import complete_before_serving
 from kontingent.booking import fast_bookings
 from kontingent.booking import routes as booking_routes
 from kontingent.centre import missed as centre_missed
@@ -54,7 +55,6 @@ from kontingent.config import Settings
 from kontingent.edge import protect
 from kontingent.edge.bodies import json_bodies
 from kontingent.eligibility import routes as eligibility_routes
-from kontingent.error_docs import document_errors
 from kontingent.errors import UNEXPECTED, KontingentError, RateLimited
 from kontingent.inventory import fast_reads, invalidation
 from kontingent.inventory import routes as inventory_routes
@@ -64,7 +64,6 @@ from kontingent.observability import routes as observability_routes
 from kontingent.observability.metrics import Metrics, measured, multiprocess_dir, note_error_code
 from kontingent.observability.service import Observability
 from kontingent.ratelimit.service import retry_after_header
-from kontingent.request_docs import document_request_bodies
 from kontingent.services import Services, build_services
 from kontingent.staff import pages as staff_pages
 from kontingent.staff import routes as staff_routes
@@ -342,6 +341,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
                 "/api/v1",
                 route_handlers=[],
                 include_in_schema=False,
+                before_request=complete_before_serving,  # built on first use: api_document
                 after_request=json_not_found,
                 opt=public("the API's own description"),
             ),
@@ -362,6 +362,4 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Litestar:
     app.asgi_handler = measured(
         protect(shortcut, settings), observability.metrics, settings.access_log
     )
-    document_errors(app.openapi_schema)  # built now, so /api/v1/openapi.json carries it
-    document_request_bodies(app)
     return app
