@@ -216,6 +216,25 @@ async def test_shutdown_ends_even_when_the_publisher_does_not_stop(
         await listener.aclose()
 
 
+@pytest.mark.parametrize("turns", [0, 1, 2, 3, 5, 8])
+async def test_a_change_announced_just_before_a_stop_still_reaches_the_others(
+    services: Services, pair: tuple[Process, Process], turns: int
+) -> None:
+    """`running` ends (as `kontingent worker` does after its due jobs) while the publisher
+    may be sending the last change: the stop waits for that send instead of cancelling it
+    (a flaky test of a worker's release showed the others never heard of it)."""
+    _, b = pair
+    inventory = Inventory(services.db, services.clock, ttl_s=TTL_S)
+    worker = RedisInvalidation.from_url(REDIS_URL, inventory, b.listener.channel)
+    async with running(worker):
+        await until(lambda: inventory.invalidation_connected, "the worker listens")
+        inventory.slots_changed(BIELEFELD, "BNT")
+        for _ in range(turns):  # the stop comes at different points of the send
+            await asyncio.sleep(0)
+    await until(lambda: b.inventory.remote_changes > 0, "the other process hears of it")
+    assert worker.published == 1
+
+
 async def test_a_centre_changed_in_one_process_is_read_anew_in_the_other(
     pair: tuple[Process, Process],
 ) -> None:

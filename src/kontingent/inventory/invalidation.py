@@ -16,7 +16,8 @@ Invariants kept here:
   offers at booking time, which decides against the database), never an overbooking.
 - Every process that changes slots runs publisher and listener (`running`): the web
   processes and the separate `kontingent worker`, whose scheduler releases phone seats
-  (inventory/phone_share.py); at a clean stop what is still queued is sent first.
+  (inventory/phone_share.py); at a clean stop the message being sent is finished and what
+  is still queued is sent, within STOP_WAIT_S.
 - While the listener is not subscribed, `Inventory.invalidation_connected` is False, a log
   line says so and only the TTL bounds staleness; on every (re)subscription the cache is
   cleared, because changes announced in the gap were missed. Reconnecting backs off
@@ -85,6 +86,7 @@ class RedisInvalidation:
         self.published = 0
         self.dropped = 0
         self._queue: asyncio.Queue[SlotChange] = asyncio.Queue(MAX_QUEUED)
+        self._sending: asyncio.Future[None] | None = None  # the publisher's send under way
         self._publish_failing = False
         self._down_logged = False
         inventory.announce = self.announce
@@ -126,14 +128,19 @@ class RedisInvalidation:
         await close_client(self.client)
 
     async def flush(self, timeout_s: float = STOP_WAIT_S) -> None:
-        """Send what is still queued, waiting at most `timeout_s` (a stop must not hang on
-        Redis); what does not go is left to the others' TTL."""
+        """Let the send under way finish and send what is still queued, waiting at most
+        `timeout_s` in all (a stop must not hang on Redis); what does not go is left to the
+        others' TTL."""
         batch: list[SlotChange] = []
         while not self._queue.empty():
             batch.append(self._queue.get_nowait())
-        if batch:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._publish(batch), timeout_s)
+        sending = self._sending
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout_s):
+                if sending is not None and not sending.done():
+                    await asyncio.shield(sending)
+                if batch:
+                    await self._publish(batch)
 
     # --- publishing ----------------------------------------------------------------------
 
@@ -142,7 +149,10 @@ class RedisInvalidation:
             batch = [await self._queue.get()]
             while len(batch) < MAX_BATCH and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
-            await self._publish(batch)
+            # Shielded: a stop cancels this loop, not a message half sent; `flush` waits
+            # for it (a worker's last change was lost when the stop came mid-send).
+            self._sending = asyncio.ensure_future(self._publish(batch))
+            await asyncio.shield(self._sending)
 
     async def _publish(self, batch: list[SlotChange]) -> None:
         changes = [
