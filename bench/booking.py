@@ -360,6 +360,10 @@ def _bookings_and_raw(
         f"distinct persons and offers over {data.pairs} offers",
         f"÷ raw: {chosen}; per round {marks} (* other work ≥ {paired.QUIET_CORES} cores)",
         f"raw CPU per booking ÷ this path's, all rounds: {cpu_ratio:.2f}",
+        "bookings/s ÷ raw/s per round: "
+        + " ".join(
+            f"{b.result.rate:.0f}/{r.result.rate:.0f}" for b, r in zip(books, raws, strict=True)
+        ),
     ]
     raw_all.name = "raw ceiling (asyncpg)"
     raw_all.notes = [
