@@ -55,7 +55,7 @@ from kontingent.config import Settings
 from kontingent.edge import protect
 from kontingent.edge.bodies import json_bodies
 from kontingent.eligibility import routes as eligibility_routes
-from kontingent.errors import UNEXPECTED, KontingentError, RateLimited
+from kontingent.errors import UNEXPECTED, KontingentError, RateLimited, error_document
 from kontingent.inventory import fast_reads, invalidation
 from kontingent.inventory import routes as inventory_routes
 from kontingent.jobs.service import embedded_jobs
@@ -91,7 +91,7 @@ def _error(
     details: Mapping[str, object] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response[Any]:
-    body = {"error": {"code": code, "message": message, "details": details or {}}}
+    body = error_document(code, message, details)
     return Response(body, status_code=status, headers=headers, media_type="application/json")
 
 

@@ -72,11 +72,7 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if isinstance(value, str):
-            value = datetime.fromisoformat(value)
-        return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
+        return _stored_utc(value)
 
     def result_processor(self, dialect: Dialect, coltype: object) -> Any:
         """On SQLite the stored text straight to an aware datetime: SQLAlchemy's own parser
@@ -84,10 +80,11 @@ class UtcDateTime(TypeDecorator[datetime]):
         cold offers read's row handling (bench/inventory_scale.py)."""
         if dialect.name != "sqlite":
             return super().result_processor(dialect, coltype)
-        return _sqlite_utc
+        return _stored_utc
 
 
-def _sqlite_utc(value: Any) -> datetime | None:
+def _stored_utc(value: Any) -> datetime | None:
+    """A stored timestamp (naive UTC; text on SQLite) as an aware datetime."""
     if value is None:
         return None
     if isinstance(value, str):

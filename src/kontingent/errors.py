@@ -3,6 +3,7 @@ that tells the caller what to fix; the web layer renders them, the domain never 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 # What an unexpected error (a bug) is answered with: 500 `internal_error`.
@@ -10,6 +11,13 @@ UNEXPECTED = (
     "something went wrong on our side; nothing was booked unless a booking code was shown: "
     "try again in a moment"
 )
+
+
+def error_document(
+    code: str, message: str, details: Mapping[str, object] | None = None
+) -> dict[str, Any]:
+    """The body of every error answer of the API: what went wrong and what to do instead."""
+    return {"error": {"code": code, "message": message, "details": details or {}}}
 
 
 class KontingentError(Exception):

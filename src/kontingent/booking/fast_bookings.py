@@ -22,7 +22,6 @@ Invariants kept here:
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
@@ -33,7 +32,8 @@ from litestar.types import ASGIApp, Receive, Send
 from kontingent.booking.routes import book
 from kontingent.booking.schemas import BookingIn, BookingOut
 from kontingent.edge.bodies import declares_json, nests_deeper
-from kontingent.errors import UNEXPECTED, KontingentError, RateLimited
+from kontingent.edge.shortcuts import route_template, send_json
+from kontingent.errors import UNEXPECTED, KontingentError, RateLimited, error_document
 from kontingent.observability.metrics import note_error_code
 from kontingent.services import Services
 
@@ -128,9 +128,9 @@ class Bookings:
             return None
         except Exception as exc:  # as the application's on_unexpected answers it
             log.exception("unhandled_error", path=scope["path"], error=type(exc).__name__)
-            await _send(send, 500, _error_body("internal_error", UNEXPECTED, {}))
+            await send_json(send, 500, _encode(error_document("internal_error", UNEXPECTED)))
             return None
-        await _send(send, 201, _encode(out))
+        await send_json(send, 201, _encode(out))
         return None
 
     async def _book(self, scope: Any, headers: Headers, data: BookingIn) -> BookingOut:
@@ -151,41 +151,21 @@ class Bookings:
         return BookingOut.of(view)
 
 
-def _error_body(code: str, message: str, details: Any) -> bytes:
-    """The API's error body (app.py `_error`)."""
-    return _encode({"error": {"code": code, "message": message, "details": details or {}}})
-
-
 async def _send_error(send: Send, exc: KontingentError) -> None:
-    extra = []
+    headers = []
     if isinstance(exc, RateLimited):
-        extra.append((b"retry-after", str(exc.retry_after_s).encode()))
-    body = _error_body(exc.code, exc.message, exc.details)
-    await _send(send, exc.status, body, extra)
-
-
-async def _send(send: Send, status: int, body: bytes, extra: list[Any] | None = None) -> None:
-    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
-    await send(
-        {"type": "http.response.start", "status": status, "headers": headers + (extra or [])}
-    )
-    await send({"type": "http.response.body", "body": body, "more_body": False})
+        headers.append((b"retry-after", str(exc.retry_after_s).encode()))
+    body = _encode(error_document(exc.code, exc.message, exc.details))
+    await send_json(send, exc.status, body, headers)
 
 
 def answering_bookings(app: Litestar, handler: ASGIApp, services: Services) -> ASGIApp:
     """`handler` with plain booking requests answered before it (see the module doc)."""
-    template = next(
-        route.path_format
-        for route in app.routes
-        for h in getattr(route, "route_handlers", ())
-        if h.fn is book.fn
-    )
-    bookings = Bookings(services, template)
-    answer: Callable[[Any, Receive, Send], Awaitable[Receive | None]] = bookings.answer
+    bookings = Bookings(services, route_template(app, book))
 
     async def shortcut(scope: Any, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == PATH:
-            rest = await answer(scope, receive, send)
+            rest = await bookings.answer(scope, receive, send)
             if rest is None:
                 return
             receive = rest

@@ -31,6 +31,7 @@ import msgspec
 from litestar import Litestar
 from litestar.types import ASGIApp, Receive, Send
 
+from kontingent.edge.shortcuts import route_template, send_json
 from kontingent.errors import KontingentError
 from kontingent.inventory.model import Offer
 from kontingent.inventory.routes import centre_offers, offers_out
@@ -109,7 +110,7 @@ class OfferReads:
         except KontingentError:
             return False
         scope["path_template"] = self.template
-        await _send_json(send, self._body((centre_id, *wish), view))
+        await send_json(send, 200, self._body((centre_id, *wish), view))
         return True
 
     def _body(self, key: Hashable, view: OffersView) -> bytes:
@@ -130,23 +131,11 @@ class OfferReads:
         return body
 
 
-async def _send_json(send: Send, body: bytes) -> None:
-    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
-    await send({"type": "http.response.start", "status": 200, "headers": headers})
-    await send({"type": "http.response.body", "body": body, "more_body": False})
-
-
 def answering_offer_reads(
     app: Litestar, handler: ASGIApp, inventory: Inventory, limits: RateLimits
 ) -> ASGIApp:
     """`handler` with plain offer reads answered before it (see the module doc)."""
-    template = next(
-        route.path_format  # as Litestar names it in scope["path_template"]
-        for route in app.routes
-        for h in getattr(route, "route_handlers", ())
-        if h.fn is centre_offers.fn  # the app holds copies of the handlers
-    )
-    reads = OfferReads(inventory, limits, template)
+    reads = OfferReads(inventory, limits, route_template(app, centre_offers))
 
     async def shortcut(scope: Any, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "GET" and await reads.answer(scope, send):

@@ -20,6 +20,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.types import ASGIApp, Receive, Scope, Send
 
+from kontingent.edge.shortcuts import route_template, send_json
 from kontingent.errors import KontingentError
 from kontingent.ratelimit.service import limited
 from kontingent.services import Services
@@ -61,29 +62,12 @@ def answering_queue_calls(app: Litestar, room: WaitingRoom) -> ASGIApp:
     doc). A join the room refuses (its store unreachable: nothing was stored) is handed to the
     application too, which refuses it again, the documented way."""
     handler = app.asgi_handler
-    join_path, poll_template = (
-        next(
-            route.path_format  # as Litestar names it in scope["path_template"]
-            for route in app.routes
-            for h in getattr(route, "route_handlers", ())
-            if h.fn is wanted.fn  # the app holds copies of the handlers
-        )
-        for wanted in (join_queue, queue_status)
-    )
+    join_path, poll_template = route_template(app, join_queue), route_template(app, queue_status)
     poll_prefix = poll_template.split("{", 1)[0]
     encode = msgspec.json.Encoder().encode
 
     async def answer(send: Send, status: int, view: QueueView) -> None:
-        body = encode(QueueOut.of(view))
-        length = str(len(body)).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", length)],
-            }
-        )
-        await send({"type": "http.response.body", "body": body, "more_body": False})
+        await send_json(send, status, encode(QueueOut.of(view)))
 
     async def shortcut(scope: Any, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
